@@ -1,0 +1,157 @@
+/**
+ * The gateway's catalog schema: the single source for the worker, the flusher, the CLI and the
+ * migrations (drizzle-kit reads this file). SQL names are snake_case, TS keys camelCase.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const counter = (name: string) => bigint(name, { mode: 'number' }).notNull().default(0);
+
+/** Operations a key may be scoped to, and the operation dimension of table statistics. */
+export const OPERATIONS = ['read', 'insert', 'update', 'delete'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+/** What a key may do: operations and tables (`"*"` = every table the tenant exposes). */
+export type KeyScopes = { operations: Operation[]; tables: string[] };
+
+export const clients = pgTable(
+  'clients',
+  {
+    clientName: text('client_name').primaryKey(),
+    databaseUrl: text('database_url'),
+    isActive: boolean('is_active').notNull().default(true),
+    isFrozen: boolean('is_frozen').notNull().default(false),
+    /** null = the gateway default (`API_KEY_ENFORCEMENT_DEFAULT`). */
+    apiKeyEnforcement: text('api_key_enforcement'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    check('clients_api_key_enforcement_check', sql`${t.apiKeyEnforcement} IS NULL OR ${t.apiKeyEnforcement} IN ('required', 'optional')`),
+    check('clients_client_name_check', sql`${t.clientName} ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$'`),
+  ],
+);
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    clientName: text('client_name')
+      .notNull()
+      .references(() => clients.clientName, { onDelete: 'cascade', onUpdate: 'cascade' }),
+    name: text('name').notNull(),
+    /** The visible part of the key (e.g. `ath_k3x9…`), for humans and logs. */
+    prefix: text('prefix').notNull().unique('api_keys_prefix_unique'),
+    /** Lower-case hex SHA-256 of the whole key; the plaintext is never stored. */
+    keyHash: text('key_hash').notNull().unique('api_keys_key_hash_unique'),
+    scopes: jsonb('scopes').$type<KeyScopes>().notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    expiresAt: timestamptz('expires_at'),
+    revokedAt: timestamptz('revoked_at'),
+    lastUsedAt: timestamptz('last_used_at'),
+  },
+  (t) => [
+    index('api_keys_client_name_idx').on(t.clientName),
+    check('api_keys_key_hash_check', sql`${t.keyHash} ~ '^[0-9a-f]{64}$'`),
+  ],
+);
+
+export const clientStatistics = pgTable('client_statistics', {
+  clientName: text('client_name').primaryKey(),
+  requests: counter('requests'),
+  errors: counter('errors'),
+  lastSeen: timestamptz('last_seen'),
+});
+
+export const clientTableStatistics = pgTable(
+  'client_table_statistics',
+  {
+    clientName: text('client_name').notNull(),
+    tableName: text('table_name').notNull(),
+    operation: text('operation').$type<Operation>().notNull(),
+    requests: counter('requests'),
+    errors: counter('errors'),
+    durationMs: counter('duration_ms'),
+    lastSeen: timestamptz('last_seen'),
+  },
+  (t) => [
+    primaryKey({ name: 'client_table_statistics_pk', columns: [t.clientName, t.tableName, t.operation] }),
+    check('client_table_statistics_operation_check', sql`${t.operation} IN ('read', 'insert', 'update', 'delete')`),
+  ],
+);
+
+export const gatewayRequestLog = pgTable(
+  'gateway_request_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    requestId: text('request_id').notNull(),
+    clientName: text('client_name'),
+    keyPrefix: text('key_prefix'),
+    method: text('method').notNull(),
+    path: text('path').notNull(),
+    tableName: text('table_name'),
+    operation: text('operation'),
+    status: integer('status').notNull(),
+    errorCode: text('error_code'),
+    durationMs: integer('duration_ms').notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('gateway_request_log_created_at_idx').on(t.createdAt)],
+);
+
+export const authAttemptLog = pgTable(
+  'auth_attempt_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    requestId: text('request_id').notNull(),
+    clientName: text('client_name'),
+    keyPrefix: text('key_prefix'),
+    reason: text('reason').notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('auth_attempt_log_created_at_idx').on(t.createdAt)],
+);
+
+export const admissionEvents = pgTable(
+  'admission_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    requestId: text('request_id'),
+    /** Redacted target: host:port/database, never credentials. */
+    target: text('target').notNull(),
+    purpose: text('purpose').notNull(),
+    waitedMs: integer('waited_ms').notNull(),
+    inUse: integer('in_use').notNull(),
+    waiting: integer('waiting').notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('admission_events_created_at_idx').on(t.createdAt)],
+);
+
+export const flushBatches = pgTable(
+  'flush_batches',
+  {
+    batchId: uuid('batch_id').primaryKey(),
+    source: text('source').notNull(),
+    rows: integer('rows').notNull().default(0),
+    appliedAt: timestamptz('applied_at').notNull().defaultNow(),
+  },
+  (t) => [index('flush_batches_applied_at_idx').on(t.appliedAt)],
+);
+
+export type ClientRow = typeof clients.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;

@@ -1,0 +1,14 @@
+import 'vitest';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Superuser URL of the `postgres` maintenance DB (create/drop scratch databases). */
+    adminDatabaseUrl: string;
+    /** Migrated catalog database. */
+    databaseUrl: string;
+    /** Tenant database for data operations. */
+    tenantDatabaseUrl: string;
+    /** `127.0.0.1:port` of the WebSocket→TCP proxy. */
+    wsProxy: string;
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * The one harness for tests inside workerd: the worker under test (`gateway.fetch`), the
+ * injected database URLs, and a way to run the app with overridden vars (a separate isolate state).
+ */
+import { exports, env } from 'cloudflare:workers';
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { inject } from 'vitest';
+import app from '../../worker/index.js';
+
+/** The worker as wrangler.toml configures it, with the test bindings. */
+export const gateway = (exports as unknown as { default: Fetcher }).default;
+
+export const databaseUrl = inject('databaseUrl');
+export const tenantDatabaseUrl = inject('tenantDatabaseUrl');
+export const adminDatabaseUrl = inject('adminDatabaseUrl');
+
+/** The test bindings (vars from wrangler.toml plus the injected URLs and proxy). */
+export const baseEnv = env as unknown as Record<string, string>;
+
+/**
+ * Calls the app with extra vars (e.g. `{ DB_POOL_MAX: '2' }`). Different vars get their own isolate
+ * state (budgets, caches), so tests do not share admission state by accident. Waits for waitUntil work.
+ */
+export async function fetchWith(vars: Record<string, string>, input: string, init?: RequestInit): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await app.fetch(new Request(input, init), { ...baseEnv, ...vars }, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}

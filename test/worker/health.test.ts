@@ -1,0 +1,36 @@
+import { gateway } from './harness.js';
+import { describe, expect, it } from 'vitest';
+
+describe('worker inside workerd', () => {
+  it('GET /health answers ok with a version and a request id, without auth', async () => {
+    const res = await gateway.fetch('http://gateway/health');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('echoes a sane x-request-id and replaces an insane one', async () => {
+    const echoed = await gateway.fetch('http://gateway/health', { headers: { 'x-request-id': 'abc-123' } });
+    expect(echoed.headers.get('x-request-id')).toBe('abc-123');
+    const replaced = await gateway.fetch('http://gateway/health', { headers: { 'x-request-id': 'bad id <script>' } });
+    expect(replaced.headers.get('x-request-id')).not.toBe('bad id <script>');
+  });
+
+  it('unknown routes get the JSON error envelope', async () => {
+    const res = await gateway.fetch('http://gateway/nope');
+    expect(res.status).toBe(404);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('not_found');
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+  });
+
+  it('reaches Postgres through the Neon driver and the WebSocket proxy', async () => {
+    const res = await gateway.fetch('http://gateway/__gateway/ready', {
+      headers: { authorization: 'Bearer test-admin-token' },
+    });
+    const body = (await res.json()) as { status: string; databaseTime: string };
+    expect(res.status).toBe(200);
+    expect(body.status).toBe('ready');
+    expect(Date.parse(body.databaseTime)).toBeGreaterThan(Date.parse('2020-01-01'));
+  });
+});

@@ -1,0 +1,49 @@
+import { defineConfig } from 'vitest/config';
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+
+/**
+ * Three projects: unit (pure modules, node), integration (node + real Postgres), worker (inside
+ * workerd, reaching real Postgres through the WebSocket proxy). One global setup starts Postgres.
+ */
+export default defineConfig({
+  test: {
+    globalSetup: ['./test/setup/global.ts'],
+    projects: [
+      {
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['./test/setup/global.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                DATABASE_URL: inject('databaseUrl'),
+                TENANT_DATABASE_URL: inject('tenantDatabaseUrl'),
+                NEON_LOCAL_WS_PROXY: inject('wsProxy'),
+                ADMIN_TOKEN: 'test-admin-token',
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'worker',
+          include: ['test/worker/**/*.test.ts'],
+          globalSetup: ['./test/setup/global.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});

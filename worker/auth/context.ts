@@ -1,0 +1,9 @@
+/** Who a request is, as decided by the auth middleware; read by handlers through `c.var.auth`. */
+import type { KeyScopes } from '../../drizzle/schema.js';
+
+export type AuthContext = {
+  clientName: string;
+  /** False when enforcement is optional and no key was presented. */
+  authenticated: boolean;
+  key?: { id: string; prefix: string; scopes: KeyScopes; expiresAt: string | null };
+};

@@ -1,0 +1,133 @@
+/**
+ * Wrangler vars and secrets → typed settings, validated once per isolate with zod. Every knob has a
+ * documented default (docs/configuration.md); an invalid value names the var, never a secret's value.
+ */
+import { z } from 'zod';
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return def;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer between ${min} and ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+const oneOf = <T extends string>(values: readonly [T, ...T[]], def: T) =>
+  z.string().trim().optional().transform((v, ctx) => {
+    if (v === undefined || v === '') return def;
+    if (!(values as readonly string[]).includes(v)) {
+      ctx.addIssue({ code: 'custom', message: `must be one of ${values.join(', ')}` });
+      return z.NEVER;
+    }
+    return v as T;
+  });
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((v) => /^postgres(ql)?:\/\/[^/]+/.test(v) && URL.canParse(v), 'must be a postgres:// connection URL');
+const optionalUrl = z.string().trim().optional().transform((v) => (v ? v : undefined)).pipe(postgresUrl.optional());
+const optionalText = z.string().optional().transform((v) => (v ? v : undefined));
+
+/** Every var the worker reads. Secrets are marked so status output can redact them. */
+export const SECRET_VARS = [
+  'DATABASE_URL',
+  'AUTH_DATABASE_URL',
+  'LOGGING_DATABASE_URL',
+  'TENANT_DATABASE_URL',
+  'FLUSH_SIGNING_SECRET',
+  'ADMIN_TOKEN',
+] as const;
+
+const schema = z.object({
+  DATABASE_URL: postgresUrl,
+  AUTH_DATABASE_URL: optionalUrl,
+  LOGGING_DATABASE_URL: optionalUrl,
+  TENANT_DATABASE_URL: optionalUrl,
+  FLUSH_SIGNING_SECRET: optionalText,
+  ADMIN_TOKEN: optionalText,
+  DB_POOL_MAX: int(8, 1, 1000),
+  DB_ACQUIRE_TIMEOUT_MS: int(1000, 1, 60_000),
+  DB_STATEMENT_TIMEOUT_MS: int(5000, 1, 600_000),
+  DB_PERMIT_LEASE_MS: int(30_000, 100, 600_000),
+  API_KEY_ENFORCEMENT_DEFAULT: oneOf(['required', 'optional'], 'required'),
+  AUTH_CACHE_TTL_MS: int(30_000, 0, 3_600_000),
+  AUTH_NEGATIVE_CACHE_TTL_MS: int(5_000, 0, 3_600_000),
+  AUTH_CACHE_MAX_ENTRIES: int(10_000, 1, 1_000_000),
+  AUTH_POLICY_CACHE_TTL_MS: int(30_000, 0, 3_600_000),
+  AUTH_STALE_IF_UNAVAILABLE_MS: int(0, 0, 86_400_000),
+  AUTH_FAIL_MODE: oneOf(['closed', 'open'], 'closed'),
+  STATS_SINK: oneOf(['direct', 'flusher', 'per_request'], 'direct'),
+  STATS_FLUSH_INTERVAL_MS: int(1000, 0, 600_000),
+  STATS_FLUSH_MAX_KEYS: int(500, 1, 100_000),
+  STATS_MAX_PENDING_KEYS: int(10_000, 1, 1_000_000),
+  FLUSHER_URL: z.string().trim().optional().transform((v) => (v ? v : undefined)).pipe(z.url({ protocol: /^https?$/ }).optional()),
+  LOG_TASK_LIMIT: int(0, 0, 16),
+  REQUEST_LOG: oneOf(['all', 'errors', 'off'], 'errors'),
+  GATEWAY_MAX_LIMIT: int(1000, 1, 100_000),
+  GATEWAY_MAX_BODY_BYTES: int(1_048_576, 1024, 104_857_600),
+  CATALOG_CACHE_TTL_MS: int(30_000, 0, 3_600_000),
+  NEON_LOCAL_WS_PROXY: optionalText,
+});
+
+type Parsed = z.output<typeof schema>;
+
+export type Settings = Readonly<
+  Parsed & {
+    /** Connection targets after defaulting to DATABASE_URL. */
+    authDatabaseUrl: string;
+    loggingDatabaseUrl: string;
+    tenantDatabaseUrl: string;
+    /** LOG_TASK_LIMIT, or max(1, floor(DB_POOL_MAX/4)) capped at 16. */
+    logTaskLimit: number;
+  }
+>;
+
+export type ConfigResult = { ok: true; settings: Settings } | { ok: false; variable: string; problem: string };
+
+/** Parses the worker's env bindings. Pure: the same input always gives the same result. */
+export function parseSettings(env: Record<string, unknown>): ConfigResult {
+  const input: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const v = env[key];
+    input[key] = v === undefined || v === null ? undefined : String(v);
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'unknown');
+    const problem = input[variable] === undefined ? 'is required' : (issue?.message ?? 'is invalid');
+    return { ok: false, variable, problem };
+  }
+  const p = parsed.data;
+  if (p.STATS_SINK === 'flusher' && (!p.FLUSHER_URL || !p.FLUSH_SIGNING_SECRET)) {
+    const variable = p.FLUSHER_URL ? 'FLUSH_SIGNING_SECRET' : 'FLUSHER_URL';
+    return { ok: false, variable, problem: 'is required when STATS_SINK=flusher' };
+  }
+  return {
+    ok: true,
+    settings: Object.freeze({
+      ...p,
+      authDatabaseUrl: p.AUTH_DATABASE_URL ?? p.DATABASE_URL,
+      loggingDatabaseUrl: p.LOGGING_DATABASE_URL ?? p.DATABASE_URL,
+      tenantDatabaseUrl: p.TENANT_DATABASE_URL ?? p.DATABASE_URL,
+      logTaskLimit: p.LOG_TASK_LIMIT > 0 ? p.LOG_TASK_LIMIT : Math.min(16, Math.max(1, Math.floor(p.DB_POOL_MAX / 4))),
+    }),
+  };
+}
+
+/** Settings with every secret replaced, for the status endpoint and logs. */
+export function redactedSettings(settings: Settings): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const secret = new Set<string>(SECRET_VARS);
+  for (const [k, v] of Object.entries(settings)) {
+    if (secret.has(k) || /databaseurl$/i.test(k)) out[k] = v === undefined ? null : '[redacted]';
+    else out[k] = v;
+  }
+  return out;
+}

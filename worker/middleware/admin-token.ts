@@ -1,0 +1,37 @@
+/** Guards operator endpoints with `ADMIN_TOKEN` (`Authorization: Bearer …`), compared in constant time. */
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../env.js';
+import { GatewayError } from '../errors.js';
+
+export type AdminTokenOptions = {
+  /** When true and no ADMIN_TOKEN is configured, the endpoint is open; otherwise it is closed. */
+  optional?: boolean;
+};
+
+export const requireAdmin = (opts: AdminTokenOptions = {}): MiddlewareHandler<AppEnv> =>
+  async function requireAdmin(c, next) {
+    const expected = c.var.settings.ADMIN_TOKEN;
+    if (!expected) {
+      if (opts.optional) return next();
+      throw new GatewayError('unauthorized', 'Operator endpoint disabled', { hint: 'Set the ADMIN_TOKEN secret to enable it.' });
+    }
+    const presented = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]?.trim() ?? '';
+    if (!(await constantTimeEqual(presented, expected))) {
+      throw new GatewayError('unauthorized', 'Missing or invalid admin token', { hint: 'Send Authorization: Bearer <ADMIN_TOKEN>.' });
+    }
+    await next();
+  };
+
+/** Compares digests, so neither length nor content leaks through timing. */
+export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
+  const enc = new TextEncoder();
+  const [da, db] = await Promise.all([
+    crypto.subtle.digest('SHA-256', enc.encode(a)),
+    crypto.subtle.digest('SHA-256', enc.encode(b)),
+  ]);
+  const x = new Uint8Array(da);
+  const y = new Uint8Array(db);
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
