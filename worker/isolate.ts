@@ -10,7 +10,22 @@ import { log } from './log.js';
 export type Isolate = {
   settings: Settings;
   startedAt: number;
+  /** Isolate-scoped singletons (budgets, caches, batcher, limiter), created on first use. */
+  readonly slots: Map<string, unknown>;
 };
+
+/**
+ * Declares a piece of isolate state: `const budgetsOf = isolateScoped('budgets', (iso) => …)`,
+ * then `budgetsOf(c.var.isolate)` anywhere. Each module owns its state; this file owns where it lives.
+ */
+export function isolateScoped<T>(name: string, create: (isolate: Isolate) => T): (isolate: Isolate) => T {
+  return (isolate) => {
+    if (isolate.slots.has(name)) return isolate.slots.get(name) as T;
+    const value = create(isolate);
+    isolate.slots.set(name, value);
+    return value;
+  };
+}
 
 type Entry = { ok: true; isolate: Isolate } | { ok: false; variable: string; problem: string };
 
@@ -22,7 +37,7 @@ function createIsolate(settings: Settings): Isolate {
   if (settings.AUTH_FAIL_MODE === 'open') {
     log('warn', 'auth_fail_mode_open', { message: 'AUTH_FAIL_MODE=open: requests are admitted when keys cannot be validated' });
   }
-  return { settings, startedAt: Date.now() };
+  return { settings, startedAt: Date.now(), slots: new Map() };
 }
 
 function build(result: ConfigResult): Entry {
