@@ -3,7 +3,9 @@ import { cloudflareTest } from '@cloudflare/vitest-plugin';
 
 /**
  * Three projects: unit (pure modules, node), integration (node + real Postgres), worker (inside
- * workerd, reaching real Postgres through the WebSocket proxy). One global setup starts Postgres.
+ * workerd, reaching real Postgres through the WebSocket proxy). One global setup starts Postgres:
+ * it is declared on the root only, because vitest runs a project-level globalSetup once per project
+ * (three servers), while the root's runs once and its provide() values reach every project.
  */
 export default defineConfig({
   test: {
@@ -17,7 +19,6 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
-          globalSetup: ['./test/setup/global.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
@@ -39,7 +40,6 @@ export default defineConfig({
         test: {
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],
-          globalSetup: ['./test/setup/global.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

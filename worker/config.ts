@@ -69,6 +69,8 @@ const schema = z.object({
   FLUSHER_URL: z.string().trim().optional().transform((v) => (v ? v : undefined)).pipe(z.url({ protocol: /^https?$/ }).optional()),
   LOG_TASK_LIMIT: int(0, 0, 16),
   REQUEST_LOG: oneOf(['all', 'errors', 'off'], 'errors'),
+  LOG_ACQUIRE_TIMEOUT_MS: int(50, 1, 60_000),
+  LOG_DROP_WARN_INTERVAL_MS: int(10_000, 0, 3_600_000),
   GATEWAY_MAX_LIMIT: int(1000, 1, 100_000),
   GATEWAY_MAX_BODY_BYTES: int(1_048_576, 1024, 104_857_600),
   CATALOG_CACHE_TTL_MS: int(30_000, 0, 3_600_000),

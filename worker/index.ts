@@ -5,12 +5,30 @@ import { requestContext } from './middleware/request-context.js';
 import { onError, notFound } from './middleware/errors.js';
 import { health } from './routes/health.js';
 import { ready } from './routes/ready.js';
+import { verify } from './routes/verify.js';
+import { authenticate } from './auth/middleware.js';
+import { requestLog } from './telemetry/request-log.js';
+import { status } from './admin/status.js';
+import { usage } from './stats/middleware.js';
+import { statsFlush } from './stats/flush-route.js';
+import { gatewayGuard } from './gateway/guard.js';
+import { gatewayRoutes } from './gateway/routes/index.js';
 
 const app = new Hono<AppEnv>();
 
 app.use(requestContext());
+app.use(usage());
+app.use(requestLog());
+// Wrong method (405), unsupported operation (404) and declared oversize body (413) answer before auth.
+app.use(gatewayGuard());
+app.use('/gateway/*', authenticate());
+app.use('/db/gateway/*', authenticate());
 app.route('/', health);
 app.route('/', ready);
+app.route('/', verify);
+app.route('/', status);
+app.route('/', statsFlush);
+app.route('/', gatewayRoutes);
 app.onError(onError);
 app.notFound(notFound);
 

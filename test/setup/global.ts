@@ -9,11 +9,16 @@ import { startEmbeddedPostgres, type EmbeddedPg } from '../../dev/postgres.js';
 import { startWsProxy, type WsProxy } from '../../dev/ws-proxy.js';
 import { freePort } from '../../dev/ports.js';
 import { migrateCatalog } from '../../drizzle/migrate.js';
+import { startFlusherControl, TEST_FLUSH_SECRET, type FlusherControl } from './flusher-control.js';
 
 let embedded: EmbeddedPg | undefined;
 let proxy: WsProxy | undefined;
+let flusherControl: FlusherControl | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
+  // Declared once on the root config (see vitest.config.ts): exactly one Postgres per run, and
+  // none when only pure unit tests run (`--project unit`).
+  if (project.vitest.projects.every((p) => p.name === 'unit')) return;
   let admin: string;
   const external = process.env.TEST_DATABASE_URL;
   if (external) {
@@ -52,9 +57,14 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('databaseUrl', withDb(catalogDb));
   project.provide('tenantDatabaseUrl', withDb(tenantDb));
   project.provide('wsProxy', proxy.url);
+  // Real flushers (Node) for the stats tests inside workerd, started per test through this server.
+  flusherControl = await startFlusherControl(withDb(catalogDb));
+  project.provide('flusherControlUrl', flusherControl.url);
+  project.provide('flushSigningSecret', TEST_FLUSH_SECRET);
 }
 
 export async function teardown(): Promise<void> {
+  await flusherControl?.close();
   await proxy?.close();
   await embedded?.stop();
 }

@@ -10,5 +10,9 @@ declare module 'vitest' {
     tenantDatabaseUrl: string;
     /** `127.0.0.1:port` of the WebSocket→TCP proxy. */
     wsProxy: string;
+    /** Control server that starts/stops real flushers for worker tests (test/setup/flusher-control.ts). */
+    flusherControlUrl: string;
+    /** FLUSH_SIGNING_SECRET those flushers verify with. */
+    flushSigningSecret: string;
   }
 }

@@ -3,15 +3,22 @@ import type { Operation } from '../../drizzle/schema.js';
 import { GatewayError } from '../errors.js';
 import type { AuthContext } from './context.js';
 
+/**
+ * `schema.table` for a table reference; a bare name means `public`. Scope entries and requested
+ * tables are compared in this form, so a key scoped to `users` never reaches `billing.users`.
+ */
+export function qualifiedTable(name: string): string {
+  return name.includes('.') ? name : `public.${name}`;
+}
+
 /** True when the key (or anonymous access) may run `operation` on `table` (`schema.table` or `table`). */
 export function isAllowed(auth: AuthContext, operation: Operation, table: string): boolean {
   if (!auth.key) return auth.authenticated === false; // anonymous under optional enforcement
   const { operations, tables } = auth.key.scopes;
   if (!operations.includes(operation)) return false;
-  if (tables.includes('*')) return true;
-  const bare = table.includes('.') ? table.slice(table.indexOf('.') + 1) : table;
-  const qualified = table.includes('.') ? table : `public.${table}`;
-  return tables.includes(table) || tables.includes(bare) || tables.includes(qualified);
+  const wanted = qualifiedTable(table);
+  const schema = wanted.slice(0, wanted.indexOf('.'));
+  return tables.some((entry) => entry === '*' || entry === `${schema}.*` || qualifiedTable(entry) === wanted);
 }
 
 /** Throws 403 `scope_denied` unless allowed. */

@@ -3,6 +3,8 @@
  * Neon session, run `fn`, close via waitUntil, release the permit in `finally`.
  */
 import type { Isolate } from '../isolate.js';
+import { budgetFor } from '../admission/registry.js';
+import { emitTelemetry } from '../telemetry/emit.js';
 import { openSession, type Session } from './session.js';
 import { targetOf, type Target } from './target.js';
 
@@ -27,10 +29,18 @@ export class SessionUnavailableError extends Error {
 }
 
 export type WithSessionOptions = {
-  /** Overrides DB_ACQUIRE_TIMEOUT_MS (telemetry waits only briefly). */
+  /** Overrides DB_ACQUIRE_TIMEOUT_MS (telemetry waits only briefly; 0 = try-acquire). */
   acquireTimeoutMs?: number;
+  /** The request's abort signal: a cancelled request leaves the queue instead of waiting. */
+  signal?: AbortSignal;
 };
 
+/**
+ * Runs `fn` with a session on `databaseUrl` under that target's budget. Throws
+ * `SessionUnavailableError('budget_timeout')` when no permit came within the acquire timeout (and
+ * emits an `admission` event), `('connect_failed')` when the database cannot be reached; errors of
+ * `fn` pass through. The session closes via `waitUntil` and the permit is released once it has closed.
+ */
 export async function withSession<T>(
   ctx: SessionContext,
   databaseUrl: string,
@@ -40,22 +50,43 @@ export async function withSession<T>(
 ): Promise<T> {
   const { settings } = ctx.isolate;
   const target = targetOf(databaseUrl);
-  // TODO(auth issue): acquire a permit from ctx.isolate.budgets here, honouring opts.acquireTimeoutMs.
-  void purpose;
-  void opts;
-  const started = Date.now();
-  let session: Session;
-  try {
-    session = await openSession(databaseUrl, {
-      statementTimeoutMs: settings.DB_STATEMENT_TIMEOUT_MS,
-      localWsProxy: settings.NEON_LOCAL_WS_PROXY,
+  const budget = budgetFor(ctx.isolate, target);
+  const acquired = await budget.acquire({ timeoutMs: opts.acquireTimeoutMs ?? settings.DB_ACQUIRE_TIMEOUT_MS, signal: opts.signal });
+  if (!acquired.ok) {
+    const snap = budget.snapshot();
+    emitTelemetry(ctx, {
+      kind: 'admission',
+      requestId: ctx.requestId ?? null,
+      target: target.label,
+      purpose,
+      waitedMs: acquired.waitedMs,
+      inUse: snap.inUse,
+      waiting: snap.waiting,
     });
-  } catch {
-    throw new SessionUnavailableError('connect_failed', target, Date.now() - started);
+    throw new SessionUnavailableError('budget_timeout', target, acquired.waitedMs);
   }
+  const release = () => acquired.permit.release(); // idempotent
+  let handedToClose = false;
   try {
-    return await fn(session);
+    const started = Date.now();
+    let session: Session;
+    try {
+      session = await openSession(databaseUrl, {
+        statementTimeoutMs: settings.DB_STATEMENT_TIMEOUT_MS,
+        localWsProxy: settings.NEON_LOCAL_WS_PROXY,
+      });
+    } catch {
+      throw new SessionUnavailableError('connect_failed', target, acquired.waitedMs + Date.now() - started);
+    }
+    try {
+      return await fn(session);
+    } finally {
+      // The permit covers the connection until it is closed, so open sessions per target never
+      // exceed DB_POOL_MAX; the lease still reclaims it if the close never settles.
+      ctx.waitUntil(session.close().finally(release));
+      handedToClose = true;
+    }
   } finally {
-    ctx.waitUntil(session.close());
+    if (!handedToClose) release(); // connect failed: no session to close
   }
 }

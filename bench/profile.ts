@@ -1,0 +1,120 @@
+/**
+ * A V8 CPU profile of the worker under load, over workerd's inspector (Chrome DevTools protocol),
+ * reduced to the functions with the most self time. Used by `npm run bench -- --profile` to say
+ * where the time of an authenticated request goes compared with the bare route.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { freePort } from '../dev/ports.js';
+import { runLoad } from './load.js';
+import type { HttpRequestSpec, LoadResult } from './load-spec.js';
+import { startWorkerd, type Bundle } from './workerd.js';
+
+type CallFrame = { functionName: string; url: string; lineNumber: number };
+type ProfileNode = { id: number; callFrame: CallFrame; children?: number[] };
+type CpuProfileData = { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
+
+export type HotFunction = { name: string; selfPercent: number };
+export type ProfileSummary = { request: string; load: LoadResult; sampledMs: number; top: HotFunction[]; idlePercent: number };
+
+class Cdp {
+  private nextId = 1;
+  private readonly pending = new Map<number, (result: unknown) => void>();
+  constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const msg = JSON.parse(String(data)) as { id?: number; result?: unknown };
+      if (msg.id !== undefined) this.pending.get(msg.id)?.(msg.result);
+    });
+  }
+  static async connect(url: string): Promise<Cdp> {
+    const ws = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return new Cdp(ws);
+  }
+  send<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve) => {
+      this.pending.set(id, (r) => resolve(r as T));
+      this.ws.send(JSON.stringify({ id, method, params }));
+    });
+  }
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/**
+ * Source file of each bundle line: esbuild marks every module with a `// path/to/file.ts` line, so
+ * a bundle line maps to the nearest marker above it (no source-map dependency needed).
+ */
+export function moduleIndex(bundleSource: string): (line: number) => string {
+  const marks: { line: number; path: string }[] = [];
+  bundleSource.split('\n').forEach((text, i) => {
+    const m = /^\/\/ ((?:node_modules|worker|drizzle)\/\S+\.[mc]?[jt]s)$/.exec(text);
+    if (m?.[1]) marks.push({ line: i, path: m[1].replace(/^node_modules\//, '') });
+  });
+  return (line) => {
+    let lo = 0;
+    let hi = marks.length - 1;
+    let found = 'bundle';
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const mark = marks[mid];
+      if (!mark) break;
+      if (mark.line <= line) {
+        found = mark.path;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  };
+}
+
+/** Self time per function, as a share of all samples. */
+export function summarise(profile: CpuProfileData, fileOf: (line: number) => string, topN = 15): { top: HotFunction[]; idlePercent: number; sampledMs: number } {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const counts = new Map<string, number>();
+  for (const id of profile.samples) {
+    const f = byId.get(id)?.callFrame;
+    const file = f?.url ? fileOf(f.lineNumber) : '';
+    const name = f ? `${f.functionName || '(anonymous)'}${file ? ` (${file})` : ''}` : 'unknown';
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  const total = Math.max(1, profile.samples.length);
+  const pct = (n: number) => Math.round((n / total) * 1000) / 10;
+  const idle = [...counts.entries()].filter(([k]) => k.startsWith('(idle)')).reduce((a, [, n]) => a + n, 0);
+  const top = [...counts.entries()]
+    .filter(([k]) => !k.startsWith('(idle)'))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, topN)
+    .map(([name, n]) => ({ name, selfPercent: pct(n) }));
+  return { top, idlePercent: pct(idle), sampledMs: Math.round((profile.endTime - profile.startTime) / 1000) };
+}
+
+/** Runs `request` against a workerd started with the inspector and returns the profile summary. */
+export async function profileRequest(bundle: Bundle, vars: Record<string, string>, request: HttpRequestSpec, connections: number, durationMs: number): Promise<ProfileSummary> {
+  const inspector = await freePort();
+  const w = await startWorkerd(bundle, await freePort(), vars, 'workerd-profile', ['--inspector-addr', `127.0.0.1:${inspector}`]);
+  try {
+    const targets = (await (await fetch(`http://127.0.0.1:${inspector}/json/list`)).json()) as { webSocketDebuggerUrl?: string }[];
+    const wsUrl = targets[0]?.webSocketDebuggerUrl;
+    if (!wsUrl) throw new Error('workerd inspector lists no target');
+    const cdp = await Cdp.connect(wsUrl);
+    try {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+      await cdp.send('Profiler.start');
+      const load = await runLoad({ baseUrl: w.url, connections, durationMs, request, tail: { method: 'GET', path: '/health' }, drainCapMs: 3000, timeoutSec: 10 });
+      const { profile } = await cdp.send<{ profile: CpuProfileData }>('Profiler.stop');
+      return { request: `${request.method} ${request.path}`, load, ...summarise(profile, moduleIndex(readFileSync(join(bundle.dir, 'index.js'), 'utf8'))) };
+    } finally {
+      cdp.close();
+    }
+  } finally {
+    await w.stop();
+  }
+}

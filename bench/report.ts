@@ -1,0 +1,102 @@
+/**
+ * The run's markdown summary: machine, one table of every scenario, the flusher levels, the
+ * targets with their gaps, and the CPU split that says what limited each number.
+ */
+import type { ProfileSummary } from './profile.js';
+import type { RuntimeCheck } from './runtime-check.js';
+import type { ScenarioResult } from './scenarios.js';
+import type { Target } from './targets.js';
+
+export type Machine = { cpuModel: string; cores: number; memoryGb: number; os: string; node: string; workerd: string; loadAvgBefore: number[]; loadAvgAfter: number[] };
+
+export type RunReport = {
+  startedAt: string;
+  finishedAt: string;
+  mode: 'quick' | 'full';
+  machine: Machine;
+  /** Why the numbers may be noisy (e.g. other work on the machine during the run). */
+  caveats: string[];
+  runtime: { used: 'workerd serve'; check?: RuntimeCheck };
+  /** V8 CPU profiles of the worker for scenarios 1 and 2 (separate, inspector-attached runs). */
+  profiles: ProfileSummary[];
+  scenarios: ScenarioResult[];
+  targets: Target[];
+};
+
+const f = (n: number | undefined, d = 0) => (n === undefined ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+
+function codes503(r: ScenarioResult): string {
+  const entries = Object.entries(r.load?.byErrorCode ?? {}).filter(([k]) => k.startsWith('503:'));
+  return entries.length ? entries.map(([k, v]) => `${k.slice(4)} ${f(v)}`).join(', ') : '0';
+}
+
+function otherStatuses(r: ScenarioResult): string {
+  const rest = Object.entries(r.load?.byStatus ?? {}).filter(([s]) => !s.startsWith('2') && s !== '503');
+  return rest.length ? rest.map(([s, n]) => `${s}×${n}`).join(' ') : '';
+}
+
+function counterCell(r: ScenarioResult): string {
+  const c = r.counters;
+  if (!c) return r.flusher ? `${r.flusher.exact ? 'exact' : 'MISMATCH'} (${f(r.flusher.dbDeltas)}/${f(r.flusher.deltasAcked)})` : 'n/a';
+  return `${c.exact ? 'exact' : 'MISMATCH'} (${f(c.db.requests)}/${f(c.expectedRequests)})`;
+}
+
+function lockCell(r: ScenarioResult): string {
+  const l = r.locks;
+  if (!l) return '–';
+  return `${l.samplesWithLockWait}/${l.samples} (max ${l.maxLockWaiters})`;
+}
+
+function stmtCell(r: ScenarioResult): string {
+  const s = r.statements;
+  if (!s) return '–';
+  return `${f(s.total)} (cs ${f(s.clientStatistics)}, cts ${f(s.clientTableStatistics)}, keys ${f(s.apiKeysLastUsed)}, auth ${f(s.authLookups)})`;
+}
+
+function cpuCell(r: ScenarioResult): string {
+  if (!r.cpu) return '–';
+  return Object.entries(r.cpu.cores)
+    .concat(r.cpu.cpuSeconds['load-generator'] !== undefined && r.cpu.wallSeconds > 0 ? [['load-generator', Math.round((r.cpu.cpuSeconds['load-generator'] / r.cpu.wallSeconds) * 100) / 100]] : [])
+    .filter(([, v]) => v >= 0.05)
+    .map(([k, v]) => `${k} ${f(v, 2)}`)
+    .join(', ');
+}
+
+/** The markdown summary of a run. */
+export function renderMarkdown(run: RunReport, chartFile: string): string {
+  const m = run.machine;
+  const lines: string[] = [];
+  lines.push(`# Bench run ${run.startedAt} (${run.mode})`, '');
+  lines.push(`Machine: ${m.cpuModel}, ${m.cores} cores, ${f(m.memoryGb, 1)} GB, ${m.os}; Node ${m.node}; ${m.workerd}. Load average before/after: ${m.loadAvgBefore.map((x) => x.toFixed(2)).join(' ')} / ${m.loadAvgAfter.map((x) => x.toFixed(2)).join(' ')}.`, '');
+  for (const c of run.caveats) lines.push(`> ${c}`, '');
+  if (run.runtime.check) {
+    const c = run.runtime.check;
+    lines.push(`Runtime: bare \`/health\` under \`workerd serve\` ${f(c.workerdServe.requestsPerSecond)} req/s (p99 ${f(c.workerdServe.latencyMs.p99, 1)} ms) vs Miniflare's server ${f(c.miniflare.requestsPerSecond)} req/s (p99 ${f(c.miniflare.latencyMs.p99, 1)} ms); scenarios use **${run.runtime.used}**.`, '');
+  } else lines.push(`Runtime: **${run.runtime.used}** (bundle from \`wrangler deploy --dry-run\`).`, '');
+  lines.push(`![throughput, p99 and 503s](${chartFile})`, '');
+  lines.push('| # | scenario | conns | req/s | p50 ms | p95 ms | p99 ms | 503 by code | other non-2xx | DB statements | lock-wait samples | counters (DB/served 2xx) | CPU cores busy |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of run.scenarios) {
+    if (r.skipped) {
+      lines.push(`| ${r.id} | ${r.title} | ${r.connections} | skipped: ${r.skipped} | | | | | | | | | |`);
+      continue;
+    }
+    const l = r.load;
+    const rate = r.flusher ? `${f(l?.requestsPerSecond)} batches/s = ${f(r.flusher.deltasPerSecond)} deltas/s` : f(l?.requestsPerSecond);
+    lines.push(
+      `| ${r.id} | ${r.title} | ${r.connections} | ${rate} | ${f(l?.latencyMs.p50, 1)} | ${f(l?.latencyMs.p95, 1)} | ${f(l?.latencyMs.p99, 1)} | ${codes503(r)} | ${otherStatuses(r)} | ${stmtCell(r)} | ${lockCell(r)} | ${counterCell(r)} | ${cpuCell(r)} |`,
+    );
+  }
+  lines.push('', 'DB statements: all statements in the catalog DB during the scenario (pg_stat_statements), split into counter writes per table (cs = client_statistics, cts = client_table_statistics, keys = api_keys last-used) and auth lookups. Lock-wait samples: pg_stat_activity samples (every 100 ms) with at least one backend waiting on a lock.', '');
+  if (run.profiles.length) {
+    lines.push('## Worker CPU profile (self time, inspector attached)', '');
+    for (const p of run.profiles) {
+      lines.push(`- \`${p.request}\` at ${f(p.load.requestsPerSecond)} req/s while profiled, idle ${f(p.idlePercent, 1)}%: ${p.top.slice(0, 8).map((h) => `${h.name} ${f(h.selfPercent, 1)}%`).join('; ')}`);
+    }
+    lines.push('');
+  }
+  lines.push('## Targets', '', '| target | measured | status | gap |', '|---|---|---|---|');
+  for (const t of run.targets) lines.push(`| ${t.target} | ${t.actual} | **${t.status}** | ${t.gap ?? ''} |`);
+  lines.push('');
+  return lines.join('\n');
+}

@@ -1,0 +1,204 @@
+/**
+ * `npm run bench [-- --quick] [-- --only=1,2,5] [-- --out=<dir>]`: starts its own stack (embedded
+ * Postgres, WebSocket proxy, flusher, the bundled worker under `workerd serve`), seeds a hot client
+ * and keys, runs the six scenarios with bounded load on 127.0.0.1, and writes
+ * `<out>/<timestamp>.{json,md,svg}`. A full run also refreshes the figures in docs/performance.md.
+ * `--quick` runs every scenario for a few seconds (CI keeps the harness working with it; it asserts
+ * nothing about performance). Exit code 1 when a scenario could not run, never for a missed target.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
+import { join } from 'node:path';
+import { renderChart } from './chart.js';
+import { openCatalog, openProbe } from './db-probes.js';
+import { checkSignatureFormat } from './flusher-batch.js';
+import { installCleanup, stopAll } from './processes.js';
+import { renderMarkdown, type Machine, type RunReport } from './report.js';
+import { compareRuntimes, type RuntimeCheck } from './runtime-check.js';
+import { profileRequest, type ProfileSummary } from './profile.js';
+import { gatewayScenarios, PARAMS, randomSecret, runFlusherScenario, runGatewayScenario, STARVATION, workerVars, type Ctx, type Mode, type ScenarioResult } from './scenarios.js';
+import { seedBench } from './seed.js';
+import { CATALOG_DB, flusherAvailable, startFlusher, startStack, type Flusher, type Stack } from './stack.js';
+import { evaluateTargets } from './targets.js';
+import { bundleWorker, ROOT } from './workerd.js';
+
+type Args = { mode: Mode; only: Set<number> | undefined; out: string | undefined; runtimeCheck: boolean; profile: boolean };
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { mode: 'full', only: undefined, out: undefined, runtimeCheck: true, profile: true };
+  for (const a of argv) {
+    if (a === '--quick') args.mode = 'quick';
+    else if (a.startsWith('--only=')) args.only = new Set(a.slice(7).split(',').map(Number).filter((n) => n >= 1 && n <= 6));
+    else if (a.startsWith('--out=')) args.out = a.slice(6);
+    else if (a === '--no-runtime-check') args.runtimeCheck = false;
+    else if (a === '--no-profile') args.profile = false;
+    else if (a === '--profile') args.profile = true;
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: npm run bench -- [--quick] [--only=1,2,5] [--out=<dir>] [--no-runtime-check] [--[no-]profile]');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  if (args.mode === 'quick') {
+    args.runtimeCheck = false;
+    args.profile = argv.includes('--profile');
+  }
+  return args;
+}
+
+const log = (line: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+};
+
+function machine(before: number[]): Machine {
+  let workerd = 'workerd';
+  try {
+    workerd = execFileSync(join(ROOT, 'node_modules', '.bin', 'workerd'), ['--version']).toString().trim();
+  } catch {
+    // Version is informational.
+  }
+  return {
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGb: totalmem() / 2 ** 30,
+    os: `${type()} ${release()}`,
+    node: process.version,
+    workerd,
+    loadAvgBefore: before,
+    loadAvgAfter: loadavg(),
+  };
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const wants = (g: number) => !args.only || args.only.has(g);
+  const startedAt = new Date();
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const outDir = args.out ?? (args.mode === 'full' ? join(ROOT, 'bench', 'results') : mkdtempSync(join(tmpdir(), 'bench-quick-')));
+  mkdirSync(outDir, { recursive: true });
+  const loadBefore = loadavg();
+
+  let stack: Stack | undefined;
+  let flusher: Flusher | undefined;
+  installCleanup(async () => {
+    await flusher?.stop();
+    await stack?.stop();
+  });
+
+  log(`mode ${args.mode}; bundling the worker (wrangler deploy --dry-run)`);
+  const bundle = bundleWorker(mkdtempSync(join(tmpdir(), 'bench-bundle-')));
+  const results: ScenarioResult[] = [];
+  let runtimeCheck: RuntimeCheck | undefined;
+  const profiles: ProfileSummary[] = [];
+  let failures = 0;
+  stack = await startStack(log);
+  const probe = await openProbe(stack.adminUrl, CATALOG_DB);
+  const catalog = await openCatalog(stack.catalogUrl);
+  try {
+    const signingSecret = randomSecret();
+    const adminToken = randomSecret();
+    const seeded = await seedBench(stack.catalogUrl, STARVATION.missKeys);
+    if (flusherAvailable()) {
+      await checkSignatureFormat(signingSecret);
+      flusher = await startFlusher(stack.catalogUrl, signingSecret);
+      log(`flusher on ${flusher.url}`);
+    } else log('flusher/index.ts not found: flusher scenarios are skipped');
+    const ctx: Ctx = { mode: args.mode, bundle, stack, flusher, probe, catalog, seeded, adminToken, signingSecret, log };
+
+    if (args.runtimeCheck && wants(1)) {
+      log('runtime check: bare /health under workerd serve vs Miniflare');
+      runtimeCheck = await compareRuntimes(bundle, { DATABASE_URL: stack.catalogUrl }, PARAMS[args.mode].connections, PARAMS.full.runtimeCheckMs);
+    }
+    for (const s of gatewayScenarios(args.mode, seeded)) {
+      if (!wants(s.group)) continue;
+      log(`scenario ${s.id}: ${s.title} (${s.connections} connections, ${PARAMS[args.mode].durationMs} ms)`);
+      const r = await runGatewayScenario(ctx, s).catch((err: unknown) => errored(s.id, s.group, s.title, err));
+      report(r);
+      results.push(r);
+    }
+    if (args.profile && wants(1) && wants(2)) {
+      // Separate pass: the inspector costs throughput, so profiled runs are not the measured ones.
+      for (const s of gatewayScenarios(args.mode, seeded).filter((x) => x.id === '1' || x.id === '2')) {
+        log(`profiling scenario ${s.id} (V8 CPU profile over the inspector)`);
+        profiles.push(await profileRequest(bundle, workerVars(ctx, s), s.request, s.connections, PARAMS[args.mode].profileMs));
+      }
+    }
+    if (wants(6)) {
+      for (const c of PARAMS[args.mode].flusherLevels) {
+        log(`scenario 6: flusher ingest at ${c} concurrent posters`);
+        const r = await runFlusherScenario(ctx, c).catch((err: unknown) => errored(`6-c${c}`, 6, `flusher ingest, ${c} posters`, err));
+        report(r);
+        results.push(r);
+      }
+    }
+  } finally {
+    await probe.end().catch(() => undefined);
+    await catalog.end().catch(() => undefined);
+    await stopAll();
+    await flusher?.stop().catch(() => undefined);
+    await stack.stop();
+  }
+  for (const r of results) if (r.skipped) failures++;
+
+  const caveats: string[] = [];
+  if (loadBefore[0] !== undefined && loadBefore[0] > 0.5) {
+    caveats.push(`The machine was not idle: 1-minute load average ${loadBefore[0].toFixed(2)} before the run (other work was running concurrently); treat the figures as lower bounds.`);
+  }
+  if (args.mode === 'quick') caveats.push('Quick mode: a few seconds per scenario; figures are for keeping the harness working, not for comparison.');
+  const run: RunReport = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    mode: args.mode,
+    machine: machine(loadBefore),
+    caveats,
+    runtime: { used: 'workerd serve', ...(runtimeCheck ? { check: runtimeCheck } : {}) },
+    profiles,
+    scenarios: results,
+    targets: evaluateTargets(results),
+  };
+  const chartName = `${stamp}.svg`;
+  writeFileSync(join(outDir, `${stamp}.json`), `${JSON.stringify(run, null, 1)}\n`);
+  writeFileSync(join(outDir, chartName), renderChart(results, `gateway bench ${run.startedAt} (${run.mode}, ${run.machine.cores} cores)`));
+  const markdown = renderMarkdown(run, chartName);
+  writeFileSync(join(outDir, `${stamp}.md`), markdown);
+  if (args.mode === 'full' && !args.only && !args.out) updatePerformanceDoc(run, stamp);
+  process.stdout.write(`${markdown}\nresults: ${join(outDir, stamp)}.{json,md,svg}\n`);
+  return failures === 0 ? 0 : 1;
+}
+
+function errored(id: string, group: number, title: string, err: unknown): ScenarioResult {
+  log(`scenario ${id} failed: ${err instanceof Error ? err.message : String(err)}`);
+  return { id, group, title, request: '', connections: 0, durationMs: 0, vars: {}, skipped: `error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
+}
+
+function report(r: ScenarioResult): void {
+  if (r.skipped) return log(`  skipped: ${r.skipped}`);
+  const l = r.load;
+  if (!l) return;
+  const extra = r.flusher ? `, ${r.flusher.deltasPerSecond} deltas/s` : r.counters ? `, counters ${r.counters.exact ? 'exact' : 'MISMATCH'} ${r.counters.db.requests}/${r.counters.expectedRequests}` : '';
+  log(`  ${Math.round(l.requestsPerSecond)} req/s, p50 ${l.latencyMs.p50} p95 ${l.latencyMs.p95} p99 ${l.latencyMs.p99} ms, statuses ${JSON.stringify(l.byStatus)}${extra}`);
+}
+
+const BEGIN = '<!-- bench:latest:begin -->';
+const END = '<!-- bench:latest:end -->';
+
+/** Replaces the generated block of docs/performance.md with this run's summary. */
+function updatePerformanceDoc(run: RunReport, stamp: string): void {
+  const path = join(ROOT, 'docs', 'performance.md');
+  if (!existsSync(path)) return;
+  const doc = readFileSync(path, 'utf8');
+  const i = doc.indexOf(BEGIN);
+  const j = doc.indexOf(END);
+  if (i < 0 || j < i) return;
+  const body = renderMarkdown(run, `../bench/results/${stamp}.svg`).replace(/^# .*\n/, `Latest full run: \`bench/results/${stamp}.json\`.\n`);
+  writeFileSync(path, `${doc.slice(0, i + BEGIN.length)}\n${body}\n${doc.slice(j)}`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (err: unknown) => {
+    log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    await stopAll().catch(() => undefined);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,302 @@
+/**
+ * The six scenarios of `npm run bench` and what each measures. Every gateway scenario starts a
+ * fresh workerd (one isolate) with its own vars, warms the key cache, wipes counters and
+ * pg_stat_statements, runs a bounded load from a separate process while sampling
+ * pg_stat_activity, forces the final flush and compares the counters with what was served.
+ */
+import { randomBytes } from 'node:crypto';
+import { freePort } from '../dev/ports.js';
+import { cpuBetween, cpuSnapshot, type CpuProfile } from './cpu.js';
+import type { Catalog, CounterSums, LockSampling, Probe, StatementCounts } from './db-probes.js';
+import { FLUSH_CLIENT_PREFIX } from './flusher-batch.js';
+import { runLoad } from './load.js';
+import type { HttpRequestSpec, LoadResult, LoadSpec } from './load-spec.js';
+import { sleep } from './processes.js';
+import { HOT_CLIENT, type Seeded } from './seed.js';
+import type { Flusher, Stack } from './stack.js';
+import { startWorkerd, type Bundle, type Workerd } from './workerd.js';
+
+export type Mode = 'quick' | 'full';
+
+export const PARAMS = {
+  full: { durationMs: 20_000, connections: 64, starvationConnections: 256, flusherLevels: [1, 4, 16, 64], flusherLevelMs: 8_000, settleCapMs: 20_000, runtimeCheckMs: 8_000, profileMs: 8_000 },
+  quick: { durationMs: 3_000, connections: 32, starvationConnections: 256, flusherLevels: [4, 32], flusherLevelMs: 2_000, settleCapMs: 8_000, runtimeCheckMs: 0, profileMs: 3_000 },
+} as const;
+
+/**
+ * Scenario 5's starvation knobs (DESIGN §1): one client, many connections, a small pool, the
+ * default acquire timeout, and key-cache misses forced at a steady rate: the load generator sends
+ * one of `missKeys` other keys of the hot client `missesPerSecond` times a second (each key comes
+ * back only after 64 / 20 = 3.2 s, past its 1 s TTL, so every one is a lookup). The rate is well
+ * inside what the pool serves when nothing else holds it; what per_request adds is the point.
+ */
+export const STARVATION = {
+  vars: { DB_POOL_MAX: '8', DB_ACQUIRE_TIMEOUT_MS: '1000', AUTH_CACHE_TTL_MS: '1000', AUTH_POLICY_CACHE_TTL_MS: '1000' },
+  missKeys: 64,
+  missesPerSecond: 20,
+} as const;
+
+export type CounterCheck = {
+  /** Responses that the gateway counts: authenticated requests, i.e. the 2xx here. */
+  expectedRequests: number;
+  db: CounterSums;
+  exact: boolean;
+  settleMs: number;
+  /** Flushes the worker reports (batches sent; per_request: writes done). */
+  flushes: number | null;
+  flushFailures: number | null;
+  droppedRows: number | null;
+};
+
+export type ScenarioResult = {
+  id: string;
+  group: number;
+  title: string;
+  request: string;
+  connections: number;
+  durationMs: number;
+  vars: Record<string, string>;
+  load?: LoadResult;
+  statements?: StatementCounts;
+  locks?: LockSampling;
+  counters?: CounterCheck;
+  cpu?: CpuProfile;
+  /** Scenario 6: deltas committed per second and acknowledgement latency. */
+  flusher?: { deltasPerSecond: number; ackP99Ms: number; batches: number; deltasAcked: number; dbDeltas: number; exact: boolean };
+  /** Budgets, key cache, batcher and limiter of the isolate after the run (GET /__gateway/status). */
+  gatewayStatus?: unknown;
+  skipped?: string;
+};
+
+export type Ctx = {
+  mode: Mode;
+  bundle: Bundle;
+  stack: Stack;
+  flusher: Flusher | undefined;
+  probe: Probe;
+  catalog: Catalog;
+  seeded: Seeded;
+  adminToken: string;
+  signingSecret: string;
+  log: (line: string) => void;
+};
+
+export type GatewayScenario = {
+  id: string;
+  group: number;
+  title: string;
+  sink: 'flusher' | 'direct' | 'per_request';
+  request: HttpRequestSpec;
+  connections: number;
+  counted: boolean;
+  vars?: Record<string, string>;
+  injectMisses?: boolean;
+};
+
+const VERIFY = '/v1/auth/verify';
+
+/** Scenarios 1–5 for a mode. */
+export function gatewayScenarios(mode: Mode, seeded: Seeded): GatewayScenario[] {
+  const p = PARAMS[mode];
+  const authed: HttpRequestSpec = { method: 'GET', path: VERIFY, headers: { 'x-athena-client': HOT_CLIENT, apikey: seeded.hotKey } };
+  const starvation = (sink: GatewayScenario['sink']): GatewayScenario => ({
+    id: `5-${sink}`,
+    group: 5,
+    title: `hot-key starvation, ${sink}`,
+    sink,
+    request: authed,
+    connections: p.starvationConnections,
+    counted: true,
+    vars: STARVATION.vars,
+    injectMisses: true,
+  });
+  return [
+    { id: '1', group: 1, title: 'bare Hono route (ceiling)', sink: 'flusher', request: { method: 'GET', path: '/health' }, connections: p.connections, counted: false },
+    { id: '2', group: 2, title: 'auth cache hit, STATS_SINK=flusher', sink: 'flusher', request: authed, connections: p.connections, counted: true },
+    { id: '3', group: 3, title: 'auth cache hit, STATS_SINK=direct', sink: 'direct', request: authed, connections: p.connections, counted: true },
+    { id: '4', group: 4, title: 'auth cache hit, STATS_SINK=per_request', sink: 'per_request', request: authed, connections: p.connections, counted: true },
+    starvation('per_request'),
+    starvation('flusher'),
+    starvation('direct'),
+  ];
+}
+
+/** The worker's vars and secrets for scenario `s` (secrets are random per run). */
+export function workerVars(ctx: Ctx, s: GatewayScenario): Record<string, string> {
+  return {
+    DATABASE_URL: ctx.stack.catalogUrl,
+    NEON_LOCAL_WS_PROXY: ctx.stack.proxy.url,
+    ADMIN_TOKEN: ctx.adminToken,
+    FLUSH_SIGNING_SECRET: ctx.signingSecret,
+    FLUSHER_URL: ctx.flusher?.url ?? '',
+    STATS_SINK: s.sink,
+    ...(s.vars ?? {}),
+  };
+}
+
+const PUBLIC_VARS = ['STATS_SINK', 'DB_POOL_MAX', 'DB_ACQUIRE_TIMEOUT_MS', 'AUTH_CACHE_TTL_MS', 'AUTH_POLICY_CACHE_TTL_MS', 'STATS_FLUSH_INTERVAL_MS', 'STATS_FLUSH_MAX_KEYS', 'REQUEST_LOG'];
+
+async function admin(w: Workerd, ctx: Ctx, method: 'GET' | 'POST', path: string): Promise<unknown> {
+  const res = await fetch(`${w.url}${path}`, { method, headers: { authorization: `Bearer ${ctx.adminToken}` } });
+  return res.ok ? res.json() : { status: res.status, body: await res.text() };
+}
+
+type StatsView = { flushes?: number; failures?: number; dropped?: number };
+const statsOfReport = (r: unknown): StatsView => (r && typeof r === 'object' && 'stats' in r ? ((r as { stats: StatsView }).stats ?? {}) : {});
+
+/** Runs one gateway scenario end to end. */
+export async function runGatewayScenario(ctx: Ctx, s: GatewayScenario): Promise<ScenarioResult> {
+  const p = PARAMS[ctx.mode];
+  const vars = workerVars(ctx, s);
+  const base: ScenarioResult = {
+    id: s.id,
+    group: s.group,
+    title: s.title,
+    request: `${s.request.method} ${s.request.path}`,
+    connections: s.connections,
+    durationMs: p.durationMs,
+    vars: Object.fromEntries(PUBLIC_VARS.map((k) => [k, vars[k] ?? ctx.bundle.defaultVars[k] ?? ''])),
+  };
+  if (s.sink === 'flusher' && !ctx.flusher) return { ...base, skipped: 'flusher/index.ts not available' };
+
+  const w = await startWorkerd(ctx.bundle, await freePort(), vars, `workerd-${s.id}`);
+  try {
+    const headers = s.request.headers ?? {};
+    // Warm the isolate and its caches, then start from zeroed counters and statistics.
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${w.url}${s.request.path}`, { method: s.request.method, headers });
+      if (s.counted && !res.ok) return { ...base, skipped: `warm-up answered ${res.status}: ${(await res.text()).slice(0, 200)}` };
+    }
+    await admin(w, ctx, 'POST', '/__gateway/flush');
+    await sleep(300);
+    await ctx.catalog.resetCounters();
+    await ctx.probe.resetStatements();
+
+    const spec: LoadSpec = {
+      baseUrl: w.url,
+      connections: s.connections,
+      durationMs: p.durationMs,
+      request: s.request,
+      tail: { method: 'GET', path: '/health' },
+      drainCapMs: 5_000,
+      timeoutSec: 10,
+      ...(s.injectMisses ? { injectMisses: { name: 'apikey', values: ctx.seeded.missKeys, perSecond: STARVATION.missesPerSecond } } : {}),
+    };
+    const roots = { workerd: w.child.proc.pid, flusher: ctx.flusher?.child.proc.pid, postgres: ctx.stack.postgresPid };
+    const cpuBefore = cpuSnapshot(roots);
+    const sampler = ctx.probe.sampleLocks(100);
+    let load: LoadResult;
+    try {
+      load = await runLoad(spec);
+    } finally {
+      base.locks = await sampler.stop();
+    }
+    const cpu = cpuBetween(cpuBefore, cpuSnapshot(roots), 'orchestrator+ws-proxy');
+    cpu.cpuSeconds['load-generator'] = load.cpuSeconds;
+    const counters = s.counted ? await settleCounters(ctx, w, load.byStatus, p.settleCapMs) : undefined;
+    const statements = await ctx.probe.statements();
+    const gatewayStatus = await admin(w, ctx, 'GET', '/__gateway/status');
+    return { ...base, load, statements, cpu, ...(counters ? { counters } : {}), gatewayStatus: trimStatus(gatewayStatus) };
+  } finally {
+    await w.stop();
+  }
+}
+
+/**
+ * Forces the final flush (POST /__gateway/flush, this workerd's only isolate) until the hot
+ * client's DB counters reach the served count, or stop changing (per_request writes that timed
+ * out are lost — that is a result, not a harness error).
+ */
+async function settleCounters(ctx: Ctx, w: Workerd, byStatus: Record<string, number>, capMs: number): Promise<CounterCheck> {
+  const expected = Object.entries(byStatus).reduce((n, [status, count]) => (status.startsWith('2') ? n + count : n), 0);
+  const started = Date.now();
+  let last = -1;
+  let stableSince = Date.now();
+  let view: StatsView = {};
+  let db: CounterSums = { requests: 0, errors: 0, tableRequests: 0, rows: 0 };
+  while (Date.now() - started < capMs) {
+    view = statsOfReport(await admin(w, ctx, 'POST', '/__gateway/flush'));
+    db = await ctx.catalog.sums(HOT_CLIENT);
+    if (db.requests >= expected) break;
+    if (db.requests !== last) {
+      last = db.requests;
+      stableSince = Date.now();
+    } else if (Date.now() - stableSince > 2_000) break;
+    await sleep(250);
+  }
+  return {
+    expectedRequests: expected,
+    db,
+    exact: db.requests === expected && db.errors === 0,
+    settleMs: Date.now() - started,
+    flushes: view.flushes ?? null,
+    flushFailures: view.failures ?? null,
+    droppedRows: view.dropped ?? null,
+  };
+}
+
+function trimStatus(status: unknown): unknown {
+  if (!status || typeof status !== 'object') return status;
+  const { settings: _settings, ...rest } = status as Record<string, unknown>;
+  return rest;
+}
+
+/** Scenario 6: signed batches straight to the flusher at increasing concurrency. */
+export async function runFlusherScenario(ctx: Ctx, connections: number): Promise<ScenarioResult> {
+  const p = PARAMS[ctx.mode];
+  const deltasPerBatch = 500;
+  const base: ScenarioResult = {
+    id: `6-c${connections}`,
+    group: 6,
+    title: `flusher ingest, ${connections} concurrent posters`,
+    request: 'POST /v1/batches',
+    connections,
+    durationMs: p.flusherLevelMs,
+    vars: { deltasPerBatch: String(deltasPerBatch), clients: '200' },
+  };
+  if (!ctx.flusher) return { ...base, skipped: 'flusher/index.ts not available' };
+  await ctx.catalog.resetCounters();
+  await ctx.probe.resetStatements();
+  const roots = { flusher: ctx.flusher.child.proc.pid, postgres: ctx.stack.postgresPid };
+  const cpuBefore = cpuSnapshot(roots);
+  const sampler = ctx.probe.sampleLocks(100);
+  let load: LoadResult;
+  try {
+    load = await runLoad({
+      baseUrl: ctx.flusher.url,
+      connections,
+      durationMs: p.flusherLevelMs,
+      request: { method: 'POST', path: '/v1/batches' },
+      flusherBatch: { secret: ctx.signingSecret, deltasPerBatch, clients: 200 },
+      tail: { method: 'GET', path: '/healthz' },
+      drainCapMs: 10_000,
+      timeoutSec: 10,
+    });
+  } finally {
+    base.locks = await sampler.stop();
+  }
+  const cpu = cpuBetween(cpuBefore, cpuSnapshot(roots), 'orchestrator+ws-proxy');
+  cpu.cpuSeconds['load-generator'] = load.cpuSeconds;
+  const sums = await ctx.catalog.sums(`${FLUSH_CLIENT_PREFIX}%`);
+  const ledger = await ctx.catalog.flushBatches();
+  const statements = await ctx.probe.statements();
+  const acked = load.deltasAcked ?? 0;
+  const dbDeltas = sums.requests + sums.tableRequests;
+  return {
+    ...base,
+    load,
+    statements,
+    cpu,
+    flusher: {
+      deltasPerSecond: Math.round((acked * 1000) / Math.max(p.flusherLevelMs, load.lastResponseMs)),
+      ackP99Ms: load.latencyMs.p99,
+      batches: ledger.batches,
+      deltasAcked: acked,
+      dbDeltas,
+      exact: dbDeltas === acked,
+    },
+  };
+}
+
+/** Random secrets for one run; never printed. */
+export const randomSecret = () => randomBytes(24).toString('base64url');

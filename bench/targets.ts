@@ -1,0 +1,91 @@
+/**
+ * The issue's targets, evaluated from a run's results: each says what was measured, whether it is
+ * met and, when not, by how much. Nothing here is tuned to pass; a missing measurement is "unknown".
+ */
+import type { ScenarioResult } from './scenarios.js';
+
+export type TargetStatus = 'met' | 'missed' | 'unknown';
+export type Target = { id: string; target: string; actual: string; status: TargetStatus; gap?: string };
+
+const byId = (rs: ScenarioResult[], id: string) => rs.find((r) => r.id === id && !r.skipped && r.load);
+const n503 = (r: ScenarioResult) => Number(r.load?.byStatus['503'] ?? 0);
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const counterStatements = (r: ScenarioResult) => (r.statements ? r.statements.clientStatistics + r.statements.clientTableStatistics + r.statements.apiKeysLastUsed : 0);
+
+/** Evaluates every target against `results`. */
+export function evaluateTargets(results: ScenarioResult[]): Target[] {
+  const out: Target[] = [];
+
+  // 1. Starvation: batched 0×503 and exact; per_request 503s or p99 ≥ 10× batched.
+  const per = byId(results, '5-per_request');
+  const batched = byId(results, '5-flusher');
+  if (per && batched) {
+    const batchedOk = n503(batched) === 0 && batched.counters?.exact === true;
+    const p99Ratio = batched.load && per.load && batched.load.latencyMs.p99 > 0 ? per.load.latencyMs.p99 / batched.load.latencyMs.p99 : 0;
+    const perShows = n503(per) > 0 || p99Ratio >= 10;
+    out.push({
+      id: 'starvation',
+      target: 'scenario 5: batched 0 × 503 and exact counters; per_request shows 503s or p99 ≥ 10× batched',
+      actual: `batched (flusher): ${fmt(n503(batched))} × 503, counters ${batched.counters?.exact ? 'exact' : 'NOT exact'}; per_request: ${fmt(n503(per))} × 503, p99 ${fmt(p99Ratio, 1)}× batched`,
+      status: batchedOk && perShows ? 'met' : 'missed',
+      ...(batchedOk && perShows
+        ? {}
+        : { gap: [!batchedOk ? `batched had ${n503(batched)} × 503 / counters exact=${String(batched.counters?.exact)}` : '', !perShows ? 'per_request did not degrade' : ''].filter(Boolean).join('; ') }),
+    });
+  } else out.push({ id: 'starvation', target: 'scenario 5', actual: 'not measured', status: 'unknown' });
+
+  // 2. Counter statements: ≤ 1 per table per flush and ≥ 1000× fewer than requests (batched sinks).
+  const batchedRuns = ['2', '3', '5-flusher', '5-direct'].map((id) => byId(results, id)).filter((r): r is ScenarioResult => r !== undefined);
+  if (batchedRuns.length) {
+    const rows = batchedRuns.map((r) => {
+      const requests = r.counters?.expectedRequests ?? 0;
+      const st = r.statements;
+      const flushes = r.counters?.flushes ?? null;
+      const perTableMax = st ? Math.max(st.clientStatistics, st.clientTableStatistics, st.apiKeysLastUsed) : 0;
+      const stmts = counterStatements(r);
+      const ratio = stmts > 0 ? requests / stmts : Infinity;
+      const perFlushOk = flushes !== null && perTableMax <= flushes;
+      return { r, requests, stmts, ratio, perFlushOk, flushes, perTableMax };
+    });
+    const ok = rows.every((x) => x.perFlushOk && x.ratio >= 1000);
+    out.push({
+      id: 'statements',
+      target: 'counter statements ≤ 1 per table per flush and ≥ 1000× fewer than requests',
+      actual: rows.map((x) => `s${x.r.id}: ${fmt(x.requests)} req / ${fmt(x.stmts)} counter stmts (${Number.isFinite(x.ratio) ? fmt(x.ratio) : '∞'}×), max ${x.perTableMax}/table vs ${x.flushes ?? '?'} flushes`).join('; '),
+      status: ok ? 'met' : 'missed',
+      ...(ok ? {} : { gap: rows.filter((x) => !(x.perFlushOk && x.ratio >= 1000)).map((x) => `s${x.r.id}: ${x.perFlushOk ? '' : 'more statements than flushes; '}${x.ratio < 1000 ? `ratio ${fmt(x.ratio)}× < 1000×` : ''}`).join('; ') }),
+    });
+  } else out.push({ id: 'statements', target: 'counter statements', actual: 'not measured', status: 'unknown' });
+
+  // 3. Scenario 2 throughput ≥ 0.85 × scenario 1.
+  const s1 = byId(results, '1');
+  const s2 = byId(results, '2');
+  if (s1?.load && s2?.load) {
+    const ratio = s2.load.requestsPerSecond / s1.load.requestsPerSecond;
+    out.push({
+      id: 'auth-overhead',
+      target: 'scenario 2 throughput ≥ 0.85 × scenario 1',
+      actual: `${fmt(s2.load.requestsPerSecond)} / ${fmt(s1.load.requestsPerSecond)} req/s = ${fmt(ratio, 2)}×`,
+      status: ratio >= 0.85 ? 'met' : 'missed',
+      ...(ratio >= 0.85 ? {} : { gap: `${fmt((0.85 - ratio) * 100, 0)} points short (${fmt(0.85 * s1.load.requestsPerSecond - s2.load.requestsPerSecond)} req/s)` }),
+    });
+  } else out.push({ id: 'auth-overhead', target: 'scenario 2 ≥ 0.85 × scenario 1', actual: 'not measured', status: 'unknown' });
+
+  // 4. Flusher ≥ 100k deltas/s with ack p99 ≤ 100 ms (best level that keeps the p99 bound).
+  const levels = results.filter((r) => r.group === 6 && r.flusher);
+  if (levels.length) {
+    const within = levels.filter((r) => (r.flusher?.ackP99Ms ?? Infinity) <= 100);
+    const best = [...(within.length ? within : levels)].sort((a, b) => (b.flusher?.deltasPerSecond ?? 0) - (a.flusher?.deltasPerSecond ?? 0))[0];
+    const f = best?.flusher;
+    const ok = !!f && f.deltasPerSecond >= 100_000 && f.ackP99Ms <= 100;
+    out.push({
+      id: 'flusher',
+      target: 'flusher ≥ 100k deltas/s, ack p99 ≤ 100 ms',
+      actual: f ? `${fmt(f.deltasPerSecond)} deltas/s at ${best?.connections} posters, ack p99 ${fmt(f.ackP99Ms, 1)} ms` : 'n/a',
+      status: ok ? 'met' : 'missed',
+      ...(ok || !f ? {} : { gap: `${fmt(f.deltasPerSecond / 1000, 1)}k of 100k deltas/s (${fmt((f.deltasPerSecond / 100_000) * 100)}%)${f.ackP99Ms > 100 ? `, p99 ${fmt(f.ackP99Ms)} ms > 100 ms` : ''}` }),
+    });
+  } else out.push({ id: 'flusher', target: 'flusher ≥ 100k deltas/s', actual: 'not measured', status: 'unknown' });
+
+  return out;
+}

@@ -1,0 +1,97 @@
+/**
+ * Runs the worker the way production runs it: the bundle `wrangler deploy --dry-run` produces,
+ * served by the `workerd` binary with a generated config — not `wrangler dev`, whose proxy layers
+ * cap a bare route near 750 requests/s on a 2-core machine. Vars and secrets become text
+ * bindings; outbound traffic goes through a network service that allows loopback addresses so the
+ * Neon driver reaches the local WebSocket proxy and the flusher on 127.0.0.1.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startChild, waitFor, type Child } from './processes.js';
+
+export const ROOT = new URL('..', import.meta.url).pathname;
+const BIN = join(ROOT, 'node_modules', '.bin');
+
+export type Bundle = { dir: string; modules: string[]; compatibilityDate: string; compatibilityFlags: string[]; defaultVars: Record<string, string> };
+
+/** Bundles worker/index.ts with wrangler (dry run, no network) into `outDir`. */
+export function bundleWorker(outDir: string): Bundle {
+  mkdirSync(outDir, { recursive: true });
+  execFileSync(join(BIN, 'wrangler'), ['deploy', '--dry-run', '--outdir', outDir], {
+    cwd: ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const modules = readdirSync(outDir).filter((f) => /\.(m?js|wasm)$/.test(f));
+  if (!modules.includes('index.js')) throw new Error(`wrangler produced no index.js in ${outDir}`);
+  // index.js must come first: workerd treats the first module as the entry point.
+  modules.sort((a, b) => (a === 'index.js' ? -1 : b === 'index.js' ? 1 : a.localeCompare(b)));
+  const toml = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
+  return { dir: outDir, modules, ...readWranglerToml(toml) };
+}
+
+/** The top-level compatibility settings and `[vars]` of wrangler.toml (flat string values only). */
+export function readWranglerToml(toml: string): { compatibilityDate: string; compatibilityFlags: string[]; defaultVars: Record<string, string> } {
+  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
+  if (!date) throw new Error('wrangler.toml has no compatibility_date');
+  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1] ?? '';
+  const defaultVars: Record<string, string> = {};
+  let inVars = false;
+  for (const line of toml.split('\n')) {
+    const section = /^\s*\[([^\]]+)\]/.exec(line);
+    if (section) {
+      inVars = section[1] === 'vars';
+      continue;
+    }
+    const kv = inVars ? /^\s*([A-Z0-9_]+)\s*=\s*"([^"]*)"/.exec(line) : null;
+    if (kv?.[1] && kv[2] !== undefined) defaultVars[kv[1]] = kv[2];
+  }
+  return { compatibilityDate: date, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1] ?? ''), defaultVars };
+}
+
+/** A workerd config (capnp text) serving the bundle on 127.0.0.1:`port` with `vars` as text bindings. */
+export function workerdConfig(bundle: Bundle, port: number, vars: Record<string, string>): string {
+  const str = (s: string) => JSON.stringify(s); // capnp text literals accept JSON's escapes for ASCII
+  const modules = bundle.modules
+    .map((m) => (m.endsWith('.wasm') ? `(name = ${str(m)}, wasm = embed ${str(m)})` : `(name = ${str(m)}, esModule = embed ${str(m)})`))
+    .join(',\n      ');
+  const bindings = Object.entries({ ...bundle.defaultVars, ...vars })
+    .map(([k, v]) => `(name = ${str(k)}, text = ${str(v)})`)
+    .join(',\n      ');
+  return `using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "gateway", worker = .gateway),
+    # Loopback allowed: the Neon driver's WebSocket proxy and the flusher listen on 127.0.0.1.
+    (name = "internet", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "gateway") ],
+);
+
+const gateway :Workerd.Worker = (
+  modules = [
+      ${modules}
+  ],
+  compatibilityDate = ${str(bundle.compatibilityDate)},
+  compatibilityFlags = [${bundle.compatibilityFlags.map(str).join(', ')}],
+  bindings = [
+      ${bindings}
+  ],
+  globalOutbound = "internet",
+);
+`;
+}
+
+export type Workerd = { url: string; child: Child; stop(): Promise<void> };
+
+/** Starts `workerd serve` on the bundle with these vars and waits until /health answers. */
+export async function startWorkerd(bundle: Bundle, port: number, vars: Record<string, string>, name = 'workerd', extraArgs: string[] = []): Promise<Workerd> {
+  const configPath = join(bundle.dir, `${name}-${port}.capnp`);
+  writeFileSync(configPath, workerdConfig(bundle, port, vars));
+  const child = startChild(name, join(BIN, 'workerd'), ['serve', configPath, ...extraArgs], { cwd: bundle.dir });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${name} on ${url}`, async () => (await fetch(`${url}/health`)).ok, 30_000, child);
+  return { url, child, stop: () => child.stop() };
+}

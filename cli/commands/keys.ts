@@ -1,0 +1,145 @@
+/** `keys create|list|revoke`: API keys. The plaintext is printed once, at creation. */
+import { z } from 'zod';
+import { OPERATIONS, type Operation } from '../../drizzle/schema.js';
+import { clientName, parseFlags, validate } from '../args.js';
+import { withCatalog, type Command } from '../context.js';
+import { parseDuration } from '../duration.js';
+import { UsageError } from '../errors.js';
+import { createKey, listKeys, revokeKey } from '../key-store.js';
+import { json, keyTable, keyView } from '../output.js';
+
+const CREATE_HELP = `Usage: npm run gateway -- keys create --client <name> --name <label> [flags]
+
+Creates an API key and prints it once; only its SHA-256 hash is stored. Flags:
+  --client <name>        the client the key belongs to (required)
+  --name <label>         a label, unique among the client's live keys (required)
+  --scopes <ops>         comma list of read, insert, update, delete, or "all" (default: read)
+  --tables <tables>      comma list of table or schema.table, or "*" for every table (default: *)
+  --expires-in <dur>     e.g. 90m, 12h, 30d, 2w (default: never)
+  --expires-at <time>    an ISO 8601 time instead of --expires-in
+  --json                 print the key and its row as JSON`;
+
+const LIST_HELP = `Usage: npm run gateway -- keys list [--client <name>] [--all] [--json]
+
+Lists live keys (prefix, scopes, expiry, last use); --all includes revoked ones. Hashes are never shown.`;
+
+const REVOKE_HELP = `Usage: npm run gateway -- keys revoke <prefix|id|key> [--json]
+
+Revokes a key, named by its prefix (ath_xxxxxxxxxx), its id, or the whole key. Revoking twice is
+harmless. The worker stops accepting it within AUTH_CACHE_TTL_MS.`;
+
+const TABLE = /^(\*|[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?)$/;
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+
+const operations = z
+  .string()
+  .transform(list)
+  .pipe(z.array(z.string()).min(1, 'needs at least one operation'))
+  .transform((ops, ctx): Operation[] => {
+    if (ops.length === 1 && (ops[0] === 'all' || ops[0] === '*')) return [...OPERATIONS];
+    const bad = ops.find((o) => !(OPERATIONS as readonly string[]).includes(o));
+    if (bad !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `unknown operation "${bad}" (use ${OPERATIONS.join(', ')} or all)` });
+      return z.NEVER;
+    }
+    return OPERATIONS.filter((o) => ops.includes(o));
+  });
+
+const tables = z
+  .string()
+  .transform(list)
+  .pipe(z.array(z.string()).min(1, 'needs at least one table or *'))
+  .refine((ts) => ts.every((t) => TABLE.test(t)), 'tables are names like todos or public.todos, or *')
+  .transform((ts) => (ts.includes('*') ? ['*'] : [...new Set(ts)]));
+
+const createSchema = z
+  .object({
+    positionals: z.array(z.string()).max(0, 'takes no positional arguments (use --client and --name)'),
+    client: clientName,
+    name: z.string().trim().min(1, 'must not be empty').max(100, 'at most 100 characters'),
+    scopes: operations.default(['read']),
+    tables: tables.default(['*']),
+    expiresIn: z
+      .string()
+      .transform((v, ctx) => parseDuration(v) ?? (ctx.addIssue({ code: 'custom', message: 'use a duration like 90m, 12h, 30d or 2w' }), z.NEVER))
+      .optional(),
+    expiresAt: z.iso.datetime({ offset: true, message: 'use an ISO 8601 time like 2030-01-31T00:00:00Z' }).optional(),
+    json: z.boolean().default(false),
+  })
+  .refine((a) => !(a.expiresIn !== undefined && a.expiresAt !== undefined), { message: 'give --expires-in or --expires-at, not both', path: ['expiresAt'] });
+
+export const keysCreate: Command = {
+  summary: 'create an API key (printed once)',
+  help: CREATE_HELP,
+  async run(argv, ctx) {
+    const help = 'keys create --help';
+    const p = parseFlags(
+      argv,
+      {
+        client: { type: 'string' },
+        name: { type: 'string' },
+        scopes: { type: 'string' },
+        tables: { type: 'string' },
+        'expires-in': { type: 'string' },
+        'expires-at': { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      help,
+    );
+    const v = p.values;
+    const a = validate(
+      createSchema,
+      { positionals: p.positionals, client: v.client, name: v.name, scopes: v.scopes, tables: v.tables, expiresIn: v['expires-in'], expiresAt: v['expires-at'], json: v.json },
+      help,
+    );
+    const expiresAt = a.expiresIn !== undefined ? new Date(Date.now() + a.expiresIn) : a.expiresAt ? new Date(a.expiresAt) : null;
+    if (expiresAt && expiresAt.getTime() <= Date.now()) throw new UsageError('--expires-at: must be in the future', help);
+    const created = await withCatalog(ctx, (db) =>
+      createKey(db, { client: a.client, name: a.name, scopes: { operations: a.scopes, tables: a.tables }, expiresAt }),
+    );
+    if (a.json) {
+      ctx.print(json({ key: created.key, ...keyView(created) }));
+      return;
+    }
+    ctx.print(
+      [
+        `created key ${created.prefix} for client ${created.client} (${created.scopes.operations.join(',')} on ${created.scopes.tables.join(',')}, expires ${created.expiresAt?.toISOString() ?? 'never'})`,
+        '',
+        `  ${created.key}`,
+        '',
+        'Store it now: it is shown only once (only its SHA-256 hash is kept).',
+      ].join('\n'),
+    );
+  },
+};
+
+export const keysList: Command = {
+  summary: 'list keys (never their hashes)',
+  help: LIST_HELP,
+  async run(argv, ctx) {
+    const help = 'keys list --help';
+    const p = parseFlags(argv, { client: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' } }, help);
+    const a = validate(
+      z.object({ positionals: z.array(z.string()).max(0, 'takes no positional arguments'), client: clientName.optional() }),
+      { positionals: p.positionals, client: p.values.client },
+      help,
+    );
+    const rows = await withCatalog(ctx, (db) => listKeys(db, { client: a.client, includeRevoked: p.values.all === true }));
+    ctx.print(p.values.json ? json(rows.map(keyView)) : keyTable(rows));
+  },
+};
+
+export const keysRevoke: Command = {
+  summary: 'revoke a key by prefix, id or key',
+  help: REVOKE_HELP,
+  async run(argv, ctx) {
+    const help = 'keys revoke --help';
+    const p = parseFlags(argv, { json: { type: 'boolean' } }, help);
+    const ref = p.positionals[0];
+    if (ref === undefined || p.positionals.length !== 1) throw new UsageError('expects exactly one key prefix, id or key', help);
+    const r = await withCatalog(ctx, (db) => revokeKey(db, ref));
+    if (p.values.json) ctx.print(json({ revoked: !r.alreadyRevoked, ...keyView(r.key) }));
+    else ctx.print(r.alreadyRevoked ? `key ${r.key.prefix} was already revoked at ${r.key.revokedAt?.toISOString() ?? '?'}` : `revoked key ${r.key.prefix} (${r.key.client}/${r.key.name})`);
+  },
+};

@@ -1,0 +1,46 @@
+/** Start-up probes for the dev stack: is a port taken, and wait for an HTTP endpoint to answer. */
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { sleep } from './process-group.js';
+
+/** True when nothing can bind 127.0.0.1:`port` right now. */
+export function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(true));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(false)));
+  });
+}
+
+export type WaitOptions = {
+  timeoutMs: number;
+  /** Checked between attempts: a reason to give up early (e.g. the process died). */
+  abort?: () => string | undefined;
+};
+
+/** Polls `url` until it answers 2xx. Rejects with the reason on abort or timeout. */
+export async function waitForHttp(url: string, opts: WaitOptions): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    const aborted = opts.abort?.();
+    if (aborted) throw new Error(aborted);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await res.body?.cancel();
+      if (res.ok) return;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await sleep(250);
+  }
+  throw new Error(`${url} did not answer within ${Math.round(opts.timeoutMs / 1000)}s (last: ${last})`);
+}
+
+/** Resolves once the Postgres of `dataDir` has shut down (postmaster.pid removed), or after `timeoutMs`. */
+export async function postmasterGone(dataDir: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (existsSync(join(dataDir, 'postmaster.pid')) && Date.now() < deadline) await sleep(100);
+}

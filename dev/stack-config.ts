@@ -1,0 +1,83 @@
+/**
+ * `npm run dev` settings from the environment, validated once. Ports default to fixed values so the
+ * printed URLs stay the same between runs; PG_PORT defaults off 5432 to avoid a system Postgres.
+ */
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = (def: number, allowZero = false) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return def;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < (allowZero ? 0 : 1) || n > 65_535) {
+        ctx.addIssue({ code: 'custom', message: `must be a port number (${allowZero ? 0 : 1}-65535)` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const schema = z.object({
+  WORKER_PORT: port(8787),
+  FLUSHER_PORT: port(8790),
+  PG_PORT: port(54329),
+  /** 0 = any free port; only the worker talks to it, through `.dev.vars`. */
+  WS_PROXY_PORT: port(0, true),
+  DEV_STATE_DIR: z.string().trim().optional(),
+  PG_DATA_DIR: z.string().trim().optional(),
+  DEV_READY_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(120_000),
+});
+
+export type StackConfig = {
+  root: string;
+  workerPort: number;
+  flusherPort: number;
+  pgPort: number;
+  wsProxyPort: number;
+  /** `.dev/` by default: stack.json and logs/. */
+  stateDir: string;
+  /** The dotenv file wrangler reads secrets from: `.dev.vars`, or `<DEV_STATE_DIR>/dev.vars`. */
+  devVarsFile: string;
+  /** Persistent Postgres data directory, reused between runs. */
+  pgDataDir: string;
+  readyTimeoutMs: number;
+  catalogDb: string;
+  tenantDb: string;
+};
+
+export type ConfigResult = { ok: true; config: StackConfig } | { ok: false; message: string };
+
+/**
+ * Reads the stack's settings. With DEV_STATE_DIR set (tests, a second stack) nothing in the repo
+ * is written: stack.json, logs and the dotenv file all live in that directory.
+ */
+export function readStackConfig(env: NodeJS.ProcessEnv, root: string): ConfigResult {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { ok: false, message: `${String(issue?.path[0] ?? 'environment')} ${issue?.message ?? 'is invalid'}` };
+  }
+  const e = parsed.data;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(root, p));
+  const stateDir = e.DEV_STATE_DIR ? abs(e.DEV_STATE_DIR) : join(root, '.dev');
+  return {
+    ok: true,
+    config: {
+      root,
+      workerPort: e.WORKER_PORT,
+      flusherPort: e.FLUSHER_PORT,
+      pgPort: e.PG_PORT,
+      wsProxyPort: e.WS_PROXY_PORT,
+      stateDir,
+      devVarsFile: e.DEV_STATE_DIR ? join(stateDir, 'dev.vars') : join(root, '.dev.vars'),
+      pgDataDir: e.PG_DATA_DIR ? abs(e.PG_DATA_DIR) : join(tmpdir(), 'athena-gateway', `pg-dev-${e.PG_PORT}`),
+      readyTimeoutMs: e.DEV_READY_TIMEOUT_MS,
+      catalogDb: 'athena_gateway',
+      tenantDb: 'athena_demo',
+    },
+  };
+}

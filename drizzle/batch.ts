@@ -1,0 +1,60 @@
+/**
+ * The stats batch wire shape: what a worker sends to the flusher (`POST /v1/batches`) and what the
+ * direct sink writes itself. One zod schema, imported by both sides, so they cannot drift apart.
+ * Counters are deltas (added to the stored totals); timestamps are ISO 8601 instants.
+ */
+import { z } from 'zod';
+import { OPERATIONS } from './schema.js';
+
+/** Upper bound on rows per list: a batch is never bigger than STATS_MAX_PENDING_KEYS (≤ 1e6). */
+const MAX_ROWS = 1_000_000;
+const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const instant = z.iso.datetime({ offset: true });
+
+export const clientDeltaSchema = z.strictObject({
+  client_name: z.string().min(1).max(63),
+  requests: count,
+  errors: count,
+  last_seen: instant,
+});
+
+export const tableDeltaSchema = z.strictObject({
+  client_name: z.string().min(1).max(63),
+  table_name: z.string().min(1).max(255),
+  operation: z.enum(OPERATIONS),
+  requests: count,
+  errors: count,
+  duration_ms: count,
+  last_seen: instant,
+});
+
+export const keyDeltaSchema = z.strictObject({
+  key_id: z.uuid(),
+  last_used: instant,
+});
+
+export const batchSchema = z.strictObject({
+  /** Idempotency key: the flusher's `flush_batches` ledger applies each id once. */
+  batch_id: z.uuid(),
+  /** Who produced it (e.g. `worker:<isolate id>`), for the ledger and logs. */
+  source: z.string().min(1).max(200),
+  created_at: instant,
+  clients: z.array(clientDeltaSchema).max(MAX_ROWS),
+  tables: z.array(tableDeltaSchema).max(MAX_ROWS),
+  keys: z.array(keyDeltaSchema).max(MAX_ROWS),
+});
+
+export type ClientDelta = z.infer<typeof clientDeltaSchema>;
+export type TableDelta = z.infer<typeof tableDeltaSchema>;
+export type KeyDelta = z.infer<typeof keyDeltaSchema>;
+export type Batch = z.infer<typeof batchSchema>;
+
+/** Rows a batch carries (its size for bounds, metrics and the ledger). */
+export const batchRows = (b: Pick<Batch, 'clients' | 'tables' | 'keys'>): number => b.clients.length + b.tables.length + b.keys.length;
+
+/** What the flusher answers for an accepted batch. */
+export const batchResultSchema = z.strictObject({
+  batch_id: z.uuid(),
+  status: z.enum(['applied', 'duplicate']),
+});
+export type BatchResult = z.infer<typeof batchResultSchema>;

@@ -1,0 +1,159 @@
+/**
+ * Batched-upsert statement builders, shared by the worker's direct sink and the flusher (DESIGN §6).
+ * Pure: rows in, SQL text + params out. One statement per table however many rows: rows travel as
+ * one array parameter per column (`unnest`), so the parameter count never grows with the batch.
+ * Rows are merged by key and sorted, so concurrent writers lock rows in one global order (no
+ * deadlocks); counters add `EXCLUDED` deltas, timestamps keep `GREATEST`, key last-used only moves forward.
+ */
+import type { Batch, ClientDelta, KeyDelta, TableDelta } from './batch.js';
+
+export type Statement = { text: string; params: unknown[] };
+
+/** Deltas merged by key and sorted by key: the input every builder expects. */
+export type MergedDeltas = { clients: ClientDelta[]; tables: TableDelta[]; keys: KeyDelta[] };
+
+const later = (a: string, b: string): string => (Date.parse(b) > Date.parse(a) ? b : a);
+const byKey = <T>(key: (row: T) => string) => (a: T, b: T) => {
+  const ka = key(a);
+  const kb = key(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+};
+// \u0000 cannot occur in Postgres text, so the joined key is unambiguous.
+const tableKey = (r: TableDelta): string => `${r.client_name}\u0000${r.table_name}\u0000${r.operation}`;
+
+/**
+ * Sums the deltas of several batches per key (client; client × table × operation; key id) and
+ * sorts each list by key. `ON CONFLICT DO UPDATE` may touch a row only once per statement, so the
+ * builders need unique keys; sorting gives every writer the same lock order.
+ */
+export function mergeDeltas(batches: ReadonlyArray<Pick<Batch, 'clients' | 'tables' | 'keys'>>): MergedDeltas {
+  const clients = new Map<string, ClientDelta>();
+  const tables = new Map<string, TableDelta>();
+  const keys = new Map<string, KeyDelta>();
+  for (const b of batches) {
+    for (const r of b.clients) {
+      const cur = clients.get(r.client_name);
+      clients.set(r.client_name, cur ? { ...cur, requests: cur.requests + r.requests, errors: cur.errors + r.errors, last_seen: later(cur.last_seen, r.last_seen) } : { ...r });
+    }
+    for (const r of b.tables) {
+      const k = tableKey(r);
+      const cur = tables.get(k);
+      tables.set(
+        k,
+        cur
+          ? { ...cur, requests: cur.requests + r.requests, errors: cur.errors + r.errors, duration_ms: cur.duration_ms + r.duration_ms, last_seen: later(cur.last_seen, r.last_seen) }
+          : { ...r },
+      );
+    }
+    for (const r of b.keys) {
+      const cur = keys.get(r.key_id);
+      keys.set(r.key_id, cur ? { ...cur, last_used: later(cur.last_used, r.last_used) } : { ...r });
+    }
+  }
+  return {
+    clients: [...clients.values()].sort(byKey((r) => r.client_name)),
+    tables: [...tables.values()].sort(byKey(tableKey)),
+    keys: [...keys.values()].sort(byKey((r) => r.key_id)),
+  };
+}
+
+/** `client_statistics`: add requests/errors, keep the latest last_seen. */
+export function clientStatisticsUpsert(rows: readonly ClientDelta[]): Statement | undefined {
+  if (rows.length === 0) return undefined;
+  return {
+    text: `INSERT INTO client_statistics AS t (client_name, requests, errors, last_seen)
+SELECT u.client_name, u.requests, u.errors, u.last_seen
+FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[]) WITH ORDINALITY AS u(client_name, requests, errors, last_seen, ord)
+ORDER BY u.ord
+ON CONFLICT (client_name) DO UPDATE SET
+  requests = t.requests + EXCLUDED.requests,
+  errors = t.errors + EXCLUDED.errors,
+  last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)`,
+    params: [rows.map((r) => r.client_name), rows.map((r) => r.requests), rows.map((r) => r.errors), rows.map((r) => r.last_seen)],
+  };
+}
+
+/** `client_table_statistics`: add requests/errors/duration_ms, keep the latest last_seen. */
+export function clientTableStatisticsUpsert(rows: readonly TableDelta[]): Statement | undefined {
+  if (rows.length === 0) return undefined;
+  return {
+    text: `INSERT INTO client_table_statistics AS t (client_name, table_name, operation, requests, errors, duration_ms, last_seen)
+SELECT u.client_name, u.table_name, u.operation, u.requests, u.errors, u.duration_ms, u.last_seen
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::timestamptz[]) WITH ORDINALITY AS u(client_name, table_name, operation, requests, errors, duration_ms, last_seen, ord)
+ORDER BY u.ord
+ON CONFLICT (client_name, table_name, operation) DO UPDATE SET
+  requests = t.requests + EXCLUDED.requests,
+  errors = t.errors + EXCLUDED.errors,
+  duration_ms = t.duration_ms + EXCLUDED.duration_ms,
+  last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)`,
+    params: [
+      rows.map((r) => r.client_name),
+      rows.map((r) => r.table_name),
+      rows.map((r) => r.operation),
+      rows.map((r) => r.requests),
+      rows.map((r) => r.errors),
+      rows.map((r) => r.duration_ms),
+      rows.map((r) => r.last_seen),
+    ],
+  };
+}
+
+/**
+ * `api_keys.last_used_at`, forward only. Keys are locked in id order first (`FOR UPDATE` under
+ * `ORDER BY`): a plain `UPDATE … FROM` locks in join order, which two writers may not share.
+ * Unknown (deleted) key ids are skipped.
+ */
+export function apiKeyLastUsedUpdate(rows: readonly KeyDelta[]): Statement | undefined {
+  if (rows.length === 0) return undefined;
+  return {
+    text: `WITH u AS (
+  SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) AS u(id, last_used)
+), locked AS (
+  SELECT k.id FROM api_keys k JOIN u ON u.id = k.id
+  WHERE k.last_used_at IS NULL OR k.last_used_at < u.last_used
+  ORDER BY k.id
+  FOR UPDATE OF k
+)
+UPDATE api_keys AS k SET last_used_at = GREATEST(k.last_used_at, u.last_used)
+FROM u, locked
+WHERE k.id = u.id AND locked.id = k.id`,
+    params: [rows.map((r) => r.key_id), rows.map((r) => r.last_used)],
+  };
+}
+
+/** A ledger entry: one batch id the `flush_batches` table records. */
+export type LedgerEntry = { batch_id: string; source: string; rows: number };
+
+/**
+ * Records batch ids in `flush_batches`; `RETURNING` names the ids that were new in this
+ * transaction — only those batches' deltas may be applied (exactly once per id). Sorted by id for
+ * the same lock-order reason as the upserts; duplicate ids in the input are collapsed.
+ */
+export function ledgerInsert(entries: readonly LedgerEntry[]): Statement | undefined {
+  if (entries.length === 0) return undefined;
+  const unique = [...new Map(entries.map((e) => [e.batch_id.toLowerCase(), e])).values()].sort(byKey((e) => e.batch_id.toLowerCase()));
+  return {
+    text: `INSERT INTO flush_batches (batch_id, source, rows)
+SELECT u.batch_id, u.source, u.rows
+FROM unnest($1::uuid[], $2::text[], $3::integer[]) WITH ORDINALITY AS u(batch_id, source, rows, ord)
+ORDER BY u.ord
+ON CONFLICT (batch_id) DO NOTHING
+RETURNING batch_id::text AS batch_id`,
+    params: [unique.map((e) => e.batch_id.toLowerCase()), unique.map((e) => e.source), unique.map((e) => Math.min(e.rows, 2_147_483_647))],
+  };
+}
+
+/** Deletes ledger rows older than `retentionMs` (a worker never retries a batch that old). */
+export function ledgerPrune(retentionMs: number): Statement {
+  return {
+    text: `DELETE FROM flush_batches WHERE applied_at < now() - make_interval(secs => $1::double precision / 1000)`,
+    params: [retentionMs],
+  };
+}
+
+/** The statements that apply merged deltas, in the one table order every writer uses. */
+export function deltaStatements(deltas: MergedDeltas): Statement[] {
+  return [clientStatisticsUpsert(deltas.clients), clientTableStatisticsUpsert(deltas.tables), apiKeyLastUsedUpdate(deltas.keys)].filter(
+    (s): s is Statement => s !== undefined,
+  );
+}

@@ -1,0 +1,90 @@
+/**
+ * The flusher's HTTP app (DESIGN §7). `createApp(deps)` never listens — index.ts serves it and
+ * tests call `app.request()` or serve it on a free port. Every refusal is a JSON error envelope.
+ */
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { batchSchema } from '../drizzle/batch.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBatch } from '../drizzle/signing.js';
+import { GroupCommitError, ShuttingDownError, type GroupCommitter } from './group-commit.js';
+import type { FlusherMetrics, RejectReason } from './metrics.js';
+
+export type FlusherDeps = {
+  committer: GroupCommitter;
+  metrics: FlusherMetrics;
+  signingSecret: string;
+  /** FLUSHER_MAX_BODY_BYTES. */
+  maxBodyBytes: number;
+  now: () => number;
+};
+
+const HINTS: Record<RejectReason, { status: ContentfulStatusCode; message: string; hint: string | null }> = {
+  missing_signature: { status: 401, message: 'Missing batch signature', hint: `Send ${TIMESTAMP_HEADER} and ${SIGNATURE_HEADER}.` },
+  malformed_signature: { status: 401, message: 'Malformed batch signature', hint: `${SIGNATURE_HEADER} is v1=<64 hex>, ${TIMESTAMP_HEADER} is Unix ms.` },
+  bad_signature: { status: 401, message: 'Invalid batch signature', hint: 'Worker and flusher must share FLUSH_SIGNING_SECRET.' },
+  clock_skew: { status: 401, message: 'Batch timestamp outside the allowed clock skew (5 minutes)', hint: 'Check the clocks, or a replayed request.' },
+  too_large: { status: 413, message: 'Batch body too large', hint: 'Raise FLUSHER_MAX_BODY_BYTES or lower STATS_MAX_PENDING_KEYS.' },
+  invalid_json: { status: 400, message: 'Batch body is not valid JSON', hint: null },
+  invalid_shape: { status: 400, message: 'Batch does not match the batch schema', hint: null },
+  unavailable: { status: 503, message: 'Database unavailable; batch not applied', hint: 'Retry with the same batch_id.' },
+  shutting_down: { status: 503, message: 'Flusher is shutting down; batch not applied', hint: 'Retry with the same batch_id.' },
+};
+
+export function createApp(deps: FlusherDeps): Hono {
+  const { metrics } = deps;
+  const app = new Hono();
+
+  const refuse = (c: Context, reason: RejectReason, detail?: string) => {
+    // `unavailable` is counted per group by the committer, which knows the group size.
+    if (reason !== 'unavailable') metrics.rejected.inc({ reason });
+    const { status, message, hint } = HINTS[reason];
+    if (status === 503) c.header('retry-after', '1');
+    return c.json({ error: { code: reason, message: detail ? `${message}: ${detail}` : message, hint } }, status);
+  };
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  app.get('/metrics', async (c) => {
+    c.header('content-type', metrics.registry.contentType);
+    return c.body(await metrics.registry.metrics());
+  });
+
+  app.post(
+    '/v1/batches',
+    bodyLimit({ maxSize: deps.maxBodyBytes, onError: (c) => refuse(c, 'too_large') }),
+    async (c) => {
+      const body = new Uint8Array(await c.req.arrayBuffer());
+      const verdict = await verifyBatch(
+        deps.signingSecret,
+        { timestamp: c.req.header(TIMESTAMP_HEADER), signature: c.req.header(SIGNATURE_HEADER) },
+        body,
+        deps.now(),
+      );
+      if (!verdict.ok) return refuse(c, verdict.reason);
+      let json: unknown;
+      try {
+        json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+      } catch {
+        return refuse(c, 'invalid_json');
+      }
+      const parsed = batchSchema.safeParse(json);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        return refuse(c, 'invalid_shape', issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : undefined);
+      }
+      try {
+        const status = await deps.committer.submit(parsed.data);
+        return c.json({ batch_id: parsed.data.batch_id, status });
+      } catch (err) {
+        if (err instanceof ShuttingDownError) return refuse(c, 'shutting_down');
+        if (err instanceof GroupCommitError) return refuse(c, 'unavailable');
+        throw err;
+      }
+    },
+  );
+
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}`, hint: 'POST /v1/batches, GET /healthz, GET /metrics.' } }, 404));
+  app.onError((_err, c) => c.json({ error: { code: 'internal_error', message: 'Internal flusher error', hint: null } }, 500));
+  return app;
+}

@@ -1,0 +1,74 @@
+/**
+ * Flusher environment → typed config, validated with zod. Errors name the variable and never echo
+ * a secret's value (DATABASE_URL, FLUSH_SIGNING_SECRET).
+ */
+import { z } from 'zod';
+
+const int = (def: number, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return def;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer between ${min} and ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const schema = z.object({
+  DATABASE_URL: z
+    .string({ error: 'is required' })
+    .trim()
+    .refine((v) => /^postgres(ql)?:\/\/[^/]+/.test(v) && URL.canParse(v), 'must be a postgres:// connection URL'),
+  FLUSH_SIGNING_SECRET: z.string({ error: 'is required' }).min(16, 'must be at least 16 characters'),
+  FLUSHER_HOST: z.string().trim().optional().transform((v) => v || '127.0.0.1'),
+  FLUSHER_PORT: int(8788, 0, 65_535),
+  FLUSHER_GROUP_COMMIT_MS: int(20, 0, 10_000),
+  FLUSHER_GROUP_MAX_ROWS: int(20_000, 1, 1_000_000),
+  FLUSHER_PG_POOL_MAX: int(10, 1, 1000),
+  FLUSHER_MAX_BODY_BYTES: int(8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+  FLUSHER_LEDGER_RETENTION_HOURS: int(24, 1, 24 * 365),
+});
+
+export type FlusherConfig = {
+  databaseUrl: string;
+  signingSecret: string;
+  host: string;
+  port: number;
+  groupCommitMs: number;
+  maxGroupRows: number;
+  poolMax: number;
+  maxBodyBytes: number;
+  ledgerRetentionMs: number;
+};
+
+export type FlusherConfigResult = { ok: true; config: FlusherConfig } | { ok: false; errors: string[] };
+
+/** Parses the flusher's env; every problem is reported, one line per variable. */
+export function parseFlusherEnv(env: Record<string, string | undefined>): FlusherConfigResult {
+  const input: Record<string, string | undefined> = {};
+  for (const key of Object.keys(schema.shape)) input[key] = env[key];
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    return { ok: false, errors: parsed.error.issues.map((i) => `${String(i.path[0] ?? 'env')} ${i.message}`) };
+  }
+  const p = parsed.data;
+  return {
+    ok: true,
+    config: {
+      databaseUrl: p.DATABASE_URL,
+      signingSecret: p.FLUSH_SIGNING_SECRET,
+      host: p.FLUSHER_HOST,
+      port: p.FLUSHER_PORT,
+      groupCommitMs: p.FLUSHER_GROUP_COMMIT_MS,
+      maxGroupRows: p.FLUSHER_GROUP_MAX_ROWS,
+      poolMax: p.FLUSHER_PG_POOL_MAX,
+      maxBodyBytes: p.FLUSHER_MAX_BODY_BYTES,
+      ledgerRetentionMs: p.FLUSHER_LEDGER_RETENTION_HOURS * 3_600_000,
+    },
+  };
+}

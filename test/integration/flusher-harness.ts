@@ -1,0 +1,100 @@
+/**
+ * Shared pieces of the flusher integration tests: a real flusher on a free port against the test
+ * catalog DB, signed POSTs, batch builders with per-test client names, and SQL for assertions.
+ */
+import pg from 'pg';
+import { inject } from 'vitest';
+import type { Batch, ClientDelta, KeyDelta, TableDelta } from '../../drizzle/batch.js';
+import { signBatch } from '../../drizzle/signing.js';
+import { startFlusher, type RunningFlusher, type StartOptions } from '../../flusher/server.js';
+
+export const databaseUrl = inject('databaseUrl');
+export const SECRET = 'integration-test-flush-secret';
+
+export const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+
+export function startTestFlusher(over: Partial<StartOptions> = {}): Promise<RunningFlusher> {
+  return startFlusher({
+    databaseUrl,
+    signingSecret: SECRET,
+    host: '127.0.0.1',
+    port: 0,
+    groupCommitMs: 5,
+    maxGroupRows: 20_000,
+    poolMax: 10,
+    maxBodyBytes: 8 * 1024 * 1024,
+    ...over,
+  });
+}
+
+/** A unique prefix for client names, so concurrent test files never share counter rows. */
+export const uniq = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
+
+export const iso = (ms = Date.now()) => new Date(ms).toISOString();
+
+export function batch(parts: { clients?: ClientDelta[]; tables?: TableDelta[]; keys?: KeyDelta[]; id?: string }): Batch {
+  return {
+    batch_id: parts.id ?? crypto.randomUUID(),
+    source: 'integration-test',
+    created_at: iso(),
+    clients: parts.clients ?? [],
+    tables: parts.tables ?? [],
+    keys: parts.keys ?? [],
+  };
+}
+
+export type PostOptions = { secret?: string; timestampMs?: number; headers?: Record<string, string>; unsigned?: boolean };
+
+/** POSTs a batch (or a raw body) to `/v1/batches`, signed unless told otherwise. */
+export async function post(flusher: { url: string }, body: Batch | string, opts: PostOptions = {}): Promise<{ status: number; json: unknown }> {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const signed = opts.unsigned ? {} : await signBatch(opts.secret ?? SECRET, text, opts.timestampMs ?? Date.now());
+  const res = await fetch(`${flusher.url}/v1/batches`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...signed, ...opts.headers },
+    body: text,
+  });
+  const raw = await res.text();
+  let json: unknown = raw;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    // non-JSON answers are returned as text so assertions show them
+  }
+  return { status: res.status, json };
+}
+
+export async function clientTotals(prefix: string): Promise<Map<string, { requests: number; errors: number; last_seen: string | null }>> {
+  const { rows } = await db.query<{ client_name: string; requests: string; errors: string; last_seen: Date | null }>(
+    'SELECT client_name, requests, errors, last_seen FROM client_statistics WHERE client_name LIKE $1',
+    [`${prefix}%`],
+  );
+  return new Map(rows.map((r) => [r.client_name, { requests: Number(r.requests), errors: Number(r.errors), last_seen: r.last_seen?.toISOString() ?? null }]));
+}
+
+export async function tableTotals(prefix: string): Promise<Map<string, { requests: number; errors: number; duration_ms: number }>> {
+  const { rows } = await db.query<{ k: string; requests: string; errors: string; duration_ms: string }>(
+    `SELECT client_name || '/' || table_name || '/' || operation AS k, requests, errors, duration_ms FROM client_table_statistics WHERE client_name LIKE $1`,
+    [`${prefix}%`],
+  );
+  return new Map(rows.map((r) => [r.k, { requests: Number(r.requests), errors: Number(r.errors), duration_ms: Number(r.duration_ms) }]));
+}
+
+/** Reads one sample of a metric from the Prometheus text exposition. */
+export async function metric(flusher: { url: string }, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${flusher.url}/metrics`)).text();
+  const want = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',');
+  const line = text.split('\n').find((l) => (want ? l.startsWith(`${name}{`) && l.includes(want) : l.startsWith(`${name} `)));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
+
+/** Waits until `n` batches sit in the flusher's open group (its `flusher_open_group_batches` gauge). */
+export async function untilOpenGroup(flusher: { url: string }, n: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while ((await metric(flusher, 'flusher_open_group_batches')) !== n) {
+    if (Date.now() > deadline) throw new Error(`open group never reached ${n} batches`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

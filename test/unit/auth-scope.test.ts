@@ -1,0 +1,65 @@
+/** The scope check the data handlers call, and how key rows' scopes and states are read. */
+import { describe, expect, it } from 'vitest';
+import { assertScope, isAllowed } from '../../worker/auth/scope.js';
+import { keyState, parseScopes, type KeyRecord } from '../../worker/auth/keys.js';
+import type { AuthContext } from '../../worker/auth/context.js';
+import { GatewayError } from '../../worker/errors.js';
+import type { KeyScopes } from '../../drizzle/schema.js';
+
+const withScopes = (scopes: KeyScopes): AuthContext => ({
+  clientName: 'acme',
+  authenticated: true,
+  key: { id: 'k', prefix: 'ath_abcdefghij', scopes, expiresAt: null },
+});
+
+describe('scope check', () => {
+  it('needs both the operation and the table', () => {
+    const auth = withScopes({ operations: ['read', 'insert'], tables: ['users', 'app.orders'] });
+    expect(isAllowed(auth, 'read', 'users')).toBe(true);
+    expect(isAllowed(auth, 'read', 'public.users')).toBe(true);
+    expect(isAllowed(auth, 'insert', 'app.orders')).toBe(true);
+    expect(isAllowed(auth, 'update', 'users')).toBe(false);
+    expect(isAllowed(auth, 'read', 'orders')).toBe(false); // public.orders ≠ app.orders
+    expect(isAllowed(auth, 'read', 'billing.users')).toBe(false); // a bare scope means public
+  });
+
+  it('"*" grants every table, "schema.*" every table of that schema', () => {
+    expect(isAllowed(withScopes({ operations: ['delete'], tables: ['*'] }), 'delete', 'any.thing')).toBe(true);
+    const app = withScopes({ operations: ['read'], tables: ['app.*'] });
+    expect(isAllowed(app, 'read', 'app.orders')).toBe(true);
+    expect(isAllowed(app, 'read', 'orders')).toBe(false);
+  });
+
+  it('anonymous (optional enforcement, no key) is allowed; an unscoped key is not', () => {
+    expect(isAllowed({ clientName: 'acme', authenticated: false }, 'update', 'users')).toBe(true);
+    expect(isAllowed(withScopes({ operations: [], tables: [] }), 'read', 'users')).toBe(false);
+  });
+
+  it('assertScope throws 403 scope_denied', () => {
+    const auth = withScopes({ operations: ['read'], tables: ['users'] });
+    expect(() => assertScope(auth, 'read', 'users')).not.toThrow();
+    try {
+      assertScope(auth, 'delete', 'users');
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(GatewayError);
+      expect(err).toMatchObject({ code: 'scope_denied', status: 403 });
+    }
+  });
+});
+
+describe('key rows', () => {
+  it('parseScopes keeps known operations and string tables, and fails closed on junk', () => {
+    expect(parseScopes({ operations: ['read', 'drop', 'read'], tables: ['users', 3, ''] })).toEqual({ operations: ['read'], tables: ['users'] });
+    expect(parseScopes('{"operations":["update"],"tables":["*"]}')).toEqual({ operations: ['update'], tables: ['*'] });
+    for (const junk of [null, 'nope', ['read'], { operations: 'read' }]) expect(parseScopes(junk)).toEqual({ operations: [], tables: [] });
+  });
+
+  it('keyState judges revocation and expiry at use time', () => {
+    const key: KeyRecord = { id: 'k', clientName: 'c', prefix: 'p', scopes: { operations: [], tables: [] }, expiresAt: null, revokedAt: null };
+    expect(keyState(key, 1000)).toBe('active');
+    expect(keyState({ ...key, expiresAt: 1000 }, 999)).toBe('active');
+    expect(keyState({ ...key, expiresAt: 1000 }, 1000)).toBe('expired');
+    expect(keyState({ ...key, revokedAt: 500, expiresAt: 1000 }, 2000)).toBe('revoked');
+  });
+});

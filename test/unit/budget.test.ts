@@ -1,0 +1,203 @@
+/**
+ * The acquire budget (DESIGN §4): FIFO, per-waiter timeouts, release in finally, cancelled waiters,
+ * permits handed to waiters that already gave up, lease reclaim, and the invariant in-use → 0.
+ * Plus the registry: auth and logging share a budget exactly when their URLs are one target.
+ */
+import { describe, expect, it } from 'vitest';
+import { createBudget, withPermit, type AcquireResult, type Budget } from '../../worker/admission/budget.js';
+import { admissionSnapshot, budgetFor } from '../../worker/admission/registry.js';
+import { targetOf } from '../../worker/db/target.js';
+import { isolateFor } from '../../worker/isolate.js';
+import { manualClock, type ManualClock } from './manual-clock.js';
+
+const setup = (permits: number, timeoutMs = 100, leaseMs = 10_000): { budget: Budget; clock: ManualClock } => {
+  const clock = manualClock();
+  return { budget: createBudget({ permits, timeoutMs, leaseMs, ...clock }), clock };
+};
+
+const granted = (r: AcquireResult) => {
+  if (!r.ok) throw new Error(`expected a permit, got ${r.reason}`);
+  return r.permit;
+};
+
+describe('budget', () => {
+  it('grants up to its size at once, then queues', async () => {
+    const { budget } = setup(2);
+    const a = granted(await budget.acquire());
+    granted(await budget.acquire());
+    const third = budget.acquire();
+    expect(budget.snapshot()).toMatchObject({ size: 2, inUse: 2, waiting: 1, acquired: 2 });
+    a.release();
+    const r = await third;
+    expect(r.ok).toBe(true);
+    expect(budget.snapshot()).toMatchObject({ inUse: 2, waiting: 0, acquired: 3 });
+  });
+
+  it('serves waiters first in, first out', async () => {
+    const { budget } = setup(1, 1000);
+    const holder = granted(await budget.acquire());
+    const order: string[] = [];
+    const waiters = ['a', 'b', 'c'].map((name) =>
+      budget.acquire().then((r) => {
+        order.push(name);
+        return granted(r);
+      }),
+    );
+    holder.release();
+    const [a, b, c] = waiters;
+    if (!a || !b || !c) throw new Error('three waiters');
+    (await a).release();
+    (await b).release();
+    (await c).release();
+    expect(order).toEqual(['a', 'b', 'c']);
+    expect(budget.snapshot()).toMatchObject({ inUse: 0, waiting: 0, acquired: 4, timeouts: 0 });
+  });
+
+  it('times each waiter out on its own timer and keeps the queue moving', async () => {
+    const { budget, clock } = setup(1, 100);
+    const holder = granted(await budget.acquire());
+    const short = budget.acquire({ timeoutMs: 50 });
+    const long = budget.acquire({ timeoutMs: 500 });
+    clock.advance(50);
+    expect(await short).toEqual({ ok: false, reason: 'timeout', waitedMs: 50 });
+    expect(budget.snapshot()).toMatchObject({ waiting: 1, timeouts: 1, maxWaitMs: 50 });
+    clock.advance(100);
+    holder.release();
+    const r = await long;
+    expect(r.ok && r.waitedMs).toBe(150);
+    granted(r).release();
+    expect(budget.snapshot()).toMatchObject({ inUse: 0, waiting: 0, timeouts: 1, maxWaitMs: 150 });
+    expect(clock.pending()).toBe(0); // the granted waiter's timer was cleared
+  });
+
+  it('try-acquire (timeout 0) never queues', async () => {
+    const { budget } = setup(1);
+    granted(await budget.acquire({ timeoutMs: 0 }));
+    expect(await budget.acquire({ timeoutMs: 0 })).toEqual({ ok: false, reason: 'timeout', waitedMs: 0 });
+    expect(budget.snapshot()).toMatchObject({ inUse: 1, waiting: 0, timeouts: 1 });
+  });
+
+  it('withPermit releases in finally when the work throws', async () => {
+    const { budget } = setup(1);
+    await expect(withPermit(budget, {}, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(budget.snapshot().inUse).toBe(0);
+    expect(await withPermit(budget, {}, () => Promise.resolve(7))).toEqual({ ok: true, value: 7, waitedMs: 0 });
+    expect(budget.snapshot().inUse).toBe(0);
+  });
+
+  it('a cancelled waiter leaves the queue and never takes a permit', async () => {
+    const { budget, clock } = setup(1, 1000);
+    const holder = granted(await budget.acquire());
+    const ac = new AbortController();
+    const cancelled = budget.acquire({ signal: ac.signal });
+    const next = budget.acquire();
+    clock.advance(10);
+    ac.abort();
+    expect(await cancelled).toEqual({ ok: false, reason: 'cancelled', waitedMs: 10 });
+    holder.release();
+    granted(await next).release();
+    expect(await budget.acquire({ signal: AbortSignal.abort() })).toMatchObject({ ok: false, reason: 'cancelled' });
+    expect(budget.snapshot()).toMatchObject({ inUse: 0, waiting: 0, cancelled: 2 });
+  });
+
+  it('a permit handed to a waiter whose timer fires before it claims goes straight back', async () => {
+    const { budget, clock } = setup(1, 100);
+    const holder = granted(await budget.acquire());
+    const late = budget.acquire({ timeoutMs: 100 });
+    const next = budget.acquire({ timeoutMs: 1000 });
+    clock.advance(99);
+    // Same tick: the release grants `late`, then its timer fires before its continuation runs
+    // (what happens when the waiter's request is gone): the permit must move on to `next`.
+    holder.release();
+    clock.advance(1);
+    expect(await late).toEqual({ ok: false, reason: 'timeout', waitedMs: 100 });
+    const n = granted(await next);
+    expect(budget.snapshot()).toMatchObject({ inUse: 1, waiting: 0, timeouts: 1 });
+    n.release();
+    expect(budget.snapshot().inUse).toBe(0);
+  });
+
+  it('reclaims leases never released, counts them, and ignores their late release', async () => {
+    const { budget, clock } = setup(1, 100, 1000);
+    const leaked = granted(await budget.acquire());
+    clock.advance(1000);
+    const fresh = granted(await budget.acquire());
+    expect(budget.snapshot()).toMatchObject({ inUse: 1, reclaimedLeases: 1 });
+    leaked.release(); // too late: must not free the new holder's permit
+    expect(budget.snapshot().inUse).toBe(1);
+    fresh.release();
+    fresh.release(); // idempotent
+    expect(budget.snapshot().inUse).toBe(0);
+  });
+
+  it('a waiter whose deadline passes after a lease expired gets the reclaimed permit', async () => {
+    const { budget, clock } = setup(1, 600, 500);
+    granted(await budget.acquire()); // never released
+    const waiter = budget.acquire();
+    clock.advance(600);
+    const r = await waiter;
+    expect(r.ok).toBe(true);
+    granted(r).release();
+    expect(budget.snapshot()).toMatchObject({ inUse: 0, reclaimedLeases: 1, timeouts: 0 });
+  });
+
+  it('in-use returns to 0 after any mix of timeouts, errors, cancellations and leaks', async () => {
+    const { budget, clock } = setup(3, 40, 2000);
+    let seed = 42;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const runs: Promise<unknown>[] = [];
+    let total = 0;
+    for (let step = 0; step < 300; step++) {
+      const kind = rand(5);
+      const ac = new AbortController();
+      total++;
+      runs.push(
+        withPermit(budget, { timeoutMs: rand(3) === 0 ? 0 : 10 + rand(60), signal: ac.signal }, async () => {
+          await Promise.resolve();
+          if (kind === 0) throw new Error('query failed');
+        }).catch(() => undefined),
+      );
+      if (kind === 1) ac.abort();
+      if (kind === 2) {
+        total++;
+        void budget.acquire({ timeoutMs: 5 }); // acquired and never released: a leak
+      }
+      if (step % 7 === 0) clock.advance(rand(30));
+      await Promise.resolve();
+    }
+    clock.advance(100);
+    await Promise.all(runs);
+    clock.advance(2000); // past every lease
+    const snap = budget.snapshot();
+    expect(snap).toMatchObject({ inUse: 0, waiting: 0 });
+    expect(snap.acquired + snap.timeouts + snap.cancelled).toBe(total);
+    expect(snap.reclaimedLeases).toBeGreaterThan(0);
+  });
+});
+
+describe('budget registry', () => {
+  const base = { DATABASE_URL: 'postgres://gw:secret@localhost:5432/catalog', DB_POOL_MAX: '3' };
+
+  it('auth and logging share one budget when their URLs resolve to the same target', () => {
+    const entry = isolateFor({ ...base, AUTH_DATABASE_URL: 'postgresql://gw:other@127.0.0.1/catalog?sslmode=disable' });
+    if (!entry.ok) throw new Error(entry.problem);
+    const { isolate } = entry;
+    const auth = budgetFor(isolate, targetOf(isolate.settings.authDatabaseUrl));
+    expect(budgetFor(isolate, targetOf(isolate.settings.loggingDatabaseUrl))).toBe(auth);
+    const snaps = admissionSnapshot(isolate);
+    expect(snaps).toEqual([expect.objectContaining({ target: '127.0.0.1:5432/catalog', size: 3, inUse: 0 })]);
+    expect(JSON.stringify(snaps)).not.toContain('secret');
+  });
+
+  it('and have separate budgets when the role or database differs', () => {
+    const entry = isolateFor({ ...base, AUTH_DATABASE_URL: 'postgres://auth_role:pw@localhost:5432/catalog' });
+    if (!entry.ok) throw new Error(entry.problem);
+    const { isolate } = entry;
+    const auth = budgetFor(isolate, targetOf(isolate.settings.authDatabaseUrl));
+    expect(budgetFor(isolate, targetOf(isolate.settings.loggingDatabaseUrl))).not.toBe(auth);
+    expect(admissionSnapshot(isolate)).toHaveLength(2);
+  });
+});

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { buildCatalog, GATEWAY_TABLES, resolveRelation, createCatalogCache, type Relation } from '../../worker/gateway/catalog.js';
+import { planDelete, planFetch, planInsert, planProjection, planUpdate } from '../../worker/gateway/plan.js';
+import type { Filter } from '../../worker/gateway/filter.js';
+
+const catalog = buildCatalog([
+  { schema_name: 'public', table_name: 'users', column_name: 'id', data_type: 'integer', is_pk: true },
+  { schema_name: 'public', table_name: 'users', column_name: 'email', data_type: 'text', is_pk: false },
+  { schema_name: 'public', table_name: 'users', column_name: 'name', data_type: 'text', is_pk: false },
+  { schema_name: 'public', table_name: 'logs', column_name: 'msg', data_type: 'text', is_pk: false },
+  { schema_name: 'public', table_name: 'clients', column_name: 'client_name', data_type: 'text', is_pk: true },
+]);
+const resolve = (name: string, shares = false) => resolveRelation(catalog, name, { sharesGatewayDatabase: shares });
+const users = (() => {
+  const r = resolve('users');
+  if (!r.ok) throw new Error('setup');
+  return r.value;
+})() as Relation;
+const logs = (() => {
+  const r = resolve('public.logs');
+  if (!r.ok) throw new Error('setup');
+  return r.value;
+})() as Relation;
+const eqId: Filter = { kind: 'compare', column: 'id', op: 'eq', value: 1 };
+
+describe('table resolution', () => {
+  it('resolves bare and qualified names; refuses system schemas, unknown tables and (when shared) gateway tables', () => {
+    expect(resolve('public.users').ok).toBe(true);
+    expect(resolve('pg_catalog.pg_authid')).toMatchObject({ ok: false, error: { code: 'forbidden_table' } });
+    expect(resolve('information_schema.tables')).toMatchObject({ ok: false, error: { code: 'forbidden_table' } });
+    expect(resolve('users; DROP TABLE users')).toMatchObject({ ok: false, error: { code: 'unknown_table' } });
+    expect(resolve('clients').ok).toBe(true);
+    expect(resolve('clients', true)).toMatchObject({ ok: false, error: { code: 'forbidden_table' } });
+    expect(resolve('drizzle.__drizzle_migrations', true)).toMatchObject({ ok: false, error: { code: 'forbidden_table' } });
+    expect([...GATEWAY_TABLES]).toEqual(expect.arrayContaining(['clients', 'api_keys', 'client_table_statistics', 'flush_batches']));
+  });
+});
+
+describe('projection and fetch paging', () => {
+  it('parses columns lists and refuses unknown names and embedding', () => {
+    expect(planProjection(users, ' id ,\n email ')).toEqual({ ok: true, value: ['id', 'email'] });
+    expect(planProjection(users, ['*'])).toEqual({ ok: true, value: '*' });
+    expect(planProjection(users, 'id,"x"')).toMatchObject({ ok: false, error: { code: 'unknown_column' } });
+    expect(planProjection(users, 'id,from:sender_id(name)')).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+  });
+
+  it('caps limit at the server max, maps pages to offsets, checks sort fields and filter columns', () => {
+    const plan = planFetch({ table_name: 'users', limit: 5000 }, users, [], { maxLimit: 100 });
+    expect(plan).toMatchObject({ ok: true, value: { select: { limit: 100, offset: 0 }, withCount: false, head: false } });
+    const paged = planFetch({ table_name: 'users', current_page: 3, page_size: 20, count: 'exact' }, users, [], { maxLimit: 100 });
+    expect(paged).toMatchObject({ ok: true, value: { select: { limit: 20, offset: 40 }, withCount: true } });
+    expect(planFetch({ table_name: 'users', sort_by: { field: 'nope' } }, users, [], { maxLimit: 100 })).toMatchObject({ ok: false, error: { code: 'unknown_column' } });
+    const hostile: Filter = { kind: 'or', filters: [{ kind: 'compare', column: 'id" OR 1=1 --', op: 'eq', value: 1 }] };
+    expect(planFetch({ table_name: 'users' }, users, [hostile], { maxLimit: 100 })).toMatchObject({ ok: false, error: { code: 'unknown_column' } });
+  });
+});
+
+describe('insert / upsert planning', () => {
+  it('plain insert collects the union of keys', () => {
+    const r = planInsert({ table_name: 'users', insert_body: [{ id: 1 }, { email: 'e' }] }, users);
+    expect(r).toMatchObject({ ok: true, value: { columns: ['id', 'email'], returning: '*' } });
+    expect(r.ok && r.value.conflict).toBeUndefined();
+  });
+
+  it('upsert without update_body updates inserted non-conflict columns; empty update_body does nothing', () => {
+    expect(planInsert({ table_name: 'users', insert_body: { id: 1, email: 'e' }, on_conflict: 'id' }, users)).toMatchObject({
+      ok: true,
+      value: { conflict: { target: ['id'], action: { kind: 'excluded', columns: ['email'] } } },
+    });
+    expect(planInsert({ table_name: 'users', insert_body: { id: 1 }, on_conflict: ['id'] }, users)).toMatchObject({ ok: true, value: { conflict: { action: { kind: 'nothing' } } } });
+    expect(planInsert({ table_name: 'users', insert_body: { id: 1, email: 'e' }, update_body: {} }, users)).toMatchObject({
+      ok: true,
+      value: { conflict: { target: ['id'], action: { kind: 'nothing' } } },
+    });
+    expect(planInsert({ table_name: 'users', insert_body: { id: 1 }, update_body: { name: 'n' } }, users)).toMatchObject({
+      ok: true,
+      value: { conflict: { target: ['id'], action: { kind: 'set', values: { name: 'n' } } } },
+    });
+  });
+
+  it('refuses unknown columns anywhere, and upserts on tables without a key unless on_conflict is given', () => {
+    expect(planInsert({ table_name: 'users', insert_body: { 'id) VALUES (1); --': 1 } }, users)).toMatchObject({ ok: false, error: { code: 'unknown_column' } });
+    expect(planInsert({ table_name: 'users', insert_body: { id: 1 }, on_conflict: 'nope' }, users)).toMatchObject({ ok: false, error: { code: 'unknown_column' } });
+    expect(planInsert({ table_name: 'logs', insert_body: { msg: 'm' }, update_body: { msg: 'x' } }, logs)).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+  });
+});
+
+describe('update / delete planning', () => {
+  it('refuses unfiltered updates and deletes', () => {
+    expect(planUpdate({ table_name: 'users', update_body: { name: 'x' } }, users, [])).toMatchObject({ ok: false, error: { code: 'unfiltered_update' } });
+    expect(planDelete({ table_name: 'users' }, users, [])).toMatchObject({ ok: false, error: { code: 'unfiltered_delete' } });
+  });
+
+  it('update RETURNING only when columns are given', () => {
+    expect(planUpdate({ table_name: 'users', update_body: { name: 'x' } }, users, [eqId])).toMatchObject({ ok: true, value: { returning: null } });
+    expect(planUpdate({ table_name: 'users', update_body: { name: 'x' }, columns: 'id' }, users, [eqId])).toMatchObject({ ok: true, value: { returning: ['id'] } });
+  });
+
+  it('resource_id means id = resource_id unless an id condition exists; .eq("resource_id") maps to id', () => {
+    expect(planDelete({ table_name: 'users', resource_id: '7' }, users, [])).toMatchObject({ ok: true, value: { where: [{ column: 'id', op: 'eq', value: '7' }] } });
+    expect(planDelete({ table_name: 'users', resource_id: '7' }, users, [eqId])).toMatchObject({ ok: true, value: { where: [eqId] } });
+    const viaSdk: Filter = { kind: 'compare', column: 'resource_id', op: 'eq', value: '9' };
+    expect(planDelete({ table_name: 'users', resource_id: '9' }, users, [viaSdk])).toMatchObject({ ok: true, value: { where: [{ column: 'id', value: '9' }] } });
+    expect(planDelete({ table_name: 'logs', resource_id: '1' }, logs, [])).toMatchObject({ ok: false, error: { code: 'unknown_column' } });
+  });
+});
+
+describe('catalog cache', () => {
+  it('expires after the TTL, evicts the oldest target, and TTL 0 disables caching', () => {
+    let now = 0;
+    const cache = createCatalogCache({ ttlMs: 100, maxTargets: 2, now: () => now });
+    cache.set('a', catalog);
+    now = 99;
+    expect(cache.get('a')).toEqual({ catalog, loadedAt: 0 });
+    now = 100;
+    expect(cache.get('a')).toBeUndefined();
+    cache.set('a', catalog);
+    cache.set('b', catalog);
+    cache.set('c', catalog);
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('c')?.catalog).toBe(catalog);
+    const off = createCatalogCache({ ttlMs: 0, maxTargets: 2, now: () => now });
+    off.set('a', catalog);
+    expect(off.get('a')).toBeUndefined();
+  });
+});

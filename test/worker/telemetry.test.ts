@@ -1,0 +1,143 @@
+/**
+ * Telemetry end to end inside workerd: the request-log middleware and emitTelemetry write real rows
+ * to the catalog DB — request log per REQUEST_LOG, auth attempts, admission events, key last-used —
+ * and the events of one request go out as one limiter task.
+ */
+import { Hono } from 'hono';
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import type { AppEnv } from '../../worker/env.js';
+import { isolateFor } from '../../worker/isolate.js';
+import { requestContext } from '../../worker/middleware/request-context.js';
+import { onError } from '../../worker/middleware/errors.js';
+import { emitTelemetry } from '../../worker/telemetry/emit.js';
+import { requestLog } from '../../worker/telemetry/request-log.js';
+import { telemetrySnapshot } from '../../worker/telemetry/task.js';
+import { GatewayError } from '../../worker/errors.js';
+import { baseEnv, fetchWith } from './harness.js';
+import { createClient, createKey, sql } from './seed.js';
+
+const rid = (tag: string) => `t-${tag}-${crypto.randomUUID()}`;
+const isolateOf = (vars: Record<string, string>) => {
+  const entry = isolateFor({ ...baseEnv, ...vars });
+  if (!entry.ok) throw new Error(`bad test vars: ${entry.variable}`);
+  return entry.isolate;
+};
+
+describe('request log (REQUEST_LOG)', () => {
+  it('all: every request becomes one gateway_request_log row', async () => {
+    const id = rid('all');
+    const res = await fetchWith({ REQUEST_LOG: 'all' }, 'http://gateway/health', { headers: { 'x-request-id': id } });
+    expect(res.status).toBe(200);
+    const rows = await sql('SELECT method, path, status, error_code, client_name, key_prefix, duration_ms FROM gateway_request_log WHERE request_id = $1', [id]);
+    expect(rows).toEqual([
+      { method: 'GET', path: '/health', status: 200, error_code: null, client_name: null, key_prefix: null, duration_ms: expect.any(Number) },
+    ]);
+  });
+
+  it('errors: successes are not logged, errors are, with the envelope error code and the client header', async () => {
+    const ok = rid('ok');
+    const bad = rid('bad');
+    await fetchWith({ REQUEST_LOG: 'errors' }, 'http://gateway/health', { headers: { 'x-request-id': ok } });
+    const res = await fetchWith({ REQUEST_LOG: 'errors' }, 'http://gateway/nope', {
+      headers: { 'x-request-id': bad, 'x-athena-client': 'acme' },
+    });
+    expect(res.status).toBe(404);
+    expect(await sql('SELECT 1 FROM gateway_request_log WHERE request_id = $1', [ok])).toHaveLength(0);
+    expect(await sql('SELECT path, status, error_code, client_name FROM gateway_request_log WHERE request_id = $1', [bad])).toEqual([
+      { path: '/nope', status: 404, error_code: 'not_found', client_name: 'acme' },
+    ]);
+  });
+
+  it('off: nothing is logged, not even errors', async () => {
+    const id = rid('off');
+    await fetchWith({ REQUEST_LOG: 'off' }, 'http://gateway/nope', { headers: { 'x-request-id': id } });
+    expect(await sql('SELECT 1 FROM gateway_request_log WHERE request_id = $1', [id])).toHaveLength(0);
+  });
+});
+
+describe('events of one request', () => {
+  // A route that emits what the auth path would (auth attempt, admission 503) and then fails.
+  const app = new Hono<AppEnv>();
+  app.use(requestContext());
+  app.use(requestLog());
+  app.get('/probe', (c) => {
+    const ctx = { isolate: c.var.isolate, requestId: c.var.requestId, waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p) };
+    c.set('usage', { tableName: 'public.things', operation: 'read' });
+    emitTelemetry(ctx, { kind: 'auth_attempt', requestId: c.var.requestId, clientName: 'acme', keyPrefix: 'ath_abcdefghij', reason: 'revoked_key' });
+    emitTelemetry(ctx, { kind: 'auth_attempt', requestId: c.var.requestId, clientName: 'acme', keyPrefix: null, reason: 'missing_key' });
+    emitTelemetry(ctx, { kind: 'admission', requestId: c.var.requestId, target: '127.0.0.1:5432/x', purpose: 'auth', waitedMs: 12, inUse: 8, waiting: 3 });
+    // Background purposes are not 503s: never written.
+    emitTelemetry(ctx, { kind: 'admission', requestId: c.var.requestId, target: '127.0.0.1:5432/x', purpose: 'logging', waitedMs: 1, inUse: 8, waiting: 0 });
+    throw new GatewayError('api_key_validation_unavailable', 'API key validation unavailable');
+  });
+  app.onError(onError);
+
+  it('are written together by one task: request log, auth attempts and admission rows', async () => {
+    const vars = { REQUEST_LOG: 'errors', TEST_ISOLATE: 'one-task' };
+    const before = telemetrySnapshot(isolateOf(vars)).accepted;
+    const id = rid('probe');
+    const ctx = createExecutionContext();
+    const res = await app.fetch(new Request('http://gateway/probe', { headers: { 'x-request-id': id } }), { ...baseEnv, ...vars }, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(503);
+
+    expect(await sql('SELECT status, error_code, table_name, operation FROM gateway_request_log WHERE request_id = $1', [id])).toEqual([
+      { status: 503, error_code: 'api_key_validation_unavailable', table_name: 'public.things', operation: 'read' },
+    ]);
+    expect(await sql('SELECT client_name, key_prefix, reason FROM auth_attempt_log WHERE request_id = $1 ORDER BY id', [id])).toEqual([
+      { client_name: 'acme', key_prefix: 'ath_abcdefghij', reason: 'revoked_key' },
+      { client_name: 'acme', key_prefix: null, reason: 'missing_key' },
+    ]);
+    expect(await sql('SELECT target, purpose, waited_ms, in_use, waiting FROM admission_events WHERE request_id = $1', [id])).toEqual([
+      { target: '127.0.0.1:5432/x', purpose: 'auth', waited_ms: 12, in_use: 8, waiting: 3 },
+    ]);
+    const snap = telemetrySnapshot(isolateOf(vars));
+    expect(snap.accepted - before).toBe(1);
+    expect(snap.written).toMatchObject({ request: 1, auth_attempt: 2, admission: 1 });
+    expect(snap.inFlight).toBe(0);
+  });
+});
+
+describe('key last-used (unbatched sink)', () => {
+  it('moves api_keys.last_used_at forward only', async () => {
+    const client = await createClient();
+    const keyId = (await createKey(client)).id;
+    const isolate = isolateOf({ TEST_ISOLATE: 'last-used' });
+    const emitAt = async (at: number) => {
+      const ctx = createExecutionContext();
+      emitTelemetry({ isolate, waitUntil: (p) => ctx.waitUntil(p) }, { kind: 'key_last_used', keyId, at });
+      await waitOnExecutionContext(ctx);
+    };
+    const later = Date.parse('2026-06-01T00:00:00Z');
+    await emitAt(later);
+    await emitAt(later - 60_000); // older: must not move it back
+    const [row] = await sql<{ last_used_at: string }>('SELECT last_used_at::text FROM api_keys WHERE id = $1', [keyId]);
+    expect(new Date(row?.last_used_at ?? 0).getTime()).toBe(later);
+    expect(telemetrySnapshot(isolate).written.key_last_used).toBe(2);
+    await sql('DELETE FROM clients WHERE client_name = $1', [client]);
+  });
+});
+
+describe('structured log lines', () => {
+  it('are one JSON object with ts, level, event and fields, scrubbed of keys, hashes and URL credentials', async () => {
+    const { formatLogLine } = await import('../../worker/log.js');
+    const key = 'ath_abcdefghij_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn';
+    const hash = 'a'.repeat(64);
+    const line = formatLogLine('warn', 'probe', {
+      requestId: 'r-1',
+      message: `failed for ${key} at postgres://user:hunter2@db.example.com:5432/app, hash ${hash}`,
+      event: 'overridden?',
+      n: 3,
+    }, new Date(0));
+    expect(line).not.toContain('\n');
+    expect(JSON.parse(line)).toEqual({
+      ts: '1970-01-01T00:00:00.000Z',
+      level: 'warn',
+      event: 'probe',
+      requestId: 'r-1',
+      message: 'failed for ath_abcdefghij_[redacted] at postgres://[redacted]@db.example.com:5432/app, hash [redacted-hash]',
+      n: 3,
+    });
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * The isolate's budgets, one per normalized connection target (DESIGN §4): URLs that reach the same
+ * database as the same role share one budget — exactly when auth and logging would share a pool.
+ * Wires the pure budget to the real clock and timers; the state persists across requests.
+ */
+import { isolateScoped, type Isolate } from '../isolate.js';
+import type { Target } from '../db/target.js';
+import { systemClock } from './clock.js';
+import { createBudget, type Budget, type BudgetSnapshot } from './budget.js';
+
+type Entry = { target: Target; budget: Budget };
+
+const budgetsOf = isolateScoped('admission.budgets', () => new Map<string, Entry>());
+
+/** The budget of `target` in this isolate, created on first use from the isolate's settings. */
+export function budgetFor(isolate: Isolate, target: Target): Budget {
+  const budgets = budgetsOf(isolate);
+  const existing = budgets.get(target.key);
+  if (existing) return existing.budget;
+  const { settings } = isolate;
+  const budget = createBudget({
+    permits: settings.DB_POOL_MAX,
+    timeoutMs: settings.DB_ACQUIRE_TIMEOUT_MS,
+    leaseMs: settings.DB_PERMIT_LEASE_MS,
+    ...systemClock,
+  });
+  budgets.set(target.key, { target, budget });
+  return budget;
+}
+
+/** One target's counters, labelled without credentials (`host:port/database`). */
+export type TargetSnapshot = BudgetSnapshot & { target: string };
+
+/** Snapshot of every budget of this isolate (for `/__gateway/status` and tests). */
+export function admissionSnapshot(isolate: Isolate): TargetSnapshot[] {
+  return [...budgetsOf(isolate).values()].map(({ target, budget }) => ({ target: target.label, ...budget.snapshot() }));
+}
+
+/** Snapshot of one target's budget, or undefined when this isolate never used that target. */
+export function budgetSnapshotFor(isolate: Isolate, target: Target): BudgetSnapshot | undefined {
+  return budgetsOf(isolate).get(target.key)?.budget.snapshot();
+}

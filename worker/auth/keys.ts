@@ -1,0 +1,110 @@
+/**
+ * API key records by SHA-256 hash, from the auth target under its budget, cached (positive TTL
+ * `AUTH_CACHE_TTL_MS` = the revocation bound, negative TTL for unknown hashes, bounded LRU) with
+ * single-flight per hash. Revocation and expiry are judged at use time from the cached row.
+ */
+import { OPERATIONS, type KeyScopes, type Operation } from '../../drizzle/schema.js';
+import { isolateScoped, type Isolate } from '../isolate.js';
+import { withSession, type SessionContext } from '../db/with-session.js';
+import { systemClock } from '../admission/clock.js';
+import { createLoadingCache, type CacheOutcome, type CacheStats } from './cache.js';
+import { lookupTimeoutMs } from './lookup-timeout.js';
+
+export type KeyRecord = {
+  id: string;
+  clientName: string;
+  prefix: string;
+  scopes: KeyScopes;
+  /** Epoch ms, or null. */
+  expiresAt: number | null;
+  revokedAt: number | null;
+};
+
+export type KeyState = 'active' | 'revoked' | 'expired';
+
+const keyCacheOf = isolateScoped('auth.keyCache', (iso) =>
+  createLoadingCache<KeyRecord>({
+    maxEntries: iso.settings.AUTH_CACHE_MAX_ENTRIES,
+    ttlMs: iso.settings.AUTH_CACHE_TTL_MS,
+    negativeTtlMs: iso.settings.AUTH_NEGATIVE_CACHE_TTL_MS,
+    staleIfUnavailableMs: iso.settings.AUTH_STALE_IF_UNAVAILABLE_MS,
+    flightTimeoutMs: lookupTimeoutMs(iso.settings),
+    ...systemClock,
+  }),
+);
+
+type KeyRow = {
+  id: string;
+  client_name: string;
+  prefix: string;
+  scopes: unknown;
+  expires_at: Date | string | null;
+  revoked_at: Date | string | null;
+};
+
+/**
+ * The key whose hash is `keyHash` (null when none), from cache or one shared DB read.
+ * `signal` (the caller's request) ends only this caller's wait, never the shared read.
+ */
+export function lookupKey(ctx: SessionContext, keyHash: string, signal?: AbortSignal): Promise<CacheOutcome<KeyRecord>> {
+  return keyCacheOf(ctx.isolate).get(keyHash, async () => {
+    const rows = await withSession(
+      ctx,
+      ctx.isolate.settings.authDatabaseUrl,
+      'auth',
+      async (s) =>
+        (
+          await s.query<KeyRow>(
+            'SELECT id::text AS id, client_name, prefix, scopes, expires_at, revoked_at FROM api_keys WHERE key_hash = $1',
+            [keyHash],
+          )
+        ).rows,
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      id: row.id,
+      clientName: row.client_name,
+      prefix: row.prefix,
+      scopes: parseScopes(row.scopes),
+      expiresAt: toMillis(row.expires_at),
+      revokedAt: toMillis(row.revoked_at),
+    };
+  }, signal);
+}
+
+/** Whether a key may be used at `now` (epoch ms). */
+export function keyState(key: KeyRecord, now: number): KeyState {
+  if (key.revokedAt !== null && key.revokedAt <= now) return 'revoked';
+  if (key.expiresAt !== null && key.expiresAt <= now) return 'expired';
+  return 'active';
+}
+
+/** Scopes from the jsonb column; anything malformed grants nothing (fail closed). */
+export function parseScopes(raw: unknown): KeyScopes {
+  const value = typeof raw === 'string' ? safeJson(raw) : raw;
+  if (typeof value !== 'object' || value === null) return { operations: [], tables: [] };
+  const { operations, tables } = value as { operations?: unknown; tables?: unknown };
+  const ops = Array.isArray(operations) ? operations.filter((o): o is Operation => (OPERATIONS as readonly unknown[]).includes(o)) : [];
+  const tbls = Array.isArray(tables) ? tables.filter((t): t is string => typeof t === 'string' && t !== '') : [];
+  return { operations: [...new Set(ops)], tables: [...new Set(tbls)] };
+}
+
+/** Counters of this isolate's key cache. */
+export function keyCacheStats(isolate: Isolate): CacheStats {
+  return keyCacheOf(isolate).stats();
+}
+
+function toMillis(v: Date | string | null): number | null {
+  if (v === null) return null;
+  const ms = v instanceof Date ? v.getTime() : Date.parse(v);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Client policy: effective API-key enforcement (`clients.api_key_enforcement` ??
+ * `API_KEY_ENFORCEMENT_DEFAULT`) plus active/frozen, loaded from the auth target under its budget,
+ * cached per client (`AUTH_POLICY_CACHE_TTL_MS`) with single-flight per client.
+ */
+import { isolateScoped, type Isolate } from '../isolate.js';
+import { withSession, type SessionContext } from '../db/with-session.js';
+import { systemClock } from '../admission/clock.js';
+import { createLoadingCache, type CacheOutcome, type CacheStats } from './cache.js';
+import { lookupTimeoutMs } from './lookup-timeout.js';
+
+export type Enforcement = 'required' | 'optional';
+
+export type ClientPolicy = {
+  clientName: string;
+  /** Tenant database of the client; null = TENANT_DATABASE_URL. Never shown or logged. */
+  databaseUrl: string | null;
+  isActive: boolean;
+  isFrozen: boolean;
+  /** What applies: the client's setting or the gateway default. */
+  enforcement: Enforcement;
+};
+
+/** Client names the catalog accepts (its CHECK constraint); anything else cannot exist. */
+export const CLIENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+const policyCacheOf = isolateScoped('auth.policyCache', (iso) =>
+  createLoadingCache<ClientPolicy>({
+    maxEntries: iso.settings.AUTH_CACHE_MAX_ENTRIES,
+    ttlMs: iso.settings.AUTH_POLICY_CACHE_TTL_MS,
+    negativeTtlMs: iso.settings.AUTH_NEGATIVE_CACHE_TTL_MS,
+    staleIfUnavailableMs: iso.settings.AUTH_STALE_IF_UNAVAILABLE_MS,
+    flightTimeoutMs: lookupTimeoutMs(iso.settings),
+    ...systemClock,
+  }),
+);
+
+type ClientRow = {
+  client_name: string;
+  database_url: string | null;
+  is_active: boolean;
+  is_frozen: boolean;
+  api_key_enforcement: string | null;
+};
+
+/**
+ * The policy of `clientName` (null when no such client), from cache or one shared DB read.
+ * `signal` (the caller's request) ends only this caller's wait, never the shared read.
+ */
+export function loadClientPolicy(ctx: SessionContext, clientName: string, signal?: AbortSignal): Promise<CacheOutcome<ClientPolicy>> {
+  const { settings } = ctx.isolate;
+  return policyCacheOf(ctx.isolate).get(clientName, async () => {
+    const rows = await withSession(
+      ctx,
+      settings.authDatabaseUrl,
+      'policy',
+      async (s) =>
+        (
+          await s.query<ClientRow>(
+            'SELECT client_name, database_url, is_active, is_frozen, api_key_enforcement FROM clients WHERE client_name = $1',
+            [clientName],
+          )
+        ).rows,
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const configured = row.api_key_enforcement;
+    return {
+      clientName: row.client_name,
+      databaseUrl: row.database_url,
+      isActive: row.is_active,
+      isFrozen: row.is_frozen,
+      enforcement: configured === 'required' || configured === 'optional' ? configured : settings.API_KEY_ENFORCEMENT_DEFAULT,
+    };
+  }, signal);
+}
+
+/** Counters of this isolate's policy cache. */
+export function policyCacheStats(isolate: Isolate): CacheStats {
+  return policyCacheOf(isolate).stats();
+}

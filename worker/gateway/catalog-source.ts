@@ -1,0 +1,57 @@
+/**
+ * Loads a tenant database's catalog (tables, views, columns, primary keys) through a session the
+ * request already holds, and keeps it per isolate for `CATALOG_CACHE_TTL_MS` per tenant target.
+ */
+import { isolateScoped, type Isolate } from '../isolate.js';
+import type { Session } from '../db/session.js';
+import { buildCatalog, createCatalogCache, type Catalog, type CatalogRow } from './catalog.js';
+
+/** Distinct tenant targets one isolate keeps catalogs for. */
+const MAX_TARGETS = 64;
+/** Columns read per load; a catalog bigger than this is truncated (documented limit). */
+const MAX_CATALOG_COLUMNS = 50_000;
+
+const catalogCacheOf = isolateScoped('gateway.catalog', (iso) =>
+  createCatalogCache({ ttlMs: iso.settings.CATALOG_CACHE_TTL_MS, maxTargets: MAX_TARGETS, now: () => Date.now() }),
+);
+
+// Tables, partitioned tables, views, materialized views and foreign tables outside system schemas.
+const CATALOG_SQL = `
+SELECT n.nspname AS schema_name, c.relname AS table_name, a.attname AS column_name,
+       format_type(a.atttypid, a.atttypmod) AS data_type,
+       COALESCE(a.attnum = ANY (i.indkey), false) AS is_pk
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND i.indisprimary
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+ORDER BY n.nspname, c.relname, a.attnum
+LIMIT ${MAX_CATALOG_COLUMNS}`;
+
+/**
+ * A cached catalog younger than this is not reloaded on a miss: a flood of unknown names costs at
+ * most one catalog query per second per target, while a table created a moment ago is still found.
+ */
+export const CATALOG_MIN_REFRESH_MS = 1000;
+
+export type LoadedCatalog = { catalog: Catalog; loadedAt: number; fromCache: boolean };
+
+/** The tenant's catalog: cached, or loaded now with `session` (`refresh` skips the cache). */
+export async function tenantCatalog(isolate: Isolate, targetKey: string, session: Session, opts: { refresh?: boolean } = {}): Promise<LoadedCatalog> {
+  const cache = catalogCacheOf(isolate);
+  const cached = opts.refresh ? undefined : cache.get(targetKey);
+  if (cached) return { ...cached, fromCache: true };
+  const { rows } = await session.query<CatalogRow>(CATALOG_SQL);
+  return { ...cache.set(targetKey, buildCatalog(rows)), fromCache: false };
+}
+
+/** True when a miss against `loaded` justifies reloading it once. */
+export function mayRefresh(loaded: LoadedCatalog, now: number): boolean {
+  return loaded.fromCache && now - loaded.loadedAt >= CATALOG_MIN_REFRESH_MS;
+}
+
+/** Drops a target's cached catalog (a table or column the cache promised turned out missing). */
+export function invalidateCatalog(isolate: Isolate, targetKey: string): void {
+  catalogCacheOf(isolate).invalidate(targetKey);
+}

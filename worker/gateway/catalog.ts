@@ -1,0 +1,134 @@
+/**
+ * The tenant catalog: which relations and columns a tenant database exposes, how a client's
+ * `table_name` resolves to one, and a small TTL cache of catalogs per tenant target. Pure: the
+ * loader (catalog-source.ts) runs the query and passes the clock.
+ */
+import { getTableName, is } from 'drizzle-orm';
+import { PgTable } from 'drizzle-orm/pg-core';
+import * as catalogSchema from '../../drizzle/schema.js';
+import { fail, ok, type Result } from './filter.js';
+
+export type ColumnInfo = {
+  name: string;
+  /** `format_type()` of the column, e.g. `text[]`, `jsonb`, `character varying(20)`. */
+  type: string;
+  /** json/jsonb: values are bound as JSON text, so arrays and objects arrive intact. */
+  json: boolean;
+};
+
+export type Relation = {
+  schema: string;
+  name: string;
+  /** In table order; `"*"` expands to this. */
+  columns: readonly ColumnInfo[];
+  byName: ReadonlyMap<string, ColumnInfo>;
+  /** Default conflict target of an upsert without `on_conflict`. */
+  primaryKey: readonly string[];
+};
+
+export type Catalog = { relations: ReadonlyMap<string, Relation> };
+
+/** One row of the catalog query (catalog-source.ts). */
+export type CatalogRow = {
+  schema_name: string;
+  table_name: string;
+  column_name: string;
+  data_type: string;
+  is_pk: boolean;
+};
+
+/** Groups catalog rows (already in column order) into relations keyed `schema.table`. */
+export function buildCatalog(rows: readonly CatalogRow[]): Catalog {
+  const building = new Map<string, { schema: string; name: string; columns: ColumnInfo[]; primaryKey: string[] }>();
+  for (const r of rows) {
+    const key = `${r.schema_name}.${r.table_name}`;
+    let rel = building.get(key);
+    if (!rel) {
+      rel = { schema: r.schema_name, name: r.table_name, columns: [], primaryKey: [] };
+      building.set(key, rel);
+    }
+    rel.columns.push({ name: r.column_name, type: r.data_type, json: r.data_type === 'json' || r.data_type === 'jsonb' });
+    if (r.is_pk) rel.primaryKey.push(r.column_name);
+  }
+  const relations = new Map<string, Relation>();
+  for (const [key, rel] of building) {
+    relations.set(key, { ...rel, byName: new Map(rel.columns.map((c) => [c.name, c])) });
+  }
+  return { relations };
+}
+
+/** Schemas never served: Postgres' own. */
+export function isSystemSchema(schema: string): boolean {
+  return schema === 'information_schema' || schema.startsWith('pg_');
+}
+
+/** The gateway's own catalog tables (from the drizzle schema) and its migrations schema. */
+export const GATEWAY_TABLES: ReadonlySet<string> = new Set(
+  (Object.values(catalogSchema) as unknown[]).flatMap((v) => (is(v, PgTable) ? [getTableName(v)] : [])),
+);
+export const GATEWAY_SCHEMAS: ReadonlySet<string> = new Set(['drizzle']);
+
+export type ResolveOptions = {
+  /** True when the tenant database is one of the gateway's own (catalog, auth, logging). */
+  sharesGatewayDatabase: boolean;
+};
+
+/** `users` (→ public.users) or `schema.table` → the relation, or why not. */
+export function resolveRelation(catalog: Catalog, tableName: string, opts: ResolveOptions): Result<Relation> {
+  const dot = tableName.indexOf('.');
+  const schema = dot >= 0 ? tableName.slice(0, dot) : 'public';
+  const name = dot >= 0 ? tableName.slice(dot + 1) : tableName;
+  const shown = tableName.length > 80 ? `${tableName.slice(0, 80)}…` : tableName;
+  if (isSystemSchema(schema)) return fail('forbidden_table', `Table "${shown}" is in a system schema and is never served`, 'Only tables and views of the tenant schemas are served.');
+  if (opts.sharesGatewayDatabase && (GATEWAY_SCHEMAS.has(schema) || (schema === 'public' && GATEWAY_TABLES.has(name)))) {
+    return fail('forbidden_table', `Table "${shown}" belongs to the gateway and is never served`, 'Give this client its own tenant database (clients.database_url).');
+  }
+  const rel = catalog.relations.get(`${schema}.${name}`);
+  if (!rel) return fail('unknown_table', `Unknown table "${shown}"`, 'Use "table" (public schema) or "schema.table" of a table or view in the tenant database.');
+  return ok(rel);
+}
+
+/** The name usage counters record: `table` for public, `schema.table` otherwise. */
+export function relationLabel(rel: Relation): string {
+  return rel.schema === 'public' ? rel.name : `${rel.schema}.${rel.name}`;
+}
+
+export type CachedCatalog = { catalog: Catalog; loadedAt: number };
+
+export type CatalogCache = {
+  get(target: string): CachedCatalog | undefined;
+  set(target: string, catalog: Catalog): CachedCatalog;
+  /** Forgets one target (after a 42P01/42703 says the cached catalog is stale). */
+  invalidate(target: string): void;
+};
+
+/** TTL cache keyed by tenant target, bounded to `maxTargets` (oldest evicted). TTL 0 = no caching. */
+export function createCatalogCache(opts: { ttlMs: number; maxTargets: number; now: () => number }): CatalogCache {
+  const entries = new Map<string, CachedCatalog>();
+  return {
+    get(target) {
+      const e = entries.get(target);
+      if (!e) return undefined;
+      if (opts.now() >= e.loadedAt + opts.ttlMs) {
+        entries.delete(target);
+        return undefined;
+      }
+      return e;
+    },
+    set(target, catalog) {
+      const entry = { catalog, loadedAt: opts.now() };
+      if (opts.ttlMs <= 0) return entry;
+      entries.delete(target);
+      while (entries.size >= opts.maxTargets) {
+        const oldest = entries.keys().next();
+        if (oldest.done) break;
+        entries.delete(oldest.value);
+      }
+      entries.set(target, entry);
+      return entry;
+    },
+    invalidate(target) {
+      entries.delete(target);
+    },
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * The shared path of every data route once its body is valid: scope check, tenant resolution,
+ * one budgeted session on the tenant database, catalog lookup, usage label, then the route's SQL.
+ * Database failures leave here only as gateway errors (pg-errors.ts); nothing else escapes.
+ */
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import type { AppEnv } from '../env.js';
+import type { Operation } from '../../drizzle/schema.js';
+import { GatewayError } from '../errors.js';
+import { log } from '../log.js';
+import { assertScope } from '../auth/scope.js';
+import type { AuthContext } from '../auth/context.js';
+import type { Session } from '../db/session.js';
+import { SessionUnavailableError, withSession, type SessionContext } from '../db/with-session.js';
+import { relationLabel, resolveRelation, type Catalog, type Relation } from './catalog.js';
+import { invalidateCatalog, mayRefresh, tenantCatalog } from './catalog-source.js';
+import type { Result } from './filter.js';
+import { mapPgError, sqlState } from './pg-errors.js';
+import { describeIssue } from './schemas.js';
+import { MAX_PARAMS, type Statement } from './sql.js';
+import { resolveTenant } from './tenant.js';
+
+/** A plan/parse result's value, or its error thrown as the HTTP error. */
+export function unwrap<T>(result: Result<T>): T {
+  if (result.ok) return result.value;
+  const { code, message, hint } = result.error;
+  throw new GatewayError(code, message, hint === undefined ? {} : { hint });
+}
+
+/** Validates a parsed JSON body with a route's schema (400 `invalid_request` naming the field). */
+export function parseBody<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new GatewayError('invalid_request', describeIssue(parsed.error), { hint: 'See docs/protocol.md for the body fields.' });
+  return parsed.data;
+}
+
+/** The authenticated caller; the auth middleware runs before every data route. */
+export function authOf(c: Context<AppEnv>): AuthContext {
+  const auth = c.get('auth');
+  if (!auth) throw new GatewayError('internal_error', 'Authentication did not run for this route');
+  return auth;
+}
+
+/** Runs one statement; more bind parameters than Postgres allows is 413, not a driver error. */
+export async function run(session: Session, st: Statement): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }> {
+  if (st.params.length > MAX_PARAMS) {
+    throw new GatewayError('payload_too_large', `Request needs ${st.params.length} values in one statement; the limit is ${MAX_PARAMS}`, {
+      hint: 'Split the request (fewer rows or shorter "in" lists).',
+    });
+  }
+  return session.query(st.text, st.params);
+}
+
+/** Scope → tenant → session → relation → `fn`. Sets `c.var.usage` once the table is known. */
+export async function runOnTenant<T>(
+  c: Context<AppEnv>,
+  tableName: string,
+  operation: Operation,
+  fn: (session: Session, relation: Relation) => Promise<T>,
+): Promise<T> {
+  const auth = authOf(c);
+  assertScope(auth, operation, tableName);
+  const ctx: SessionContext = { isolate: c.var.isolate, waitUntil: (p) => c.executionCtx.waitUntil(p), requestId: c.var.requestId };
+  const signal = c.req.raw.signal;
+  const tenant = await resolveTenant(ctx, auth.clientName, signal);
+  try {
+    return await withSession(
+      ctx,
+      tenant.databaseUrl,
+      'tenant',
+      async (session) => {
+        const attempt = (catalog: Catalog): Promise<T> => {
+          const relation = unwrap(resolveRelation(catalog, tableName, tenant));
+          c.set('usage', { tableName: relationLabel(relation), operation });
+          return fn(session, relation);
+        };
+        const loaded = await tenantCatalog(c.var.isolate, tenant.target.key, session);
+        try {
+          return await attempt(loaded.catalog);
+        } catch (err) {
+          // Plans fail on unknown names before any SQL runs, so retrying on a fresh catalog is safe.
+          const miss = err instanceof GatewayError && (err.code === 'unknown_table' || err.code === 'unknown_column');
+          if (!miss || !mayRefresh(loaded, Date.now())) throw err;
+          return attempt((await tenantCatalog(c.var.isolate, tenant.target.key, session, { refresh: true })).catalog);
+        }
+      },
+      { signal },
+    );
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    if (err instanceof SessionUnavailableError) {
+      throw new GatewayError('database_unavailable', 'Tenant database unavailable', {
+        hint: err.kind === 'budget_timeout' ? 'The gateway is at its connection budget for this database; retry shortly.' : 'The database could not be reached; retry shortly.',
+      });
+    }
+    const code = sqlState(err);
+    // The cached catalog promised a table or column the database no longer has.
+    if (code === '42P01' || code === '42703') invalidateCatalog(c.var.isolate, tenant.target.key);
+    const mapped = mapPgError(err);
+    if (mapped.status >= 500) log('warn', 'tenant_query_failed', { requestId: c.var.requestId, target: tenant.target.label, sqlstate: code ?? null, status: mapped.status });
+    throw mapped;
+  }
+}

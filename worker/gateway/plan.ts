@@ -1,0 +1,155 @@
+/**
+ * Validated bodies + parsed filters + the resolved relation → SQL plans. Every identifier a client
+ * sent is checked against the relation's columns here, so sql.ts only ever sees catalog names.
+ * Pure: no I/O, no HTTP.
+ */
+import type { Relation } from './catalog.js';
+import { fail, filterColumns, ok, type Filter, type Result } from './filter.js';
+import type { DeleteBody, FetchBody, InsertBody, SortEntry, UpdateBody } from './schemas.js';
+import type { ConflictAction, DeletePlan, InsertPlan, Order, Projection, SelectPlan, UpdatePlan } from './sql.js';
+
+const shown = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s);
+
+function checkColumn(rel: Relation, name: string, field: string): Result<string> {
+  if (rel.byName.has(name)) return ok(name);
+  return fail('unknown_column', `${field}: unknown column "${shown(name)}" on ${rel.schema}.${rel.name}`);
+}
+
+function checkColumns(rel: Relation, names: Iterable<string>, field: string): Result<string[]> {
+  const out: string[] = [];
+  for (const n of names) {
+    const c = checkColumn(rel, n, field);
+    if (!c.ok) return c;
+    out.push(n);
+  }
+  return ok(out);
+}
+
+/** `"*"`, `"id, email"`, `["id","email"]` → checked projection. Embedding and aliases are refused. */
+export function planProjection(rel: Relation, columns: string | readonly string[] | undefined, field = 'columns'): Result<Projection> {
+  if (columns === undefined) return ok('*');
+  const names = (typeof columns === 'string' ? columns.split(',') : columns).map((c) => c.trim()).filter((c) => c !== '');
+  if (names.length === 0 || names.includes('*')) return ok('*');
+  for (const n of names) {
+    if (/[():]/.test(n)) {
+      return fail('invalid_request', `${field}: "${shown(n)}" uses embedding, aliases or casts, which this gateway does not support`, 'List plain column names, or "*".');
+    }
+  }
+  const checked = checkColumns(rel, new Set(names), field);
+  return checked.ok ? ok(checked.value) : checked;
+}
+
+export function checkFilters(rel: Relation, where: readonly Filter[]): Result<readonly Filter[]> {
+  const cols = new Set<string>();
+  for (const f of where) filterColumns(f, cols);
+  const checked = checkColumns(rel, cols, 'conditions');
+  return checked.ok ? ok(where) : checked;
+}
+
+function planOrder(rel: Relation, sort: SortEntry | readonly SortEntry[] | undefined): Result<Order[]> {
+  const entries = sort === undefined ? [] : Array.isArray(sort) ? sort : [sort as SortEntry];
+  const out: Order[] = [];
+  for (const s of entries) {
+    const c = checkColumn(rel, s.field, 'sort_by.field');
+    if (!c.ok) return c;
+    out.push({ column: s.field, descending: s.direction === 'descending' || s.direction === 'desc' });
+  }
+  return ok(out);
+}
+
+export type FetchPlan = { select: SelectPlan; withCount: boolean; head: boolean };
+
+/** limit/offset, else current_page/page_size; `limit` is capped at `maxLimit` (also the default). */
+export function planFetch(body: FetchBody, rel: Relation, where: readonly Filter[], opts: { maxLimit: number }): Result<FetchPlan> {
+  const columns = planProjection(rel, body.columns);
+  if (!columns.ok) return columns;
+  const filters = checkFilters(rel, where);
+  if (!filters.ok) return filters;
+  const order = planOrder(rel, body.sort_by);
+  if (!order.ok) return order;
+  const paged = body.limit === undefined && body.page_size !== undefined;
+  const requested = body.limit ?? body.page_size ?? opts.maxLimit;
+  const offset = body.offset ?? (paged ? ((body.current_page ?? 1) - 1) * (body.page_size ?? 0) : 0);
+  if (!Number.isSafeInteger(offset)) return fail('invalid_request', 'offset is too large');
+  return ok({
+    select: { relation: rel, columns: columns.value, where: filters.value, order: order.value, limit: Math.min(requested, opts.maxLimit), offset },
+    withCount: body.count !== undefined || body.head === true,
+    head: body.head === true,
+  });
+}
+
+function conflictTarget(rel: Relation, onConflict: string | readonly string[] | undefined): Result<string[]> {
+  if (onConflict === undefined) {
+    if (rel.primaryKey.length === 0) return fail('invalid_request', `on_conflict is required: ${rel.schema}.${rel.name} has no primary key`);
+    return ok([...rel.primaryKey]);
+  }
+  const names = (typeof onConflict === 'string' ? onConflict.split(',') : onConflict).map((c) => c.trim()).filter((c) => c !== '');
+  if (names.length === 0) return fail('invalid_request', 'on_conflict names no column');
+  return checkColumns(rel, new Set(names), 'on_conflict');
+}
+
+/**
+ * Upsert when `on_conflict` or `update_body` is given. `update_body` empty → DO NOTHING; absent →
+ * every inserted non-conflict column from EXCLUDED (DO NOTHING when there is none).
+ */
+export function planInsert(body: InsertBody, rel: Relation): Result<InsertPlan> {
+  const rows = Array.isArray(body.insert_body) ? body.insert_body : [body.insert_body];
+  const seen = new Set<string>();
+  for (const row of rows) for (const k of Object.keys(row)) seen.add(k);
+  const columns = checkColumns(rel, seen, 'insert_body');
+  if (!columns.ok) return columns;
+  const ret = planProjection(rel, body.columns);
+  if (!ret.ok) return ret;
+  const plan: InsertPlan = { relation: rel, rows, columns: columns.value, defaultToNull: body.default_to_null === true, returning: ret.value };
+  const updateBody = body.update_body ?? undefined;
+  if (body.on_conflict === undefined && updateBody === undefined) return ok(plan);
+
+  const target = conflictTarget(rel, body.on_conflict);
+  if (!target.ok) return target;
+  let action: ConflictAction;
+  if (updateBody !== undefined) {
+    const setCols = checkColumns(rel, Object.keys(updateBody), 'update_body');
+    if (!setCols.ok) return setCols;
+    action = setCols.value.length ? { kind: 'set', values: updateBody } : { kind: 'nothing' };
+  } else {
+    const fromExcluded = columns.value.filter((c) => !target.value.includes(c));
+    action = fromExcluded.length ? { kind: 'excluded', columns: fromExcluded } : { kind: 'nothing' };
+  }
+  return ok({ ...plan, conflict: { target: target.value, action } });
+}
+
+/** An update must have at least one condition (400 `unfiltered_update`). RETURNING only when asked. */
+export function planUpdate(body: UpdateBody, rel: Relation, where: readonly Filter[]): Result<UpdatePlan> {
+  if (where.length === 0) {
+    return fail('unfiltered_update', 'Refusing to update without conditions', 'Add at least one condition that selects the rows to change.');
+  }
+  const setCols = checkColumns(rel, Object.keys(body.update_body), 'update_body');
+  if (!setCols.ok) return setCols;
+  const filters = checkFilters(rel, where);
+  if (!filters.ok) return filters;
+  const ret = body.columns === undefined ? ok(null) : planProjection(rel, body.columns);
+  if (!ret.ok) return ret;
+  return ok({ relation: rel, set: body.update_body, where: filters.value, returning: ret.value });
+}
+
+const topLevelColumn = (f: Filter): string | undefined => (f.kind === 'compare' || f.kind === 'is' || f.kind === 'in' || f.kind === 'contains' || f.kind === 'containedBy' ? f.column : undefined);
+
+/**
+ * `resource_id` means `id = resource_id` unless a top-level condition already names `id`. The SDK
+ * also sends `.eq("resource_id", x)` as a condition: on a table without such a column, that is `id`.
+ */
+export function planDelete(body: DeleteBody, rel: Relation, parsed: readonly Filter[]): Result<DeletePlan> {
+  const where: Filter[] = parsed.map((f) =>
+    f.kind === 'compare' && f.column === 'resource_id' && !rel.byName.has('resource_id') ? { ...f, column: 'id' } : f,
+  );
+  if (body.resource_id !== undefined && !where.some((f) => topLevelColumn(f) === 'id')) {
+    if (!rel.byName.has('id')) return fail('unknown_column', `resource_id: ${rel.schema}.${rel.name} has no "id" column`, 'Use conditions instead.');
+    where.push({ kind: 'compare', column: 'id', op: 'eq', value: body.resource_id });
+  }
+  if (where.length === 0) return fail('unfiltered_delete', 'Refusing to delete without conditions or resource_id', 'Add a condition or a resource_id.');
+  const filters = checkFilters(rel, where);
+  if (!filters.ok) return filters;
+  const ret = body.columns === undefined ? ok(null) : planProjection(rel, body.columns);
+  if (!ret.ok) return ret;
+  return ok({ relation: rel, where: filters.value, returning: ret.value });
+}

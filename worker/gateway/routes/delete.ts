@@ -1,0 +1,24 @@
+/** `DELETE|POST /gateway/delete`: delete by `conditions` and/or `resource_id` (never unfiltered). */
+import { Hono } from 'hono';
+import type { AppEnv } from '../../env.js';
+import { readJsonObject } from '../body.js';
+import { parseConditions } from '../conditions.js';
+import { parseBody, run, runOnTenant, unwrap } from '../operation.js';
+import { planDelete } from '../plan.js';
+import { deleteBody } from '../schemas.js';
+import { envelope, resolveStripNulls } from '../shape.js';
+import { buildDelete } from '../sql.js';
+
+export const deleteRoute = new Hono<AppEnv>();
+
+deleteRoute.on(['DELETE', 'POST'], '/gateway/delete', async (c) => {
+  const raw = await readJsonObject(c.req.raw, c.var.settings.GATEWAY_MAX_BODY_BYTES);
+  const body = parseBody(deleteBody, raw);
+  const where = unwrap(parseConditions(body.conditions));
+  const strip = resolveStripNulls(body.strip_nulls, c.req.header('x-strip-nulls'));
+  const result = await runOnTenant(c, body.table_name, 'delete', async (session, relation) => {
+    const res = await run(session, buildDelete(unwrap(planDelete(body, relation, where))));
+    return envelope(res.rows, res.rowCount ?? res.rows.length, strip);
+  });
+  return c.json(result);
+});

@@ -1,0 +1,14 @@
+/** The data routes, each mounted at `/gateway/*` and again under the SDK's unified-root `/db` prefix. */
+import { Hono } from 'hono';
+import type { AppEnv } from '../../env.js';
+import { deleteRoute } from './delete.js';
+import { fetchRoute } from './fetch.js';
+import { insertRoute } from './insert.js';
+import { updateRoute } from './update.js';
+
+export const gatewayRoutes = new Hono<AppEnv>();
+
+for (const route of [fetchRoute, insertRoute, updateRoute, deleteRoute]) {
+  gatewayRoutes.route('/', route);
+  gatewayRoutes.route('/db', route);
+}

@@ -1,0 +1,24 @@
+/** `POST|PATCH /gateway/update`: update the rows matching `conditions` (never unfiltered). */
+import { Hono } from 'hono';
+import type { AppEnv } from '../../env.js';
+import { readJsonObject } from '../body.js';
+import { parseConditions } from '../conditions.js';
+import { parseBody, run, runOnTenant, unwrap } from '../operation.js';
+import { planUpdate } from '../plan.js';
+import { updateBody } from '../schemas.js';
+import { envelope, resolveStripNulls } from '../shape.js';
+import { buildUpdate } from '../sql.js';
+
+export const updateRoute = new Hono<AppEnv>();
+
+updateRoute.on(['POST', 'PATCH'], '/gateway/update', async (c) => {
+  const raw = await readJsonObject(c.req.raw, c.var.settings.GATEWAY_MAX_BODY_BYTES);
+  const body = parseBody(updateBody, raw);
+  const where = unwrap(parseConditions(body.conditions));
+  const strip = resolveStripNulls(body.strip_nulls, c.req.header('x-strip-nulls'));
+  const result = await runOnTenant(c, body.table_name, 'update', async (session, relation) => {
+    const res = await run(session, buildUpdate(unwrap(planUpdate(body, relation, where))));
+    return envelope(res.rows, res.rowCount ?? res.rows.length, strip);
+  });
+  return c.json(result);
+});

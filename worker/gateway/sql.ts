@@ -1,0 +1,183 @@
+/**
+ * The SQL builder: validated plans → one statement with `$n` parameters. Identifiers come only
+ * from the tenant catalog (plan.ts checked them) and are quoted anyway; every client value is a
+ * bound parameter; casts come from a fixed table. Knows no HTTP and no driver.
+ */
+import type { ColumnInfo, Relation } from './catalog.js';
+import { CASTS, type CastName, type Filter } from './filter.js';
+
+/** Postgres' limit on bind parameters in one statement. */
+export const MAX_PARAMS = 65_535;
+
+export type Statement = { text: string; params: unknown[] };
+/** Column names (checked) or every column. */
+export type Projection = readonly string[] | '*';
+export type Order = { column: string; descending: boolean };
+
+export type SelectPlan = {
+  relation: Relation;
+  columns: Projection;
+  where: readonly Filter[];
+  order: readonly Order[];
+  limit: number;
+  offset: number;
+};
+
+export type ConflictAction =
+  | { kind: 'nothing' }
+  /** `SET c = EXCLUDED.c` for each column. */
+  | { kind: 'excluded'; columns: readonly string[] }
+  /** `SET c = $n` from `update_body`. */
+  | { kind: 'set'; values: Readonly<Record<string, unknown>> };
+
+export type InsertPlan = {
+  relation: Relation;
+  rows: readonly Readonly<Record<string, unknown>>[];
+  /** Union of the rows' keys, in first-seen order; empty → every row is all defaults. */
+  columns: readonly string[];
+  /** Missing keys in sparse multi-row inserts: NULL instead of DEFAULT. */
+  defaultToNull: boolean;
+  conflict?: { target: readonly string[]; action: ConflictAction };
+  returning: Projection | null;
+};
+
+export type UpdatePlan = { relation: Relation; set: Readonly<Record<string, unknown>>; where: readonly Filter[]; returning: Projection | null };
+export type DeletePlan = { relation: Relation; where: readonly Filter[]; returning: Projection | null };
+
+/** `"a""b"`: double quotes doubled, so any catalog name is one identifier. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+const qualified = (rel: Relation) => `${quoteIdent(rel.schema)}.${quoteIdent(rel.name)}`;
+const projection = (p: Projection) => (p === '*' ? '*' : p.map(quoteIdent).join(', '));
+const returning = (p: Projection | null) => (p === null ? '' : ` RETURNING ${projection(p)}`);
+
+/** Collects parameters and hands out their placeholders. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown, cast?: CastName): string {
+    this.values.push(value);
+    return cast ? `$${this.values.length}::${CASTS[cast]}` : `$${this.values.length}`;
+  }
+}
+
+/** JSON columns get JSON text (so arrays/objects/strings arrive as JSON); other values go as-is. */
+function bindValue(column: ColumnInfo | undefined, value: unknown, literal = false): unknown {
+  if (value === null || value === undefined) return null;
+  if (column?.json && !literal) return JSON.stringify(value);
+  return value;
+}
+
+const COMPARE_SQL = { eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=', like: 'LIKE', ilike: 'ILIKE' } as const;
+
+function renderFilter(f: Filter, rel: Relation, params: Params): string {
+  switch (f.kind) {
+    case 'and':
+    case 'or':
+      if (f.filters.length === 0) return f.kind === 'and' ? 'TRUE' : 'FALSE';
+      return `(${f.filters.map((x) => renderFilter(x, rel, params)).join(f.kind === 'and' ? ' AND ' : ' OR ')})`;
+    case 'not':
+      return `NOT (${renderFilter(f.filter, rel, params)})`;
+    case 'is': {
+      const what = f.value === null ? 'NULL' : f.value ? 'TRUE' : 'FALSE';
+      return `${quoteIdent(f.column)} IS ${f.negate ? 'NOT ' : ''}${what}`;
+    }
+    case 'compare': {
+      const col = rel.byName.get(f.column);
+      const lhs = f.columnCast ? `${quoteIdent(f.column)}::${CASTS[f.columnCast]}` : quoteIdent(f.column);
+      const asJson = !f.columnCast && (!f.valueCast || f.valueCast === 'json' || f.valueCast === 'jsonb');
+      const rhs = params.add(bindValue(asJson ? col : undefined, f.value, f.literal), f.valueCast);
+      return `${lhs} ${COMPARE_SQL[f.op]} ${rhs}`;
+    }
+    case 'in': {
+      if (f.values.length === 0) return 'FALSE';
+      const col = rel.byName.get(f.column);
+      const lhs = f.columnCast ? `${quoteIdent(f.column)}::${CASTS[f.columnCast]}` : quoteIdent(f.column);
+      const bindAsJson = f.columnCast ? undefined : col;
+      return `${lhs} IN (${f.values.map((v) => params.add(bindValue(bindAsJson, v, f.literal), f.valueCast)).join(', ')})`;
+    }
+    case 'contains':
+    case 'containedBy': {
+      const col = rel.byName.get(f.column);
+      const op = f.kind === 'contains' ? '@>' : '<@';
+      return `${quoteIdent(f.column)} ${op} ${params.add(bindValue(col, f.value, f.literal))}`;
+    }
+  }
+}
+
+function whereClause(where: readonly Filter[], rel: Relation, params: Params): string {
+  if (where.length === 0) return '';
+  return ` WHERE ${where.map((f) => `(${renderFilter(f, rel, params)})`).join(' AND ')}`;
+}
+
+export function buildSelect(plan: SelectPlan): Statement {
+  const params = new Params();
+  const where = whereClause(plan.where, plan.relation, params);
+  const order = plan.order.length
+    ? ` ORDER BY ${plan.order.map((o) => `${quoteIdent(o.column)} ${o.descending ? 'DESC' : 'ASC'}`).join(', ')}`
+    : '';
+  const limit = params.add(plan.limit);
+  const offset = params.add(plan.offset);
+  return {
+    text: `SELECT ${projection(plan.columns)} FROM ${qualified(plan.relation)}${where}${order} LIMIT ${limit} OFFSET ${offset}`,
+    params: params.values,
+  };
+}
+
+/** Total rows matching the filters (the `count` of a fetch). */
+export function buildCount(relation: Relation, where: readonly Filter[]): Statement {
+  const params = new Params();
+  const clause = whereClause(where, relation, params);
+  return { text: `SELECT count(*) AS count FROM ${qualified(relation)}${clause}`, params: params.values };
+}
+
+export function buildInsert(plan: InsertPlan): Statement {
+  const params = new Params();
+  const rel = plan.relation;
+  const first = rel.columns[0];
+  // No keys at all: name one column and insert DEFAULT, which works for any number of rows.
+  const columns = plan.columns.length ? plan.columns : first ? [first.name] : [];
+  const missing = plan.columns.length && plan.defaultToNull ? 'NULL' : 'DEFAULT';
+  const values = plan.rows
+    .map((row) => {
+      const cells = columns.map((c) => (plan.columns.length && Object.hasOwn(row, c) ? params.add(bindValue(rel.byName.get(c), row[c])) : missing));
+      return `(${cells.join(', ')})`;
+    })
+    .join(', ');
+  let text = `INSERT INTO ${qualified(rel)} (${columns.map(quoteIdent).join(', ')}) VALUES ${values}`;
+  if (plan.conflict) {
+    const { target, action } = plan.conflict;
+    text += ` ON CONFLICT (${target.map(quoteIdent).join(', ')})`;
+    if (action.kind === 'nothing') text += ' DO NOTHING';
+    else if (action.kind === 'excluded') text += ` DO UPDATE SET ${action.columns.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}`;
+    else text += ` DO UPDATE SET ${setList(action.values, rel, params)}`;
+  }
+  return { text: text + returning(plan.returning), params: params.values };
+}
+
+function setList(values: Readonly<Record<string, unknown>>, rel: Relation, params: Params): string {
+  return Object.entries(values)
+    .map(([c, v]) => `${quoteIdent(c)} = ${params.add(bindValue(rel.byName.get(c), v))}`)
+    .join(', ');
+}
+
+/** Refuses to build an unfiltered UPDATE/DELETE even if a caller forgot the check (defence in depth). */
+function assertFiltered(where: readonly Filter[], what: string): void {
+  if (where.length === 0) throw new Error(`refusing to build an unfiltered ${what}`);
+}
+
+export function buildUpdate(plan: UpdatePlan): Statement {
+  assertFiltered(plan.where, 'UPDATE');
+  const params = new Params();
+  const set = setList(plan.set, plan.relation, params);
+  const where = whereClause(plan.where, plan.relation, params);
+  return { text: `UPDATE ${qualified(plan.relation)} SET ${set}${where}${returning(plan.returning)}`, params: params.values };
+}
+
+export function buildDelete(plan: DeletePlan): Statement {
+  assertFiltered(plan.where, 'DELETE');
+  const params = new Params();
+  const where = whereClause(plan.where, plan.relation, params);
+  return { text: `DELETE FROM ${qualified(plan.relation)}${where}${returning(plan.returning)}`, params: params.values };
+}

@@ -1,0 +1,111 @@
+/**
+ * The isolate's usage-counter service: one batcher and the sink STATS_SINK picks (the one place
+ * that choice is made). Isolate-scoped, so it persists across requests; it holds only data —
+ * every send runs inside the `waitUntil` of the live request that triggered it.
+ */
+import type { Settings } from '../config.js';
+import type { SessionContext } from '../db/with-session.js';
+import { isolateScoped, type Isolate } from '../isolate.js';
+import { log } from '../log.js';
+import { createBatcher, type Batcher, type BatcherSnapshot } from './batcher.js';
+import { Deltas, type RequestUsage } from './deltas.js';
+import { runFlush, type FlushReport } from './flush.js';
+import type { StatsSink } from './sink.js';
+import { DirectSink } from './sink-direct.js';
+import { FlusherSink } from './sink-flusher.js';
+import { PerRequestSink } from './sink-per-request.js';
+
+/** One attempt at the flusher gives up after this long; the batch is then retried. */
+const FLUSHER_TIMEOUT_MS = 10_000;
+/** Retry backoff cap after consecutive failures. */
+const RETRY_MAX_MS = 30_000;
+
+export type StatsSnapshot = BatcherSnapshot & { sink: Settings['STATS_SINK']; source: string; lastError: string | null };
+
+export type StatsService = {
+  /** Records one finished request and, when a flush is due, schedules it on `ctx.waitUntil`. */
+  record(usage: RequestUsage, ctx: SessionContext): void;
+  /** Flushes now regardless of the interval (operators, tests); waits for a running flush first. */
+  flushNow(ctx: SessionContext): Promise<FlushReport>;
+  snapshot(): StatsSnapshot;
+};
+
+function sinkFor(settings: Settings): StatsSink {
+  if (settings.STATS_SINK === 'flusher' && settings.FLUSHER_URL && settings.FLUSH_SIGNING_SECRET) {
+    return new FlusherSink({ flusherUrl: settings.FLUSHER_URL, signingSecret: settings.FLUSH_SIGNING_SECRET, timeoutMs: FLUSHER_TIMEOUT_MS, now: Date.now });
+  }
+  // config.ts refuses STATS_SINK=flusher without URL and secret, so this is direct or per_request.
+  if (settings.STATS_SINK === 'per_request') return new PerRequestSink(settings.loggingDatabaseUrl);
+  return new DirectSink(settings.loggingDatabaseUrl);
+}
+
+/** Builds the service for one isolate's settings. Exported for tests; request code uses `statsOf`. */
+export function createStatsService(settings: Settings, sink: StatsSink = sinkFor(settings), now: () => number = Date.now): StatsService {
+  const source = `worker:${crypto.randomUUID().slice(0, 8)}`;
+  const batcher: Batcher = createBatcher({
+    maxPendingKeys: settings.STATS_MAX_PENDING_KEYS,
+    flushIntervalMs: settings.STATS_FLUSH_INTERVAL_MS,
+    flushMaxKeys: settings.STATS_FLUSH_MAX_KEYS,
+    flightTimeoutMs: settings.DB_PERMIT_LEASE_MS,
+    retryBaseMs: Math.max(100, settings.STATS_FLUSH_INTERVAL_MS),
+    retryMaxMs: RETRY_MAX_MS,
+    source,
+    now,
+    newId: () => crypto.randomUUID(),
+  });
+  let lastError: string | null = null;
+  // per_request bookkeeping (the batcher is bypassed in that mode).
+  const perRequest = { sent: 0, failures: 0 };
+
+  const onFailure = (r: { kind: string; message: string }, batchId: string) => {
+    lastError = `${r.kind}: ${r.message}`;
+    log('warn', 'stats_flush_failed', { sink: sink.kind, batchId, kind: r.kind, message: r.message });
+  };
+  const flush = (ctx: SessionContext, force: boolean) =>
+    runFlush(batcher, sink, ctx, { force, onFailure }).catch((err: unknown) => {
+      log('error', 'stats_flush_crashed', { message: err instanceof Error ? err.message : 'unknown' });
+      return { sent: 0, results: [] } satisfies FlushReport;
+    });
+
+  return {
+    record(usage, ctx) {
+      if (sink.kind === 'per_request') {
+        const one = new Deltas();
+        one.add(usage, () => true);
+        const batch = one.toBatch({ batchId: crypto.randomUUID(), source, createdAt: now() });
+        ctx.waitUntil(
+          sink.send(batch, ctx).then((r) => {
+            perRequest.sent++;
+            if (!r.ok) {
+              perRequest.failures++;
+              onFailure(r, batch.batch_id);
+            }
+          }),
+        );
+        return;
+      }
+      batcher.record(usage);
+      if (batcher.due()) ctx.waitUntil(flush(ctx, false));
+    },
+
+    async flushNow(ctx) {
+      // A flight belongs to another request's waitUntil; poll rather than await its promise
+      // across requests (workerd drops such cross-request resolutions).
+      const deadline = now() + settings.DB_PERMIT_LEASE_MS;
+      while (batcher.snapshot().inFlight && now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      return flush(ctx, true);
+    },
+
+    snapshot() {
+      const snap = batcher.snapshot();
+      if (sink.kind === 'per_request') return { ...snap, flushes: perRequest.sent - perRequest.failures, failures: perRequest.failures, sink: settings.STATS_SINK, source, lastError };
+      return { ...snap, sink: settings.STATS_SINK, source, lastError };
+    },
+  };
+}
+
+/** The isolate's stats service, created on first use. */
+export const statsOf: (isolate: Isolate) => StatsService = isolateScoped('stats', (iso) => createStatsService(iso.settings));
+
+/** For the status endpoint: pending rows, last flush, failures, dropped. */
+export const statsSnapshot = (isolate: Isolate): StatsSnapshot => statsOf(isolate).snapshot();
