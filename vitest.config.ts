@@ -28,7 +28,12 @@ export default defineConfig({
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
+              // Pinned: a local `.dev.vars` from `npm run dev` is also read by the plugin, and its
+              // flusher sink/secrets must not leak into tests (CI has no such file).
               bindings: {
+                STATS_SINK: 'direct',
+                FLUSHER_URL: '',
+                FLUSH_SIGNING_SECRET: '',
                 DATABASE_URL: inject('databaseUrl'),
                 TENANT_DATABASE_URL: inject('tenantDatabaseUrl'),
                 NEON_LOCAL_WS_PROXY: inject('wsProxy'),

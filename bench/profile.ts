@@ -1,19 +1,21 @@
 /**
- * A V8 CPU profile of the worker under load, over workerd's inspector (Chrome DevTools protocol),
- * reduced to the functions with the most self time. Used by `npm run bench -- --profile` to say
- * where the time of an authenticated request goes compared with the bare route.
+ * V8 CPU profiles under load, reduced to the functions with the most self time: the worker over
+ * workerd's inspector (Chrome DevTools protocol), the flusher with `node --cpu-prof`. Used by
+ * `npm run bench` (full runs, or `--profile`) to say what limits a number.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { freePort } from '../dev/ports.js';
 import { runLoad } from './load.js';
 import type { HttpRequestSpec, LoadResult } from './load-spec.js';
-import { startWorkerd, type Bundle } from './workerd.js';
+import { startFlusher } from './stack.js';
+import { ROOT, startWorkerd, type Bundle } from './workerd.js';
 
-type CallFrame = { functionName: string; url: string; lineNumber: number };
+export type CallFrame = { functionName: string; url: string; lineNumber: number };
 type ProfileNode = { id: number; callFrame: CallFrame; children?: number[] };
-type CpuProfileData = { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
+export type CpuProfileData = { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
 
 export type HotFunction = { name: string; selfPercent: number };
 export type ProfileSummary = { request: string; load: LoadResult; sampledMs: number; top: HotFunction[]; idlePercent: number };
@@ -75,12 +77,12 @@ export function moduleIndex(bundleSource: string): (line: number) => string {
 }
 
 /** Self time per function, as a share of all samples. */
-export function summarise(profile: CpuProfileData, fileOf: (line: number) => string, topN = 15): { top: HotFunction[]; idlePercent: number; sampledMs: number } {
+export function summarise(profile: CpuProfileData, fileOf: (frame: CallFrame) => string, topN = 15): { top: HotFunction[]; idlePercent: number; sampledMs: number } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const counts = new Map<string, number>();
   for (const id of profile.samples) {
     const f = byId.get(id)?.callFrame;
-    const file = f?.url ? fileOf(f.lineNumber) : '';
+    const file = f?.url ? fileOf(f) : '';
     const name = f ? `${f.functionName || '(anonymous)'}${file ? ` (${file})` : ''}` : 'unknown';
     counts.set(name, (counts.get(name) ?? 0) + 1);
   }
@@ -110,11 +112,48 @@ export async function profileRequest(bundle: Bundle, vars: Record<string, string
       await cdp.send('Profiler.start');
       const load = await runLoad({ baseUrl: w.url, connections, durationMs, request, tail: { method: 'GET', path: '/health' }, drainCapMs: 3000, timeoutSec: 10 });
       const { profile } = await cdp.send<{ profile: CpuProfileData }>('Profiler.stop');
-      return { request: `${request.method} ${request.path}`, load, ...summarise(profile, moduleIndex(readFileSync(join(bundle.dir, 'index.js'), 'utf8'))) };
+            const fileOf = moduleIndex(readFileSync(join(bundle.dir, 'index.js'), 'utf8'));
+      return { request: `${request.method} ${request.path}`, load, ...summarise(profile, (frame) => fileOf(frame.lineNumber)) };
     } finally {
       cdp.close();
     }
   } finally {
     await w.stop();
+  }
+}
+
+/**
+ * The flusher under signed-batch load with `node --cpu-prof` (a second flusher process, so the
+ * measured one runs unprofiled); the profile is written when it shuts down gracefully.
+ */
+export async function profileFlusher(catalogUrl: string, secret: string, connections: number, durationMs: number): Promise<ProfileSummary> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-flusher-prof-'));
+  const flusher = await startFlusher(catalogUrl, secret, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  let load: LoadResult;
+  try {
+    load = await runLoad({
+      baseUrl: flusher.url,
+      connections,
+      durationMs,
+      request: { method: 'POST', path: '/v1/batches' },
+      flusherBatch: { secret, deltasPerBatch: 500, clients: 200 },
+      tail: { method: 'GET', path: '/healthz' },
+      drainCapMs: 10_000,
+      timeoutSec: 10,
+    });
+  } finally {
+    await flusher.stop();
+  }
+  try {
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error('the flusher wrote no CPU profile');
+    const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfileData;
+    const fileOf = (frame: CallFrame) => {
+      const path = frame.url.replace(/^file:\/\//, '');
+      return path.startsWith(ROOT) ? path.slice(ROOT.length).replace(/^node_modules\//, '') : path.replace(/^node:/, 'node:');
+    };
+    return { request: `POST /v1/batches (flusher, ${connections} posters)`, load, ...summarise(profile, fileOf) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -38,7 +38,8 @@ function otherStatuses(r: ScenarioResult): string {
 function counterCell(r: ScenarioResult): string {
   const c = r.counters;
   if (!c) return r.flusher ? `${r.flusher.exact ? 'exact' : 'MISMATCH'} (${f(r.flusher.dbDeltas)}/${f(r.flusher.deltasAcked)})` : 'n/a';
-  return `${c.exact ? 'exact' : 'MISMATCH'} (${f(c.db.requests)}/${f(c.expectedRequests)})`;
+  const failed = c.flushFailures ? `; ${f(c.flushFailures)} writes failed` : '';
+  return `${c.exact ? 'exact' : 'MISMATCH'} (${f(c.db.requests)}/${f(c.expectedRequests)}${failed})`;
 }
 
 function lockCell(r: ScenarioResult): string {
@@ -51,6 +52,13 @@ function stmtCell(r: ScenarioResult): string {
   const s = r.statements;
   if (!s) return '–';
   return `${f(s.total)} (cs ${f(s.clientStatistics)}, cts ${f(s.clientTableStatistics)}, keys ${f(s.apiKeysLastUsed)}, auth ${f(s.authLookups)})`;
+}
+
+/** Worker (or flusher) CPU per measured request: a throughput-independent cost, useful on a busy machine. */
+export function cpuPerRequestUs(r: ScenarioResult): number | undefined {
+  const server = r.cpu?.cpuSeconds.workerd ?? r.cpu?.cpuSeconds.flusher;
+  const n = r.load?.completed ?? 0;
+  return server === undefined || n === 0 ? undefined : Math.round((server / n) * 1e6);
 }
 
 function cpuCell(r: ScenarioResult): string {
@@ -74,22 +82,22 @@ export function renderMarkdown(run: RunReport, chartFile: string): string {
     lines.push(`Runtime: bare \`/health\` under \`workerd serve\` ${f(c.workerdServe.requestsPerSecond)} req/s (p99 ${f(c.workerdServe.latencyMs.p99, 1)} ms) vs Miniflare's server ${f(c.miniflare.requestsPerSecond)} req/s (p99 ${f(c.miniflare.latencyMs.p99, 1)} ms); scenarios use **${run.runtime.used}**.`, '');
   } else lines.push(`Runtime: **${run.runtime.used}** (bundle from \`wrangler deploy --dry-run\`).`, '');
   lines.push(`![throughput, p99 and 503s](${chartFile})`, '');
-  lines.push('| # | scenario | conns | req/s | p50 ms | p95 ms | p99 ms | 503 by code | other non-2xx | DB statements | lock-wait samples | counters (DB/served 2xx) | CPU cores busy |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('| # | scenario | conns | req/s | p50 ms | p95 ms | p99 ms | 503 by code | other non-2xx | DB statements | lock-wait samples | counters (DB/served 2xx) | server CPU µs/req | CPU cores busy |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of run.scenarios) {
     if (r.skipped) {
-      lines.push(`| ${r.id} | ${r.title} | ${r.connections} | skipped: ${r.skipped} | | | | | | | | | |`);
+      lines.push(`| ${r.id} | ${r.title} | ${r.connections} | skipped: ${r.skipped} | | | | | | | | | | |`);
       continue;
     }
     const l = r.load;
     const rate = r.flusher ? `${f(l?.requestsPerSecond)} batches/s = ${f(r.flusher.deltasPerSecond)} deltas/s` : f(l?.requestsPerSecond);
     lines.push(
-      `| ${r.id} | ${r.title} | ${r.connections} | ${rate} | ${f(l?.latencyMs.p50, 1)} | ${f(l?.latencyMs.p95, 1)} | ${f(l?.latencyMs.p99, 1)} | ${codes503(r)} | ${otherStatuses(r)} | ${stmtCell(r)} | ${lockCell(r)} | ${counterCell(r)} | ${cpuCell(r)} |`,
+      `| ${r.id} | ${r.title} | ${r.connections} | ${rate} | ${f(l?.latencyMs.p50, 1)} | ${f(l?.latencyMs.p95, 1)} | ${f(l?.latencyMs.p99, 1)} | ${codes503(r)} | ${otherStatuses(r)} | ${stmtCell(r)} | ${lockCell(r)} | ${counterCell(r)} | ${f(cpuPerRequestUs(r))} | ${cpuCell(r)} |`,
     );
   }
-  lines.push('', 'DB statements: all statements in the catalog DB during the scenario (pg_stat_statements), split into counter writes per table (cs = client_statistics, cts = client_table_statistics, keys = api_keys last-used) and auth lookups. Lock-wait samples: pg_stat_activity samples (every 100 ms) with at least one backend waiting on a lock.', '');
+  lines.push('', 'DB statements: all statements in the catalog DB during the scenario (pg_stat_statements), split into counter writes per table (cs = client_statistics, cts = client_table_statistics, keys = api_keys last-used) and auth lookups. Lock-wait samples: pg_stat_activity samples (every 100 ms) with at least one backend waiting on a lock. Server CPU µs/req: CPU of workerd (scenario 6: the flusher) per measured response, which depends far less than req/s on what else the machine runs.', '');
   if (run.profiles.length) {
-    lines.push('## Worker CPU profile (self time, inspector attached)', '');
+    lines.push('## CPU profiles (self time; separate profiled runs, slower than the measured ones)', '');
     for (const p of run.profiles) {
       lines.push(`- \`${p.request}\` at ${f(p.load.requestsPerSecond)} req/s while profiled, idle ${f(p.idlePercent, 1)}%: ${p.top.slice(0, 8).map((h) => `${h.name} ${f(h.selfPercent, 1)}%`).join('; ')}`);
     }

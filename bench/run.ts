@@ -7,7 +7,7 @@
  * nothing about performance). Exit code 1 when a scenario could not run, never for a missed target.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { renderChart } from './chart.js';
@@ -16,7 +16,7 @@ import { checkSignatureFormat } from './flusher-batch.js';
 import { installCleanup, stopAll } from './processes.js';
 import { renderMarkdown, type Machine, type RunReport } from './report.js';
 import { compareRuntimes, type RuntimeCheck } from './runtime-check.js';
-import { profileRequest, type ProfileSummary } from './profile.js';
+import { profileFlusher, profileRequest, type ProfileSummary } from './profile.js';
 import { gatewayScenarios, PARAMS, randomSecret, runFlusherScenario, runGatewayScenario, STARVATION, workerVars, type Ctx, type Mode, type ScenarioResult } from './scenarios.js';
 import { seedBench } from './seed.js';
 import { CATALOG_DB, flusherAvailable, startFlusher, startStack, type Flusher, type Stack } from './stack.js';
@@ -123,10 +123,14 @@ async function main(): Promise<number> {
         profiles.push(await profileRequest(bundle, workerVars(ctx, s), s.request, s.connections, PARAMS[args.mode].profileMs));
       }
     }
+    if (args.profile && wants(6) && flusher) {
+      log('profiling the flusher (node --cpu-prof) at 16 posters');
+      profiles.push(await profileFlusher(stack.catalogUrl, signingSecret, 16, PARAMS[args.mode].profileMs));
+    }
     if (wants(6)) {
-      for (const c of PARAMS[args.mode].flusherLevels) {
-        log(`scenario 6: flusher ingest at ${c} concurrent posters`);
-        const r = await runFlusherScenario(ctx, c).catch((err: unknown) => errored(`6-c${c}`, 6, `flusher ingest, ${c} posters`, err));
+      for (const [c, clients] of PARAMS[args.mode].flusherLevels) {
+        log(`scenario 6: flusher ingest at ${c} concurrent posters, ${clients} clients`);
+        const r = await runFlusherScenario(ctx, c, clients).catch((err: unknown) => errored(`6-c${c}`, 6, `flusher ingest, ${c} posters`, err));
         report(r);
         results.push(r);
       }
@@ -137,6 +141,8 @@ async function main(): Promise<number> {
     await stopAll();
     await flusher?.stop().catch(() => undefined);
     await stack.stop();
+    // The generated workerd configs hold this run's secrets.
+    rmSync(bundle.dir, { recursive: true, force: true });
   }
   for (const r of results) if (r.skipped) failures++;
 

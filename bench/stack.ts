@@ -73,10 +73,13 @@ export type Flusher = { url: string; child: Child; stop(): Promise<void> };
 /** Whether the flusher service exists in the tree yet (it is built in parallel with this harness). */
 export const flusherAvailable = (): boolean => existsSync(join(ROOT, 'flusher', 'index.ts'));
 
-/** Runs `flusher/index.ts` as its own process against the catalog and waits for /healthz. */
-export async function startFlusher(catalogUrl: string, secret: string, env: Record<string, string> = {}): Promise<Flusher> {
+/**
+ * Runs `flusher/index.ts` as its own Node process (one process: `node --import tsx`, so `nodeArgs`
+ * such as `--cpu-prof` apply to the flusher itself) against the catalog and waits for /healthz.
+ */
+export async function startFlusher(catalogUrl: string, secret: string, nodeArgs: string[] = []): Promise<Flusher> {
   const port = await freePort();
-  const child = startChild('flusher', join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'flusher', 'index.ts')], {
+  const child = startChild('flusher', process.execPath, ['--import', 'tsx', ...nodeArgs, join(ROOT, 'flusher', 'index.ts')], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -84,7 +87,6 @@ export async function startFlusher(catalogUrl: string, secret: string, env: Reco
       FLUSH_SIGNING_SECRET: secret,
       FLUSHER_PORT: String(port),
       FLUSHER_HOST: '127.0.0.1',
-      ...env,
     },
   });
   const url = `http://127.0.0.1:${port}`;

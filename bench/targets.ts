@@ -2,6 +2,7 @@
  * The issue's targets, evaluated from a run's results: each says what was measured, whether it is
  * met and, when not, by how much. Nothing here is tuned to pass; a missing measurement is "unknown".
  */
+import { cpuPerRequestUs } from './report.js';
 import type { ScenarioResult } from './scenarios.js';
 
 export type TargetStatus = 'met' | 'missed' | 'unknown';
@@ -62,30 +63,42 @@ export function evaluateTargets(results: ScenarioResult[]): Target[] {
   const s2 = byId(results, '2');
   if (s1?.load && s2?.load) {
     const ratio = s2.load.requestsPerSecond / s1.load.requestsPerSecond;
+    const us1 = cpuPerRequestUs(s1);
+    const us2 = cpuPerRequestUs(s2);
+    const cpuNote = us1 && us2 ? `; worker CPU ${us2} vs ${us1} µs/req (CPU-bound ratio ${fmt(us1 / us2, 2)}×)` : '';
     out.push({
       id: 'auth-overhead',
       target: 'scenario 2 throughput ≥ 0.85 × scenario 1',
-      actual: `${fmt(s2.load.requestsPerSecond)} / ${fmt(s1.load.requestsPerSecond)} req/s = ${fmt(ratio, 2)}×`,
+      actual: `${fmt(s2.load.requestsPerSecond)} / ${fmt(s1.load.requestsPerSecond)} req/s = ${fmt(ratio, 2)}×${cpuNote}`,
       status: ratio >= 0.85 ? 'met' : 'missed',
       ...(ratio >= 0.85 ? {} : { gap: `${fmt((0.85 - ratio) * 100, 0)} points short (${fmt(0.85 * s1.load.requestsPerSecond - s2.load.requestsPerSecond)} req/s)` }),
     });
   } else out.push({ id: 'auth-overhead', target: 'scenario 2 ≥ 0.85 × scenario 1', actual: 'not measured', status: 'unknown' });
 
-  // 4. Flusher ≥ 100k deltas/s with ack p99 ≤ 100 ms (best level that keeps the p99 bound).
-  const levels = results.filter((r) => r.group === 6 && r.flusher);
-  if (levels.length) {
+  // 4. Flusher ≥ 100k deltas/s with ack p99 ≤ 100 ms: the best level that keeps the p99 bound,
+  // reported separately for low-merge batches (200 clients) and merge-heavy ones (20 clients).
+  for (const clients of ['200', '20']) {
+    const levels = results.filter((r) => r.group === 6 && r.flusher && r.vars.clients === clients);
+    const label = clients === '200' ? '200 clients, 4,200 distinct rows' : '20 clients, hot rows merge';
+    if (!levels.length) {
+      out.push({ id: `flusher-${clients}`, target: `flusher (${label})`, actual: 'not measured', status: 'unknown' });
+      continue;
+    }
     const within = levels.filter((r) => (r.flusher?.ackP99Ms ?? Infinity) <= 100);
     const best = [...(within.length ? within : levels)].sort((a, b) => (b.flusher?.deltasPerSecond ?? 0) - (a.flusher?.deltasPerSecond ?? 0))[0];
     const f = best?.flusher;
     const ok = !!f && f.deltasPerSecond >= 100_000 && f.ackP99Ms <= 100;
+    const peak = [...levels].sort((a, b) => (b.flusher?.deltasPerSecond ?? 0) - (a.flusher?.deltasPerSecond ?? 0))[0];
     out.push({
-      id: 'flusher',
-      target: 'flusher ≥ 100k deltas/s, ack p99 ≤ 100 ms',
-      actual: f ? `${fmt(f.deltasPerSecond)} deltas/s at ${best?.connections} posters, ack p99 ${fmt(f.ackP99Ms, 1)} ms` : 'n/a',
+      id: `flusher-${clients}`,
+      target: `flusher ≥ 100k deltas/s, ack p99 ≤ 100 ms (${label})`,
+      actual: f
+        ? `${fmt(f.deltasPerSecond)} deltas/s at ${best?.connections} posters, ack p99 ${fmt(f.ackP99Ms, 1)} ms${peak && peak !== best && peak.flusher ? ` (peak ${fmt(peak.flusher.deltasPerSecond)} at ${peak.connections} posters, p99 ${fmt(peak.flusher.ackP99Ms)} ms)` : ''}`
+        : 'n/a',
       status: ok ? 'met' : 'missed',
       ...(ok || !f ? {} : { gap: `${fmt(f.deltasPerSecond / 1000, 1)}k of 100k deltas/s (${fmt((f.deltasPerSecond / 100_000) * 100)}%)${f.ackP99Ms > 100 ? `, p99 ${fmt(f.ackP99Ms)} ms > 100 ms` : ''}` }),
     });
-  } else out.push({ id: 'flusher', target: 'flusher ≥ 100k deltas/s', actual: 'not measured', status: 'unknown' });
+  }
 
   return out;
 }

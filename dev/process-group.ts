@@ -1,7 +1,7 @@
 /**
  * Child processes of the dev stack, each the leader of its own process group (`detached`), so a
  * stop signal reaches everything it started (wrangler → workerd, esbuild) and nothing is orphaned.
- * Output goes line by line to a log file and to an optional callback.
+ * Output goes line by line to a log file (rewritten each start) and to an optional callback.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -29,7 +29,7 @@ export type StartOptions = {
 
 /** Spawns `command args` as a new process group. Throws when it cannot be spawned at all. */
 export function startGroupChild(name: string, command: string, args: string[], opts: StartOptions): GroupChild {
-  const log = createWriteStream(opts.logFile, { flags: 'a' });
+  const log = createWriteStream(opts.logFile); // one run per file: a crash report shows only this run
   log.write(`\n--- ${new Date().toISOString()} ${name} starting\n`);
   const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;

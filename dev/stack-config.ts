@@ -23,7 +23,7 @@ const port = (def: number, allowZero = false) =>
 
 const schema = z.object({
   WORKER_PORT: port(8787),
-  FLUSHER_PORT: port(8790),
+  FLUSHER_PORT: port(8788),
   PG_PORT: port(54329),
   /** 0 = any free port; only the worker talks to it, through `.dev.vars`. */
   WS_PROXY_PORT: port(0, true),

@@ -7,13 +7,13 @@
  */
 import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrateCatalog } from '../drizzle/migrate.js';
 import { readStackConfig } from './stack-config.js';
 import { readDevVars, writeDevVars } from './dev-vars.js';
-import { signalGroup, startGroupChild, type GroupChild } from './process-group.js';
+import { signalGroup, type GroupChild } from './process-group.js';
+import { spawnFlusher, spawnWrangler, tail, type ChildContext, type Started } from './stack-children.js';
 import { watchAncestors } from './lifeline.js';
 import { portInUse, postmasterGone, waitForHttp } from './probes.js';
 import { issueDemoKey, seedTenant } from './seed.js';
@@ -54,6 +54,13 @@ let stopping: Promise<never> | undefined;
 /** Set once the ready line is printed; from then on child output is echoed to the console. */
 let readyAt: number | undefined;
 
+const flusherEntry = existsSync(join(root, 'flusher', 'index.ts'));
+/** A path as the user would type it from the repo root; absolute when outside it. */
+const rel = (path: string) => {
+  const r = relative(root, path);
+  return r && !r.startsWith('..') ? r : path;
+};
+
 /** Stops everything we started (newest first) and exits with `code`. Idempotent. */
 function shutdown(code: number, reason?: string): Promise<never> {
   stopping ??= (async () => {
@@ -85,39 +92,34 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 
 watchAncestors((pid) => void shutdown(0, `the process that started the stack (pid ${pid}) exited`), { depth: 3, intervalMs: 500 });
 
-/** Fails start-up with a message and the tail of the child's log when it exits early. */
-function watch(child: GroupChild, logFile: string): void {
+/** Tracks a child: if it exits while we are not stopping, stop everything and exit 1. */
+function supervise({ child, logFile }: Started): GroupChild {
+  children.push(child);
   void child.exited.then((exit) => {
     if (stopping) return;
-    const how = exit.signal ?? `code ${exit.code}`;
-    void shutdown(1, `${child.name} exited unexpectedly (${how}); its output is in ${relative(root, logFile) || logFile}`);
+    const last = tail(logFile, 15);
+    void shutdown(1, `${child.name} exited unexpectedly (${exit.signal ?? `code ${exit.code}`}); its output is in ${rel(logFile)}${last ? `, ending:\n${last}` : ''}`);
   });
+  return child;
 }
 
 async function assertPortsFree(): Promise<void> {
-  const wanted: Array<[string, number]> = [
-    ['PG_PORT', cfg.pgPort],
-    ['WORKER_PORT', cfg.workerPort],
-    ...(flusherEntry ? ([['FLUSHER_PORT', cfg.flusherPort]] as Array<[string, number]>) : []),
-    ...(cfg.wsProxyPort ? ([['WS_PROXY_PORT', cfg.wsProxyPort]] as Array<[string, number]>) : []),
-  ];
+  const wanted: Array<[string, number]> = [['PG_PORT', cfg.pgPort], ['WORKER_PORT', cfg.workerPort]];
+  if (flusherEntry) wanted.push(['FLUSHER_PORT', cfg.flusherPort]);
+  if (cfg.wsProxyPort) wanted.push(['WS_PROXY_PORT', cfg.wsProxyPort]);
   for (const [name, port] of wanted) {
     if (await portInUse(port)) {
-      const hint = name === 'PG_PORT' ? ' (a Postgres left over from an earlier run? see its pid in ' + join(cfg.pgDataDir, 'postmaster.pid') + ')' : '';
+      const hint = name === 'PG_PORT' ? ` (a Postgres left over from an earlier run? its pid is in ${join(cfg.pgDataDir, 'postmaster.pid')})` : '';
       throw new Error(`port ${port} is in use${hint}; stop what holds it or set ${name}=<another port>`);
     }
   }
 }
 
-const flusherEntry = existsSync(join(root, 'flusher', 'index.ts'));
-const wranglerBin = join(createRequire(import.meta.url).resolve('wrangler/package.json'), '..', 'bin', 'wrangler.js');
-
-async function start(): Promise<void> {
-  mkdirSync(logDir, { recursive: true });
-  await assertPortsFree();
-
+/** Postgres, the two databases, migrations and demo data; returns the URLs and the demo key. */
+async function startDatabase() {
   say(`starting Postgres on 127.0.0.1:${cfg.pgPort} (data: ${cfg.pgDataDir})`);
   const pgLog = join(logDir, 'postgres.log');
+  writeFileSync(pgLog, '');
   postgres = await startEmbeddedPostgres({ port: cfg.pgPort, dataDir: cfg.pgDataDir, persistent: true, onLog: (l) => appendFileSync(pgLog, l.endsWith('\n') ? l : `${l}\n`) });
   await postgres.ensureDatabase(cfg.catalogDb);
   await postgres.ensureDatabase(cfg.tenantDb);
@@ -126,8 +128,15 @@ async function start(): Promise<void> {
   await migrateCatalog(databaseUrl);
   const todos = await seedTenant(tenantDatabaseUrl);
   const demo = await issueDemoKey(databaseUrl, tenantDatabaseUrl);
-  say(`catalog ${redactUrl(databaseUrl)} migrated; tenant ${redactUrl(tenantDatabaseUrl)} has ${todos} todos; demo key ${demo.prefix} issued${demo.revoked ? ` (${demo.revoked} older demo key${demo.revoked > 1 ? 's' : ''} revoked)` : ''}`);
+  const revoked = demo.revoked ? ` (${demo.revoked} older demo key${demo.revoked > 1 ? 's' : ''} revoked)` : '';
+  say(`catalog ${redactUrl(databaseUrl)} migrated; tenant ${redactUrl(tenantDatabaseUrl)} has ${todos} todos; demo key ${demo.prefix} issued${revoked}`);
+  return { databaseUrl, tenantDatabaseUrl, demo };
+}
 
+async function start(): Promise<void> {
+  mkdirSync(logDir, { recursive: true });
+  await assertPortsFree();
+  const { databaseUrl, tenantDatabaseUrl, demo } = await startDatabase();
   proxy = await startWsProxy({ port: cfg.wsProxyPort, allow: [`127.0.0.1:${cfg.pgPort}`] });
 
   // Secrets persist across restarts so an ADMIN_TOKEN a developer copied keeps working.
@@ -135,25 +144,23 @@ async function start(): Promise<void> {
   const secret = (name: string) => previous[name] || randomBytes(24).toString('hex');
   const flushSigningSecret = secret('FLUSH_SIGNING_SECRET');
   const adminToken = secret('ADMIN_TOKEN');
-  const flusherUrl = flusherEntry ? `http://127.0.0.1:${cfg.flusherPort}` : null;
-  // Offline by default: no usage metrics, and no download of the `Request.cf` sample object.
-  const childEnv = {
-    ...process.env,
-    WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false',
-    CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? 'false',
+  const ctx: ChildContext = {
+    root,
+    logDir,
+    // Offline by default: no usage metrics, and no download of the `Request.cf` sample object.
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? 'false',
+    },
+    echo: () => readyAt !== undefined,
   };
 
-  if (flusherEntry && flusherUrl) {
+  let flusherUrl: string | null = null;
+  if (flusherEntry) {
+    flusherUrl = `http://127.0.0.1:${cfg.flusherPort}`;
     say(`starting the flusher on ${flusherUrl}`);
-    const logFile = join(logDir, 'flusher.log');
-    const flusher = startGroupChild('flusher', process.execPath, ['--import', 'tsx', 'flusher/index.ts'], {
-      cwd: root,
-      env: { ...childEnv, DATABASE_URL: databaseUrl, FLUSH_SIGNING_SECRET: flushSigningSecret, FLUSHER_PORT: String(cfg.flusherPort), FLUSHER_HOST: '127.0.0.1' },
-      logFile,
-      onLine: (l) => readyAt && console.log(`[flusher] ${l}`),
-    });
-    children.push(flusher);
-    watch(flusher, logFile);
+    const flusher = supervise(spawnFlusher(ctx, { databaseUrl, signingSecret: flushSigningSecret, port: cfg.flusherPort }));
     await waitForHttp(`${flusherUrl}/healthz`, { timeoutMs: 30_000, abort: () => (flusher.exit() ? 'the flusher exited' : undefined) });
   }
 
@@ -168,25 +175,8 @@ async function start(): Promise<void> {
   });
 
   const workerUrl = `http://127.0.0.1:${cfg.workerPort}`;
-  say(`starting wrangler dev on ${workerUrl} (secrets from ${relative(root, cfg.devVarsFile) || cfg.devVarsFile})`);
-  const workerLog = join(logDir, 'worker.log');
-  const inspectorPort = await freePort();
-  const worker = startGroupChild(
-    'wrangler dev',
-    process.execPath,
-    [
-      wranglerBin, 'dev',
-      '--ip', '127.0.0.1',
-      '--port', String(cfg.workerPort),
-      '--inspector-port', String(inspectorPort),
-      '--env-file', cfg.devVarsFile,
-      '--show-interactive-dev-session=false',
-      '--live-reload=false',
-    ],
-    { cwd: root, env: childEnv, logFile: workerLog, onLine: (l) => readyAt && console.log(`[worker] ${workerLine(l)}`) },
-  );
-  children.push(worker);
-  watch(worker, workerLog);
+  say(`starting wrangler dev on ${workerUrl} (secrets from ${rel(cfg.devVarsFile)})`);
+  const worker = supervise(spawnWrangler(ctx, { port: cfg.workerPort, inspectorPort: await freePort(), devVarsFile: cfg.devVarsFile }));
   await waitForHttp(`${workerUrl}/health`, { timeoutMs: cfg.readyTimeoutMs, abort: () => (worker.exit() ? 'wrangler dev exited' : undefined) });
 
   const stack = { workerUrl, flusherUrl, databaseUrl, tenantDatabaseUrl, wsProxy: proxy.url, adminToken, pid: process.pid, demo: { client: demo.client, key: demo.key } };
@@ -196,12 +186,7 @@ async function start(): Promise<void> {
   const extras = [flusherUrl ? `flusher ${flusherUrl}` : 'stats direct (no flusher/index.ts)', `postgres 127.0.0.1:${cfg.pgPort}`].join(', ');
   console.log(`ready: worker ${workerUrl} (${extras}) in ${((readyAt - started) / 1000).toFixed(1)}s`);
   console.log(`try:   ${curlCommand(workerUrl, demo.client, demo.key)}`);
-  console.log(`       the demo key is shown once; it and the URLs are in ${relative(root, stackFile) || stackFile}. Ctrl-C stops everything.`);
-}
-
-/** wrangler's own "ready" lines are reworded: the stack prints the one line that says ready. */
-function workerLine(line: string): string {
-  return line.replace(/Local server updated and ready/, 'local server reloaded').replace(/Ready on /, 'listening on ');
+  console.log(`       the demo key is shown once; it and the URLs are in ${rel(stackFile)}. Ctrl-C stops everything.`);
 }
 
 /** The curl the README promises: fetch five todos as the demo client. */

@@ -62,7 +62,12 @@ const createSchema = z
     tables: tables.default(['*']),
     expiresIn: z
       .string()
-      .transform((v, ctx) => parseDuration(v) ?? (ctx.addIssue({ code: 'custom', message: 'use a duration like 90m, 12h, 30d or 2w' }), z.NEVER))
+      .transform((v, ctx) => {
+        const ms = parseDuration(v);
+        if (ms !== undefined) return ms;
+        ctx.addIssue({ code: 'custom', message: 'use a duration like 90m, 12h, 30d or 2w' });
+        return z.NEVER;
+      })
       .optional(),
     expiresAt: z.iso.datetime({ offset: true, message: 'use an ISO 8601 time like 2030-01-31T00:00:00Z' }).optional(),
     json: z.boolean().default(false),

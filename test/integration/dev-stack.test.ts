@@ -3,17 +3,20 @@
  * away from the repo's .dev/ and .dev.vars). Proves: one `ready` line, a working worker (/health
  * through wrangler dev), `.dev/stack.json`, Postgres seeded with the demo client, key and todos;
  * the printed curl answers 200; SIGTERM to npm and Ctrl-C (SIGINT to the process group) leave no
- * process behind; a re-run reuses the data and re-issues the demo key; a taken port fails fast.
+ * process behind; a re-run reuses the data, keeps the secrets and a developer's own vars, and
+ * re-issues the demo key; a crashed child stops the
+ * rest with exit 1; a taken port fails fast.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readDevVars } from '../../dev/dev-vars.js';
 import { freePort } from '../../dev/ports.js';
 import { portInUse } from '../../dev/probes.js';
 import { descendants, stillAlive, type Proc } from './process-tree.js';
@@ -27,7 +30,8 @@ type StackJson = {
   demo: { client: string; key: string };
 };
 
-type Running = { child: ChildProcess; lines: string[]; stderr: string[]; exited: Promise<number | null> };
+type Exit = { code: number | null; signal: NodeJS.Signals | null };
+type Running = { child: ChildProcess; lines: string[]; stderr: string[]; exited: Promise<Exit> };
 
 const flusherExpected = existsSync(join(ROOT, 'flusher', 'index.ts'));
 const stateDir = mkdtempSync(join(tmpdir(), 'gateway-dev-stack-'));
@@ -45,20 +49,20 @@ function startStack(extraEnv: NodeJS.ProcessEnv = {}): Running {
   const stderr: string[] = [];
   if (child.stdout) createInterface({ input: child.stdout }).on('line', (l) => lines.push(l));
   if (child.stderr) createInterface({ input: child.stderr }).on('line', (l) => stderr.push(l));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   return { child, lines, stderr, exited };
 }
 
 async function waitForReady(stack: Running, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;
-  let exitCode: number | null | undefined;
-  void stack.exited.then((c) => (exitCode = c));
-  while (Date.now() < deadline && exitCode === undefined) {
+  let exit: Exit | undefined;
+  void stack.exited.then((e) => (exit = e));
+  while (Date.now() < deadline && exit === undefined) {
     const ready = stack.lines.find((l) => /^ready: /.test(l));
     if (ready) return ready;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`no ready line (exit ${String(exitCode)}):\n${stack.lines.join('\n')}\n${stack.stderr.join('\n')}`);
+  throw new Error(`no ready line (exit ${JSON.stringify(exit)}):\n${stack.lines.join('\n')}\n${stack.stderr.join('\n')}`);
 }
 
 /** The request the printed curl makes: URL, -H headers and -d body taken from the line itself. */
@@ -86,6 +90,11 @@ async function survivors(procs: Proc[], timeoutMs: number): Promise<string[]> {
   return procs.filter(stillAlive).map((p) => `${p.pid} ${p.cmd.slice(0, 120)}`);
 }
 
+/** Cleanup after a failed assertion: nothing of a test's stack may outlive the test file. */
+function killAll(procs: Proc[]): void {
+  for (const p of procs) if (stillAlive(p)) process.kill(p.pid, 'SIGKILL');
+}
+
 const readStack = () => JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as StackJson;
 
 beforeAll(async () => {
@@ -110,6 +119,7 @@ describe('npm run dev', () => {
   it('starts the whole stack, serves the printed curl, and SIGTERM to npm stops every child', { timeout: 240_000 }, async () => {
     const stack = startStack();
     const pid = stack.child.pid ?? 0;
+    let tree: Proc[] = [];
     try {
       const ready = await waitForReady(stack, 180_000);
       const workerUrl = `http://127.0.0.1:${ports.worker}`;
@@ -144,27 +154,34 @@ describe('npm run dev', () => {
       expect(body.data?.length).toBe(Math.min(5, todos[0]?.n ?? 0));
       expect(body.data?.[0]?.title).toBeTypeOf('string');
 
-      const tree = descendants(pid);
+      tree = descendants(pid);
       const cmds = tree.map((p) => p.cmd).join('\n');
       expect(cmds).toMatch(/workerd/);
       expect(cmds).toMatch(/wrangler/);
       expect(cmds).toMatch(/postgres/);
       if (flusherExpected) expect(cmds).toMatch(/flusher\/index\.ts/);
 
+      // npm forwards SIGTERM and exits at once; the stack then stops its children on its own.
       process.kill(pid, 'SIGTERM');
-      expect(await stack.exited).not.toBeNull();
-      expect(await survivors(tree, 20_000)).toEqual([]);
+      await stack.exited;
+      expect(await survivors(tree, 30_000)).toEqual([]);
       for (const port of [ports.worker, ports.pg, ...(flusherExpected ? [ports.flusher] : [])]) expect(await portInUse(port)).toBe(false);
       expect(existsSync(join(stateDir, 'stack.json'))).toBe(false);
     } finally {
-      if (pid) for (const p of descendants(pid)) if (stillAlive(p)) process.kill(p.pid, 'SIGKILL');
+      killAll([...tree, ...descendants(pid)]);
     }
   });
 
   it('re-runs on the same data with a new demo key (the old one revoked); Ctrl-C stops everything', { timeout: 240_000 }, async () => {
     expect(firstKey).not.toBe('');
+    // A developer's own override in the dotenv file survives the rewrite and reaches the worker.
+    const devVars = join(stateDir, 'dev.vars');
+    const adminToken = readDevVars(devVars).ADMIN_TOKEN;
+    expect(adminToken).toMatch(/^[0-9a-f]{48}$/);
+    appendFileSync(devVars, 'AUTH_CACHE_TTL_MS=1234\n');
     const stack = startStack();
     const pid = stack.child.pid ?? 0;
+    let tree: Proc[] = [];
     try {
       await waitForReady(stack, 180_000);
       const s = readStack();
@@ -177,13 +194,37 @@ describe('npm run dev', () => {
       const todos = await query<{ n: number }>(s.tenantDatabaseUrl, 'SELECT count(*)::int AS n FROM todos');
       expect(todos[0]?.n).toBe(5); // seeded once, not again
 
-      const tree = descendants(pid);
+      expect(readDevVars(devVars)).toMatchObject({ ADMIN_TOKEN: adminToken, AUTH_CACHE_TTL_MS: '1234' });
+      expect(statSync(devVars).mode & 0o777).toBe(0o600);
+      const status = await fetch(`${s.workerUrl}/__gateway/status`, { headers: { authorization: `Bearer ${adminToken}` } });
+      expect(status.status).toBe(200);
+      expect(JSON.stringify(await status.json())).toContain('"AUTH_CACHE_TTL_MS":1234');
+
+      tree = descendants(pid);
       process.kill(-pid, 'SIGINT'); // what Ctrl-C does: SIGINT to the foreground process group
-      expect(await stack.exited).not.toBeNull();
-      expect(await survivors(tree, 20_000)).toEqual([]);
+      await stack.exited; // npm itself dies of the SIGINT, as it does in a terminal
+      expect(await survivors(tree, 30_000)).toEqual([]);
       expect(stack.stderr.join('\n')).not.toMatch(/Error|ESRCH/);
     } finally {
-      if (pid) for (const p of descendants(pid)) if (stillAlive(p)) process.kill(p.pid, 'SIGKILL');
+      killAll([...tree, ...descendants(pid)]);
+    }
+  });
+
+  it('when wrangler dies, stops everything else and exits 1 naming it', { timeout: 240_000 }, async () => {
+    const stack = startStack();
+    const pid = stack.child.pid ?? 0;
+    let tree: Proc[] = [];
+    try {
+      await waitForReady(stack, 180_000);
+      tree = descendants(pid);
+      const wrangler = tree.find((p) => /wrangler\.js dev/.test(p.cmd));
+      expect(wrangler).toBeDefined();
+      process.kill(-(wrangler?.pid ?? 0), 'SIGKILL'); // its whole group: wrangler and workerd
+      expect(await stack.exited).toEqual({ code: 1, signal: null });
+      expect(stack.stderr.join('\n')).toMatch(/wrangler dev exited unexpectedly \(SIGKILL\); its output is in .*worker\.log/);
+      expect(await survivors(tree, 30_000)).toEqual([]);
+    } finally {
+      killAll([...tree, ...descendants(pid)]);
     }
   });
 
@@ -192,8 +233,7 @@ describe('npm run dev', () => {
     await new Promise<void>((r) => blocker.listen(ports.worker, '127.0.0.1', () => r()));
     try {
       const stack = startStack();
-      const code = await stack.exited;
-      expect(code).toBe(1);
+      expect(await stack.exited).toEqual({ code: 1, signal: null });
       expect(stack.stderr.join('\n')).toContain(`port ${ports.worker} is in use`);
       expect(stack.stderr.join('\n')).toContain('WORKER_PORT');
     } finally {

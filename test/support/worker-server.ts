@@ -16,6 +16,8 @@ const CONFIG = fileURLToPath(new URL('../../wrangler.toml', import.meta.url));
 
 /** Starts the worker with `bindings` (vars and secrets alike); `close()` stops it. */
 export async function startWorkerServer(bindings: Record<string, string>): Promise<WorkerServer> {
+  // Offline: no download of the `Request.cf` sample object (as `npm run dev` does).
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
   const worker = await unstable_startWorker({
     config: CONFIG,
     bindings: Object.fromEntries(Object.entries(bindings).map(([k, value]) => [k, { type: 'plain_text' as const, value }])),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, GATEWAY_TABLES, resolveRelation, createCatalogCache, type Relation } from '../../worker/gateway/catalog.js';
+import { CATALOG_MIN_REFRESH_MS, mayRefresh } from '../../worker/gateway/catalog-source.js';
 import { planDelete, planFetch, planInsert, planProjection, planUpdate } from '../../worker/gateway/plan.js';
 import type { Filter } from '../../worker/gateway/filter.js';
 
@@ -11,16 +12,13 @@ const catalog = buildCatalog([
   { schema_name: 'public', table_name: 'clients', column_name: 'client_name', data_type: 'text', is_pk: true },
 ]);
 const resolve = (name: string, shares = false) => resolveRelation(catalog, name, { sharesGatewayDatabase: shares });
-const users = (() => {
-  const r = resolve('users');
-  if (!r.ok) throw new Error('setup');
+const relation = (name: string): Relation => {
+  const r = resolve(name);
+  if (!r.ok) throw new Error(r.error.message);
   return r.value;
-})() as Relation;
-const logs = (() => {
-  const r = resolve('public.logs');
-  if (!r.ok) throw new Error('setup');
-  return r.value;
-})() as Relation;
+};
+const users = relation('users');
+const logs = relation('public.logs');
 const eqId: Filter = { kind: 'compare', column: 'id', op: 'eq', value: 1 };
 
 describe('table resolution', () => {
@@ -122,5 +120,13 @@ describe('catalog cache', () => {
     const off = createCatalogCache({ ttlMs: 0, maxTargets: 2, now: () => now });
     off.set('a', catalog);
     expect(off.get('a')).toBeUndefined();
+  });
+});
+
+describe('catalog refresh on a miss', () => {
+  it('reloads only a cached catalog at least CATALOG_MIN_REFRESH_MS old', () => {
+    expect(mayRefresh({ catalog, loadedAt: 0, fromCache: true }, CATALOG_MIN_REFRESH_MS - 1)).toBe(false);
+    expect(mayRefresh({ catalog, loadedAt: 0, fromCache: true }, CATALOG_MIN_REFRESH_MS)).toBe(true);
+    expect(mayRefresh({ catalog, loadedAt: 0, fromCache: false }, 10 * CATALOG_MIN_REFRESH_MS)).toBe(false);
   });
 });

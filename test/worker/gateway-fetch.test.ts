@@ -127,3 +127,17 @@ describe('response shaping and routes', () => {
     expect(get.body.data).toEqual([{ id: 6 }, { id: 5 }]);
   });
 });
+
+describe('tenant catalog cache', () => {
+  it('finds a table created after the catalog was cached (one reload per miss, at most once a second)', async () => {
+    const vars = { CATALOG_CACHE_TTL_MS: '600000' };
+    expect((await api.call('fetch', { table_name: table, columns: 'id', limit: 1 }, { vars })).status).toBe(200); // caches the catalog
+    const later = tableName('gw_fetch_later');
+    await tenantSql(`CREATE TABLE ${later} (id int PRIMARY KEY)`);
+    await tenantSql(`INSERT INTO ${later} VALUES (7)`);
+    await new Promise((r) => setTimeout(r, 1100)); // past CATALOG_MIN_REFRESH_MS, far inside the TTL
+    const res = await api.call('fetch', { table_name: later }, { vars });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.data).toEqual([{ id: 7 }]);
+  });
+});
