@@ -156,13 +156,20 @@ function finish(err: unknown, result: autocannon.Result): void {
     lastResponseMs: Math.round(lastResponseAt - startedAt),
     requestsPerSecond: (completedByDeadline * 1000) / spec.durationMs,
     latencyMs: percentiles(latencies),
-    timeline: [...timeline.values()].sort((a, b) => a.second - b.second),
+    timeline: denseTimeline(),
+    secondsWithoutResponses: Array.from({ length: Math.floor(spec.durationMs / 1000) }, (_, i) => i).filter((i) => !timeline.has(i)).length,
     missesInjected: injected,
     cpuSeconds: Math.round(((cpu.user + cpu.system) / 1e6) * 100) / 100,
     ...(spec.flusherBatch ? { deltasAcked } : {}),
   };
   writeFileSync(resultPath, JSON.stringify(out));
   process.exit(0);
+}
+
+/** One sample per second from 0 to the last, zeros included: a stall shows as a run of zeros. */
+function denseTimeline(): SecondSample[] {
+  const last = Math.max(-1, ...timeline.keys());
+  return Array.from({ length: last + 1 }, (_, second) => timeline.get(second) ?? { second, total: 0, byStatus: {} });
 }
 
 function percentiles(values: number[]): Percentiles {

@@ -54,7 +54,10 @@ export type LoadResult = {
   /** Measured responses per second over `elapsedMs` (responses completed before the deadline). */
   requestsPerSecond: number;
   latencyMs: Percentiles;
+  /** Per second from the start, zeros included. */
   timeline: SecondSample[];
+  /** Whole seconds of the measured window in which no measured response completed (a stall). */
+  secondsWithoutResponses: number;
   /** Requests sent with an injected (cold) key; see `injectMisses`. */
   missesInjected: number;
   /** CPU seconds the load generator itself used (user + system). */

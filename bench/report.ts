@@ -32,7 +32,8 @@ function codes503(r: ScenarioResult): string {
 
 function otherStatuses(r: ScenarioResult): string {
   const rest = Object.entries(r.load?.byStatus ?? {}).filter(([s]) => !s.startsWith('2') && s !== '503');
-  return rest.length ? rest.map(([s, n]) => `${s}×${n}`).join(' ') : '';
+  const stalled = r.load?.secondsWithoutResponses ? [`no response for ${r.load.secondsWithoutResponses} s`] : [];
+  return [...rest.map(([s, n]) => `${s}×${n}`), ...stalled].join(' ');
 }
 
 function counterCell(r: ScenarioResult): string {
@@ -82,7 +83,7 @@ export function renderMarkdown(run: RunReport, chartFile: string): string {
     lines.push(`Runtime: bare \`/health\` under \`workerd serve\` ${f(c.workerdServe.requestsPerSecond)} req/s (p99 ${f(c.workerdServe.latencyMs.p99, 1)} ms) vs Miniflare's server ${f(c.miniflare.requestsPerSecond)} req/s (p99 ${f(c.miniflare.latencyMs.p99, 1)} ms); scenarios use **${run.runtime.used}**.`, '');
   } else lines.push(`Runtime: **${run.runtime.used}** (bundle from \`wrangler deploy --dry-run\`).`, '');
   lines.push(`![throughput, p99 and 503s](${chartFile})`, '');
-  lines.push('| # | scenario | conns | req/s | p50 ms | p95 ms | p99 ms | 503 by code | other non-2xx | DB statements | lock-wait samples | counters (DB/served 2xx) | server CPU µs/req | CPU cores busy |');
+  lines.push('| # | scenario | conns | req/s | p50 ms | p95 ms | p99 ms | 503 by code | other non-2xx, stalls | DB statements | lock-wait samples | counters (DB/served 2xx) | server CPU µs/req | CPU cores busy |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of run.scenarios) {
     if (r.skipped) {
