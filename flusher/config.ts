@@ -29,6 +29,7 @@ const schema = z.object({
   FLUSHER_PORT: int(8788, 0, 65_535),
   FLUSHER_GROUP_COMMIT_MS: int(20, 0, 10_000),
   FLUSHER_GROUP_MAX_ROWS: int(20_000, 1, 1_000_000),
+  FLUSHER_MAX_CONCURRENT_COMMITS: int(1, 1, 64),
   FLUSHER_PG_POOL_MAX: int(10, 1, 1000),
   FLUSHER_MAX_BODY_BYTES: int(8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
   FLUSHER_LEDGER_RETENTION_HOURS: int(24, 1, 24 * 365),
@@ -41,6 +42,7 @@ export type FlusherConfig = {
   port: number;
   groupCommitMs: number;
   maxGroupRows: number;
+  maxConcurrentCommits: number;
   poolMax: number;
   maxBodyBytes: number;
   ledgerRetentionMs: number;
@@ -66,6 +68,7 @@ export function parseFlusherEnv(env: Record<string, string | undefined>): Flushe
       port: p.FLUSHER_PORT,
       groupCommitMs: p.FLUSHER_GROUP_COMMIT_MS,
       maxGroupRows: p.FLUSHER_GROUP_MAX_ROWS,
+      maxConcurrentCommits: p.FLUSHER_MAX_CONCURRENT_COMMITS,
       poolMax: p.FLUSHER_PG_POOL_MAX,
       maxBodyBytes: p.FLUSHER_MAX_BODY_BYTES,
       ledgerRetentionMs: p.FLUSHER_LEDGER_RETENTION_HOURS * 3_600_000,

@@ -3,6 +3,10 @@
  * one transaction — record their ids in the `flush_batches` ledger, apply only the new ones'
  * merged deltas with one statement per table, commit, and only then answer each batch. A failed
  * transaction fails the whole group (the workers retry under the same ids, so nothing doubles).
+ *
+ * At most `maxConcurrentCommits` transactions run at once. While they do, the open group keeps
+ * collecting (up to `maxGroupRows`): concurrent transactions on the same hot rows would only queue
+ * on each other's row locks, whereas one larger group merges their deltas into fewer rows.
  */
 import type pg from 'pg';
 import { batchRows, type Batch } from '../drizzle/batch.js';
@@ -14,8 +18,10 @@ export type GroupCommitOptions = {
   metrics: FlusherMetrics;
   /** FLUSHER_GROUP_COMMIT_MS: how long the first batch of a group waits for company. */
   groupCommitMs: number;
-  /** FLUSHER_GROUP_MAX_ROWS: a group reaching this many rows commits at once. */
+  /** FLUSHER_GROUP_MAX_ROWS: a group reaching this many rows closes (and commits when a slot is free). */
   maxGroupRows: number;
+  /** FLUSHER_MAX_CONCURRENT_COMMITS: transactions in flight at once (default 1). */
+  maxConcurrentCommits?: number;
   /** FLUSHER_LEDGER_RETENTION_HOURS in ms: ledger rows older than this are pruned. */
   ledgerRetentionMs: number;
   /** Prune at most this often (after a successful commit). */
@@ -66,15 +72,43 @@ export function createGroupCommitter(opts: GroupCommitOptions): GroupCommitter {
     void p.finally(() => running.delete(p));
   };
 
+  const maxConcurrent = Math.max(1, opts.maxConcurrentCommits ?? 1);
+  let committing = 0;
+  /** Closed groups waiting for a commit slot (only full groups wait here). */
+  const ready: Waiter[][] = [];
+  /** The open group's timer fired while every slot was busy: close it when one frees up. */
+  let due = false;
+
   function closeGroup(): void {
     if (timer) clearTimeout(timer);
     timer = undefined;
     if (open.length === 0) return;
-    const group = open;
+    // Keep collecting while every slot is busy, unless the group is full or we are draining.
+    if (committing >= maxConcurrent && openRows < opts.maxGroupRows && !draining) {
+      due = true;
+      return;
+    }
+    due = false;
+    ready.push(open);
     open = [];
     openRows = 0;
     metrics.openGroup.set(0);
-    track(commit(group));
+    pump();
+  }
+
+  function pump(): void {
+    while (committing < maxConcurrent && ready.length > 0) {
+      const group = ready.shift();
+      if (!group) break;
+      committing += 1;
+      track(
+        commit(group).finally(() => {
+          committing -= 1;
+          if (due || draining) closeGroup();
+          pump();
+        }),
+      );
+    }
   }
 
   async function commit(group: Waiter[]): Promise<void> {
@@ -150,7 +184,10 @@ export function createGroupCommitter(opts: GroupCommitOptions): GroupCommitter {
     async drain() {
       draining = true;
       closeGroup();
-      while (running.size > 0) await Promise.allSettled([...running]);
+      while (running.size > 0 || ready.length > 0) {
+        pump();
+        await Promise.allSettled([...running]);
+      }
     },
   };
 }

@@ -28,7 +28,8 @@ const STATEMENT_TIMEOUT_MS = 30_000;
 /** Requests still open this long after drain are cut, so shutdown always ends. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
-export type StartOptions = Omit<FlusherConfig, 'ledgerRetentionMs'> & {
+export type StartOptions = Omit<FlusherConfig, 'ledgerRetentionMs' | 'maxConcurrentCommits'> & {
+  maxConcurrentCommits?: number;
   ledgerRetentionMs?: number;
   pruneIntervalMs?: number;
   defaultMetrics?: boolean;
@@ -46,6 +47,7 @@ export async function startFlusher(cfg: StartOptions): Promise<RunningFlusher> {
     metrics,
     groupCommitMs: cfg.groupCommitMs,
     maxGroupRows: cfg.maxGroupRows,
+    maxConcurrentCommits: cfg.maxConcurrentCommits ?? 1,
     ledgerRetentionMs: cfg.ledgerRetentionMs ?? 24 * 3_600_000,
     pruneIntervalMs: cfg.pruneIntervalMs ?? PRUNE_INTERVAL_MS,
     now: Date.now,

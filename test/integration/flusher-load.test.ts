@@ -3,7 +3,7 @@ import { inject } from 'vitest';
 import pg from 'pg';
 import type { TableDelta } from '../../drizzle/batch.js';
 import { OPERATIONS } from '../../drizzle/schema.js';
-import { batch, clientTotals, databaseUrl, db, iso, metric, post, startTestFlusher, tableTotals, uniq } from './flusher-harness.js';
+import { batch, clientTotals, databaseUrl, db, iso, metric, post, startTestFlusher, tableTotals, uniq, untilOpenGroup } from './flusher-harness.js';
 
 afterAll(async () => {
   await db.end();
@@ -23,8 +23,9 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
 
 describe('flusher under concurrency', () => {
   it('20 concurrent flushes with overlapping key sets, each in its own transaction: no deadlock, exact sums', async () => {
-    // maxGroupRows 1: every batch commits alone, so 20 transactions contend for the same rows.
-    const flusher = await startTestFlusher({ groupCommitMs: 0, maxGroupRows: 1, poolMax: 20 });
+    // maxGroupRows 1 and 20 commit slots: every batch commits alone and at once, so 20 transactions
+    // contend for the same rows (as 20 flusher replicas would).
+    const flusher = await startTestFlusher({ groupCommitMs: 0, maxGroupRows: 1, maxConcurrentCommits: 20, poolMax: 20 });
     try {
       const p = uniq('overlap');
       const clientNames = Array.from({ length: 30 }, (_, i) => `${p}-${i}`);
@@ -57,7 +58,7 @@ describe('flusher under concurrency', () => {
   });
 
   it('one batch id posted 10 times concurrently, each copy in its own transaction: applied exactly once', async () => {
-    const flusher = await startTestFlusher({ groupCommitMs: 0, maxGroupRows: 1, poolMax: 10 });
+    const flusher = await startTestFlusher({ groupCommitMs: 0, maxGroupRows: 1, maxConcurrentCommits: 10, poolMax: 10 });
     try {
       const c = uniq('race');
       const b = batch({ clients: [{ client_name: c, requests: 5, errors: 2, last_seen: iso() }] });
@@ -154,6 +155,41 @@ describe('statements per group, measured by Postgres', () => {
     } finally {
       await flusher.stop();
       await admin.end();
+    }
+  });
+  it('one commit in flight by default: batches arriving meanwhile wait in one open group and merge', async () => {
+    const flusher = await startTestFlusher({ groupCommitMs: 0, poolMax: 10 });
+    const locker = new pg.Client({ connectionString: databaseUrl });
+    await locker.connect();
+    try {
+      const hot = uniq('hot');
+      await db.query('INSERT INTO client_statistics (client_name, requests) VALUES ($1, 0)', [hot]);
+      // Hold the hot row so the first group's transaction blocks mid-commit.
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM client_statistics WHERE client_name = $1 FOR UPDATE', [hot]);
+      const hotBatch = () => batch({ clients: [{ client_name: hot, requests: 1, errors: 0, last_seen: iso() }] });
+      const first = post(flusher, hotBatch());
+      const waitingOnLock = async () =>
+        Number((await db.query<{ n: string }>(
+          `SELECT count(*)::text AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO client_statistics%'`,
+        )).rows[0]?.n);
+      const deadline = Date.now() + 20_000;
+      while ((await waitingOnLock()) !== 1) {
+        if (Date.now() > deadline) throw new Error('the first commit never blocked on the row lock');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const rest = Array.from({ length: 39 }, () => post(flusher, hotBatch()));
+      await untilOpenGroup(flusher, 39);
+      expect(await waitingOnLock()).toBe(1); // still one transaction: the other 39 batches wait, merged
+      await locker.query('COMMIT');
+      const answers = await Promise.all([first, ...rest]);
+      expect(answers.map((a) => a.status)).toEqual(Array<number>(40).fill(200));
+      expect(await metric(flusher, 'flusher_group_size_batches_count')).toBe(2);
+      expect((await clientTotals(hot)).get(hot)).toMatchObject({ requests: 40 });
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+      await flusher.stop();
     }
   });
 });

@@ -34,6 +34,7 @@ describe('flusher config', () => {
         port: 8788,
         groupCommitMs: 20,
         maxGroupRows: 20_000,
+        maxConcurrentCommits: 1,
         poolMax: 10,
         maxBodyBytes: 8 * 1024 * 1024,
         ledgerRetentionMs: 24 * 3_600_000,

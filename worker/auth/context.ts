@@ -1,4 +1,4 @@
-/** Who a request is, as decided by the auth middleware; read by handlers through `c.var.auth`. */
+/** Who a request is, as decided by the auth middleware; read by handlers through `c.get('auth')`. */
 import type { KeyScopes } from '../../drizzle/schema.js';
 
 export type AuthContext = {

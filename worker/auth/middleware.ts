@@ -49,13 +49,13 @@ export const authenticate = (opts: AuthenticateOptions = {}): MiddlewareHandler<
 
 async function decide(c: Context<AppEnv>, opts: AuthenticateOptions): Promise<AuthContext> {
   const { settings } = c.var;
-  const ctx: SessionContext = { isolate: c.var.isolate, waitUntil: (p) => waitUntilOf(c, p), requestId: c.var.requestId };
+  const ctx: SessionContext = { isolate: c.get('isolate'), waitUntil: (p) => waitUntilOf(c, p), requestId: c.get('requestId') };
   const signal = c.req.raw.signal;
   const headerClient = c.req.header('x-athena-client')?.trim() || undefined;
   const attempt: { clientName: string | null; keyPrefix: string | null } = { clientName: headerClient?.slice(0, 64) ?? null, keyPrefix: null };
 
   const refuse = (reason: string, refusal: Refusal): GatewayError => {
-    emitTelemetry(ctx, { kind: 'auth_attempt', requestId: c.var.requestId, ...attempt, reason });
+    emitTelemetry(ctx, { kind: 'auth_attempt', requestId: c.get('requestId'), ...attempt, reason });
     const [code, message, hint] = REFUSALS[refusal];
     return new GatewayError(code, message, { hint });
   };
@@ -63,7 +63,7 @@ async function decide(c: Context<AppEnv>, opts: AuthenticateOptions): Promise<Au
   const unavailable = (which: 'policy_unavailable' | 'validation_unavailable', outcome: CacheOutcome<unknown>, clientName: string | undefined): AuthContext => {
     const cause = outcome.ok ? undefined : outcome.cause;
     log('warn', `auth_${which}`, {
-      requestId: c.var.requestId,
+      requestId: c.get('requestId'),
       client: attempt.clientName,
       keyPrefix: attempt.keyPrefix,
       reason: outcome.ok ? undefined : outcome.reason,
@@ -71,13 +71,13 @@ async function decide(c: Context<AppEnv>, opts: AuthenticateOptions): Promise<Au
     });
     // Failing open needs a client to admit as; without one (verify by key alone) it stays closed.
     if (settings.AUTH_FAIL_MODE === 'open' && opts.allowFailOpen !== false && clientName !== undefined) {
-      emitTelemetry(ctx, { kind: 'auth_attempt', requestId: c.var.requestId, ...attempt, reason: `fail_open:${which}` });
+      emitTelemetry(ctx, { kind: 'auth_attempt', requestId: c.get('requestId'), ...attempt, reason: `fail_open:${which}` });
       return { clientName, authenticated: false };
     }
     throw refuse(which, which);
   };
   const noteStale = (what: string, outcome: CacheOutcome<unknown>): void => {
-    if (outcome.ok && outcome.source === 'stale') log('warn', 'auth_stale_served', { requestId: c.var.requestId, what, keyPrefix: attempt.keyPrefix });
+    if (outcome.ok && outcome.source === 'stale') log('warn', 'auth_stale_served', { requestId: c.get('requestId'), what, keyPrefix: attempt.keyPrefix });
   };
 
   if (!headerClient && opts.client !== 'header-or-key') throw refuse('missing_client_header', 'missing_client_header');

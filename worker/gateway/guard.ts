@@ -32,12 +32,12 @@ export const gatewayGuard = (): MiddlewareHandler<AppEnv> =>
     const allowed: readonly string[] = ROUTE_METHODS[op as keyof typeof ROUTE_METHODS];
     if (!allowed.includes(c.req.method)) {
       const err = new GatewayError('method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}`, { hint: `Use ${allowed.join(' or ')}.` });
-      const res = errorResponse(err, c.var.requestId);
+      const res = errorResponse(err, c.get('requestId'));
       res.headers.set('allow', allowed.join(', '));
       return res;
     }
-    if (declaresTooLarge(c.req.header('content-length'), c.var.settings.GATEWAY_MAX_BODY_BYTES)) {
-      throw payloadTooLarge(c.var.settings.GATEWAY_MAX_BODY_BYTES);
+    if (declaresTooLarge(c.req.header('content-length'), c.get('settings').GATEWAY_MAX_BODY_BYTES)) {
+      throw payloadTooLarge(c.get('settings').GATEWAY_MAX_BODY_BYTES);
     }
     await next();
   };

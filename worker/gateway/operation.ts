@@ -52,7 +52,7 @@ export async function run(session: Session, st: Statement): Promise<{ rows: Reco
   return session.query(st.text, st.params);
 }
 
-/** Scope → tenant → session → relation → `fn`. Sets `c.var.usage` once the table is known. */
+/** Scope → tenant → session → relation → `fn`. Sets `c.get('usage')` once the table is known. */
 export async function runOnTenant<T>(
   c: Context<AppEnv>,
   tableName: string,
@@ -61,7 +61,7 @@ export async function runOnTenant<T>(
 ): Promise<T> {
   const auth = authOf(c);
   assertScope(auth, operation, tableName);
-  const ctx: SessionContext = { isolate: c.var.isolate, waitUntil: (p) => c.executionCtx.waitUntil(p), requestId: c.var.requestId };
+  const ctx: SessionContext = { isolate: c.get('isolate'), waitUntil: (p) => c.executionCtx.waitUntil(p), requestId: c.get('requestId') };
   const signal = c.req.raw.signal;
   const tenant = await resolveTenant(ctx, auth.clientName, signal);
   try {
@@ -75,14 +75,14 @@ export async function runOnTenant<T>(
           c.set('usage', { tableName: relationLabel(relation), operation });
           return fn(session, relation);
         };
-        const loaded = await tenantCatalog(c.var.isolate, tenant.target.key, session);
+        const loaded = await tenantCatalog(c.get('isolate'), tenant.target.key, session);
         try {
           return await attempt(loaded.catalog);
         } catch (err) {
           // Plans fail on unknown names before any SQL runs, so retrying on a fresh catalog is safe.
           const miss = err instanceof GatewayError && (err.code === 'unknown_table' || err.code === 'unknown_column');
           if (!miss || !mayRefresh(loaded, Date.now())) throw err;
-          return attempt((await tenantCatalog(c.var.isolate, tenant.target.key, session, { refresh: true })).catalog);
+          return attempt((await tenantCatalog(c.get('isolate'), tenant.target.key, session, { refresh: true })).catalog);
         }
       },
       { signal },
@@ -96,9 +96,9 @@ export async function runOnTenant<T>(
     }
     const code = sqlState(err);
     // The cached catalog promised a table or column the database no longer has.
-    if (code === '42P01' || code === '42703') invalidateCatalog(c.var.isolate, tenant.target.key);
+    if (code === '42P01' || code === '42703') invalidateCatalog(c.get('isolate'), tenant.target.key);
     const mapped = mapPgError(err);
-    if (mapped.status >= 500) log('warn', 'tenant_query_failed', { requestId: c.var.requestId, target: tenant.target.label, sqlstate: code ?? null, status: mapped.status });
+    if (mapped.status >= 500) log('warn', 'tenant_query_failed', { requestId: c.get('requestId'), target: tenant.target.label, sqlstate: code ?? null, status: mapped.status });
     throw mapped;
   }
 }

@@ -12,10 +12,10 @@ import { requireAdmin } from '../middleware/admin-token.js';
 export const ready = new Hono<AppEnv>();
 
 ready.get('/__gateway/ready', requireAdmin({ optional: true }), async (c) => {
-  const settings = c.var.settings;
+  const settings = c.get('settings');
   const target = targetOf(settings.authDatabaseUrl);
   const started = Date.now();
-  const ctx = { isolate: c.var.isolate, waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p), requestId: c.var.requestId };
+  const ctx = { isolate: c.get('isolate'), waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p), requestId: c.get('requestId') };
   try {
     const rows = await withSession(ctx, settings.authDatabaseUrl, 'ready', async (s) => (await s.query<{ now: string }>('SELECT now()::text AS now')).rows);
     return c.json({ status: 'ready', catalog: target.label, databaseTime: rows[0]?.now ?? null, ms: Date.now() - started });

@@ -10,7 +10,7 @@ import { authenticate } from '../auth/middleware.js';
 export const verify = new Hono<AppEnv>();
 
 verify.get('/v1/auth/verify', authenticate({ client: 'header-or-key', requireKey: true, allowFailOpen: false }), (c) => {
-  const { clientName, key } = c.var.auth;
+  const { clientName, key } = c.get('auth');
   return c.json({
     data: {
       client: clientName,

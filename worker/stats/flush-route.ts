@@ -11,8 +11,8 @@ import { statsOf } from './service.js';
 export const statsFlush = new Hono<AppEnv>();
 
 statsFlush.post('/__gateway/flush', requireAdmin(), async (c) => {
-  const stats = statsOf(c.var.isolate);
-  const report = await stats.flushNow({ isolate: c.var.isolate, waitUntil: (p) => c.executionCtx.waitUntil(p), requestId: c.var.requestId });
+  const stats = statsOf(c.get('isolate'));
+  const report = await stats.flushNow({ isolate: c.get('isolate'), waitUntil: (p) => c.executionCtx.waitUntil(p), requestId: c.get('requestId') });
   return c.json({
     sent: report.sent,
     results: report.results.map((r) => (r.ok ? { ok: true, status: r.status } : { ok: false, kind: r.kind })),

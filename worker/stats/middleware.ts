@@ -19,7 +19,7 @@ export const usage = (): MiddlewareHandler<AppEnv> =>
       const at = Date.now();
       const table = c.get('usage');
       const startedAt = c.get('startedAt');
-      statsOf(c.var.isolate).record(
+      statsOf(c.get('isolate')).record(
         {
           clientName: auth.clientName,
           isError: c.res.status >= 400,
@@ -27,9 +27,9 @@ export const usage = (): MiddlewareHandler<AppEnv> =>
           keyId: auth.key?.id,
           table: table ? { tableName: table.tableName, operation: table.operation, durationMs: at - startedAt } : undefined,
         },
-        { isolate: c.var.isolate, waitUntil: (p) => c.executionCtx.waitUntil(p), requestId: c.var.requestId },
+        { isolate: c.get('isolate'), waitUntil: (p) => c.executionCtx.waitUntil(p), requestId: c.get('requestId') },
       );
     } catch (err) {
-      log('error', 'usage_record_failed', { requestId: c.var.requestId, message: err instanceof Error ? err.message : 'unknown' });
+      log('error', 'usage_record_failed', { requestId: c.get('requestId'), message: err instanceof Error ? err.message : 'unknown' });
     }
   };

@@ -24,7 +24,7 @@ export const requestLog = (opts: RequestLogOptions = {}): MiddlewareHandler<AppE
       await next();
     } finally {
       const events = close();
-      const mode = opts.mode ?? c.var.settings.REQUEST_LOG;
+      const mode = opts.mode ?? c.get('settings').REQUEST_LOG;
       const status = c.res.status;
       if (mode === 'all' || (mode === 'errors' && status >= 400)) events.push(await requestEvent(c, status));
       const ctx = sessionContextOf(c);
@@ -37,7 +37,7 @@ async function requestEvent(c: Context<AppEnv>, status: number): Promise<Telemet
   const usage: AppEnv['Variables']['usage'] | undefined = c.get('usage');
   return {
     kind: 'request',
-    requestId: c.var.requestId,
+    requestId: c.get('requestId'),
     clientName: auth?.clientName ?? (c.req.header('x-athena-client')?.trim() || null),
     keyPrefix: auth?.key?.prefix ?? null,
     method: c.req.method,
@@ -46,7 +46,7 @@ async function requestEvent(c: Context<AppEnv>, status: number): Promise<Telemet
     operation: usage?.operation ?? null,
     status,
     errorCode: status >= 400 ? await errorCodeOf(c.res) : null,
-    durationMs: Date.now() - c.var.startedAt,
+    durationMs: Date.now() - c.get('startedAt'),
   };
 }
 
@@ -69,7 +69,7 @@ async function errorCodeOf(res: Response): Promise<string | null> {
 function sessionContextOf(c: Context<AppEnv>): SessionContext | undefined {
   try {
     const exec = c.executionCtx;
-    return { isolate: c.var.isolate, requestId: c.var.requestId, waitUntil: (p) => exec.waitUntil(p) };
+    return { isolate: c.get('isolate'), requestId: c.get('requestId'), waitUntil: (p) => exec.waitUntil(p) };
   } catch {
     return undefined;
   }

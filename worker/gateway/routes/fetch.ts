@@ -13,7 +13,7 @@ import { buildCount, buildSelect } from '../sql.js';
 export const fetchRoute = new Hono<AppEnv>();
 
 fetchRoute.on(['POST', 'GET'], '/gateway/fetch', async (c) => {
-  const settings = c.var.settings;
+  const settings = c.get('settings');
   const raw = c.req.method === 'GET' ? fetchBodyFromQuery(new URL(c.req.url).searchParams) : await readJsonObject(c.req.raw, settings.GATEWAY_MAX_BODY_BYTES);
   const body = parseBody(fetchBody, raw);
   const where = unwrap(parseConditions(body.conditions));
