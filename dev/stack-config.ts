@@ -5,21 +5,10 @@
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { intVar } from '../drizzle/env-vars.js';
 
 const port = (def: number, allowZero = false) =>
-  z
-    .string()
-    .trim()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return def;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < (allowZero ? 0 : 1) || n > 65_535) {
-        ctx.addIssue({ code: 'custom', message: `must be a port number (${allowZero ? 0 : 1}-65535)` });
-        return z.NEVER;
-      }
-      return n;
-    });
+  intVar(def, allowZero ? 0 : 1, 65_535, `a port number (${allowZero ? 0 : 1}-65535)`);
 
 const schema = z.object({
   WORKER_PORT: port(8787),

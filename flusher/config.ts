@@ -3,21 +3,7 @@
  * a secret's value (DATABASE_URL, FLUSH_SIGNING_SECRET).
  */
 import { z } from 'zod';
-
-const int = (def: number, min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return def;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `must be an integer between ${min} and ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
+import { intVar } from '../drizzle/env-vars.js';
 
 const schema = z.object({
   DATABASE_URL: z
@@ -26,13 +12,13 @@ const schema = z.object({
     .refine((v) => /^postgres(ql)?:\/\/[^/]+/.test(v) && URL.canParse(v), 'must be a postgres:// connection URL'),
   FLUSH_SIGNING_SECRET: z.string({ error: 'is required' }).min(16, 'must be at least 16 characters'),
   FLUSHER_HOST: z.string().trim().optional().transform((v) => v || '127.0.0.1'),
-  FLUSHER_PORT: int(8788, 0, 65_535),
-  FLUSHER_GROUP_COMMIT_MS: int(20, 0, 10_000),
-  FLUSHER_GROUP_MAX_ROWS: int(20_000, 1, 1_000_000),
-  FLUSHER_MAX_CONCURRENT_COMMITS: int(1, 1, 64),
-  FLUSHER_PG_POOL_MAX: int(10, 1, 1000),
-  FLUSHER_MAX_BODY_BYTES: int(8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
-  FLUSHER_LEDGER_RETENTION_HOURS: int(24, 1, 24 * 365),
+  FLUSHER_PORT: intVar(8788, 0, 65_535),
+  FLUSHER_GROUP_COMMIT_MS: intVar(20, 0, 10_000),
+  FLUSHER_GROUP_MAX_ROWS: intVar(20_000, 1, 1_000_000),
+  FLUSHER_MAX_CONCURRENT_COMMITS: intVar(1, 1, 64),
+  FLUSHER_PG_POOL_MAX: intVar(10, 1, 1000),
+  FLUSHER_MAX_BODY_BYTES: intVar(8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+  FLUSHER_LEDGER_RETENTION_HOURS: intVar(24, 1, 24 * 365),
 });
 
 export type FlusherConfig = {

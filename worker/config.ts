@@ -3,21 +3,9 @@
  * documented default (docs/configuration.md); an invalid value names the var, never a secret's value.
  */
 import { z } from 'zod';
+import { intVar } from '../drizzle/env-vars.js';
 
-const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .string()
-    .trim()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return def;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `must be an integer between ${min} and ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => intVar(def, min, max);
 const oneOf = <T extends string>(values: readonly [T, ...T[]], def: T) =>
   z.string().trim().optional().transform((v, ctx) => {
     if (v === undefined || v === '') return def;

@@ -14,13 +14,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDevVars } from '../../dev/dev-vars.js';
 import { freePort } from '../../dev/ports.js';
 import { portInUse } from '../../dev/probes.js';
 import { descendants, stillAlive, type Proc } from './process-tree.js';
 import { ROOT } from './run-entry.js';
+import { queryOnce } from '../support/query-once.js';
 
 type StackJson = {
   workerUrl: string;
@@ -73,15 +73,6 @@ async function runPrintedCurl(line: string): Promise<Response> {
   return fetch(url, { method: 'POST', headers, body });
 }
 
-async function query<R extends pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<R>(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 /** Waits until none of `procs` is alive (bounded), then returns the survivors. */
 async function survivors(procs: Proc[], timeoutMs: number): Promise<string[]> {
@@ -140,9 +131,9 @@ describe('npm run dev', () => {
 
       // Postgres is reachable; the demo client points at the tenant DB and holds the printed key.
       const keyHash = createHash('sha256').update(s.demo.key).digest('hex');
-      const keys = await query(s.databaseUrl, 'SELECT k.client_name, k.scopes, k.revoked_at, c.database_url FROM api_keys k JOIN clients c USING (client_name) WHERE k.key_hash = $1', [keyHash]);
+      const keys = await queryOnce(s.databaseUrl, 'SELECT k.client_name, k.scopes, k.revoked_at, c.database_url FROM api_keys k JOIN clients c USING (client_name) WHERE k.key_hash = $1', [keyHash]);
       expect(keys).toEqual([{ client_name: 'demo', scopes: { operations: ['read', 'insert', 'update', 'delete'], tables: ['*'] }, revoked_at: null, database_url: s.tenantDatabaseUrl }]);
-      const todos = await query<{ n: number }>(s.tenantDatabaseUrl, 'SELECT count(*)::int AS n FROM todos');
+      const todos = await queryOnce<{ n: number }>(s.tenantDatabaseUrl, 'SELECT count(*)::int AS n FROM todos');
       expect(todos[0]?.n).toBeGreaterThanOrEqual(3);
 
       // The curl the stack printed, with the key it printed. Needs the /gateway/fetch route.
@@ -187,11 +178,11 @@ describe('npm run dev', () => {
       const s = readStack();
       expect(s.demo.key).not.toBe(firstKey);
       const oldHash = createHash('sha256').update(firstKey).digest('hex');
-      const old = await query<{ revoked: boolean }>(s.databaseUrl, 'SELECT revoked_at IS NOT NULL AS revoked FROM api_keys WHERE key_hash = $1', [oldHash]);
+      const old = await queryOnce<{ revoked: boolean }>(s.databaseUrl, 'SELECT revoked_at IS NOT NULL AS revoked FROM api_keys WHERE key_hash = $1', [oldHash]);
       expect(old).toEqual([{ revoked: true }]);
-      const live = await query<{ n: number }>(s.databaseUrl, "SELECT count(*)::int AS n FROM api_keys WHERE client_name = 'demo' AND revoked_at IS NULL");
+      const live = await queryOnce<{ n: number }>(s.databaseUrl, "SELECT count(*)::int AS n FROM api_keys WHERE client_name = 'demo' AND revoked_at IS NULL");
       expect(live[0]?.n).toBe(1);
-      const todos = await query<{ n: number }>(s.tenantDatabaseUrl, 'SELECT count(*)::int AS n FROM todos');
+      const todos = await queryOnce<{ n: number }>(s.tenantDatabaseUrl, 'SELECT count(*)::int AS n FROM todos');
       expect(todos[0]?.n).toBe(5); // seeded once, not again
 
       expect(readDevVars(devVars)).toMatchObject({ ADMIN_TOKEN: adminToken, AUTH_CACHE_TTL_MS: '1234' });

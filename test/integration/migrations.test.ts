@@ -3,10 +3,10 @@
  * `npm run db:migrate`) is a no-op that keeps the data. Each test run uses a scratch database.
  */
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { migrateCatalog, MIGRATIONS_FOLDER } from '../../drizzle/migrate.js';
 import { runEntry } from './run-entry.js';
+import { queryOnce } from '../support/query-once.js';
 
 const CATALOG_TABLES = [
   'admission_events',
@@ -28,26 +28,17 @@ const scratchUrl = (() => {
 })();
 const journal = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as { entries: unknown[] };
 
-async function query<R extends pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<R>(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 const publicTables = async () =>
-  (await query<{ table_name: string }>(scratchUrl, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")).map((r) => r.table_name);
-const applied = async () => (await query<{ hash: string }>(scratchUrl, 'SELECT hash FROM drizzle.__drizzle_migrations ORDER BY id')).map((r) => r.hash);
+  (await queryOnce<{ table_name: string }>(scratchUrl, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")).map((r) => r.table_name);
+const applied = async () => (await queryOnce<{ hash: string }>(scratchUrl, 'SELECT hash FROM drizzle.__drizzle_migrations ORDER BY id')).map((r) => r.hash);
 
 beforeAll(async () => {
-  await query(admin, `CREATE DATABASE "${scratch}"`);
+  await queryOnce(admin, `CREATE DATABASE "${scratch}"`);
 });
 
 afterAll(async () => {
-  await query(admin, `DROP DATABASE IF EXISTS "${scratch}" WITH (FORCE)`);
+  await queryOnce(admin, `DROP DATABASE IF EXISTS "${scratch}" WITH (FORCE)`);
 });
 
 describe('catalog migrations', () => {
@@ -59,12 +50,12 @@ describe('catalog migrations', () => {
   });
 
   it('run again as a no-op that keeps existing rows', async () => {
-    await query(scratchUrl, "INSERT INTO clients (client_name) VALUES ('kept')");
+    await queryOnce(scratchUrl, "INSERT INTO clients (client_name) VALUES ('kept')");
     const before = await applied();
     await migrateCatalog(scratchUrl);
     expect(await applied()).toEqual(before);
     expect(await publicTables()).toEqual(CATALOG_TABLES);
-    expect(await query(scratchUrl, 'SELECT client_name FROM clients')).toEqual([{ client_name: 'kept' }]);
+    expect(await queryOnce(scratchUrl, 'SELECT client_name FROM clients')).toEqual([{ client_name: 'kept' }]);
   });
 
   it('npm run db:migrate (cli/migrate.ts) succeeds on a migrated DB without printing credentials', async () => {

@@ -1,0 +1,21 @@
+/**
+ * Integer env vars as zod schemas, shared by the worker's, the flusher's and the dev stack's config
+ * parsers (the shared home for worker+flusher code is drizzle/, like the batch shape and signing).
+ * Unset or empty → the default; anything else must be an integer in [min, max].
+ */
+import { z } from 'zod';
+
+export const intVar = (def: number, min: number, max: number, what = `an integer between ${min} and ${max}`) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return def;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be ${what}` });
+        return z.NEVER;
+      }
+      return n;
+    });
