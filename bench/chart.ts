@@ -47,7 +47,8 @@ export function renderChart(results: ScenarioResult[], title: string): string {
     const cx = r1(x + slot * 0.35);
     parts.push(`<text x="${cx}" y="${r1(top + barH - h - 4)}" text-anchor="middle" font-size="10">${Math.round(rps)}</text>`);
     parts.push(`<circle cx="${cx}" cy="${p99Y(p99)}" r="4" fill="#ff7f0e"><title>p99 ${p99} ms</title></circle>`);
-    parts.push(`<text x="${cx}" y="${top + barH + 14}" text-anchor="middle" font-size="10">${esc(r.id)}</text>`);
+    // Alternate label rows so long ids (5-per_request) never overlap their neighbours.
+    parts.push(`<text x="${cx}" y="${top + barH + 14 + (i % 2) * 12}" text-anchor="middle" font-size="10">${esc(r.id)}</text>`);
   });
 
   // 503s over time, scenario 5.

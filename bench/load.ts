@@ -9,7 +9,7 @@ import type { LoadResult, LoadSpec } from './load-spec.js';
 import { startChild } from './processes.js';
 import { ROOT } from './workerd.js';
 
-export const MAX_CONNECTIONS = 1024;
+const MAX_CONNECTIONS = 1024;
 
 /** Runs `spec` to completion (duration + drain), bounded by a hard timeout. */
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {

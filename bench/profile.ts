@@ -53,7 +53,7 @@ class Cdp {
  * Source file of each bundle line: esbuild marks every module with a `// path/to/file.ts` line, so
  * a bundle line maps to the nearest marker above it (no source-map dependency needed).
  */
-export function moduleIndex(bundleSource: string): (line: number) => string {
+function moduleIndex(bundleSource: string): (line: number) => string {
   const marks: { line: number; path: string }[] = [];
   bundleSource.split('\n').forEach((text, i) => {
     const m = /^\/\/ ((?:node_modules|worker|drizzle)\/\S+\.[mc]?[jt]s)$/.exec(text);
@@ -77,7 +77,7 @@ export function moduleIndex(bundleSource: string): (line: number) => string {
 }
 
 /** Self time per function, as a share of all samples. */
-export function summarise(profile: CpuProfileData, fileOf: (frame: CallFrame) => string, topN = 15): { top: HotFunction[]; idlePercent: number; sampledMs: number } {
+function summarise(profile: CpuProfileData, fileOf: (frame: CallFrame) => string, topN = 15): { top: HotFunction[]; idlePercent: number; sampledMs: number } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const counts = new Map<string, number>();
   for (const id of profile.samples) {

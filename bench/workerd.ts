@@ -32,7 +32,7 @@ export function bundleWorker(outDir: string): Bundle {
 }
 
 /** The top-level compatibility settings and `[vars]` of wrangler.toml (flat string values only). */
-export function readWranglerToml(toml: string): { compatibilityDate: string; compatibilityFlags: string[]; defaultVars: Record<string, string> } {
+function readWranglerToml(toml: string): { compatibilityDate: string; compatibilityFlags: string[]; defaultVars: Record<string, string> } {
   const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
   if (!date) throw new Error('wrangler.toml has no compatibility_date');
   const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1] ?? '';
@@ -51,7 +51,7 @@ export function readWranglerToml(toml: string): { compatibilityDate: string; com
 }
 
 /** A workerd config (capnp text) serving the bundle on 127.0.0.1:`port` with `vars` as text bindings. */
-export function workerdConfig(bundle: Bundle, port: number, vars: Record<string, string>): string {
+function workerdConfig(bundle: Bundle, port: number, vars: Record<string, string>): string {
   const str = (s: string) => JSON.stringify(s); // capnp text literals accept JSON's escapes for ASCII
   const modules = bundle.modules
     .map((m) => (m.endsWith('.wasm') ? `(name = ${str(m)}, wasm = embed ${str(m)})` : `(name = ${str(m)}, esModule = embed ${str(m)})`))

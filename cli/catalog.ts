@@ -38,6 +38,6 @@ export function pgCode(err: unknown): string | undefined {
   return undefined;
 }
 
-export function messageOf(err: unknown): string {
+function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -29,9 +29,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return group === undefined ? 2 : 0;
   }
-  const commands = GROUPS[group];
+  // Own keys only: `toString` or `constructor` is not a command group.
+  const commands = Object.hasOwn(GROUPS, group) ? GROUPS[group] : undefined;
   if (!commands) throw new UsageError(`unknown command "${group}"`, '--help');
-  const command = name === undefined ? undefined : commands[name];
+  const command = name === undefined || !Object.hasOwn(commands, name) ? undefined : commands[name];
   if (!command) {
     if (name === undefined || name === '--help' || name === '-h') {
       console.log(usage());

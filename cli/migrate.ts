@@ -11,6 +11,8 @@ try {
   await migrateCatalog(url);
   console.log(`migrations applied to ${redactUrl(url)}`);
 } catch (err) {
-  console.error(`error: migration failed: ${err instanceof Error ? err.message : String(err)}`);
+  const message = err instanceof Error ? err.message : String(err);
+  // Same guard as the CLI: a driver message must never carry the connection string.
+  console.error(`error: migration failed: ${message.replace(/postgres(ql)?:\/\/[^\s]+/g, '[database url]')}`);
   process.exit(1);
 }

@@ -75,7 +75,7 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** True while any process of the group (even after its leader exited) is alive. */
-export function groupAlive(pid: number): boolean {
+function groupAlive(pid: number): boolean {
   try {
     process.kill(-pid, 0);
     return true;

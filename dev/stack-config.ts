@@ -18,7 +18,7 @@ const schema = z.object({
   WS_PROXY_PORT: port(0, true),
   DEV_STATE_DIR: z.string().trim().optional(),
   PG_DATA_DIR: z.string().trim().optional(),
-  DEV_READY_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(120_000),
+  DEV_READY_TIMEOUT_MS: intVar(120_000, 1000, 600_000),
 });
 
 export type StackConfig = {

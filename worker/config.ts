@@ -23,7 +23,7 @@ const optionalUrl = z.string().trim().optional().transform((v) => (v ? v : undef
 const optionalText = z.string().optional().transform((v) => (v ? v : undefined));
 
 /** Every var the worker reads. Secrets are marked so status output can redact them. */
-export const SECRET_VARS = [
+const SECRET_VARS = [
   'DATABASE_URL',
   'AUTH_DATABASE_URL',
   'LOGGING_DATABASE_URL',
@@ -117,7 +117,14 @@ export function redactedSettings(settings: Settings): Record<string, unknown> {
   const secret = new Set<string>(SECRET_VARS);
   for (const [k, v] of Object.entries(settings)) {
     if (secret.has(k) || /databaseurl$/i.test(k)) out[k] = v === undefined ? null : '[redacted]';
+    else if (k === 'FLUSHER_URL' && typeof v === 'string') out[k] = originAndPath(v);
     else out[k] = v;
   }
   return out;
+}
+
+/** A URL without credentials, query or fragment (a token may hide in any of them). */
+function originAndPath(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}${u.pathname}`;
 }

@@ -27,7 +27,6 @@ export const STATUS = {
   statement_timeout: 408,
   conflict: 409,
   payload_too_large: 413,
-  unsupported_media_type: 415,
   gateway_misconfigured: 500,
   internal_error: 500,
   api_key_policy_unavailable: 503,

@@ -1,6 +1,6 @@
 /** Which key a request presents (PROTOCOL.md headers); the key format stays what the CLI creates. */
 import { describe, expect, it } from 'vitest';
-import { readApiKey } from '../../worker/auth/credentials.js';
+import { loggableClientName, readApiKey } from '../../worker/auth/credentials.js';
 import { generateApiKey, hashApiKey, parseApiKey } from '../../worker/auth/key-format.js';
 
 const KEY = 'ath_abcdefghij_ABCDEFGHIJabcdefghij0123456789ABCDEFGHIJ';
@@ -58,5 +58,17 @@ describe('key format (shared with the CLI)', () => {
     // 40 characters of base62: log2(62) * 40 ≈ 238 bits.
     expect(Math.log2(62) * 40).toBeGreaterThanOrEqual(160);
     expect(/_([A-Za-z0-9]+)$/.exec(generateApiKey().key)?.[1]).toHaveLength(40);
+  });
+});
+
+describe('loggableClientName', () => {
+  it('keeps a client name, trimmed and clipped, and withholds anything key-shaped', () => {
+    const { key } = generateApiKey();
+    expect(loggableClientName('  acme ')).toBe('acme');
+    expect(loggableClientName('x'.repeat(100))).toBe('x'.repeat(64));
+    expect(loggableClientName(undefined)).toBeNull();
+    expect(loggableClientName('   ')).toBeNull();
+    expect(loggableClientName(key)).toBeNull();
+    expect(loggableClientName(`Bearer ${key}`)).toBeNull();
   });
 });

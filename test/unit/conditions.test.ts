@@ -119,7 +119,7 @@ describe('PostgREST filter strings', () => {
   });
 
   it('rejects malformed strings with invalid_condition', () => {
-    for (const bad of ['', 'role', 'role.eq', 'a.eq.1,', 'and(a.eq.1', 'a.eq.1)', 'a.eq."open', 'a.fts.x', 'a.is.maybe', ',']) {
+    for (const bad of ['', 'role', 'role.eq', 'a.eq.1,', 'and(a.eq.1', 'a.eq.1)', 'a.eq."open', 'a.fts.x', 'a.is.maybe', ',', 'a.constructor.x', 'a.hasOwnProperty.1', 'a.__proto__.1']) {
       const r = parseOrString(bad);
       expect(r.ok, bad).toBe(false);
       if (!r.ok) expect(r.error.code).toBe('invalid_condition');

@@ -89,6 +89,24 @@ describe('injection attempts', () => {
   });
 });
 
+describe('deeply nested values', () => {
+  it('that fit the body limit but cannot be bound → 400, not 5xx', async () => {
+    const depth = 200_000;
+    const nested = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const bodies: [string, string][] = [
+      ['insert', `{"table_name":"${table}","insert_body":{"id":50,"meta":${nested}}}`],
+      ['insert', `{"table_name":"${table}","insert_body":{"id":51,"name":${nested}}}`],
+      ['fetch', `{"table_name":"${table}","conditions":[{"column":"meta","operator":"contains","value":${nested}}]}`],
+    ];
+    for (const [op, raw] of bodies) {
+      const res = await api.call(op, undefined, { raw });
+      expect(res.status, `${op}: ${res.text}`).toBe(400);
+      expect(res.body.error?.code).toBe('invalid_request');
+    }
+    await expectUnchanged();
+  });
+});
+
 /** Small deterministic PRNG so failures reproduce. */
 function rng(seed: number): () => number {
   let s = seed >>> 0;

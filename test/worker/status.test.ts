@@ -74,12 +74,12 @@ describe('GET /__gateway/status', () => {
       FLUSH_SIGNING_SECRET: 'sig-9a8b7c6d5e4f3a2b1c0d',
       LOGGING_DATABASE_URL: withPassword(databaseUrl, 'pw-logging-4c3b2a'),
       AUTH_DATABASE_URL: withPassword(databaseUrl, 'pw-auth-7e6d5c'),
-      FLUSHER_URL: 'https://flush-user:pw-flusher-1a2b@flusher.example.com/',
+      FLUSHER_URL: 'https://flush-user:pw-flusher-1a2b@flusher.example.com/ingest?token=tok-5e6f7a8b#frag',
     };
     const res = await fetchWith(secrets, 'http://gateway/__gateway/status', { headers: { authorization: `Bearer ${secrets.ADMIN_TOKEN}` } });
     expect(res.status).toBe(200);
     const text = await res.text();
-    for (const value of [...Object.values(secrets), databaseUrl, tenantDatabaseUrl, 'pw-logging-4c3b2a', 'pw-auth-7e6d5c', 'pw-flusher-1a2b']) {
+    for (const value of [...Object.values(secrets), databaseUrl, tenantDatabaseUrl, 'pw-logging-4c3b2a', 'pw-auth-7e6d5c', 'pw-flusher-1a2b', 'tok-5e6f7a8b']) {
       expect(text).not.toContain(value);
     }
     expect(text).not.toMatch(/postgres(ql)?:\/\//);
@@ -89,5 +89,6 @@ describe('GET /__gateway/status', () => {
     }
     expect(settings.authDatabaseUrl).toBe('[redacted]');
     expect(settings.loggingDatabaseUrl).toBe('[redacted]');
+    expect(settings.FLUSHER_URL).toBe('https://flusher.example.com/ingest');
   });
 });

@@ -31,3 +31,16 @@ function addValues(seen: Set<string>, raw: string | null): void {
     if (v !== '') seen.add(v);
   }
 }
+
+/** Anything that looks like a gateway key, anywhere in a string. */
+const KEY_LIKE = /ath_[a-z0-9]{10}_[A-Za-z0-9]{40}/;
+
+/**
+ * The `X-Athena-Client` value as it may be written to log tables: trimmed, clipped, and withheld
+ * when it carries something key-shaped (a key pasted into the wrong header must not be stored).
+ */
+export function loggableClientName(raw: string | undefined): string | null {
+  const value = raw?.trim();
+  if (!value || KEY_LIKE.test(value)) return null;
+  return value.slice(0, 64);
+}

@@ -5,7 +5,7 @@
  */
 const PREFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const SECRET_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-export const KEY_PATTERN = /^ath_([a-z0-9]{10})_([A-Za-z0-9]{40})$/;
+const KEY_PATTERN = /^ath_([a-z0-9]{10})_([A-Za-z0-9]{40})$/;
 
 export type ParsedKey = { key: string; prefix: string };
 

@@ -10,7 +10,7 @@ import type { SessionContext } from '../db/with-session.js';
 import { emitTelemetry } from '../telemetry/emit.js';
 import { log } from '../log.js';
 import type { AuthContext } from './context.js';
-import { readApiKey } from './credentials.js';
+import { loggableClientName, readApiKey } from './credentials.js';
 import { hashApiKey, parseApiKey, type ParsedKey } from './key-format.js';
 import { CLIENT_NAME, loadClientPolicy, type ClientPolicy } from './policy.js';
 import { keyState, lookupKey, type KeyRecord } from './keys.js';
@@ -48,11 +48,11 @@ export const authenticate = (opts: AuthenticateOptions = {}): MiddlewareHandler<
   };
 
 async function decide(c: Context<AppEnv>, opts: AuthenticateOptions): Promise<AuthContext> {
-  const { settings } = c.var;
+  const settings = c.get('settings');
   const ctx: SessionContext = { isolate: c.get('isolate'), waitUntil: (p) => waitUntilOf(c, p), requestId: c.get('requestId') };
   const signal = c.req.raw.signal;
   const headerClient = c.req.header('x-athena-client')?.trim() || undefined;
-  const attempt: { clientName: string | null; keyPrefix: string | null } = { clientName: headerClient?.slice(0, 64) ?? null, keyPrefix: null };
+  const attempt: { clientName: string | null; keyPrefix: string | null } = { clientName: loggableClientName(headerClient), keyPrefix: null };
 
   const refuse = (reason: string, refusal: Refusal): GatewayError => {
     emitTelemetry(ctx, { kind: 'auth_attempt', requestId: c.get('requestId'), ...attempt, reason });

@@ -7,7 +7,7 @@ import type { AuthContext } from './context.js';
  * `schema.table` for a table reference; a bare name means `public`. Scope entries and requested
  * tables are compared in this form, so a key scoped to `users` never reaches `billing.users`.
  */
-export function qualifiedTable(name: string): string {
+function qualifiedTable(name: string): string {
   return name.includes('.') ? name : `public.${name}`;
 }
 

@@ -20,7 +20,7 @@ export function parseConditions(raw: readonly RawCondition[] | undefined): Resul
 
 const isScalar = (v: unknown): v is string | number | boolean => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 
-export function parseCondition(c: RawCondition): Result<Filter> {
+function parseCondition(c: RawCondition): Result<Filter> {
   const op = c.operator;
   if (op === 'not' || op === 'or') {
     if (typeof c.value !== 'string') {

@@ -10,7 +10,7 @@ import { GatewayError, errorResponse } from '../errors.js';
 import { declaresTooLarge, payloadTooLarge } from './body.js';
 
 /** Methods each data route accepts (PROTOCOL.md "Routes"). */
-export const ROUTE_METHODS = {
+const ROUTE_METHODS = {
   fetch: ['POST', 'GET'],
   insert: ['PUT', 'POST'],
   update: ['POST', 'PATCH'],

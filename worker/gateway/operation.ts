@@ -94,6 +94,10 @@ export async function runOnTenant<T>(
         hint: err.kind === 'budget_timeout' ? 'The gateway is at its connection budget for this database; retry shortly.' : 'The database could not be reached; retry shortly.',
       });
     }
+    // Binding a value nested thousands deep overflows JSON.stringify's stack: bad input, not the database.
+    if (err instanceof RangeError) {
+      throw new GatewayError('invalid_request', 'A value in the request body is nested too deeply to bind', { hint: 'Flatten the value (json/jsonb and array values).' });
+    }
     const code = sqlState(err);
     // The cached catalog promised a table or column the database no longer has.
     if (code === '42P01' || code === '42703') invalidateCatalog(c.get('isolate'), tenant.target.key);

@@ -39,7 +39,7 @@ export function planProjection(rel: Relation, columns: string | readonly string[
   return checked.ok ? ok(checked.value) : checked;
 }
 
-export function checkFilters(rel: Relation, where: readonly Filter[]): Result<readonly Filter[]> {
+function checkFilters(rel: Relation, where: readonly Filter[]): Result<readonly Filter[]> {
   const cols = new Set<string>();
   for (const f of where) filterColumns(f, cols);
   const checked = checkColumns(rel, cols, 'conditions');

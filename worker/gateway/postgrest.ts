@@ -83,7 +83,8 @@ function parseItem(item: string, depth: number, state: State): Result<Filter> {
 }
 
 function parseLeaf(column: string, op: string, raw: string): Result<Filter> {
-  const compare = COMPARE[op];
+  // Own keys only: `a.constructor.x` must not find Object.prototype's members.
+  const compare = Object.hasOwn(COMPARE, op) ? COMPARE[op] : undefined;
   if (compare) {
     const value = unquote(raw);
     // Protocol rule carried over from JSON conditions: eq null → IS NULL, neq null → IS NOT NULL.

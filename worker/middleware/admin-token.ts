@@ -23,7 +23,7 @@ export const requireAdmin = (opts: AdminTokenOptions = {}): MiddlewareHandler<Ap
   };
 
 /** Compares digests, so neither length nor content leaks through timing. */
-export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
+async function constantTimeEqual(a: string, b: string): Promise<boolean> {
   const enc = new TextEncoder();
   const [da, db] = await Promise.all([
     crypto.subtle.digest('SHA-256', enc.encode(a)),

@@ -39,8 +39,8 @@ function sinkFor(settings: Settings): StatsSink {
   return new DirectSink(settings.loggingDatabaseUrl);
 }
 
-/** Builds the service for one isolate's settings. Exported for tests; request code uses `statsOf`. */
-export function createStatsService(settings: Settings, sink: StatsSink = sinkFor(settings), now: () => number = Date.now): StatsService {
+/** Builds the service for one isolate's settings; request code reaches it through `statsOf`. */
+function createStatsService(settings: Settings, sink: StatsSink = sinkFor(settings), now: () => number = Date.now): StatsService {
   const source = `worker:${crypto.randomUUID().slice(0, 8)}`;
   const batcher: Batcher = createBatcher({
     maxPendingKeys: settings.STATS_MAX_PENDING_KEYS,
@@ -74,13 +74,18 @@ export function createStatsService(settings: Settings, sink: StatsSink = sinkFor
         one.add(usage, () => true);
         const batch = one.toBatch({ batchId: crypto.randomUUID(), source, createdAt: now() });
         ctx.waitUntil(
-          sink.send(batch, ctx).then((r) => {
-            perRequest.sent++;
-            if (!r.ok) {
-              perRequest.failures++;
-              onFailure(r, batch.batch_id);
-            }
-          }),
+          sink
+            .send(batch, ctx)
+            .then((r) => {
+              perRequest.sent++;
+              if (!r.ok) {
+                perRequest.failures++;
+                onFailure(r, batch.batch_id);
+              }
+            })
+            .catch((err: unknown) => {
+              log('error', 'stats_flush_crashed', { message: err instanceof Error ? err.message : 'unknown' });
+            }),
         );
         return;
       }

@@ -32,5 +32,3 @@ export type TelemetryEvent =
       waiting: number;
     }
   | { kind: 'key_last_used'; keyId: string; at: number };
-
-export type TelemetryKind = TelemetryEvent['kind'];

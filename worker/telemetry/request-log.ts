@@ -10,6 +10,7 @@ import type { AppEnv } from '../env.js';
 import type { TelemetryEvent } from './events.js';
 import { openRequestBatch } from './emit.js';
 import { runTelemetryTask } from './task.js';
+import { loggableClientName } from '../auth/credentials.js';
 
 export type RequestLogOptions = {
   /** Overrides REQUEST_LOG (all | errors | off); by default the setting decides per request. */
@@ -18,7 +19,8 @@ export type RequestLogOptions = {
 
 export const requestLog = (opts: RequestLogOptions = {}): MiddlewareHandler<AppEnv> =>
   async function requestLog(c, next) {
-    const { isolate, requestId } = c.var;
+    const isolate = c.get('isolate');
+    const requestId = c.get('requestId');
     const close = openRequestBatch(isolate, requestId);
     try {
       await next();
@@ -38,7 +40,7 @@ async function requestEvent(c: Context<AppEnv>, status: number): Promise<Telemet
   return {
     kind: 'request',
     requestId: c.get('requestId'),
-    clientName: auth?.clientName ?? (c.req.header('x-athena-client')?.trim() || null),
+    clientName: auth?.clientName ?? loggableClientName(c.req.header('x-athena-client')),
     keyPrefix: auth?.key?.prefix ?? null,
     method: c.req.method,
     path: c.req.path,
