@@ -10,17 +10,19 @@ import { OPERATIONS } from './schema.js';
 const MAX_ROWS = 1_000_000;
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const instant = z.iso.datetime({ offset: true });
+/** Text Postgres can store: no NUL characters (a NUL would fail the whole transaction). */
+const text = (max: number) => z.string().min(1).max(max).regex(/^[^\u0000]*$/, 'must not contain NUL characters');
 
 export const clientDeltaSchema = z.strictObject({
-  client_name: z.string().min(1).max(63),
+  client_name: text(63),
   requests: count,
   errors: count,
   last_seen: instant,
 });
 
 export const tableDeltaSchema = z.strictObject({
-  client_name: z.string().min(1).max(63),
-  table_name: z.string().min(1).max(255),
+  client_name: text(63),
+  table_name: text(255),
   operation: z.enum(OPERATIONS),
   requests: count,
   errors: count,
@@ -37,7 +39,7 @@ export const batchSchema = z.strictObject({
   /** Idempotency key: the flusher's `flush_batches` ledger applies each id once. */
   batch_id: z.uuid(),
   /** Who produced it (e.g. `worker:<isolate id>`), for the ledger and logs. */
-  source: z.string().min(1).max(200),
+  source: text(200),
   created_at: instant,
   clients: z.array(clientDeltaSchema).max(MAX_ROWS),
   tables: z.array(tableDeltaSchema).max(MAX_ROWS),

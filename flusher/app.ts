@@ -7,7 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { batchSchema } from '../drizzle/batch.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBatch } from '../drizzle/signing.js';
-import { GroupCommitError, ShuttingDownError, type GroupCommitter } from './group-commit.js';
+import { BatchRejectedError, GroupCommitError, ShuttingDownError, type GroupCommitter } from './group-commit.js';
 import type { FlusherMetrics, RejectReason } from './metrics.js';
 
 export type FlusherDeps = {
@@ -27,6 +27,7 @@ const HINTS: Record<RejectReason, { status: ContentfulStatusCode; message: strin
   too_large: { status: 413, message: 'Batch body too large', hint: 'Raise FLUSHER_MAX_BODY_BYTES or lower STATS_MAX_PENDING_KEYS.' },
   invalid_json: { status: 400, message: 'Batch body is not valid JSON', hint: null },
   invalid_shape: { status: 400, message: 'Batch does not match the batch schema', hint: null },
+  invalid_data: { status: 400, message: 'The database rejected this batch\'s data; it was not applied', hint: 'The batch is dropped; look at the sender (flusher log: batch_rejected_by_database).' },
   unavailable: { status: 503, message: 'Database unavailable; batch not applied', hint: 'Retry with the same batch_id.' },
   shutting_down: { status: 503, message: 'Flusher is shutting down; batch not applied', hint: 'Retry with the same batch_id.' },
 };
@@ -36,8 +37,8 @@ export function createApp(deps: FlusherDeps): Hono {
   const app = new Hono();
 
   const refuse = (c: Context, reason: RejectReason, detail?: string) => {
-    // `unavailable` is counted per group by the committer, which knows the group size.
-    if (reason !== 'unavailable') metrics.rejected.inc({ reason });
+    // `unavailable` and `invalid_data` are counted by the committer, which knows the group.
+    if (reason !== 'unavailable' && reason !== 'invalid_data') metrics.rejected.inc({ reason });
     const { status, message, hint } = HINTS[reason];
     if (status === 503) c.header('retry-after', '1');
     return c.json({ error: { code: reason, message: detail ? `${message}: ${detail}` : message, hint } }, status);
@@ -79,6 +80,7 @@ export function createApp(deps: FlusherDeps): Hono {
       } catch (err) {
         if (err instanceof ShuttingDownError) return refuse(c, 'shutting_down');
         if (err instanceof GroupCommitError) return refuse(c, 'unavailable');
+        if (err instanceof BatchRejectedError) return refuse(c, 'invalid_data', `SQLSTATE ${err.sqlState}`);
         throw err;
       }
     },

@@ -40,6 +40,17 @@ export class GroupCommitError extends Error {
   }
 }
 
+/**
+ * The database refused this batch's data itself (SQLSTATE class 22 or 23), alone in its own
+ * transaction: retrying can never succeed, so it is answered 400 and the worker drops it.
+ */
+export class BatchRejectedError extends Error {
+  constructor(readonly sqlState: string) {
+    super(`the database rejected the batch's data (SQLSTATE ${sqlState})`);
+    this.name = 'BatchRejectedError';
+  }
+}
+
 /** Submitted after `drain()` began. */
 export class ShuttingDownError extends Error {
   constructor() {
@@ -111,13 +122,33 @@ export function createGroupCommitter(opts: GroupCommitOptions): GroupCommitter {
     }
   }
 
+  /**
+   * Commits a group. When the database refuses the group's data (not the connection), one bad
+   * batch must not fail its neighbours forever: each batch is retried in its own transaction, and
+   * only a batch that fails alone is rejected.
+   */
   async function commit(group: Waiter[]): Promise<void> {
     const started = performance.now();
     metrics.groupSize.observe(group.length);
+    const err = await attempt(group, started);
+    if (err === undefined) return;
+    if (dataErrorState(err) === undefined) return fail(group, err, started);
+    if (group.length === 1) return reject(group, err);
+    opts.onError?.('group_commit_isolating', err);
+    for (const w of group) {
+      const alone = await attempt([w], performance.now());
+      if (alone === undefined) continue;
+      if (dataErrorState(alone) === undefined) fail([w], alone, started);
+      else reject([w], alone);
+    }
+  }
+
+  /** One transaction for `group`; answers its batches on success, returns the error otherwise. */
+  async function attempt(group: Waiter[], started: number): Promise<unknown> {
     const outcomes = new Map<Waiter, SubmitResult>();
     let merged: MergedDeltas;
     const client = await pool.connect().catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
-    if (client instanceof Error) return fail(group, client, started);
+    if (client instanceof Error) return client;
     try {
       await client.query('BEGIN');
       const ledger = ledgerInsert(group.map((w) => ({ batch_id: w.batch.batch_id, source: w.batch.source, rows: batchRows(w.batch) })));
@@ -133,7 +164,7 @@ export function createGroupCommitter(opts: GroupCommitOptions): GroupCommitter {
       await client.query('ROLLBACK').catch(() => undefined);
       // A broken connection must not go back to the pool.
       client.release(err instanceof Error ? err : true);
-      return fail(group, err, started);
+      return err;
     }
     metrics.commitSeconds.observe((performance.now() - started) / 1000);
     metrics.rows.inc({ table: TABLES[0] }, merged.clients.length);
@@ -145,6 +176,14 @@ export function createGroupCommitter(opts: GroupCommitOptions): GroupCommitter {
       w.resolve(outcome);
     }
     maybePrune();
+    return undefined;
+  }
+
+  function reject(group: Waiter[], err: unknown): void {
+    const state = dataErrorState(err) ?? 'unknown';
+    metrics.rejected.inc({ reason: 'invalid_data' }, group.length);
+    opts.onError?.('batch_rejected_by_database', err);
+    for (const w of group) w.reject(new BatchRejectedError(state));
   }
 
   function fail(group: Waiter[], err: unknown, started: number): void {
@@ -190,4 +229,10 @@ export function createGroupCommitter(opts: GroupCommitOptions): GroupCommitter {
       }
     },
   };
+}
+
+/** The SQLSTATE of a data error (class 22 data exception, 23 integrity violation), else undefined. */
+function dataErrorState(err: unknown): string | undefined {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code) ? code : undefined;
 }

@@ -13,6 +13,7 @@ export type RejectReason =
   | 'too_large'
   | 'invalid_json'
   | 'invalid_shape'
+  | 'invalid_data'
   | 'unavailable'
   | 'shutting_down';
 

@@ -121,6 +121,48 @@ describe('flusher POST /v1/batches', () => {
   });
 });
 
+describe('a batch the database refuses', () => {
+  it('is isolated: its group-mates apply, it alone gets 400 invalid_data (dropped, never retried)', async () => {
+    // A trigger refuses one client's rows with a check violation (23514), as a data error would.
+    const poison = uniq('poison');
+    const fn = `refuse_${poison.replace(/-/g, '_')}`;
+    await db.query(`CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'refused' USING ERRCODE = '23514'; END $$`);
+    await db.query(`CREATE TRIGGER ${fn} BEFORE INSERT ON client_statistics FOR EACH ROW
+      WHEN (NEW.client_name = '${poison}') EXECUTE FUNCTION ${fn}()`);
+    const grouped = await startTestFlusher({ groupCommitMs: 60_000, maxGroupRows: 5 });
+    try {
+      const good = uniq('good');
+      const batches = [
+        ...Array.from({ length: 4 }, () => batch({ clients: [{ client_name: good, requests: 3, errors: 1, last_seen: iso() }] })),
+        batch({ clients: [{ client_name: poison, requests: 1, errors: 0, last_seen: iso() }] }),
+      ];
+      // Five one-row batches fill the group (maxGroupRows 5): one transaction, which the poison row fails.
+      const answers = await Promise.all(batches.map((b) => post(grouped, b)));
+      expect(answers.slice(0, 4).map((a) => [a.status, (a.json as { status: string }).status])).toEqual(Array(4).fill([200, 'applied']));
+      expect(answers[4]?.status).toBe(400);
+      expect((answers[4]?.json as { error: { code: string } }).error.code).toBe('invalid_data');
+      expect((await clientTotals(good)).get(good)).toMatchObject({ requests: 12, errors: 4 });
+      expect((await clientTotals(poison)).size).toBe(0);
+      expect(await metric(grouped, 'flusher_batches_rejected_total', { reason: 'invalid_data' })).toBe(1);
+      expect(await metric(grouped, 'flusher_db_errors_total')).toBe(0);
+      // Refused batches are not in the ledger: a fixed sender could resend the id.
+      const ledger = await db.query('SELECT 1 FROM flush_batches WHERE batch_id = $1', [batches[4]?.batch_id]);
+      expect(ledger.rowCount).toBe(0);
+    } finally {
+      await grouped.stop();
+      await db.query(`DROP TRIGGER IF EXISTS ${fn} ON client_statistics`);
+      await db.query(`DROP FUNCTION IF EXISTS ${fn}()`);
+    }
+  });
+
+  it('NUL characters never reach the database: 400 invalid_shape at the door', async () => {
+    const res = await post(flusher, batch({ clients: [{ client_name: 'nul\u0000name', requests: 1, errors: 0, last_seen: iso() }] }));
+    expect(res.status).toBe(400);
+    expect((res.json as { error: { code: string; message: string } }).error).toMatchObject({ code: 'invalid_shape' });
+  });
+});
+
 describe('flusher with its database down', () => {
   it('answers 503 with Retry-After for the group, counts a DB error, and applies the batch once the DB is back', async () => {
     const down = await startTestFlusher({ databaseUrl: 'postgres://nobody:x@127.0.0.1:1/none' });
