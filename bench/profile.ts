@@ -18,7 +18,7 @@ type ProfileNode = { id: number; callFrame: CallFrame; children?: number[] };
 export type CpuProfileData = { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
 
 export type HotFunction = { name: string; selfPercent: number };
-export type ProfileSummary = { request: string; load: LoadResult; sampledMs: number; top: HotFunction[]; idlePercent: number };
+export type ProfileSummary = { request: string; load: LoadResult; sampledMs: number; top: HotFunction[]; inclusive: HotFunction[]; idlePercent: number };
 
 class Cdp {
   private nextId = 1;
@@ -76,8 +76,34 @@ function moduleIndex(bundleSource: string): (line: number) => string {
   };
 }
 
+/**
+ * Total (inclusive) time of the project's own functions (worker/, drizzle/): each sample counts once
+ * for every distinct such function on its stack — where a request's time goes, not just its leaves.
+ */
+function inclusiveTime(profile: CpuProfileData, fileOf: (frame: CallFrame) => string, topN: number): HotFunction[] {
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const counts = new Map<string, number>();
+  for (const id of profile.samples) {
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const f = byId.get(cur)?.callFrame;
+      const file = f?.url ? fileOf(f) : '';
+      if (!f || !/^(worker|drizzle)\//.test(file)) continue;
+      seen.add(`${f.functionName || '(anonymous)'} (${file})`);
+    }
+    for (const name of seen) counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  const total = Math.max(1, profile.samples.length);
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, topN)
+    .map(([name, n]) => ({ name, selfPercent: Math.round((n / total) * 1000) / 10 }));
+}
+
 /** Self time per function, as a share of all samples. */
-function summarise(profile: CpuProfileData, fileOf: (frame: CallFrame) => string, topN = 15): { top: HotFunction[]; idlePercent: number; sampledMs: number } {
+function summarise(profile: CpuProfileData, fileOf: (frame: CallFrame) => string, topN = 15): { top: HotFunction[]; inclusive: HotFunction[]; idlePercent: number; sampledMs: number } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const counts = new Map<string, number>();
   for (const id of profile.samples) {
@@ -94,7 +120,7 @@ function summarise(profile: CpuProfileData, fileOf: (frame: CallFrame) => string
     .sort((a, b) => b[1] - a[1])
     .slice(0, topN)
     .map(([name, n]) => ({ name, selfPercent: pct(n) }));
-  return { top, idlePercent: pct(idle), sampledMs: Math.round((profile.endTime - profile.startTime) / 1000) };
+  return { top, inclusive: inclusiveTime(profile, fileOf, topN), idlePercent: pct(idle), sampledMs: Math.round((profile.endTime - profile.startTime) / 1000) };
 }
 
 /** Runs `request` against a workerd started with the inspector and returns the profile summary. */

@@ -101,6 +101,7 @@ export function renderMarkdown(run: RunReport, chartFile: string): string {
     lines.push('## CPU profiles (self time; separate profiled runs, slower than the measured ones)', '');
     for (const p of run.profiles) {
       lines.push(`- \`${p.request}\` at ${f(p.load.requestsPerSecond)} req/s while profiled, idle ${f(p.idlePercent, 1)}%: ${p.top.slice(0, 8).map((h) => `${h.name} ${f(h.selfPercent, 1)}%`).join('; ')}`);
+      if (p.inclusive?.length) lines.push(`  - total time in our code: ${p.inclusive.slice(0, 10).map((h) => `${h.name} ${f(h.selfPercent, 1)}%`).join('; ')}`);
     }
     lines.push('');
   }
