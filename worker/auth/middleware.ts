@@ -6,7 +6,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
 import { GatewayError, type ErrorCode } from '../errors.js';
-import type { SessionContext } from '../db/with-session.js';
 import { emitTelemetry } from '../telemetry/emit.js';
 import { log } from '../log.js';
 import type { AuthContext } from './context.js';
@@ -15,6 +14,7 @@ import { hashApiKey, parseApiKey, type ParsedKey } from './key-format.js';
 import { CLIENT_NAME, loadClientPolicy, type ClientPolicy } from './policy.js';
 import { keyState, lookupKey, type KeyRecord } from './keys.js';
 import type { CacheOutcome } from './cache.js';
+import { sessionContextOf } from '../db/session-context.js';
 
 export type AuthenticateOptions = {
   /** Where the client comes from: the `X-Athena-Client` header (default), or else the key's own client. */
@@ -49,7 +49,7 @@ export const authenticate = (opts: AuthenticateOptions = {}): MiddlewareHandler<
 
 async function decide(c: Context<AppEnv>, opts: AuthenticateOptions): Promise<AuthContext> {
   const settings = c.get('settings');
-  const ctx: SessionContext = { isolate: c.get('isolate'), waitUntil: (p) => waitUntilOf(c, p), requestId: c.get('requestId') };
+  const ctx = sessionContextOf(c);
   const signal = c.req.raw.signal;
   const headerClient = c.req.header('x-athena-client')?.trim() || undefined;
   const attempt: { clientName: string | null; keyPrefix: string | null } = { clientName: loggableClientName(headerClient), keyPrefix: null };
@@ -142,15 +142,6 @@ async function decide(c: Context<AppEnv>, opts: AuthenticateOptions): Promise<Au
       expiresAt: key.expiresAt === null ? null : new Date(key.expiresAt).toISOString(),
     },
   };
-}
-
-/** `waitUntil` of the request; outside a Workers execution context the promise just runs. */
-function waitUntilOf(c: Context<AppEnv>, promise: Promise<unknown>): void {
-  try {
-    c.executionCtx.waitUntil(promise);
-  } catch {
-    void promise.catch(() => undefined);
-  }
 }
 
 /** Error class plus its kind (budget_timeout, connect_failed) or SQLSTATE; never its message. */

@@ -12,7 +12,7 @@ import { log } from '../log.js';
 import { assertScope } from '../auth/scope.js';
 import type { AuthContext } from '../auth/context.js';
 import type { Session } from '../db/session.js';
-import { SessionUnavailableError, withSession, type SessionContext } from '../db/with-session.js';
+import { SessionUnavailableError, withSession } from '../db/with-session.js';
 import { relationLabel, resolveRelation, type Catalog, type Relation } from './catalog.js';
 import { invalidateCatalog, mayRefresh, tenantCatalog } from './catalog-source.js';
 import type { Result } from './filter.js';
@@ -20,6 +20,7 @@ import { mapPgError, sqlState } from './pg-errors.js';
 import { describeIssue } from './schemas.js';
 import { MAX_PARAMS, type Statement } from './sql.js';
 import { resolveTenant } from './tenant.js';
+import { sessionContextOf } from '../db/session-context.js';
 
 /** A plan/parse result's value, or its error thrown as the HTTP error. */
 export function unwrap<T>(result: Result<T>): T {
@@ -61,7 +62,7 @@ export async function runOnTenant<T>(
 ): Promise<T> {
   const auth = authOf(c);
   assertScope(auth, operation, tableName);
-  const ctx: SessionContext = { isolate: c.get('isolate'), waitUntil: (p) => c.executionCtx.waitUntil(p), requestId: c.get('requestId') };
+  const ctx = sessionContextOf(c);
   const signal = c.req.raw.signal;
   const tenant = await resolveTenant(ctx, auth.clientName, signal);
   try {

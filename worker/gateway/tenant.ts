@@ -6,7 +6,7 @@ import type { SessionContext } from '../db/with-session.js';
 import { targetOf, type Target } from '../db/target.js';
 import { loadClientPolicy } from '../auth/policy.js';
 import { GatewayError } from '../errors.js';
-import type { Settings } from '../config.js';
+import { isolateScoped } from '../isolate.js';
 
 export type Tenant = {
   databaseUrl: string;
@@ -32,10 +32,10 @@ export async function resolveTenant(ctx: SessionContext, clientName: string, sig
       hint: 'Fix clients.database_url (npm run gateway -- clients --help).',
     });
   }
-  return { databaseUrl, target, sharesGatewayDatabase: gatewayLabels(settings).has(target.label) };
+  return { databaseUrl, target, sharesGatewayDatabase: gatewayLabelsOf(ctx.isolate).has(target.label) };
 }
 
-/** host:port/database of every database the gateway itself uses. */
-function gatewayLabels(settings: Settings): Set<string> {
-  return new Set([settings.DATABASE_URL, settings.authDatabaseUrl, settings.loggingDatabaseUrl].map((u) => targetOf(u).label));
-}
+/** host:port/database of every database the gateway itself uses: fixed per isolate, parsed once. */
+const gatewayLabelsOf = isolateScoped('gatewayLabels', ({ settings }) =>
+  new Set([settings.DATABASE_URL, settings.authDatabaseUrl, settings.loggingDatabaseUrl].map((u) => targetOf(u).label)),
+);

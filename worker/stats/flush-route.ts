@@ -7,12 +7,13 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../env.js';
 import { requireAdmin } from '../middleware/admin-token.js';
 import { statsOf } from './service.js';
+import { sessionContextOf } from '../db/session-context.js';
 
 export const statsFlush = new Hono<AppEnv>();
 
 statsFlush.post('/__gateway/flush', requireAdmin(), async (c) => {
   const stats = statsOf(c.get('isolate'));
-  const report = await stats.flushNow({ isolate: c.get('isolate'), waitUntil: (p) => c.executionCtx.waitUntil(p), requestId: c.get('requestId') });
+  const report = await stats.flushNow(sessionContextOf(c));
   return c.json({
     sent: report.sent,
     results: report.results.map((r) => (r.ok ? { ok: true, status: r.status } : { ok: false, kind: r.kind })),

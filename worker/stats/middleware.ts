@@ -9,6 +9,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
 import { log } from '../log.js';
 import { statsOf } from './service.js';
+import { sessionContextOf } from '../db/session-context.js';
 
 export const usage = (): MiddlewareHandler<AppEnv> =>
   async function usage(c, next) {
@@ -27,7 +28,7 @@ export const usage = (): MiddlewareHandler<AppEnv> =>
           keyId: auth.key?.id,
           table: table ? { tableName: table.tableName, operation: table.operation, durationMs: at - startedAt } : undefined,
         },
-        { isolate: c.get('isolate'), waitUntil: (p) => c.executionCtx.waitUntil(p), requestId: c.get('requestId') },
+        sessionContextOf(c),
       );
     } catch (err) {
       log('error', 'usage_record_failed', { requestId: c.get('requestId'), message: err instanceof Error ? err.message : 'unknown' });
