@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { TEST_KEY_SIGNING_SECRET } from './test/support/key-signing.js';
 
 /**
  * Three projects: unit (pure modules, node), integration (node + real Postgres), worker (inside
@@ -38,6 +39,10 @@ export default defineConfig({
                 TENANT_DATABASE_URL: inject('tenantDatabaseUrl'),
                 NEON_LOCAL_WS_PROXY: inject('wsProxy'),
                 ADMIN_TOKEN: 'test-admin-token',
+                KEY_SIGNING_SECRETS: TEST_KEY_SIGNING_SECRET,
+                // Tests create clients and keys and use them at once: an unknown name or legacy
+                // prefix always re-reads the directory (single-flight) instead of waiting out 1 s.
+                AUTH_DIRECTORY_RECHECK_MS: '0',
               },
             },
           })),

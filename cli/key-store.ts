@@ -4,7 +4,8 @@
  */
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { apiKeys, type KeyScopes } from '../drizzle/schema.js';
-import { generateApiKey, hashApiKey, parseApiKey } from '../worker/auth/key-format.js';
+import { generateApiKey, hashApiKey, mintApiKey, parseApiKey } from '../worker/auth/key-format.js';
+import { signerFor } from '../worker/auth/key-signing.js';
 import type { CatalogDb } from './catalog.js';
 import { getClient } from './client-store.js';
 import { CliError } from './errors.js';
@@ -22,7 +23,14 @@ export type KeyListing = {
   lastUsedAt: Date | null;
 };
 
-export type NewKey = { client: string; name: string; scopes: KeyScopes; expiresAt: Date | null };
+export type NewKey = {
+  client: string;
+  name: string;
+  scopes: KeyScopes;
+  expiresAt: Date | null;
+  /** KEY_SIGNING_SECRETS (the first signs); empty = an untagged legacy key. */
+  signingSecrets: readonly string[];
+};
 
 export type CreatedKey = KeyListing & { key: string };
 
@@ -49,7 +57,7 @@ export async function createKey(db: CatalogDb, k: NewKey): Promise<CreatedKey> {
     .from(apiKeys)
     .where(and(eq(apiKeys.clientName, k.client), eq(apiKeys.name, k.name), isNull(apiKeys.revokedAt)));
   if (live[0]) throw new CliError(`client "${k.client}" already has a live key named "${k.name}" (${live[0].prefix}); revoke it or pick another name`);
-  const { key, prefix } = generateApiKey();
+  const { key, prefix } = k.signingSecrets.length > 0 ? await mintApiKey(await signerFor(k.signingSecrets)) : generateApiKey();
   const rows = await db
     .insert(apiKeys)
     .values({ clientName: k.client, name: k.name, prefix, keyHash: await hashApiKey(key), scopes: k.scopes, expiresAt: k.expiresAt })

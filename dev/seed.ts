@@ -48,8 +48,8 @@ export async function seedTenant(tenantUrl: string): Promise<number> {
 
 export type DemoCredentials = { client: string; key: string; prefix: string; revoked: number };
 
-/** Ensures the demo client (tenant = `tenantUrl`) and issues a new demo key, revoking older ones. */
-export async function issueDemoKey(catalogUrl: string, tenantUrl: string): Promise<DemoCredentials> {
+/** Ensures the demo client (tenant = `tenantUrl`) and issues a new demo key signed with `signingSecrets`, revoking older ones. */
+export async function issueDemoKey(catalogUrl: string, tenantUrl: string, signingSecrets: readonly string[]): Promise<DemoCredentials> {
   const catalog = await openCatalog(catalogUrl);
   try {
     const db = catalog.db;
@@ -66,6 +66,7 @@ export async function issueDemoKey(catalogUrl: string, tenantUrl: string): Promi
       name: DEMO_KEY_NAME,
       scopes: { operations: [...OPERATIONS], tables: ['*'] },
       expiresAt: null,
+      signingSecrets,
     });
     return { client: DEMO_CLIENT, key: created.key, prefix: created.prefix, revoked };
   } finally {

@@ -116,6 +116,12 @@ async function assertPortsFree(): Promise<void> {
 }
 
 /** Postgres, the two databases, migrations and demo data; returns the URLs and the demo key. */
+// Secrets persist across restarts so an ADMIN_TOKEN a developer copied (or a key signed with
+// KEY_SIGNING_SECRETS) keeps working.
+const previous = readDevVars(cfg.devVarsFile);
+const secret = (name: string) => previous[name] || randomBytes(24).toString('hex');
+const keySigningSecret = secret('KEY_SIGNING_SECRETS');
+
 async function startDatabase() {
   say(`starting Postgres on 127.0.0.1:${cfg.pgPort} (data: ${cfg.pgDataDir})`);
   const pgLog = join(logDir, 'postgres.log');
@@ -127,7 +133,7 @@ async function startDatabase() {
   const tenantDatabaseUrl = postgres.url(cfg.tenantDb);
   await migrateCatalog(databaseUrl);
   const todos = await seedTenant(tenantDatabaseUrl);
-  const demo = await issueDemoKey(databaseUrl, tenantDatabaseUrl);
+  const demo = await issueDemoKey(databaseUrl, tenantDatabaseUrl, [keySigningSecret]);
   const revoked = demo.revoked ? ` (${demo.revoked} older demo key${demo.revoked > 1 ? 's' : ''} revoked)` : '';
   say(`catalog ${redactUrl(databaseUrl)} migrated; tenant ${redactUrl(tenantDatabaseUrl)} has ${todos} todos; demo key ${demo.prefix} issued${revoked}`);
   return { databaseUrl, tenantDatabaseUrl, demo };
@@ -139,9 +145,6 @@ async function start(): Promise<void> {
   const { databaseUrl, tenantDatabaseUrl, demo } = await startDatabase();
   proxy = await startWsProxy({ port: cfg.wsProxyPort, allow: [`127.0.0.1:${cfg.pgPort}`] });
 
-  // Secrets persist across restarts so an ADMIN_TOKEN a developer copied keeps working.
-  const previous = readDevVars(cfg.devVarsFile);
-  const secret = (name: string) => previous[name] || randomBytes(24).toString('hex');
   const flushSigningSecret = secret('FLUSH_SIGNING_SECRET');
   const adminToken = secret('ADMIN_TOKEN');
   const ctx: ChildContext = {
@@ -170,6 +173,7 @@ async function start(): Promise<void> {
     NEON_LOCAL_WS_PROXY: proxy.url,
     FLUSH_SIGNING_SECRET: flushSigningSecret,
     ADMIN_TOKEN: adminToken,
+    KEY_SIGNING_SECRETS: keySigningSecret,
     STATS_SINK: flusherUrl ? 'flusher' : 'direct',
     FLUSHER_URL: flusherUrl ?? '',
   });

@@ -21,6 +21,27 @@ const postgresUrl = z
   .refine((v) => /^postgres(ql)?:\/\/[^/]+/.test(v) && URL.canParse(v), 'must be a postgres:// connection URL');
 const optionalUrl = z.string().trim().optional().transform((v) => (v ? v : undefined)).pipe(postgresUrl.optional());
 const optionalText = z.string().optional().transform((v) => (v ? v : undefined));
+const bool = (def: boolean) => oneOf(['true', 'false'], def ? 'true' : 'false').transform((v) => v === 'true');
+/** A fraction in (0, 1]. */
+const share = (def: number) =>
+  z.string().trim().optional().transform((v, ctx) => {
+    if (v === undefined || v === '') return def;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || n > 1) {
+      ctx.addIssue({ code: 'custom', message: 'must be a number greater than 0 and at most 1' });
+      return z.NEVER;
+    }
+    return n;
+  });
+/** Comma list of key-signing secrets, each at least 32 characters. */
+const signingSecrets = z.string().optional().transform((v, ctx) => {
+  const list = (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (list.some((s) => s.length < 32)) {
+    ctx.addIssue({ code: 'custom', message: 'must be a comma list of secrets of at least 32 characters each' });
+    return z.NEVER;
+  }
+  return list;
+});
 
 /** Every var the worker reads. Secrets are marked so status output can redact them. */
 const SECRET_VARS = [
@@ -30,6 +51,7 @@ const SECRET_VARS = [
   'TENANT_DATABASE_URL',
   'FLUSH_SIGNING_SECRET',
   'ADMIN_TOKEN',
+  'KEY_SIGNING_SECRETS',
 ] as const;
 
 const schema = z.object({
@@ -39,10 +61,12 @@ const schema = z.object({
   TENANT_DATABASE_URL: optionalUrl,
   FLUSH_SIGNING_SECRET: optionalText,
   ADMIN_TOKEN: optionalText,
+  KEY_SIGNING_SECRETS: signingSecrets,
   DB_POOL_MAX: int(8, 1, 1000),
   DB_ACQUIRE_TIMEOUT_MS: int(1000, 1, 60_000),
   DB_STATEMENT_TIMEOUT_MS: int(5000, 1, 600_000),
   DB_PERMIT_LEASE_MS: int(30_000, 100, 600_000),
+  DB_CONNECT_TIMEOUT_MS: int(2000, 1, 60_000),
   API_KEY_ENFORCEMENT_DEFAULT: oneOf(['required', 'optional'], 'required'),
   AUTH_CACHE_TTL_MS: int(30_000, 0, 3_600_000),
   AUTH_NEGATIVE_CACHE_TTL_MS: int(5_000, 0, 3_600_000),
@@ -50,6 +74,12 @@ const schema = z.object({
   AUTH_POLICY_CACHE_TTL_MS: int(30_000, 0, 3_600_000),
   AUTH_STALE_IF_UNAVAILABLE_MS: int(0, 0, 86_400_000),
   AUTH_FAIL_MODE: oneOf(['closed', 'open'], 'closed'),
+  AUTH_FAIL_OPEN_SCOPES: oneOf(['read', 'none'], 'read'),
+  AUTH_LOOKUP_TIMEOUT_MS: int(1000, 1, 60_000),
+  AUTH_ACCEPT_LEGACY_KEYS: bool(true),
+  AUTH_CLIENT_MAX_SHARE: share(0.5),
+  AUTH_DIRECTORY_MAX_CLIENTS: int(10_000, 1, 1_000_000),
+  AUTH_DIRECTORY_RECHECK_MS: int(1000, 0, 3_600_000),
   STATS_SINK: oneOf(['direct', 'flusher', 'per_request'], 'direct'),
   STATS_FLUSH_INTERVAL_MS: int(1000, 0, 600_000),
   STATS_FLUSH_MAX_KEYS: int(500, 1, 100_000),

@@ -7,6 +7,7 @@ import { parseDuration } from '../duration.js';
 import { UsageError } from '../errors.js';
 import { createKey, listKeys, revokeKey } from '../key-store.js';
 import { json, keyTable, keyView } from '../output.js';
+import { resolveSigningSecrets } from '../database-url.js';
 
 const CREATE_HELP = `Usage: npm run gateway -- keys create --client <name> --name <label> [flags]
 
@@ -17,7 +18,11 @@ Creates an API key and prints it once; only its SHA-256 hash is stored. Flags:
   --tables <tables>      comma list of table or schema.table, or "*" for every table (default: *)
   --expires-in <dur>     e.g. 90m, 12h, 30d, 2w (default: never)
   --expires-at <time>    an ISO 8601 time instead of --expires-in
-  --json                 print the key and its row as JSON`;
+  --legacy               mint an untagged key (only for workers without KEY_SIGNING_SECRETS)
+  --json                 print the key and its row as JSON
+
+The key is tagged with the first of KEY_SIGNING_SECRETS (the worker's secret; read from the
+environment, else from the dev stack's .dev.vars), so the worker refuses forged keys offline.`;
 
 const LIST_HELP = `Usage: npm run gateway -- keys list [--client <name>] [--all] [--json]
 
@@ -71,6 +76,7 @@ const createSchema = z
       .optional(),
     expiresAt: z.iso.datetime({ offset: true, message: 'use an ISO 8601 time like 2030-01-31T00:00:00Z' }).optional(),
     json: z.boolean().default(false),
+    legacy: z.boolean().default(false),
   })
   .refine((a) => !(a.expiresIn !== undefined && a.expiresAt !== undefined), { message: 'give --expires-in or --expires-at, not both', path: ['expiresAt'] });
 
@@ -88,6 +94,7 @@ export const keysCreate: Command = {
         tables: { type: 'string' },
         'expires-in': { type: 'string' },
         'expires-at': { type: 'string' },
+        legacy: { type: 'boolean' },
         json: { type: 'boolean' },
       },
       help,
@@ -95,13 +102,17 @@ export const keysCreate: Command = {
     const v = p.values;
     const a = validate(
       createSchema,
-      { positionals: p.positionals, client: v.client, name: v.name, scopes: v.scopes, tables: v.tables, expiresIn: v['expires-in'], expiresAt: v['expires-at'], json: v.json },
+      { positionals: p.positionals, client: v.client, name: v.name, scopes: v.scopes, tables: v.tables, expiresIn: v['expires-in'], expiresAt: v['expires-at'], json: v.json, legacy: v.legacy },
       help,
     );
     const expiresAt = a.expiresIn !== undefined ? new Date(Date.now() + a.expiresIn) : a.expiresAt ? new Date(a.expiresAt) : null;
     if (expiresAt && expiresAt.getTime() <= Date.now()) throw new UsageError('--expires-at: must be in the future', help);
+    const signingSecrets = a.legacy ? [] : resolveSigningSecrets(process.env, process.cwd());
+    if (!a.legacy && signingSecrets.length === 0) {
+      throw new UsageError('KEY_SIGNING_SECRETS is not set: export the worker\'s key-signing secret (or pass --legacy for an untagged key)', help);
+    }
     const created = await withCatalog(ctx, (db) =>
-      createKey(db, { client: a.client, name: a.name, scopes: { operations: a.scopes, tables: a.tables }, expiresAt }),
+      createKey(db, { client: a.client, name: a.name, scopes: { operations: a.scopes, tables: a.tables }, expiresAt, signingSecrets }),
     );
     if (a.json) {
       ctx.print(json({ key: created.key, ...keyView(created) }));

@@ -3,17 +3,18 @@
  * catalog, asserting on exit codes, output and the rows it leaves. Client names are unique per run
  * because the catalog is shared with other test files.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it, inject } from 'vitest';
 import { runEntry } from './run-entry.js';
+import { TEST_KEY_SIGNING_SECRET } from '../support/key-signing.js';
 
 const databaseUrl = inject('databaseUrl');
 const tenantUrl = inject('tenantDatabaseUrl');
-const env = { ...process.env, DATABASE_URL: databaseUrl };
+const env = { ...process.env, DATABASE_URL: databaseUrl, KEY_SIGNING_SECRETS: TEST_KEY_SIGNING_SECRET };
 const gateway = (...args: string[]) => runEntry('cli/index.ts', args, { env });
 const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
 const uniq = (label: string) => `${label}-${randomUUID().slice(0, 8)}`;
@@ -82,8 +83,11 @@ describe('keys', () => {
     const created = await gateway('keys', 'create', '--client', client, '--name', 'ci', '--scopes', 'read,insert', '--tables', 'todos,public.notes', '--expires-in', '30d', '--json');
     expect(created.code).toBe(0);
     const out = JSON.parse(created.stdout) as KeyJson;
-    expect(out.key).toMatch(/^ath_[a-z0-9]{10}_[A-Za-z0-9]{40}$/);
+    expect(out.key).toMatch(/^ath_[a-z0-9]{10}_[A-Za-z0-9]{40}_[0-9a-f]{24}$/);
     expect(out.key.startsWith(`${out.prefix}_`)).toBe(true);
+    // Tagged with the first key-signing secret, exactly as the worker checks it.
+    const body = out.key.slice(0, out.key.lastIndexOf('_'));
+    expect(out.key.slice(body.length + 1)).toBe(createHmac('sha256', TEST_KEY_SIGNING_SECRET).update(body).digest('hex').slice(0, 24));
     expect(out.scopes).toEqual({ operations: ['read', 'insert'], tables: ['todos', 'public.notes'] });
     const expires = Date.parse(out.expiresAt ?? '');
     expect(Math.abs(expires - (Date.now() + 30 * 86_400_000))).toBeLessThan(120_000);
@@ -108,8 +112,21 @@ describe('keys', () => {
     // The text form also prints the key exactly once.
     const text = await gateway('keys', 'create', '--client', client, '--name', 'human');
     expect(text.code).toBe(0);
-    expect(text.stdout.match(/ath_[a-z0-9]{10}_[A-Za-z0-9]{40}/g)).toHaveLength(1);
+    expect(text.stdout.match(/ath_[a-z0-9]{10}_[A-Za-z0-9]{40}_[0-9a-f]{24}/g)).toHaveLength(1);
     expect(text.stdout).toContain('read on *');
+  });
+
+  it('create needs KEY_SIGNING_SECRETS; --legacy mints an untagged key without it', async () => {
+    const client = uniq('cli-signing');
+    expect((await gateway('clients', 'add', client)).code).toBe(0);
+    const unsigned = { ...env, KEY_SIGNING_SECRETS: '' };
+    const cwd = mkdtempSync(join(tmpdir(), 'cli-no-dev-vars-'));
+    const refused = await runEntry('cli/index.ts', ['keys', 'create', '--client', client, '--name', 'x'], { env: unsigned, cwd });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('KEY_SIGNING_SECRETS is not set');
+    const legacy = await runEntry('cli/index.ts', ['keys', 'create', '--client', client, '--name', 'old', '--legacy', '--json'], { env: unsigned, cwd });
+    expect(legacy.code).toBe(0);
+    expect((JSON.parse(legacy.stdout) as KeyJson).key).toMatch(/^ath_[a-z0-9]{10}_[A-Za-z0-9]{40}$/);
   });
 
   it('revoke by prefix sets revoked_at, hides the key from list, and is idempotent; by id and by key too', async () => {

@@ -6,12 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runEntry } from './run-entry.js';
+import { TEST_KEY_SIGNING_SECRET } from '../support/key-signing.js';
 import { startWorkerServer, type WorkerServer } from '../support/worker-server.js';
 
 const databaseUrl = inject('databaseUrl');
 const TTL_MS = 6_000;
 const client = `revoke-${process.pid}-${Date.now().toString(36)}`;
-const env = { ...process.env, DATABASE_URL: databaseUrl };
+const env = { ...process.env, DATABASE_URL: databaseUrl, KEY_SIGNING_SECRETS: TEST_KEY_SIGNING_SECRET };
 const gateway = (...args: string[]) => runEntry('cli/index.ts', args, { env });
 
 let server: WorkerServer;
@@ -30,6 +31,7 @@ beforeAll(async () => {
     FLUSHER_URL: '',
     AUTH_CACHE_TTL_MS: String(TTL_MS),
     AUTH_STALE_IF_UNAVAILABLE_MS: '0',
+    KEY_SIGNING_SECRETS: TEST_KEY_SIGNING_SECRET,
   });
 });
 

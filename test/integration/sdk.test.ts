@@ -8,6 +8,7 @@ import { createClient } from '@xylex-group/athena';
 import { openCatalog } from '../../cli/catalog.js';
 import { addClient } from '../../cli/client-store.js';
 import { createKey } from '../../cli/key-store.js';
+import { TEST_KEY_SIGNING_SECRET } from '../support/key-signing.js';
 import { startWorkerServer, type WorkerServer } from '../support/worker-server.js';
 
 const databaseUrl = inject('databaseUrl');
@@ -33,7 +34,7 @@ beforeAll(async () => {
   const catalog = await openCatalog(databaseUrl);
   try {
     await addClient(catalog.db, { name: clientName, databaseUrl: null, enforcement: null, active: true, frozen: false });
-    apiKey = (await createKey(catalog.db, { client: clientName, name: 'sdk', scopes: { operations: ['read', 'insert', 'update', 'delete'], tables: [table] }, expiresAt: null })).key;
+    apiKey = (await createKey(catalog.db, { client: clientName, name: 'sdk', scopes: { operations: ['read', 'insert', 'update', 'delete'], tables: [table] }, expiresAt: null, signingSecrets: [TEST_KEY_SIGNING_SECRET] })).key;
   } finally {
     await catalog.close();
   }
@@ -44,6 +45,7 @@ beforeAll(async () => {
     STATS_SINK: 'direct',
     FLUSHER_URL: '',
     API_KEY_ENFORCEMENT_DEFAULT: 'required',
+    KEY_SIGNING_SECRETS: TEST_KEY_SIGNING_SECRET,
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createLoadingCache, type LoadingCacheOptions } from '../../worker/auth/cache.js';
-import { manualClock } from './manual-clock.js';
+import { elapse, manualClock } from './manual-clock.js';
 
 const make = (over: Partial<LoadingCacheOptions> = {}) => {
   const clock = manualClock(1_000_000);
@@ -48,7 +48,7 @@ describe('auth loading cache', () => {
   });
 
   it('coalesces concurrent misses into one load', async () => {
-    const { cache } = make();
+    const { cache, clock } = make();
     let release: (v: string) => void = () => undefined;
     let calls = 0;
     const load = () => {
@@ -59,6 +59,7 @@ describe('auth loading cache', () => {
     };
     const all = Promise.all(Array.from({ length: 50 }, () => cache.get('k', load)));
     release('shared');
+    await elapse(clock, 8); // followers see the outcome on their own next re-check
     const results = await all;
     expect(calls).toBe(1);
     expect(results.every((r) => r.ok && r.value === 'shared')).toBe(true);
@@ -122,7 +123,7 @@ describe('auth loading cache', () => {
 
 describe('auth loading cache, cancelled callers', () => {
   it('a cancelled caller stops waiting; the shared load still serves the others', async () => {
-    const { cache } = make();
+    const { cache, clock } = make();
     let release: (v: string) => void = () => undefined;
     const load = () =>
       new Promise<string>((resolve) => {
@@ -134,7 +135,74 @@ describe('auth loading cache, cancelled callers', () => {
     ac.abort();
     expect(await leader).toEqual({ ok: false, reason: 'cancelled', cause: undefined });
     release('v');
+    await elapse(clock, 8);
     expect(await follower).toEqual({ ok: true, value: 'v', source: 'load' });
     expect(await cache.get('k', load)).toEqual({ ok: true, value: 'v', source: 'cache' });
+  });
+
+  it('a leader whose request was cancelled hands over: a follower still waiting leads its own load', async () => {
+    const { cache, clock } = make();
+    const ac = new AbortController();
+    const leaderLoad = ({ signal }: { signal: AbortSignal | undefined }) =>
+      new Promise<string>((_, reject) => signal?.addEventListener('abort', () => reject(new Error('budget: cancelled'))));
+    let ownLoads = 0;
+    const leader = cache.get('k', leaderLoad, ac.signal);
+    const follower = cache.get('k', () => {
+      ownLoads++;
+      return Promise.resolve('mine');
+    });
+    ac.abort();
+    await elapse(clock, 8);
+    expect(await leader).toEqual({ ok: false, reason: 'cancelled', cause: undefined });
+    expect(await follower).toEqual({ ok: true, value: 'mine', source: 'load' });
+    expect(ownLoads).toBe(1);
+    expect(cache.stats()).toMatchObject({ loads: 2, failures: 0 });
+  });
+});
+
+describe('auth loading cache, no cross-caller continuations', () => {
+  it('followers are never resumed by the leader settling: only by their own re-check', async () => {
+    const { cache, clock } = make();
+    let release: (v: string) => void = () => undefined;
+    const load = () => new Promise<string>((resolve) => (release = resolve));
+    const leader = cache.get('k', load);
+    let followerResumed = false;
+    const follower = cache.get('k', load).then((r) => {
+      followerResumed = true;
+      return r;
+    });
+    await elapse(clock, 20); // the follower is between re-checks now
+    release('v');
+    expect(await leader).toEqual({ ok: true, value: 'v', source: 'load' }); // the leader awaits its own load
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(followerResumed).toBe(false); // settling the leader's load woke nobody else
+    await elapse(clock, 8);
+    expect(await follower).toEqual({ ok: true, value: 'v', source: 'load' });
+  });
+
+  it('a superseded load that settles late never stores: only the current flight writes the cache', async () => {
+    const { cache, clock } = make({ flightTimeoutMs: 300 });
+    let releaseOld: (v: string) => void = () => undefined;
+    const old = cache.get('k', () => new Promise<string>((resolve) => (releaseOld = resolve)));
+    await elapse(clock, 300);
+    expect(await old).toMatchObject({ ok: false, reason: 'flight_timeout' });
+    // A newer flight replaces it and stores the revoked state…
+    expect(await cache.get('k', () => Promise.resolve('revoked'))).toEqual({ ok: true, value: 'revoked', source: 'load' });
+    // …then the old load settles with the older row: dropped, never stored with a fresh TTL.
+    releaseOld('active');
+    await elapse(clock, 1);
+    expect(await cache.get('k', () => Promise.resolve('unexpected load'))).toEqual({ ok: true, value: 'revoked', source: 'cache' });
+    expect(cache.stats().superseded).toBe(1);
+  });
+
+  it('a caller whose request is already cancelled starts no load', async () => {
+    const { cache } = make();
+    let loads = 0;
+    const r = await cache.get('k', () => {
+      loads++;
+      return Promise.resolve('v');
+    }, AbortSignal.abort());
+    expect(r).toEqual({ ok: false, reason: 'cancelled', cause: undefined });
+    expect(loads).toBe(0);
   });
 });

@@ -37,3 +37,14 @@ export function manualClock(start = 0): ManualClock {
     pending: () => timers.size,
   };
 }
+
+/**
+ * Advances `ms` one millisecond at a time and lets promise continuations run after each step, so
+ * waiters that re-check on their own timers (budget, cache followers) make progress as they would.
+ */
+export async function elapse(clock: ManualClock, ms: number): Promise<void> {
+  for (let i = 0; i < ms; i++) {
+    clock.advance(1);
+    await new Promise((r) => setImmediate(r));
+  }
+}

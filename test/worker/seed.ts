@@ -8,8 +8,9 @@
 import { inject } from 'vitest';
 import { OPERATIONS, type KeyScopes } from '../../drizzle/schema.js';
 import { openSession, type Session } from '../../worker/db/session.js';
-import { generateApiKey, hashApiKey } from '../../worker/auth/key-format.js';
-import { adminDatabaseUrl, databaseUrl } from './harness.js';
+import { generateApiKey, hashApiKey, mintApiKey } from '../../worker/auth/key-format.js';
+import { signerFor } from '../../worker/auth/key-signing.js';
+import { adminDatabaseUrl, baseEnv, databaseUrl } from './harness.js';
 
 const wsProxy = inject('wsProxy');
 
@@ -38,7 +39,12 @@ export type ClientOptions = {
   databaseUrl?: string | null;
 };
 
-export type KeyOptions = { name?: string; expiresAt?: Date | null };
+export type KeyOptions = {
+  name?: string;
+  expiresAt?: Date | null;
+  /** An untagged key of the legacy format (default: tagged with the test KEY_SIGNING_SECRETS, as the CLI mints). */
+  legacy?: boolean;
+};
 
 export type SeededKey = { key: string; prefix: string; id: string };
 
@@ -76,7 +82,7 @@ function catalogIn(url: string, adminUrl: string, schema: string): Catalog {
       return name;
     },
     async createKey(client, scopes = ALL_SCOPES, opts = {}) {
-      const { key, prefix } = generateApiKey();
+      const { key, prefix } = opts.legacy ? generateApiKey() : await mintApiKey(await signerFor([baseEnv.KEY_SIGNING_SECRETS ?? '']));
       const rows = await sql<{ id: string }>(
         `INSERT INTO ${t('api_keys')} (client_name, name, prefix, key_hash, scopes, expires_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6) RETURNING id::text AS id`,
         [client, opts.name ?? 'test', prefix, await hashApiKey(key), JSON.stringify(scopes), opts.expiresAt ?? null],

@@ -6,6 +6,7 @@
 import { admissionSnapshot } from '../admission/registry.js';
 import { keyCacheStats } from '../auth/keys.js';
 import { policyCacheStats } from '../auth/policy.js';
+import { authStatus } from '../auth/auth-metrics.js';
 import { redactedSettings } from '../config.js';
 import type { Isolate } from '../isolate.js';
 import { scrub } from '../log.js';
@@ -25,6 +26,7 @@ export function isolateStatus(isolate: Isolate, requestId: string, now: number) 
     budgets: scrubbed(admissionSnapshot(isolate)),
     keyCache: scrubbed(keyCacheStats(isolate)),
     policyCache: scrubbed(policyCacheStats(isolate)),
+    auth: scrubbed(authStatus(isolate)),
     batcher: scrubbed(statsSnapshot(isolate)),
     telemetry: scrubbed(telemetrySnapshot(isolate)),
     settings: scrubbed(redactedSettings(isolate.settings)),

@@ -1,12 +1,15 @@
 /**
- * Acquire budget for one connection target: at most `permits` sessions at once, FIFO waiters, each
- * with its own timeout timer. Pure: the clock and timers are injected, no Workers or driver imports.
+ * Acquire budget for one connection target: at most `permits` sessions at once, FIFO waiters (with
+ * refreshes of known-good auth entries ahead of everything else), each waiting on its own timers.
+ * Pure: the clock and timers are injected, no Workers or driver imports.
  *
- * Workers rule (DESIGN §4): a promise resolved from another request may never be observed when the
- * waiter's request has ended. Hence: each waiter owns its timer; a permit handed to a waiter that
- * has not claimed it when its timer fires goes straight back; every permit is a lease that is
- * reclaimed (and counted) after `leaseMs`, so a dropped release cannot leak capacity forever.
+ * Workers rule: a request must never resume on a promise another request settles. So a release
+ * only *reserves* a permit for the oldest waiter (plain state); the waiter finds it on its next
+ * re-check, which runs on a timer of its own (poll.ts). A reserved permit whose waiter gave up goes
+ * straight back, and every permit is a lease reclaimed (and counted) after `leaseMs`, so a dropped
+ * release cannot leak capacity forever.
  */
+import { pollFor } from './poll.js';
 
 /** Opaque timer handle of the injected timer adapter. */
 export type TimerHandle = unknown;
@@ -34,6 +37,8 @@ export type AcquireOptions = {
   timeoutMs?: number;
   /** Aborting removes the waiter (its request was cancelled). */
   signal?: AbortSignal;
+  /** `refresh`: re-reading an entry already known good; served before every `normal` waiter. */
+  priority?: 'refresh' | 'normal';
 };
 
 export type AcquireResult =
@@ -61,22 +66,14 @@ export type Budget = {
   snapshot(): BudgetSnapshot;
 };
 
-type WaiterState = 'waiting' | 'granted' | 'claimed' | 'timeout' | 'cancelled';
-
-type Waiter = {
-  state: WaiterState;
-  enqueuedAt: number;
-  permitId: number;
-  wake: () => void;
-  timer: TimerHandle;
-};
+type Waiter = { state: 'waiting' | 'granted' | 'done'; permitId: number };
 
 /** Creates an empty budget. */
 export function createBudget(opts: BudgetOptions): Budget {
-  const { permits, leaseMs, now, setTimer, clearTimer } = opts;
-  /** Permit id → time granted. Its size is "in use". */
+  const { permits, leaseMs, now } = opts;
+  /** Permit id → time granted. Its size is "in use" (reserved-but-unclaimed permits included). */
   const leases = new Map<number, number>();
-  const waiters: Waiter[] = [];
+  const queues = { refresh: [] as Waiter[], normal: [] as Waiter[] };
   let nextId = 1;
   const stats = { acquired: 0, timeouts: 0, cancelled: 0, maxWaitMs: 0, reclaimedLeases: 0 };
 
@@ -85,21 +82,19 @@ export function createBudget(opts: BudgetOptions): Budget {
     leases.set(id, now());
     return id;
   };
-
   const permitFor = (id: number): Permit => ({ id, release: () => giveBack(id) });
-
   const noteWait = (ms: number): void => {
     if (ms > stats.maxWaitMs) stats.maxWaitMs = ms;
   };
+  const waitingCount = (): number => queues.refresh.length + queues.normal.length;
 
-  /** Hands free capacity to the oldest waiters still waiting. */
+  /** Reserves free capacity for the oldest waiters (refreshes first). Wakes nobody: they poll. */
   const grantWaiting = (): void => {
-    while (leases.size < permits && waiters.length > 0) {
-      const head = waiters.shift();
+    while (leases.size < permits && waitingCount() > 0) {
+      const head = queues.refresh.shift() ?? queues.normal.shift();
       if (!head || head.state !== 'waiting') continue;
       head.state = 'granted';
       head.permitId = lease();
-      head.wake();
     }
   };
 
@@ -120,27 +115,14 @@ export function createBudget(opts: BudgetOptions): Budget {
     grantWaiting();
   };
 
-  /** Sweeps; true when that granted `w` a permit. */
-  const sweepFor = (w: Waiter): boolean => {
-    sweep();
-    return w.state === 'granted';
-  };
-
-  const removeWaiter = (w: Waiter): void => {
-    const i = waiters.indexOf(w);
-    if (i >= 0) waiters.splice(i, 1);
-  };
-
-  /** Ends a wait without a permit; a permit granted but not yet claimed goes straight back. */
-  const abandon = (w: Waiter, state: 'timeout' | 'cancelled'): void => {
-    if (w.state === 'waiting') removeWaiter(w);
+  /** Ends a wait without a permit; a permit reserved but not yet claimed goes straight back. */
+  const abandon = (w: Waiter, queue: Waiter[], reason: 'timeout' | 'cancelled', waitedMs: number): AcquireResult => {
+    if (w.state === 'waiting') queue.splice(queue.indexOf(w), 1);
     else if (w.state === 'granted') giveBack(w.permitId);
-    else return;
-    w.state = state;
-    if (state === 'timeout') stats.timeouts++;
-    else stats.cancelled++;
-    noteWait(now() - w.enqueuedAt);
-    w.wake();
+    w.state = 'done';
+    stats[reason === 'timeout' ? 'timeouts' : 'cancelled']++;
+    noteWait(waitedMs);
+    return { ok: false, reason, waitedMs };
   };
 
   async function acquire(acq: AcquireOptions = {}): Promise<AcquireResult> {
@@ -150,7 +132,7 @@ export function createBudget(opts: BudgetOptions): Budget {
       stats.cancelled++;
       return { ok: false, reason: 'cancelled', waitedMs: 0 };
     }
-    if (waiters.length === 0 && leases.size < permits) {
+    if (waitingCount() === 0 && leases.size < permits) {
       stats.acquired++;
       return { ok: true, permit: permitFor(lease()), waitedMs: 0 };
     }
@@ -159,43 +141,38 @@ export function createBudget(opts: BudgetOptions): Budget {
       stats.timeouts++;
       return { ok: false, reason: 'timeout', waitedMs: 0 };
     }
-    let wake: () => void = () => undefined;
-    const woken = new Promise<void>((resolve) => {
-      wake = resolve;
-    });
-    const w: Waiter = { state: 'waiting', enqueuedAt: start, permitId: 0, wake, timer: undefined };
-    waiters.push(w);
-    w.timer = setTimer(() => {
-      if (w.state === 'waiting' && sweepFor(w)) return; // a reclaimed lease served it in time
-      abandon(w, 'timeout');
-    }, timeoutMs);
-    const onAbort = (): void => abandon(w, 'cancelled');
+    const w: Waiter = { state: 'waiting', permitId: 0 };
+    const queue = acq.priority === 'refresh' ? queues.refresh : queues.normal;
+    queue.push(w);
+    let cancelled: AcquireResult | undefined;
+    // The abort event is the waiter's own request: leave the queue (or hand a reservation on) at once.
+    const onAbort = (): void => {
+      if (w.state !== 'done') cancelled = abandon(w, queue, 'cancelled', now() - start);
+    };
     acq.signal?.addEventListener('abort', onAbort, { once: true });
-
-    await woken;
-    clearTimer(w.timer);
+    // A reservation counts only while its lease lives; at the deadline a reclaimed lease may still serve.
+    const claimable = (): boolean => w.state === 'granted' && leases.has(w.permitId);
+    const waited = await pollFor(opts, () => (claimable() || w.state === 'done' ? true : undefined), start + timeoutMs, acq.signal);
     acq.signal?.removeEventListener('abort', onAbort);
+    if (cancelled) return cancelled;
+    if (!waited.ok && waited.reason === 'timeout') sweep();
     const waitedMs = now() - start;
-    if (w.state === 'granted' && leases.has(w.permitId)) {
-      w.state = 'claimed';
-      stats.acquired++;
-      noteWait(waitedMs);
-      return { ok: true, permit: permitFor(w.permitId), waitedMs };
-    }
-    if (w.state === 'granted') {
-      // The lease expired between grant and claim: count it as a timeout, never as a permit.
-      w.state = 'timeout';
-      stats.timeouts++;
-      noteWait(waitedMs);
-    }
-    return { ok: false, reason: w.state === 'cancelled' ? 'cancelled' : 'timeout', waitedMs };
+    if (claimable() && (waited.ok || waited.reason === 'timeout')) return claim(w, waitedMs);
+    return abandon(w, queue, waited.ok ? 'timeout' : waited.reason, waitedMs);
   }
+
+  const claim = (w: Waiter, waitedMs: number): AcquireResult => {
+    w.state = 'done';
+    stats.acquired++;
+    noteWait(waitedMs);
+    return { ok: true, permit: permitFor(w.permitId), waitedMs };
+  };
 
   return {
     acquire,
     snapshot() {
       sweep();
-      return { size: permits, inUse: leases.size, waiting: waiters.length, ...stats };
+      return { size: permits, inUse: leases.size, waiting: waitingCount(), ...stats };
     },
   };
 }

@@ -6,4 +6,6 @@ export type AuthContext = {
   /** False when enforcement is optional and no key was presented. */
   authenticated: boolean;
   key?: { id: string; prefix: string; scopes: KeyScopes; expiresAt: string | null };
+  /** Admitted unverified under AUTH_FAIL_MODE=open: may read (AUTH_FAIL_OPEN_SCOPES), never write. */
+  failOpen?: true;
 };

@@ -1,35 +1,60 @@
 /**
- * API key format: `ath_<prefix>_<secret>` — a visible 10-char lower-case prefix (stored, shown in
- * listings and logs) and a 40-char base62 secret (≈238 bits). Only the SHA-256 of the whole key
- * is stored. Shared by the CLI (creation) and the worker (parsing); Web Crypto only.
+ * API key format: `ath_<prefix>_<secret>_<tag>` — a visible 10-char lower-case prefix (stored,
+ * shown in listings and logs), a 40-char base62 secret (≈238 bits) and a 24-hex-char tag: the
+ * truncated HMAC-SHA256 of `ath_<prefix>_<secret>` under the gateway's key-signing secret
+ * (key-signing.ts). The tag lets the worker refuse a key it never minted before any lookup.
+ * Legacy keys (`ath_<prefix>_<secret>`, no tag) parse too; the middleware decides whether they
+ * are accepted. Only the SHA-256 of the whole key is stored. Shared by the CLI and the worker.
  */
 const PREFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const SECRET_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const ENCODER = new TextEncoder();
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
-const KEY_PATTERN = /^ath_([a-z0-9]{10})_([A-Za-z0-9]{40})$/;
+const KEY_PATTERN = /^(ath_([a-z0-9]{10})_[A-Za-z0-9]{40})(?:_([0-9a-f]{24}))?$/;
+/** Tag length in bytes (24 hex characters, 96 bits). */
+export const TAG_BYTES = 12;
 
-export type ParsedKey = { key: string; prefix: string };
+export type ParsedKey = {
+  key: string;
+  prefix: string;
+  /** `ath_<prefix>_<secret>`: what the tag signs. */
+  body: string;
+  /** The tag, or null for a legacy key. */
+  tag: string | null;
+};
 
-/** The key's visible prefix, or undefined when it is not a well-formed gateway key. */
+/** The key's parts, or undefined when it is not a well-formed gateway key (either format). */
 export function parseApiKey(raw: string): ParsedKey | undefined {
   const m = KEY_PATTERN.exec(raw);
-  return m ? { key: raw, prefix: `ath_${m[1]}` } : undefined;
+  if (!m?.[1] || !m[2]) return undefined;
+  return { key: raw, prefix: `ath_${m[2]}`, body: m[1], tag: m[3] ?? null };
 }
 
-/** Lower-case hex SHA-256 of the key: what `api_keys.key_hash` stores. */
-export async function hashApiKey(key: string): Promise<string> {
-  const bytes = new Uint8Array(await crypto.subtle.digest('SHA-256', ENCODER.encode(key)));
+/** Lower-case hex of `bytes`. */
+export function toHex(bytes: Uint8Array): string {
   // This runs on every authenticated request: a table lookup per byte, no per-byte closures.
   let hex = '';
   for (const b of bytes) hex += HEX[b];
   return hex;
 }
 
-/** A new random key and its prefix. Uniform characters via rejection sampling. */
+/** Lower-case hex SHA-256 of the key: what `api_keys.key_hash` stores. */
+export async function hashApiKey(key: string): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', ENCODER.encode(key))));
+}
+
+/** A new random untagged key: the legacy format (kept for migration tests and old tooling). */
 export function generateApiKey(): ParsedKey {
   const prefix = `ath_${randomString(PREFIX_ALPHABET, 10)}`;
-  return { key: `${prefix}_${randomString(SECRET_ALPHABET, 40)}`, prefix };
+  const body = `${prefix}_${randomString(SECRET_ALPHABET, 40)}`;
+  return { key: body, prefix, body, tag: null };
+}
+
+/** A new random key tagged with `sign` (the first key-signing secret; see key-signing.ts). */
+export async function mintApiKey(sign: (body: string) => Promise<string>): Promise<ParsedKey> {
+  const legacy = generateApiKey();
+  const tag = await sign(legacy.body);
+  return { ...legacy, key: `${legacy.body}_${tag}`, tag };
 }
 
 function randomString(alphabet: string, length: number): string {

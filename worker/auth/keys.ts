@@ -5,7 +5,8 @@
  */
 import { OPERATIONS, type KeyScopes, type Operation } from '../../drizzle/schema.js';
 import { isolateScoped, type Isolate } from '../isolate.js';
-import { withSession, type SessionContext } from '../db/with-session.js';
+import type { SessionContext } from '../db/with-session.js';
+import { authQuery } from './auth-query.js';
 import { systemClock } from '../admission/clock.js';
 import { createLoadingCache, type CacheOutcome, type CacheStats } from './cache.js';
 import { lookupTimeoutMs } from './lookup-timeout.js';
@@ -43,22 +44,14 @@ type KeyRow = {
 };
 
 /**
- * The key whose hash is `keyHash` (null when none), from cache or one shared DB read.
- * `signal` (the caller's request) ends only this caller's wait, never the shared read.
+ * The key whose hash is `keyHash` (null when none), from cache or one shared DB read counted
+ * against `owner`'s fair share (the client the request names, or the key's listed owner).
+ * `signal` (the caller's request) ends only this caller's wait; a leader's also ends its read.
  */
-export function lookupKey(ctx: SessionContext, keyHash: string, signal?: AbortSignal): Promise<CacheOutcome<KeyRecord>> {
-  return keyCacheOf(ctx.isolate).get(keyHash, async () => {
-    const rows = await withSession(
-      ctx,
-      ctx.isolate.settings.authDatabaseUrl,
-      'auth',
-      async (s) =>
-        (
-          await s.query<KeyRow>(
-            'SELECT id::text AS id, client_name, prefix, scopes, expires_at, revoked_at FROM api_keys WHERE key_hash = $1',
-            [keyHash],
-          )
-        ).rows,
+export function lookupKey(ctx: SessionContext, keyHash: string, owner: string, signal?: AbortSignal): Promise<CacheOutcome<KeyRecord>> {
+  return keyCacheOf(ctx.isolate).get(keyHash, async (lc) => {
+    const rows = await authQuery(ctx, 'auth', owner, lc, async (s) =>
+      (await s.query<KeyRow>('SELECT id::text AS id, client_name, prefix, scopes, expires_at, revoked_at FROM api_keys WHERE key_hash = $1', [keyHash])).rows,
     );
     const row = rows[0];
     if (!row) return null;

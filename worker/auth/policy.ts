@@ -1,13 +1,16 @@
 /**
  * Client policy: effective API-key enforcement (`clients.api_key_enforcement` ??
- * `API_KEY_ENFORCEMENT_DEFAULT`) plus active/frozen, loaded from the auth target under its budget,
- * cached per client (`AUTH_POLICY_CACHE_TTL_MS`) with single-flight per client.
+ * `API_KEY_ENFORCEMENT_DEFAULT`) plus active/frozen. Answered from the isolate's client directory
+ * (client-directory.ts); only when the directory is incomplete (more clients than its bound) is a
+ * name it does not list read on its own — cached per name, single-flight, under the fair share.
  */
 import { isolateScoped, type Isolate } from '../isolate.js';
-import { withSession, type SessionContext } from '../db/with-session.js';
+import type { SessionContext } from '../db/with-session.js';
 import { systemClock } from '../admission/clock.js';
 import { createLoadingCache, type CacheOutcome, type CacheStats } from './cache.js';
 import { lookupTimeoutMs } from './lookup-timeout.js';
+import { authQuery } from './auth-query.js';
+import { directoryFor } from './client-directory.js';
 
 export type Enforcement = 'required' | 'optional';
 
@@ -44,23 +47,23 @@ type ClientRow = {
 };
 
 /**
- * The policy of `clientName` (null when no such client), from cache or one shared DB read.
- * `signal` (the caller's request) ends only this caller's wait, never the shared read.
+ * The policy of `clientName` (null when no such client), from the directory, or for a name an
+ * incomplete directory does not list, from one shared DB read. `signal` ends only this caller's wait.
  */
-export function loadClientPolicy(ctx: SessionContext, clientName: string, signal?: AbortSignal): Promise<CacheOutcome<ClientPolicy>> {
+export async function loadClientPolicy(ctx: SessionContext, clientName: string, signal?: AbortSignal): Promise<CacheOutcome<ClientPolicy>> {
+  const answer = await directoryFor(ctx, (d) => d.clients.has(clientName) || !d.complete, signal);
+  if (!answer.ok) return answer.outcome as CacheOutcome<ClientPolicy>;
+  const listed = answer.directory.clients.get(clientName);
+  if (listed) return { ok: true, value: listed, source: 'cache' };
+  if (answer.directory.complete) return { ok: true, value: null, source: 'cache' };
+  return loadPolicyByName(ctx, clientName, signal);
+}
+
+function loadPolicyByName(ctx: SessionContext, clientName: string, signal: AbortSignal | undefined): Promise<CacheOutcome<ClientPolicy>> {
   const { settings } = ctx.isolate;
-  return policyCacheOf(ctx.isolate).get(clientName, async () => {
-    const rows = await withSession(
-      ctx,
-      settings.authDatabaseUrl,
-      'policy',
-      async (s) =>
-        (
-          await s.query<ClientRow>(
-            'SELECT client_name, database_url, is_active, is_frozen, api_key_enforcement FROM clients WHERE client_name = $1',
-            [clientName],
-          )
-        ).rows,
+  return policyCacheOf(ctx.isolate).get(clientName, async (lc) => {
+    const rows = await authQuery(ctx, 'policy', clientName, lc, async (s) =>
+      (await s.query<ClientRow>('SELECT client_name, database_url, is_active, is_frozen, api_key_enforcement FROM clients WHERE client_name = $1', [clientName])).rows,
     );
     const row = rows[0];
     if (!row) return null;
@@ -75,7 +78,7 @@ export function loadClientPolicy(ctx: SessionContext, clientName: string, signal
   }, signal);
 }
 
-/** Counters of this isolate's policy cache. */
+/** Counters of this isolate's per-name policy cache (used only beyond the directory's bound). */
 export function policyCacheStats(isolate: Isolate): CacheStats {
   return policyCacheOf(isolate).stats();
 }

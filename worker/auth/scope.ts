@@ -11,8 +11,12 @@ function qualifiedTable(name: string): string {
   return name.includes('.') ? name : `public.${name}`;
 }
 
-/** True when the key (or anonymous access) may run `operation` on `table` (`schema.table` or `table`). */
+/**
+ * True when the key (or anonymous access) may run `operation` on `table` (`schema.table` or `table`).
+ * A request admitted by fail-open has no key and is never a write.
+ */
 export function isAllowed(auth: AuthContext, operation: Operation, table: string): boolean {
+  if (!auth.key && auth.failOpen) return operation === 'read'; // unverified: AUTH_FAIL_OPEN_SCOPES=read at most
   if (!auth.key) return auth.authenticated === false; // anonymous under optional enforcement
   const { operations, tables } = auth.key.scopes;
   if (!operations.includes(operation)) return false;

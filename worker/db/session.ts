@@ -6,6 +6,10 @@ import { Client } from '@neondatabase/serverless';
 
 export type SessionOptions = {
   statementTimeoutMs: number;
+  /** `lock_timeout` of the session; unset = the server's (none). */
+  lockTimeoutMs?: number | undefined;
+  /** Gives up connecting after this long (the connection is then ended); unset = no limit. */
+  connectTimeoutMs?: number | undefined;
   /** `host:port` of a local WebSocket→TCP proxy (dev and tests); unset in production. */
   localWsProxy?: string | undefined;
 };
@@ -16,9 +20,20 @@ export type Session = {
   close(): Promise<void>;
 };
 
-/** Opens and connects a session; throws the driver's error when the database is unreachable. */
+/** The connect attempt outlived `connectTimeoutMs`. */
+export class ConnectTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`connect timed out after ${timeoutMs} ms`);
+    this.name = 'ConnectTimeoutError';
+  }
+}
+
+/**
+ * Opens and connects a session; throws the driver's error when the database is unreachable, or
+ * `ConnectTimeoutError`. Both timeouts travel as startup parameters: no extra round trip.
+ */
 export async function openSession(databaseUrl: string, opts: SessionOptions): Promise<Session> {
-  const client = new Client({ connectionString: databaseUrl, statement_timeout: opts.statementTimeoutMs });
+  const client = new Client({ connectionString: databaseUrl, statement_timeout: opts.statementTimeoutMs, lock_timeout: opts.lockTimeoutMs });
   if (opts.localWsProxy) {
     const proxy = opts.localWsProxy;
     client.neonConfig.wsProxy = (host, port) => `${proxy}/v1?address=${host}:${port}`;
@@ -29,7 +44,7 @@ export async function openSession(databaseUrl: string, opts: SessionOptions): Pr
   }
   // An unreachable proxy/DB surfaces as an 'error' event; without a listener it would be unhandled.
   client.on('error', () => undefined);
-  await client.connect();
+  await connectWithin(client, opts.connectTimeoutMs);
   let closed: Promise<void> | undefined;
   return {
     async query(text, params) {
@@ -41,4 +56,21 @@ export async function openSession(databaseUrl: string, opts: SessionOptions): Pr
       return closed;
     },
   };
+}
+
+/** `client.connect()` raced against a timer of this request's own; on timeout the client is ended. */
+async function connectWithin(client: Client, timeoutMs: number | undefined): Promise<void> {
+  if (timeoutMs === undefined) return client.connect();
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ConnectTimeoutError(timeoutMs)), timeoutMs);
+  });
+  try {
+    await Promise.race([client.connect(), expired]);
+  } catch (err) {
+    void client.end().catch(() => undefined);
+    throw err;
+  } finally {
+    if (timer !== null) clearTimeout(timer);
+  }
 }

@@ -16,10 +16,10 @@ export type SessionContext = {
   requestId?: string;
 };
 
-/** The session could not be had: no permit in time, or the database refused the connection. */
+/** The session could not be had: no permit in time, the request went away, or no connection. */
 export class SessionUnavailableError extends Error {
   constructor(
-    readonly kind: 'budget_timeout' | 'connect_failed',
+    readonly kind: 'budget_timeout' | 'cancelled' | 'connect_failed',
     readonly target: Target,
     readonly waitedMs: number,
   ) {
@@ -32,7 +32,11 @@ export type WithSessionOptions = {
   /** Overrides DB_ACQUIRE_TIMEOUT_MS (telemetry waits only briefly; 0 = try-acquire). */
   acquireTimeoutMs?: number;
   /** The request's abort signal: a cancelled request leaves the queue instead of waiting. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
+  /** `refresh` (re-reading a known-good auth entry) is served before other waiters. */
+  priority?: 'refresh' | 'normal';
+  /** Per-session statement and lock timeout (auth lookups: AUTH_LOOKUP_TIMEOUT_MS); default DB_STATEMENT_TIMEOUT_MS, no lock timeout. */
+  lookupTimeoutMs?: number;
 };
 
 /**
@@ -51,7 +55,8 @@ export async function withSession<T>(
   const { settings } = ctx.isolate;
   const target = targetOf(databaseUrl);
   const budget = budgetFor(ctx.isolate, target);
-  const acquired = await budget.acquire({ timeoutMs: opts.acquireTimeoutMs ?? settings.DB_ACQUIRE_TIMEOUT_MS, signal: opts.signal });
+  const acquired = await budget.acquire({ timeoutMs: opts.acquireTimeoutMs ?? settings.DB_ACQUIRE_TIMEOUT_MS, signal: opts.signal, priority: opts.priority });
+  if (!acquired.ok && acquired.reason === 'cancelled') throw new SessionUnavailableError('cancelled', target, acquired.waitedMs);
   if (!acquired.ok) {
     const snap = budget.snapshot();
     emitTelemetry(ctx, {
@@ -68,11 +73,15 @@ export async function withSession<T>(
   const release = () => acquired.permit.release(); // idempotent
   let handedToClose = false;
   try {
+    // The request went away while it waited: start no I/O on its behalf.
+    if (opts.signal?.aborted) throw new SessionUnavailableError('cancelled', target, acquired.waitedMs);
     const started = Date.now();
     let session: Session;
     try {
       session = await openSession(databaseUrl, {
-        statementTimeoutMs: settings.DB_STATEMENT_TIMEOUT_MS,
+        statementTimeoutMs: opts.lookupTimeoutMs ?? settings.DB_STATEMENT_TIMEOUT_MS,
+        lockTimeoutMs: opts.lookupTimeoutMs,
+        connectTimeoutMs: settings.DB_CONNECT_TIMEOUT_MS,
         localWsProxy: settings.NEON_LOCAL_WS_PROXY,
       });
     } catch {

@@ -1,0 +1,37 @@
+/**
+ * Waiting without being woken by anyone else: the waiter re-checks plain shared state on its own
+ * timers. On Workers a promise resolved from another request resumes the waiter inside that other
+ * request (its next I/O then fails), so a waiter's only wake-ups are timers it created itself.
+ */
+import type { TimerAdapter } from './budget.js';
+
+export type PollClock = TimerAdapter & { now: () => number };
+
+/** First re-check after 1 ms, doubling up to this: a grant or a loaded value is seen within it. */
+export const MAX_POLL_MS = 8;
+
+export type PollResult<T> = { ok: true; value: T } | { ok: false; reason: 'timeout' | 'cancelled' };
+
+/** Resolves after `ms` on a timer of the caller's own. */
+export function sleep(clock: TimerAdapter, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    clock.setTimer(resolve, ms);
+  });
+}
+
+/**
+ * Calls `check` until it returns a value, `deadline` (clock time) passes or `signal` aborts. The
+ * first check runs at once; each later one after a sleep of the caller's own.
+ */
+export async function pollFor<T>(clock: PollClock, check: () => T | undefined, deadline: number, signal?: AbortSignal): Promise<PollResult<T>> {
+  let delay = 1;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return { ok: true, value };
+    if (signal?.aborted) return { ok: false, reason: 'cancelled' };
+    const left = deadline - clock.now();
+    if (left <= 0) return { ok: false, reason: 'timeout' };
+    await sleep(clock, Math.min(delay, left));
+    delay = Math.min(delay * 2, MAX_POLL_MS);
+  }
+}

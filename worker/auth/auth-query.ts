@@ -1,0 +1,53 @@
+/**
+ * One auth query on the auth target: under its budget (a refresh of a known-good entry ahead of
+ * first-time lookups), with the fair share of the client it is for, and with its own
+ * `statement_timeout` and `lock_timeout` (AUTH_LOOKUP_TIMEOUT_MS) so a blocked catalog table costs
+ * a permit for that long at most. The caller's request signal leaves the queue when it aborts.
+ */
+import { isolateScoped } from '../isolate.js';
+import { withSession, type SessionContext, type SessionPurpose } from '../db/with-session.js';
+import type { Session } from '../db/session.js';
+import { createShareGate, shareCap, type ShareGate } from './fair-share.js';
+import type { LoadContext } from './cache.js';
+
+/** Bound on distinct owners with their own counters (the rest share one row). */
+const MAX_SHARE_OWNERS = 1000;
+
+/** The client already has its share of the auth budget in lookups. */
+export class ShareExceededError extends Error {
+  constructor() {
+    super('client lookup share exceeded');
+    this.name = 'ShareExceededError';
+  }
+}
+
+export const shareGateOf = isolateScoped(
+  'auth.shareGate',
+  ({ settings }): ShareGate => createShareGate({ cap: shareCap(settings.DB_POOL_MAX, settings.AUTH_CLIENT_MAX_SHARE), maxOwners: MAX_SHARE_OWNERS }),
+);
+
+/**
+ * Runs `fn` on an auth session for `owner` (a client name; undefined = not counted against any
+ * client's share, e.g. the one directory load per isolate). Throws `ShareExceededError` without
+ * touching the budget when `owner` already has its share in flight.
+ */
+export async function authQuery<T>(
+  ctx: SessionContext,
+  purpose: Extract<SessionPurpose, 'auth' | 'policy'>,
+  owner: string | undefined,
+  lc: LoadContext,
+  fn: (session: Session) => Promise<T>,
+): Promise<T> {
+  const { settings } = ctx.isolate;
+  const gate = shareGateOf(ctx.isolate);
+  if (owner !== undefined && !gate.tryEnter(owner)) throw new ShareExceededError();
+  try {
+    return await withSession(ctx, settings.authDatabaseUrl, purpose, fn, {
+      signal: lc.signal,
+      priority: lc.refresh ? 'refresh' : 'normal',
+      lookupTimeoutMs: settings.AUTH_LOOKUP_TIMEOUT_MS,
+    });
+  } finally {
+    if (owner !== undefined) gate.leave(owner);
+  }
+}

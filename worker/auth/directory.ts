@@ -1,0 +1,100 @@
+/**
+ * The client directory: every client's policy and the prefixes of its live keys, loaded in one
+ * query and held by the isolate, so that unknown client names and legacy keys with unknown
+ * prefixes are refused from memory. Pure: building it from rows, and deciding per request whether
+ * the copy in memory may answer or a reload must come first.
+ *
+ * Freshness rules (age = now − loadedAt; ttl = AUTH_POLICY_CACHE_TTL_MS; recheck = AUTH_DIRECTORY_RECHECK_MS):
+ * - a known name is answered from memory while age < 2 × ttl; from age ttl on, a reload runs in
+ *   the background (stale-while-revalidate); past 2 × ttl the request waits for the reload;
+ * - an unknown name (or unknown legacy prefix) is refused from memory while age < recheck; past
+ *   that, the request waits for one reload first. So however many random names arrive, the
+ *   isolate reloads at most once per `recheck`, and a client added to the catalog is known within
+ *   `recheck` (at most `ttl`) of its creation.
+ * When the catalog holds more than AUTH_DIRECTORY_MAX_CLIENTS clients the directory is
+ * incomplete: names it does not list fall back to one (cached) lookup per name.
+ */
+import type { ClientPolicy, Enforcement } from './policy.js';
+
+/** A client listing more live keys than this has no prefix list: its legacy keys are looked up. */
+export const MAX_PREFIXES_PER_CLIENT = 1000;
+
+export type DirectoryClient = ClientPolicy & {
+  /** Prefixes of its non-revoked keys; null when it has more than MAX_PREFIXES_PER_CLIENT. */
+  keyPrefixes: ReadonlySet<string> | null;
+};
+
+export type Directory = {
+  loadedAt: number;
+  /** False when the catalog held more clients than the bound: absent names are not proof. */
+  complete: boolean;
+  clients: ReadonlyMap<string, DirectoryClient>;
+  /** Key prefix → client name, for every listed prefix. */
+  prefixOwner: ReadonlyMap<string, string>;
+  /** True when `prefixOwner` holds every live key's prefix (complete, and no client over the list bound). */
+  prefixesComplete: boolean;
+};
+
+export type DirectoryRow = {
+  client_name: string;
+  database_url: string | null;
+  is_active: boolean;
+  is_frozen: boolean;
+  api_key_enforcement: string | null;
+  key_prefixes: string[] | null;
+};
+
+/** Builds the directory from at most `maxClients + 1` rows (one more than the bound means "incomplete"). */
+export function buildDirectory(rows: readonly DirectoryRow[], opts: { loadedAt: number; maxClients: number; defaultEnforcement: Enforcement }): Directory {
+  const clients = new Map<string, DirectoryClient>();
+  const prefixOwner = new Map<string, string>();
+  let everyPrefixListed = true;
+  for (const row of rows.slice(0, opts.maxClients)) {
+    const prefixes = row.key_prefixes ?? [];
+    const listed = prefixes.length <= MAX_PREFIXES_PER_CLIENT ? new Set(prefixes) : null;
+    if (!listed) everyPrefixListed = false;
+    for (const p of listed ?? []) prefixOwner.set(p, row.client_name);
+    const configured = row.api_key_enforcement;
+    clients.set(row.client_name, {
+      clientName: row.client_name,
+      databaseUrl: row.database_url,
+      isActive: row.is_active,
+      isFrozen: row.is_frozen,
+      enforcement: configured === 'required' || configured === 'optional' ? configured : opts.defaultEnforcement,
+      keyPrefixes: listed,
+    });
+  }
+  const complete = rows.length <= opts.maxClients;
+  return { loadedAt: opts.loadedAt, complete, clients, prefixOwner, prefixesComplete: complete && everyPrefixListed };
+}
+
+export type Freshness = { ttlMs: number; recheckMs: number };
+
+/**
+ * What to do for a request about `found` (whether the directory lists what it asks about):
+ * `answer` from memory, `answer-and-refresh` (reload in the background), or `reload` first.
+ */
+export function decide(dir: Directory | undefined, found: boolean, now: number, f: Freshness): 'answer' | 'answer-and-refresh' | 'reload' {
+  if (!dir) return 'reload';
+  const age = now - dir.loadedAt;
+  if (!found) return age < f.recheckMs ? 'answer' : 'reload';
+  if (age < f.ttlMs) return 'answer';
+  return age < 2 * f.ttlMs ? 'answer-and-refresh' : 'reload';
+}
+
+export type KeyCheck = 'listed' | 'unlisted' | 'unknown';
+
+/**
+ * Whether a legacy key's `prefix` is one of the directory's live keys (of `clientName` when given):
+ * `unknown` when the directory cannot tell (incomplete, or the client lists too many keys).
+ */
+export function checkPrefix(dir: Directory, prefix: string, clientName: string | undefined): KeyCheck {
+  if (clientName !== undefined) {
+    const client = dir.clients.get(clientName);
+    if (!client) return dir.complete ? 'unlisted' : 'unknown';
+    if (client.keyPrefixes === null) return 'unknown';
+    return client.keyPrefixes.has(prefix) ? 'listed' : 'unlisted';
+  }
+  if (dir.prefixOwner.has(prefix)) return 'listed';
+  return dir.prefixesComplete ? 'unlisted' : 'unknown';
+}
