@@ -1,9 +1,8 @@
 /**
- * The pool-starvation failure of DESIGN §1, on purpose: DB_POOL_MAX=2 and a short acquire timeout,
- * the auth tables locked from another connection, concurrent requests with uncached keys (resp.
- * clients). The requests beyond the budget answer 503 validation (resp. policy) unavailable within
- * the acquire timeout instead of hanging; the snapshot shows the timeouts; once the lock is gone
- * the same requests succeed and in-use returns to 0.
+ * The auth target under pressure, inside workerd against real Postgres: a blocked catalog table
+ * costs a lookup AUTH_LOOKUP_TIMEOUT_MS at most (then 503 and the permit is back), one client's
+ * cache misses hold at most its fair share of permits (the rest are refused at once, counted per
+ * client in the status), and a locked `clients` table costs one directory query, not one per name.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseEnv, fetchWith } from './harness.js';
@@ -11,38 +10,28 @@ import { createAuthSandbox, type AuthSandbox, type SeededKey } from './seed.js';
 import { budgetSnapshotFor } from '../../worker/admission/registry.js';
 import { targetOf } from '../../worker/db/target.js';
 import { isolateFor } from '../../worker/isolate.js';
+import { authStatus } from '../../worker/auth/auth-metrics.js';
 
 const verifyUrl = 'http://gateway/v1/auth/verify';
-const CONCURRENT = 6;
-const POOL = 2;
 
-type Settled = { status: number; code: string | null; retryAfter: string | null };
+type Settled = { status: number; code: string | null; ms: number };
 
-async function settle(res: Response): Promise<Settled> {
+async function timed(p: Promise<Response>): Promise<Settled> {
+  const started = Date.now();
+  const res = await p;
   const body = (await res.json()) as { error?: { code: string } };
-  return { status: res.status, code: body.error?.code ?? null, retryAfter: res.headers.get('retry-after') };
+  return { status: res.status, code: body.error?.code ?? null, ms: Date.now() - started };
 }
 
-/** Resolves once `n` of `promises` have settled (bounded by the test timeout). */
-function firstSettled<T>(promises: Promise<T>[], n: number): Promise<T[]> {
-  return new Promise((resolve) => {
-    const done: T[] = [];
-    for (const p of promises) {
-      void p.then((v) => {
-        done.push(v);
-        if (done.length === n) resolve([...done]);
-      });
-    }
-  });
-}
-
-describe('pool starvation on the auth target', () => {
+describe('auth target under pressure', () => {
   let box: AuthSandbox;
-  let vars: Record<string, string>;
-  const snapshot = () => {
+  const isolateOf = (vars: Record<string, string>) => {
     const iso = isolateFor({ ...baseEnv, ...vars });
     if (!iso.ok) throw new Error(iso.problem);
-    const snap = budgetSnapshotFor(iso.isolate, targetOf(box.url));
+    return iso.isolate;
+  };
+  const snapshot = (vars: Record<string, string>) => {
+    const snap = budgetSnapshotFor(isolateOf(vars), targetOf(box.url));
     if (!snap) throw new Error('no budget for the sandbox target');
     return snap;
   };
@@ -54,61 +43,83 @@ describe('pool starvation on the auth target', () => {
     await box.drop();
   });
 
-  it('locked api_keys: 503 api_key_validation_unavailable beyond the budget, then recovery', async () => {
-    vars = { AUTH_DATABASE_URL: box.url, DB_POOL_MAX: String(POOL), DB_ACQUIRE_TIMEOUT_MS: '200', DB_STATEMENT_TIMEOUT_MS: '20000' };
+  it('locked api_keys, default timeouts: 503 within acquire + lookup timeout (≈ 2 s), permit released, then recovery', async () => {
+    const vars = { AUTH_DATABASE_URL: box.url, TEST_CASE: 'lookup-timeout' };
     const client = await box.createClient();
     const warm = await box.createKey(client);
-    const keys: SeededKey[] = [];
-    for (let i = 0; i < CONCURRENT; i++) keys.push(await box.createKey(client, undefined, { name: `k${i}` }));
+    const fresh = await box.createKey(client, undefined, { name: 'fresh' });
     const call = (k: SeededKey) => fetchWith(vars, verifyUrl, { headers: { 'x-athena-client': client, 'x-athena-key': k.key } });
-    expect((await call(warm)).status).toBe(200); // the client policy is now cached
+    expect((await call(warm)).status).toBe(200); // the directory is loaded
 
     const lock = await box.lockTable('api_keys');
-    let pending: Promise<Settled>[] = [];
+    let blocked: Settled;
     try {
-      pending = keys.map((k) => call(k).then(settle));
-      // Everything beyond the two permits gives up after the acquire timeout…
-      const early = await firstSettled(pending, CONCURRENT - POOL);
-      expect(early).toEqual(
-        Array.from({ length: CONCURRENT - POOL }, () => ({ status: 503, code: 'api_key_validation_unavailable', retryAfter: expect.stringMatching(/^\d+$/) })),
-      );
-      // …while the two permit holders wait on the lock.
-      expect(snapshot()).toMatchObject({ size: POOL, inUse: POOL, waiting: 0, timeouts: CONCURRENT - POOL });
+      blocked = await timed(call(fresh));
     } finally {
       await lock.release();
     }
-    const all = await Promise.all(pending);
-    expect(all.filter((s) => s.status === 200)).toHaveLength(POOL); // the holders finish once the lock is gone
-    // The same requests succeed now (one at a time: each is an uncached key lookup).
-    for (const k of keys) expect((await call(k)).status).toBe(200);
-    expect(snapshot()).toMatchObject({ inUse: 0, waiting: 0, timeouts: CONCURRENT - POOL, reclaimedLeases: 0 });
+    expect(blocked).toMatchObject({ status: 503, code: 'api_key_validation_unavailable' });
+    expect(blocked.ms).toBeGreaterThanOrEqual(900); // AUTH_LOOKUP_TIMEOUT_MS=1000 ran out…
+    expect(blocked.ms).toBeLessThan(2500); // …well before DB_STATEMENT_TIMEOUT_MS (5 s)
+    expect(snapshot(vars)).toMatchObject({ inUse: 0, waiting: 0, reclaimedLeases: 0 });
+    expect((await call(fresh)).status).toBe(200);
   });
 
-  it('locked clients: 503 api_key_policy_unavailable beyond the budget, then recovery', async () => {
-    vars = { AUTH_DATABASE_URL: box.url, DB_POOL_MAX: String(POOL), DB_ACQUIRE_TIMEOUT_MS: '200', DB_STATEMENT_TIMEOUT_MS: '20000', TEST_CASE: 'policy' };
+  it('one client holds at most its share of permits: the rest of its misses are refused at once, other clients still get permits', async () => {
+    const vars = { AUTH_DATABASE_URL: box.url, DB_POOL_MAX: '4', AUTH_LOOKUP_TIMEOUT_MS: '1500' };
+    const hot = await box.createClient();
+    const other = await box.createClient();
+    const hotKeys: SeededKey[] = [];
+    for (let i = 0; i < 6; i++) hotKeys.push(await box.createKey(hot, undefined, { name: `k${i}` }));
+    const otherKey = await box.createKey(other);
+    const call = (client: string, k: SeededKey) => fetchWith(vars, verifyUrl, { headers: { 'x-athena-client': client, 'x-athena-key': k.key } });
+    expect((await call(other, otherKey)).status).toBe(200); // directory loaded, other's key cached
+    const otherFresh = await box.createKey(other, undefined, { name: 'fresh' });
+
+    const lock = await box.lockTable('api_keys');
+    let hotResults: Settled[] = [];
+    let otherResult: Settled;
+    try {
+      const pending = hotKeys.map((k) => timed(call(hot, k)));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(snapshot(vars)).toMatchObject({ size: 4, inUse: 2, waiting: 0 }); // share cap = floor(4 × 0.5)
+      otherResult = await timed(call(other, otherFresh)); // a permit is free for it: no acquire wait
+      hotResults = await Promise.all(pending);
+    } finally {
+      await lock.release();
+    }
+    const refused = hotResults.filter((r) => r.ms < 500);
+    expect(refused).toHaveLength(4);
+    expect(hotResults.every((r) => r.status === 503 && r.code === 'api_key_validation_unavailable')).toBe(true);
+    expect(otherResult).toMatchObject({ status: 503, code: 'api_key_validation_unavailable' }); // the lock, not the budget
+    expect(snapshot(vars)).toMatchObject({ inUse: 0, timeouts: 0 }); // nobody waited out DB_ACQUIRE_TIMEOUT_MS
+    expect(authStatus(isolateOf(vars)).clients[hot]).toMatchObject({ inFlight: 0, refusedByShare: 4 });
+    expect(authStatus(isolateOf(vars)).clients[other]).toMatchObject({ refusedByShare: 0 });
+    for (const k of hotKeys) expect((await call(hot, k)).status).toBe(200);
+  });
+
+  it('locked clients: new client names wait for one directory reload, which gives up after the lookup timeout; then recovery', async () => {
+    const vars = { AUTH_DATABASE_URL: box.url, DB_POOL_MAX: '2', AUTH_LOOKUP_TIMEOUT_MS: '800', TEST_CASE: 'directory' };
     const seeded: { client: string; key: SeededKey }[] = [];
-    for (let i = 0; i < CONCURRENT; i++) {
+    for (let i = 0; i < 6; i++) {
       const client = await box.createClient();
       seeded.push({ client, key: await box.createKey(client) });
     }
     const call = ({ client, key }: { client: string; key: SeededKey }) =>
       fetchWith(vars, verifyUrl, { headers: { 'x-athena-client': client, 'x-athena-key': key.key } });
-
+    const before = await box.statementCalls('%from clients c%');
     const lock = await box.lockTable('clients');
-    let pending: Promise<Settled>[] = [];
+    let results: Settled[];
     try {
-      pending = seeded.map((s) => call(s).then(settle));
-      const early = await firstSettled(pending, CONCURRENT - POOL);
-      expect(early).toEqual(
-        Array.from({ length: CONCURRENT - POOL }, () => ({ status: 503, code: 'api_key_policy_unavailable', retryAfter: expect.stringMatching(/^\d+$/) })),
-      );
-      expect(snapshot()).toMatchObject({ size: POOL, inUse: POOL, timeouts: CONCURRENT - POOL });
+      results = await Promise.all(seeded.map((s) => timed(call(s))));
     } finally {
       await lock.release();
     }
-    const all = await Promise.all(pending);
-    expect(all.filter((s) => s.status === 200)).toHaveLength(POOL);
+    expect(results.map((r) => [r.status, r.code])).toEqual(seeded.map(() => [503, 'api_key_policy_unavailable']));
+    expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(2500);
+    expect(snapshot(vars)).toMatchObject({ inUse: 0, waiting: 0, timeouts: 0 });
     for (const s of seeded) expect((await call(s)).status).toBe(200);
-    expect(snapshot()).toMatchObject({ inUse: 0, waiting: 0, timeouts: CONCURRENT - POOL, reclaimedLeases: 0 });
+    // Six names, one failed reload and one good one (a failed statement is not counted by pg_stat_statements).
+    expect(await box.statementCalls('%from clients c%')).toBe(before + 1);
   });
 });

@@ -11,8 +11,9 @@ import { authCacheStats } from '../../worker/auth/stats.js';
 import { isolateFor } from '../../worker/isolate.js';
 
 const verifyUrl = 'http://gateway/v1/auth/verify';
-const KEY_LOOKUPS = '%from api_keys%';
-const POLICY_LOOKUPS = '%from clients%';
+const KEY_LOOKUPS = '%from api_keys where key_hash%';
+/** The directory: every client and its live key prefixes in one query. */
+const POLICY_LOOKUPS = '%from clients c%';
 
 describe('auth cache against Postgres', () => {
   let box: AuthSandbox;
@@ -23,7 +24,7 @@ describe('auth cache against Postgres', () => {
     await box.drop();
   });
 
-  it('50 concurrent first requests with one new key: exactly one key lookup and one policy lookup', async () => {
+  it('50 concurrent first requests with one new key: exactly one key lookup and one directory load', async () => {
     const vars = { AUTH_DATABASE_URL: box.url, DB_POOL_MAX: '4' };
     const client = await box.createClient();
     const { key } = await box.createKey(client);
