@@ -30,7 +30,7 @@ describe('forged keys and unknown clients, refused from memory', () => {
 
   beforeAll(async () => {
     box = await createAuthSandbox();
-    vars = { AUTH_DATABASE_URL: box.url, AUTH_DIRECTORY_RECHECK_MS: '600000', AUTH_POLICY_CACHE_TTL_MS: '600000' };
+    vars = { AUTH_DATABASE_URL: box.url, AUTH_DIRECTORY_RECHECK_MS: '600000', AUTH_POLICY_CACHE_TTL_MS: '600000', AUTH_NEGATIVE_CACHE_TTL_MS: '600000' };
     client = await box.createClient();
     signed = await box.createKey(client);
     legacy = await box.createKey(client, undefined, { name: 'legacy', legacy: true });
