@@ -46,7 +46,7 @@ describe('readApiKey', () => {
 describe('key format (shared with the CLI)', () => {
   it('parses generated keys and rejects near misses', async () => {
     const { key, prefix } = generateApiKey();
-    expect(parseApiKey(key)).toEqual({ key, prefix });
+    expect(parseApiKey(key)).toEqual({ key, prefix, body: key, tag: null });
     expect(prefix).toMatch(/^ath_[a-z0-9]{10}$/);
     expect(await hashApiKey(key)).toMatch(/^[0-9a-f]{64}$/);
     for (const bad of ['', KEY.slice(0, -1), `${KEY}x`, KEY.replace('ath_', 'atx_'), KEY.replace('abcdefghij', 'ABCDEFGHIJ'), `${KEY} `]) {

@@ -27,3 +27,12 @@ export async function fetchWith(vars: Record<string, string>, input: string, ini
   await waitOnExecutionContext(ctx);
   return res;
 }
+
+/** Polls `check` every 20 ms until it holds; throws after `timeoutMs`. */
+export async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
