@@ -65,6 +65,7 @@ function nextRequest(ctx: Ctx): BuiltRequest {
     ctx.deltas = batch.deltas;
     return { method: 'POST', path: spec.request.path, headers: { ...(spec.request.headers ?? {}), ...batch.headers }, body: batch.body };
   }
+  if (spec.forgeries) return build(spec.request, forgery(sent));
   if (spec.injectMisses) {
     const { name, values, perSecond } = spec.injectMisses;
     const due = Math.floor(((performance.now() - startedAt) * perSecond) / 1000);
@@ -74,6 +75,21 @@ function nextRequest(ctx: Ctx): BuiltRequest {
     }
   }
   return build(spec.request);
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const rnd = (alphabet: string, n: number): string => {
+  let out = '';
+  for (let i = 0; i < n; i++) out += alphabet[Math.floor(Math.random() * alphabet.length)];
+  return out;
+};
+const legacyKey = (): string => `ath_${rnd('abcdefghijklmnopqrstuvwxyz0123456789', 10)}_${rnd(ALNUM, 40)}`;
+
+/** The `n`th forgery: a random legacy key, a random tagged key, or a random client name (see `forgeries`). */
+function forgery(n: number): Record<string, string> {
+  if (n % 3 === 0) return { apikey: legacyKey() };
+  if (n % 3 === 1) return { apikey: `${legacyKey()}_${rnd('0123456789abcdef', 24)}` };
+  return { 'x-athena-client': `rnd-${rnd(ALNUM, 12)}`, apikey: legacyKey() };
 }
 
 function onResponse(status: number, body: string, ctx: Ctx): void {

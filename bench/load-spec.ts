@@ -18,6 +18,12 @@ export type LoadSpec = {
    * injected request is a key-cache miss, so misses arrive at exactly that rate.
    */
   injectMisses?: { name: string; values: string[]; perSecond: number };
+  /**
+   * Every request carries a fresh forgery instead of the request's own credentials, in turn: a
+   * random legacy-format key for the request's client, a random tagged-format key (wrong tag) for
+   * it, and a random client name with a random key. Nothing repeats, so no cache ever helps.
+   */
+  forgeries?: boolean;
   /** Build each body (and headers) per request instead: signed flusher batches. */
   flusherBatch?: { secret: string; deltasPerBatch: number; clients: number };
   /**

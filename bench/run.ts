@@ -19,23 +19,25 @@ import { compareRuntimes, type RuntimeCheck } from './runtime-check.js';
 import { profileFlusher, profileRequest, type ProfileSummary } from './profile.js';
 import { gatewayScenarios, PARAMS, randomSecret, runFlusherScenario, runGatewayScenario, STARVATION, workerVars, type Ctx, type Mode, type ScenarioResult } from './scenarios.js';
 import { seedBench } from './seed.js';
+import { runForgedFloodScenario } from './forged-flood.js';
 import { CATALOG_DB, flusherAvailable, startFlusher, startStack, type Flusher, type Stack } from './stack.js';
 import { evaluateTargets } from './targets.js';
-import { bundleWorker, ROOT } from './workerd.js';
+import { bundleAt, bundleWorker, ROOT } from './workerd.js';
 
-type Args = { mode: Mode; only: Set<number> | undefined; out: string | undefined; runtimeCheck: boolean; profile: boolean };
+type Args = { mode: Mode; only: Set<number> | undefined; out: string | undefined; runtimeCheck: boolean; profile: boolean; baseline: string | undefined };
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { mode: 'full', only: undefined, out: undefined, runtimeCheck: true, profile: true };
+  const args: Args = { mode: 'full', only: undefined, out: undefined, runtimeCheck: true, profile: true, baseline: undefined };
   for (const a of argv) {
     if (a === '--quick') args.mode = 'quick';
-    else if (a.startsWith('--only=')) args.only = new Set(a.slice(7).split(',').map(Number).filter((n) => n >= 1 && n <= 6));
+    else if (a.startsWith('--only=')) args.only = new Set(a.slice(7).split(',').map(Number).filter((n) => n >= 1 && n <= 7));
     else if (a.startsWith('--out=')) args.out = a.slice(6);
+    else if (a.startsWith('--baseline=')) args.baseline = a.slice(11);
     else if (a === '--no-runtime-check') args.runtimeCheck = false;
     else if (a === '--no-profile') args.profile = false;
     else if (a === '--profile') args.profile = true;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--only=1,2,5] [--out=<dir>] [--no-runtime-check] [--[no-]profile]');
+      console.log('usage: npm run bench -- [--quick] [--only=1,2,5] [--out=<dir>] [--baseline=<git ref>] [--no-runtime-check] [--[no-]profile]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -97,13 +99,14 @@ async function main(): Promise<number> {
   try {
     const signingSecret = randomSecret();
     const adminToken = randomSecret();
-    const seeded = await seedBench(stack.catalogUrl, STARVATION.missKeys);
+    const keySigningSecret = randomSecret();
+    const seeded = await seedBench(stack.catalogUrl, STARVATION.missKeys, keySigningSecret);
     if (flusherAvailable()) {
       await checkSignatureFormat(signingSecret);
       flusher = await startFlusher(stack.catalogUrl, signingSecret);
       log(`flusher on ${flusher.url}`);
     } else log('flusher/index.ts not found: flusher scenarios are skipped');
-    const ctx: Ctx = { mode: args.mode, bundle, stack, flusher, probe, catalog, seeded, adminToken, signingSecret, log };
+    const ctx: Ctx = { mode: args.mode, bundle, stack, flusher, probe, catalog, seeded, adminToken, signingSecret, keySigningSecret, log };
 
     if (args.runtimeCheck && wants(1)) {
       log('runtime check: bare /health under workerd serve vs Miniflare');
@@ -115,6 +118,17 @@ async function main(): Promise<number> {
       const r = await runGatewayScenario(ctx, s).catch((err: unknown) => errored(s.id, s.group, s.title, err));
       report(r);
       results.push(r);
+    }
+    if (wants(7)) {
+      const runs: [Parameters<typeof runForgedFloodScenario>[1], 'after' | 'baseline'][] = [[bundle, 'after']];
+      if (args.baseline) runs.push([bundleAt(args.baseline, mkdtempSync(join(tmpdir(), 'bench-baseline-'))), 'baseline']);
+      for (const [b, label] of runs) {
+        log(`scenario 7 (${label}): legitimate misses under a flood of forged keys and random client names`);
+        const r = await runForgedFloodScenario(ctx, b, label).catch((err: unknown) => errored(`7-${label}`, 7, 'forged flood', err));
+        report(r);
+        if (r.forgery) log(`  flood ${Math.round(r.forgery.floodRequestsPerSecond)} req/s, ${r.forgery.legit503} legitimate 503s, ${r.forgery.lookupsPerForgedRequest.toFixed(4)} lookups per forged request`);
+        results.push(r);
+      }
     }
     if (args.profile && wants(1) && wants(2)) {
       // Separate pass: the inspector costs throughput, so profiled runs are not the measured ones.

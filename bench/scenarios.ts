@@ -63,6 +63,8 @@ export type ScenarioResult = {
   cpu?: CpuProfile;
   /** Scenario 6: deltas committed per second and acknowledgement latency. */
   flusher?: { deltasPerSecond: number; ackP99Ms: number; batches: number; deltasAcked: number; dbDeltas: number; exact: boolean };
+  /** Scenario 7: the forged flood's rate and what it cost (bench/forged-flood.ts). */
+  forgery?: import('./forged-flood.js').ForgeryFigures;
   /** Budgets, key cache, batcher and limiter of the isolate after the run (GET /__gateway/status). */
   gatewayStatus?: unknown;
   skipped?: string;
@@ -78,6 +80,8 @@ export type Ctx = {
   seeded: Seeded;
   adminToken: string;
   signingSecret: string;
+  /** KEY_SIGNING_SECRETS of the worker; the seeded hot and miss keys are signed with it. */
+  keySigningSecret: string;
   log: (line: string) => void;
 };
 
@@ -129,6 +133,7 @@ export function workerVars(ctx: Ctx, s: GatewayScenario): Record<string, string>
     ADMIN_TOKEN: ctx.adminToken,
     FLUSH_SIGNING_SECRET: ctx.signingSecret,
     FLUSHER_URL: ctx.flusher?.url ?? '',
+    KEY_SIGNING_SECRETS: ctx.keySigningSecret,
     STATS_SINK: s.sink,
     ...(s.vars ?? {}),
   };

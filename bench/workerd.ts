@@ -6,7 +6,7 @@
  * Neon driver reaches the local WebSocket proxy and the flusher on 127.0.0.1.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { startChild, waitFor, type Child } from './processes.js';
 
@@ -15,11 +15,11 @@ const BIN = join(ROOT, 'node_modules', '.bin');
 
 export type Bundle = { dir: string; modules: string[]; compatibilityDate: string; compatibilityFlags: string[]; defaultVars: Record<string, string> };
 
-/** Bundles worker/index.ts with wrangler (dry run, no network) into `outDir`. */
-export function bundleWorker(outDir: string): Bundle {
+/** Bundles worker/index.ts of `root` (default: this checkout) with wrangler (dry run, no network) into `outDir`. */
+export function bundleWorker(outDir: string, root = ROOT): Bundle {
   mkdirSync(outDir, { recursive: true });
   execFileSync(join(BIN, 'wrangler'), ['deploy', '--dry-run', '--outdir', outDir], {
-    cwd: ROOT,
+    cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -27,8 +27,18 @@ export function bundleWorker(outDir: string): Bundle {
   if (!modules.includes('index.js')) throw new Error(`wrangler produced no index.js in ${outDir}`);
   // index.js must come first: workerd treats the first module as the entry point.
   modules.sort((a, b) => (a === 'index.js' ? -1 : b === 'index.js' ? 1 : a.localeCompare(b)));
-  const toml = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
+  const toml = readFileSync(join(root, 'wrangler.toml'), 'utf8');
   return { dir: outDir, modules, ...readWranglerToml(toml) };
+}
+
+/** Bundles the worker as it was at git `ref` (a baseline): that tree exported to `dir`, this checkout's node_modules. */
+export function bundleAt(ref: string, dir: string): Bundle {
+  const src = join(dir, 'src');
+  mkdirSync(src, { recursive: true });
+  const tar = execFileSync('git', ['archive', '--format=tar', ref], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 });
+  execFileSync('tar', ['-x', '-C', src], { input: tar });
+  symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'));
+  return bundleWorker(join(dir, 'bundle'), src);
 }
 
 /** The top-level compatibility settings and `[vars]` of wrangler.toml (flat string values only). */

@@ -8,7 +8,7 @@
  * rest with exit 1; a taken port fails fast.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -122,7 +122,11 @@ describe('npm run dev', () => {
       expect(s.workerUrl).toBe(workerUrl);
       expect(s.flusherUrl).toBe(flusherExpected ? `http://127.0.0.1:${ports.flusher}` : null);
       expect(s.demo.client).toBe('demo');
-      expect(s.demo.key).toMatch(/^ath_[a-z0-9]{10}_[A-Za-z0-9]{40}$/);
+      // Signed with the stack's KEY_SIGNING_SECRETS (kept in its dev vars), as the CLI signs keys.
+      expect(s.demo.key).toMatch(/^ath_[a-z0-9]{10}_[A-Za-z0-9]{40}_[0-9a-f]{24}$/);
+      const signing = readDevVars(join(stateDir, 'dev.vars')).KEY_SIGNING_SECRETS ?? '';
+      const body = s.demo.key.slice(0, s.demo.key.lastIndexOf('_'));
+      expect(s.demo.key.slice(body.length + 1)).toBe(createHmac('sha256', signing).update(body).digest('hex').slice(0, 24));
       firstKey = s.demo.key;
 
       const health = await fetch(`${workerUrl}/health`);
