@@ -125,8 +125,8 @@ describe('npm run dev', () => {
       // Signed with the stack's KEY_SIGNING_SECRETS (kept in its dev vars), as the CLI signs keys.
       expect(s.demo.key).toMatch(/^ath_[a-z0-9]{10}_[A-Za-z0-9]{40}_[0-9a-f]{24}$/);
       const signing = readDevVars(join(stateDir, 'dev.vars')).KEY_SIGNING_SECRETS ?? '';
-      const body = s.demo.key.slice(0, s.demo.key.lastIndexOf('_'));
-      expect(s.demo.key.slice(body.length + 1)).toBe(createHmac('sha256', signing).update(body).digest('hex').slice(0, 24));
+      const signed = s.demo.key.slice(0, s.demo.key.lastIndexOf('_'));
+      expect(s.demo.key.slice(signed.length + 1)).toBe(createHmac('sha256', signing).update(signed).digest('hex').slice(0, 24));
       firstKey = s.demo.key;
 
       const health = await fetch(`${workerUrl}/health`);

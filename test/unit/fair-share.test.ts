@@ -11,12 +11,15 @@ describe('fair share', () => {
     expect(shareCap(3, 0.1)).toBe(1);
   });
 
-  it('refuses beyond the cap per owner, counts refusals, and frees a slot on leave', () => {
+  it('admits up to the cap per owner, frees a slot on leave, counts refusals it is told of', () => {
     const gate = createShareGate({ cap: 2, maxOwners: 10 });
     expect([gate.tryEnter('a'), gate.tryEnter('a'), gate.tryEnter('a'), gate.tryEnter('b')]).toEqual([true, true, false, true]);
+    gate.refused('a');
     expect(gate.snapshot()).toEqual({ a: { inFlight: 2, refusedByShare: 1 }, b: { inFlight: 1, refusedByShare: 0 } });
     gate.leave('a');
     expect(gate.tryEnter('a')).toBe(true);
+    gate.enter('a'); // a refresh: counted even beyond the cap
+    expect(gate.snapshot().a).toEqual({ inFlight: 3, refusedByShare: 1 });
   });
 
   it('bounds its memory: owners beyond the bound share one row', () => {

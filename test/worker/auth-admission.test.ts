@@ -1,8 +1,9 @@
 /**
  * The auth target under pressure, inside workerd against real Postgres: a blocked catalog table
  * costs a lookup AUTH_LOOKUP_TIMEOUT_MS at most (then 503 and the permit is back), one client's
- * cache misses hold at most its fair share of permits (the rest are refused at once, counted per
- * client in the status), and a locked `clients` table costs one directory query, not one per name.
+ * cache misses hold at most its fair share of permits (the rest wait for its own to end and are
+ * refused after the acquire timeout, counted per client in the status), and a locked `clients`
+ * table costs one directory query, not one per name.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseEnv, fetchWith } from './harness.js';
@@ -65,7 +66,7 @@ describe('auth target under pressure', () => {
     expect((await call(fresh)).status).toBe(200);
   });
 
-  it('one client holds at most its share of permits: the rest of its misses are refused at once, other clients still get permits', async () => {
+  it('one client holds at most its share of permits: its other misses wait for its own to end (then 503), other clients still get permits', async () => {
     const vars = { AUTH_DATABASE_URL: box.url, DB_POOL_MAX: '4', AUTH_LOOKUP_TIMEOUT_MS: '1500' };
     const hot = await box.createClient();
     const other = await box.createClient();
@@ -88,7 +89,8 @@ describe('auth target under pressure', () => {
     } finally {
       await lock.release();
     }
-    const refused = hotResults.filter((r) => r.ms < 500);
+    // Four waited DB_ACQUIRE_TIMEOUT_MS (1 s) for a slot of their own client and gave up; two held the permits.
+    const refused = hotResults.filter((r) => r.ms >= 900 && r.ms < 1450);
     expect(refused).toHaveLength(4);
     expect(hotResults.every((r) => r.status === 503 && r.code === 'api_key_validation_unavailable')).toBe(true);
     expect(otherResult).toMatchObject({ status: 503, code: 'api_key_validation_unavailable' }); // the lock, not the budget

@@ -1,14 +1,18 @@
 /**
  * One auth query on the auth target: under its budget (a refresh of a known-good entry ahead of
- * first-time lookups), with the fair share of the client it is for, and with its own
+ * first-time lookups), within the fair share of the client it is for, and with its own
  * `statement_timeout` and `lock_timeout` (AUTH_LOOKUP_TIMEOUT_MS) so a blocked catalog table costs
- * a permit for that long at most. The caller's request signal leaves the queue when it aborts.
+ * a permit for that long at most. A first-time lookup over its client's share waits — on its own
+ * timer — for one of that client's lookups to end; the share wait and the permit wait together
+ * stay within DB_ACQUIRE_TIMEOUT_MS. The caller's request signal ends either wait when it aborts.
  */
 import { isolateScoped } from '../isolate.js';
 import { withSession, type SessionContext, type SessionPurpose } from '../db/with-session.js';
 import type { Session } from '../db/session.js';
 import { createShareGate, shareCap, type ShareGate } from './fair-share.js';
 import type { LoadContext } from './cache.js';
+import { pollFor } from '../admission/poll.js';
+import { systemClock } from '../admission/clock.js';
 
 /** Bound on distinct owners with their own counters (the rest share one row). */
 const MAX_SHARE_OWNERS = 1000;
@@ -29,7 +33,7 @@ export const shareGateOf = isolateScoped(
 /**
  * Runs `fn` on an auth session for `owner` (a client name; undefined = not counted against any
  * client's share, e.g. the one directory load per isolate). Throws `ShareExceededError` without
- * touching the budget when `owner` already has its share in flight.
+ * touching the budget when `owner`'s share stays full for the whole acquire timeout.
  */
 export async function authQuery<T>(
   ctx: SessionContext,
@@ -40,9 +44,18 @@ export async function authQuery<T>(
 ): Promise<T> {
   const { settings } = ctx.isolate;
   const gate = shareGateOf(ctx.isolate);
-  if (owner !== undefined && !gate.tryEnter(owner)) throw new ShareExceededError();
+  const deadline = Date.now() + settings.DB_ACQUIRE_TIMEOUT_MS;
+  if (owner !== undefined && lc.refresh) gate.enter(owner); // single-flight bounds refreshes: one per key
+  else if (owner !== undefined && !gate.tryEnter(owner)) {
+    const entered = await pollFor(systemClock, () => (gate.tryEnter(owner) ? true : undefined), deadline, lc.signal);
+    if (!entered.ok) {
+      if (entered.reason === 'timeout') gate.refused(owner);
+      throw new ShareExceededError();
+    }
+  }
   try {
     return await withSession(ctx, settings.authDatabaseUrl, purpose, fn, {
+      acquireTimeoutMs: Math.max(1, deadline - Date.now()),
       signal: lc.signal,
       priority: lc.refresh ? 'refresh' : 'normal',
       lookupTimeoutMs: settings.AUTH_LOOKUP_TIMEOUT_MS,

@@ -1,7 +1,9 @@
 /**
- * Fair share of the auth budget: one client may have at most `cap` lookups outstanding (waiting for
- * a permit or running) on a target, so no single client — nor anyone sending its name — can take
- * every permit and leave the others' cache misses to time out. Pure: plain counters, no I/O.
+ * Fair share of the auth budget: one client may hold at most `cap` lookups (waiting for a permit or
+ * running) on a target at once, so no single client — nor anyone sending its name — can take every
+ * permit and leave the others' cache misses to time out. A lookup beyond the cap waits for one of
+ * its client's own to end (auth-query.ts, on its own timer) and is refused only if none ends within
+ * the acquire timeout. Pure: plain counters, no I/O.
  */
 
 /** The per-client cap for a budget of `permits`: `floor(permits × share)`, at least 1, and never every permit when there are two or more. */
@@ -12,8 +14,12 @@ export function shareCap(permits: number, share: number): number {
 export type ShareCounters = { inFlight: number; refusedByShare: number };
 
 export type ShareGate = {
-  /** Counts one lookup for `owner`; false (and counted as refused) when it already has `cap`. */
+  /** Counts one lookup for `owner`; false when it already has `cap` (nothing counted). */
   tryEnter(owner: string): boolean;
+  /** Counts one lookup for `owner` whatever its count: refreshes of known-good entries. */
+  enter(owner: string): void;
+  /** Counts a lookup of `owner` refused because its share stayed full. */
+  refused(owner: string): void;
   /** Ends one lookup of `owner`; call exactly once per successful `tryEnter`. */
   leave(owner: string): void;
   /** Counters per owner (owners beyond the bound share the `(other)` row). */
@@ -38,12 +44,15 @@ export function createShareGate(opts: { cap: number; maxOwners: number }): Share
   return {
     tryEnter(owner) {
       const r = row(owner);
-      if (r.inFlight >= opts.cap) {
-        r.refusedByShare++;
-        return false;
-      }
+      if (r.inFlight >= opts.cap) return false;
       r.inFlight++;
       return true;
+    },
+    enter(owner) {
+      row(owner).inFlight++;
+    },
+    refused(owner) {
+      row(owner).refusedByShare++;
     },
     leave(owner) {
       const r = row(owner);
