@@ -53,7 +53,8 @@ export async function directoryFor(ctx: SessionContext, lists: (d: Directory) =>
   const action = decide(current, found, now, { ttlMs: settings.AUTH_POLICY_CACHE_TTL_MS, recheckMs: settings.AUTH_DIRECTORY_RECHECK_MS });
   if (current && action === 'answer') return { ok: true, directory: current };
   if (current && action === 'answer-and-refresh') {
-    ctx.waitUntil(cache.get(KEY, (lc) => load(ctx, lc)));
+    // One background reload at a time: later requests in the window just answer from the copy.
+    if (cache.stats().inFlight === 0) ctx.waitUntil(cache.get(KEY, (lc) => load(ctx, lc)));
     return { ok: true, directory: current };
   }
   const outcome = await cache.get(KEY, (lc) => load(ctx, lc), signal);
