@@ -6,6 +6,8 @@
  * the acquire timeout. Pure: plain counters, no I/O.
  */
 
+import { boundedRows } from './bounded-rows.js';
+
 /** The per-client cap for a budget of `permits`: `floor(permits × share)`, at least 1, and never every permit when there are two or more. */
 export function shareCap(permits: number, share: number): number {
   return Math.max(1, Math.min(permits - 1, Math.floor(permits * share)));
@@ -26,21 +28,11 @@ export type ShareGate = {
   snapshot(): Record<string, ShareCounters>;
 };
 
-/** Owners beyond `maxOwners` distinct names are counted together under this name. */
-export const OTHER_OWNER = '(other)';
+export { OTHER_OWNER } from './bounded-rows.js';
 
 export function createShareGate(opts: { cap: number; maxOwners: number }): ShareGate {
-  const owners = new Map<string, ShareCounters>();
-  const row = (owner: string): ShareCounters => {
-    let r = owners.get(owner);
-    if (!r && owners.size >= opts.maxOwners) owner = OTHER_OWNER;
-    r = owners.get(owner);
-    if (!r) {
-      r = { inFlight: 0, refusedByShare: 0 };
-      owners.set(owner, r);
-    }
-    return r;
-  };
+  const owners = boundedRows<ShareCounters>(opts.maxOwners, () => ({ inFlight: 0, refusedByShare: 0 }));
+  const row = owners.row;
   return {
     tryEnter(owner) {
       const r = row(owner);
@@ -58,8 +50,6 @@ export function createShareGate(opts: { cap: number; maxOwners: number }): Share
       const r = row(owner);
       if (r.inFlight > 0) r.inFlight--;
     },
-    snapshot() {
-      return Object.fromEntries([...owners].map(([k, v]) => [k, { ...v }]));
-    },
+    snapshot: owners.snapshot,
   };
 }

@@ -4,7 +4,7 @@
  * names themselves are attacker-chosen and never stored), and fail-open admissions per client.
  * Counts only — never key material. Pure and bounded.
  */
-import { OTHER_OWNER } from './fair-share.js';
+import { boundedRows } from './bounded-rows.js';
 
 export type ClientRefusals = { forgedKeys: number; failOpenAdmissions: number };
 
@@ -19,18 +19,10 @@ export type RefusalCounters = {
 export const NO_CLIENT = '(none)';
 
 export function createRefusalCounters(maxClients: number): RefusalCounters {
-  const byClient = new Map<string, ClientRefusals>();
+  const byClient = boundedRows<ClientRefusals>(maxClients, () => ({ forgedKeys: 0, failOpenAdmissions: 0 }));
+  const row = byClient.row;
   let unknownClients = 0;
   let forgedKeys = 0;
-  const row = (client: string): ClientRefusals => {
-    const name = byClient.has(client) || byClient.size < maxClients ? client : OTHER_OWNER;
-    let r = byClient.get(name);
-    if (!r) {
-      r = { forgedKeys: 0, failOpenAdmissions: 0 };
-      byClient.set(name, r);
-    }
-    return r;
-  };
   return {
     forged(client) {
       forgedKeys++;
@@ -43,7 +35,7 @@ export function createRefusalCounters(maxClients: number): RefusalCounters {
       row(client).failOpenAdmissions++;
     },
     snapshot() {
-      return { unknownClients, forgedKeys, byClient: Object.fromEntries([...byClient].map(([k, v]) => [k, { ...v }])) };
+      return { unknownClients, forgedKeys, byClient: byClient.snapshot() };
     },
   };
 }
