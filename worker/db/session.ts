@@ -58,17 +58,21 @@ export async function openSession(databaseUrl: string, opts: SessionOptions): Pr
   };
 }
 
-/** `client.connect()` raced against a timer of this request's own; on timeout the client is ended. */
+/**
+ * `client.connect()` raced against a timer of this request's own. On timeout the connection is
+ * ended once the attempt settles (ending it mid-handshake makes the driver write to a closed socket).
+ */
 async function connectWithin(client: Client, timeoutMs: number | undefined): Promise<void> {
   if (timeoutMs === undefined) return client.connect();
   let timer: ReturnType<typeof setTimeout> | null = null;
+  const connecting = client.connect();
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ConnectTimeoutError(timeoutMs)), timeoutMs);
   });
   try {
-    await Promise.race([client.connect(), expired]);
+    await Promise.race([connecting, expired]);
   } catch (err) {
-    void client.end().catch(() => undefined);
+    if (err instanceof ConnectTimeoutError) void connecting.then(() => client.end()).catch(() => undefined);
     throw err;
   } finally {
     if (timer !== null) clearTimeout(timer);
