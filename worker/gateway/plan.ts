@@ -163,7 +163,7 @@ type BoundsInput = Pick<UpdateBody, 'sort_by' | 'limit' | 'offset' | 'current_pa
 export function planBounds(rel: Relation, body: BoundsInput, what: 'update' | 'delete'): Result<MutationBounds | null> {
   const bounded = body.limit !== undefined || body.offset !== undefined || body.page_size !== undefined || body.current_page !== undefined;
   if (!bounded) {
-    if (body.sort_by !== undefined) return fail('invalid_request', `sort_by on a ${what} needs limit, offset or page_size`, 'Ordering only matters when the bounds pick some of the matching rows.');
+    if (body.sort_by !== undefined) return fail('invalid_request', `sort_by on ${what === 'update' ? 'an update' : 'a delete'} needs limit, offset or page_size`, 'Ordering only matters when the bounds pick some of the matching rows.');
     return ok(null);
   }
   if (body.current_page !== undefined && body.page_size === undefined && body.limit === undefined) {
