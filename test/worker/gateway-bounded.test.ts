@@ -104,6 +104,9 @@ describe('refused, and nothing changes', () => {
     const i = await api.call('insert', { table_name: table, insert_body: { id: 99, n: 1 }, returning: 'id' });
     expect(i.status).toBe(400);
     expect(i.body.error?.message).toBe('unknown field "returning"');
+    const q = await api.call(`/gateway/fetch?table_name=${table}&colums=id`, undefined, { method: 'GET' });
+    expect(q.status).toBe(400);
+    expect(q.body.error?.message).toBe('unknown field "colums"');
     expect(await ids()).not.toContain(99);
   });
 
