@@ -7,10 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
-import { openCatalog } from '../../cli/catalog.js';
-import { addClient } from '../../cli/client-store.js';
-import { createKey } from '../../cli/key-store.js';
-import { startWorkerServer, type WorkerServer } from '../support/worker-server.js';
+import { serveWithClient } from '../support/served-client.js';
+import type { WorkerServer } from '../support/worker-server.js';
 
 const databaseUrl = inject('databaseUrl');
 const tenantDatabaseUrl = inject('tenantDatabaseUrl');
@@ -46,21 +44,7 @@ beforeAll(async () => {
   await tenant.query(`CREATE TABLE ${schema}.owners (id int PRIMARY KEY, label text NOT NULL)`);
   await tenant.query(`CREATE TABLE ${schema}.widgets (id serial PRIMARY KEY, n int NOT NULL, owner_id int REFERENCES ${schema}.owners(id), state text NOT NULL DEFAULT 'new')`);
   await tenant.query(`INSERT INTO ${schema}.owners VALUES (1, 'ann'), (2, 'bob')`);
-  const catalog = await openCatalog(databaseUrl);
-  try {
-    await addClient(catalog.db, { name: clientName, databaseUrl: null, enforcement: null, active: true, frozen: false });
-    apiKey = (await createKey(catalog.db, { client: clientName, name: 'sdk5', scopes: { operations: ['read', 'insert', 'update', 'delete'], tables: [`${schema}.*`] }, expiresAt: null })).key;
-  } finally {
-    await catalog.close();
-  }
-  server = await startWorkerServer({
-    DATABASE_URL: databaseUrl,
-    TENANT_DATABASE_URL: tenantDatabaseUrl,
-    NEON_LOCAL_WS_PROXY: inject('wsProxy'),
-    STATS_SINK: 'direct',
-    FLUSHER_URL: '',
-    API_KEY_ENFORCEMENT_DEFAULT: 'required',
-  });
+  ({ server, apiKey } = await serveWithClient({ databaseUrl, tenantDatabaseUrl, wsProxy: inject('wsProxy'), clientName, tables: [`${schema}.*`] }));
 });
 
 afterAll(async () => {

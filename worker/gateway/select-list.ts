@@ -5,6 +5,7 @@
  * plan.ts) and one-level embeds (resolved against foreign keys by embed.ts). Pure: no catalog.
  */
 import { fail, isCastName, ok, type CastName, type Result } from './filter.js';
+import { splitTopLevel as splitFilterList } from './postgrest.js';
 
 /** An embedded relation as written: `key` names it in the response. */
 export type EmbedSpec = {
@@ -26,26 +27,11 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_ITEMS = 200;
 const shown = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s);
 
-/** Splits on commas outside parentheses and double quotes. */
+/** Top-level comma split (quotes and parentheses respected), empty entries dropped. */
 function splitTopLevel(input: string, field: string): Result<string[]> {
-  const parts: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let start = 0;
-  for (let i = 0; i < input.length; i++) {
-    const ch = input[i];
-    if (ch === '"') quoted = !quoted;
-    else if (quoted) continue;
-    else if (ch === '(') depth++;
-    else if (ch === ')' && --depth < 0) return fail('invalid_request', `${field}: unbalanced parentheses`);
-    else if (ch === ',' && depth === 0) {
-      parts.push(input.slice(start, i));
-      start = i + 1;
-    }
-  }
-  if (depth !== 0 || quoted) return fail('invalid_request', `${field}: unbalanced parentheses or quotes`);
-  parts.push(input.slice(start));
-  return ok(parts.map((p) => p.trim()).filter((p) => p !== ''));
+  const parts = splitFilterList(input);
+  if (!parts.ok) return fail('invalid_request', `${field}: ${parts.error.message.replace(' in filter string', '')}`);
+  return ok(parts.value.map((p) => p.trim()).filter((p) => p !== ''));
 }
 
 /** `[alias:]path[!hint](inner)` → an embed; inner embeds are refused (one level only). */
