@@ -60,6 +60,8 @@ describe('orderBy → sort entries', () => {
     expect(parseOrderBy({ n: 'sideways' })).toMatchObject({ ok: false });
     expect(parseOrderBy({ column: 'n', ascending: 'no' })).toMatchObject({ ok: false });
     expect(parseOrderBy({})).toMatchObject({ ok: false });
+    expect(parseOrderBy({ field: 'n', direction: 'constructor' })).toMatchObject({ ok: false });
+    expect(parseOrderBy({ n: 'toString' })).toMatchObject({ ok: false });
   });
 });
 

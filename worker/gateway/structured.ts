@@ -118,7 +118,8 @@ function orderEntry(entry: Record<string, unknown>, at: string): Result<SortEntr
     return ok([{ field: entry.column, direction: entry.ascending === false ? 'descending' : 'ascending' }]);
   }
   if (typeof entry.field === 'string' && keys.every((k) => k === 'field' || k === 'direction')) {
-    const direction = entry.direction === undefined ? 'ascending' : DIRECTIONS[String(entry.direction)];
+    const named = String(entry.direction);
+    const direction = entry.direction === undefined ? 'ascending' : Object.hasOwn(DIRECTIONS, named) ? DIRECTIONS[named] : undefined;
     return direction ? ok([{ field: entry.field, direction }]) : fail('invalid_request', `${at}.direction: must be asc or desc`);
   }
   const out: SortEntry[] = [];
