@@ -104,6 +104,8 @@ describe('refused, and nothing changes', () => {
     const i = await api.call('insert', { table_name: table, insert_body: { id: 99, n: 1 }, returning: 'id' });
     expect(i.status).toBe(400);
     expect(i.body.error?.message).toBe('unknown field "returning"');
+    const both = await api.call('fetch', { table_name: table, view_name: keyless });
+    expect(both.body.error?.message).toMatch(/^view_name: names another relation/);
     const q = await api.call(`/gateway/fetch?table_name=${table}&colums=id`, undefined, { method: 'GET' });
     expect(q.status).toBe(400);
     expect(q.body.error?.message).toBe('unknown field "colums"');

@@ -198,19 +198,25 @@ export function planUpdate(body: UpdateBody, rel: Relation, where: readonly Filt
   return ok(bounds.value ? { ...plan, bounds: bounds.value } : plan);
 }
 
-const topLevelColumn = (f: Filter): string | undefined => (f.kind === 'compare' || f.kind === 'is' || f.kind === 'in' || f.kind === 'contains' || f.kind === 'containedBy' ? f.column : undefined);
+/** A top-level `eq` on `column` (how the SDK writes `.eq("id", x)`). */
+const eqOn = (f: Filter, column: string): f is Extract<Filter, { kind: 'compare' }> => f.kind === 'compare' && f.op === 'eq' && f.column === column;
 
 /**
- * `resource_id` means `id = resource_id` unless a top-level condition already names `id`. The SDK
- * also sends `.eq("resource_id", x)` as a condition: on a table without such a column, that is `id`.
+ * `resource_id` means `id = resource_id` unless an `eq` on `id` (or on a `resource_id` column)
+ * already says the same; one that says something else is refused, never silently preferred. The
+ * SDK also sends `.eq("resource_id", x)` as a condition: on a table without such a column, that is `id`.
  */
 export function planDelete(body: DeleteBody, rel: Relation, parsed: readonly Filter[]): Result<DeletePlan> {
-  const where: Filter[] = parsed.map((f) =>
-    f.kind === 'compare' && f.column === 'resource_id' && !rel.byName.has('resource_id') ? { ...f, column: 'id' } : f,
-  );
-  if (body.resource_id !== undefined && !where.some((f) => topLevelColumn(f) === 'id')) {
-    if (!rel.byName.has('id')) return fail('unknown_column', `resource_id: ${rel.schema}.${rel.name} has no "id" column`, 'Use conditions instead.');
-    where.push({ kind: 'compare', column: 'id', op: 'eq', value: body.resource_id });
+  const where: Filter[] = parsed.map((f) => (eqOn(f, 'resource_id') && !rel.byName.has('resource_id') ? { ...f, column: 'id' } : f));
+  if (body.resource_id !== undefined) {
+    const named = where.filter((f) => eqOn(f, 'id') || eqOn(f, 'resource_id'));
+    if (named.some((f) => f.kind === 'compare' && String(f.value) !== body.resource_id)) {
+      return fail('invalid_request', 'resource_id disagrees with the condition on id', 'Send one of them, or the same value in both.');
+    }
+    if (named.length === 0) {
+      if (!rel.byName.has('id')) return fail('unknown_column', `resource_id: ${rel.schema}.${rel.name} has no "id" column`, 'Use conditions instead.');
+      where.push({ kind: 'compare', column: 'id', op: 'eq', value: body.resource_id });
+    }
   }
   if (where.length === 0) return fail('unfiltered_delete', 'Refusing to delete without conditions or resource_id', 'Add a condition or a resource_id.');
   const filters = checkFilters(rel, where);

@@ -87,6 +87,7 @@ export const fetchBody = z
   .strict()
   .superRefine((b, ctx) => {
     if (!b.table_name && !b.view_name) ctx.addIssue({ code: 'custom', path: ['table_name'], message: 'is required' });
+    if (b.table_name && b.view_name && b.table_name !== b.view_name) ctx.addIssue({ code: 'custom', path: ['view_name'], message: 'names another relation than table_name; send one of them' });
     for (const f of UNSUPPORTED_FETCH_FIELDS) {
       if (b[f] !== undefined && b[f] !== null) ctx.addIssue({ code: 'custom', path: [f], message: 'is not supported by this gateway' });
     }
