@@ -7,10 +7,10 @@
 import { parseConditions, parseCondition } from './conditions.js';
 import { fail, ok, type Filter, type Result } from './filter.js';
 import type { FetchBody, Operator, SortEntry } from './schemas.js';
-import { parseSelectObject, parseSelectTokens, type EmbedSpec } from './select-list.js';
+import { parseSelectObject, parseSelectTokens, type EmbedSpec, type SelectList } from './select-list.js';
 
 export type PlannerShape = {
-  /** Column tokens for planProjection; undefined = every column; [] with embeds = none. */
+  /** Column tokens for planProjection; undefined = every column; [] with embeds = only the embeds (as PostgREST). */
   columns: string[] | undefined;
   embeds: EmbedSpec[];
   where: Filter[];
@@ -26,17 +26,22 @@ const shown = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s);
 
 /** The planner's shape of a fetch body, from either spelling (schemas.ts refuses mixing them). */
 export function plannerShapeOf(body: FetchBody): Result<PlannerShape> {
-  const select = body.select ?? body.columns;
-  const list = select === undefined ? ok({ columns: [], embeds: [] }) : typeof select === 'string' || Array.isArray(select) ? parseSelectTokens(select, body.select !== undefined ? 'select' : 'columns') : parseSelectObject(select);
+  const list = selectListOf(body);
   if (!list.ok) return list;
   const where = body.where !== undefined ? parseWhere(body.where) : parseConditions(body.conditions);
   if (!where.ok) return where;
-  const sort = body.orderBy !== undefined ? parseOrderBy(body.orderBy) : ok(body.sort_by === undefined ? undefined : Array.isArray(body.sort_by) ? body.sort_by : [body.sort_by as SortEntry]);
+  const sort = body.orderBy !== undefined ? parseOrderBy(body.orderBy) : ok(legacySort(body.sort_by));
   if (!sort.ok) return sort;
-  // Only embeds selected (`owner:users(name)`): no base column is returned, as PostgREST does.
-  const columns = select === undefined ? undefined : list.value.columns;
-  return ok({ columns, embeds: list.value.embeds, where: where.value, sort: sort.value });
+  return ok({ columns: list.value?.columns, embeds: list.value?.embeds ?? [], where: where.value, sort: sort.value });
 }
+
+/** `select` or `columns`, parsed; undefined when neither is sent (every column). */
+function selectListOf(body: FetchBody): Result<SelectList | undefined> {
+  if (body.select !== undefined) return typeof body.select === 'string' ? parseSelectTokens(body.select, 'select') : parseSelectObject(body.select);
+  return body.columns === undefined ? ok(undefined) : parseSelectTokens(body.columns, 'columns');
+}
+
+const legacySort = (sort: FetchBody['sort_by']): SortEntry[] | undefined => (sort === undefined ? undefined : Array.isArray(sort) ? sort : [sort as SortEntry]);
 
 type WalkState = { leaves: number };
 

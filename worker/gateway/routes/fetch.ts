@@ -29,7 +29,8 @@ fetchRoute.on(['POST', 'GET'], '/gateway/fetch', async (c) => {
       const embeds: Embed[] = shape.embeds.map((spec) => unwrap(resolveEmbed(relation, spec, scope.catalog, keys, scope.resolve)));
       // Embedding reads another table: the key must be allowed to read it too.
       for (const e of embeds) assertScope(authOf(c), 'read', `${e.relation.schema}.${e.relation.name}`);
-      plan.select = { ...plan.select, embeds, embedLimit: settings.GATEWAY_MAX_LIMIT, columns: shape.columns?.length === 0 ? [] : plan.select.columns };
+      const columns = shape.columns?.length === 0 ? [] : plan.select.columns; // only embeds selected
+      plan.select = { ...plan.select, columns, embeds, embedLimit: settings.GATEWAY_MAX_LIMIT };
     }
     const count = plan.withCount ? toCount((await run(session, buildCount(relation, plan.select.where))).rows[0]?.count) : null;
     const rows = plan.head ? [] : (await run(session, buildSelect(plan.select))).rows;
