@@ -5,11 +5,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
 import { createClient } from '@xylex-group/athena';
-import { openCatalog } from '../../cli/catalog.js';
-import { addClient } from '../../cli/client-store.js';
-import { createKey } from '../../cli/key-store.js';
-import { TEST_KEY_SIGNING_SECRET } from '../support/key-signing.js';
-import { startWorkerServer, type WorkerServer } from '../support/worker-server.js';
+import { serveWithClient } from '../support/served-client.js';
+import type { WorkerServer } from '../support/worker-server.js';
 
 const databaseUrl = inject('databaseUrl');
 const tenantDatabaseUrl = inject('tenantDatabaseUrl');
@@ -31,22 +28,7 @@ beforeAll(async () => {
   tenant = new pg.Client({ connectionString: tenantDatabaseUrl });
   await tenant.connect();
   await tenant.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, name text UNIQUE NOT NULL, role text, level int NOT NULL DEFAULT 1, tags text[])`);
-  const catalog = await openCatalog(databaseUrl);
-  try {
-    await addClient(catalog.db, { name: clientName, databaseUrl: null, enforcement: null, active: true, frozen: false });
-    apiKey = (await createKey(catalog.db, { client: clientName, name: 'sdk', scopes: { operations: ['read', 'insert', 'update', 'delete'], tables: [table] }, expiresAt: null, signingSecrets: [TEST_KEY_SIGNING_SECRET] })).key;
-  } finally {
-    await catalog.close();
-  }
-  server = await startWorkerServer({
-    DATABASE_URL: databaseUrl,
-    TENANT_DATABASE_URL: tenantDatabaseUrl,
-    NEON_LOCAL_WS_PROXY: inject('wsProxy'),
-    STATS_SINK: 'direct',
-    FLUSHER_URL: '',
-    API_KEY_ENFORCEMENT_DEFAULT: 'required',
-    KEY_SIGNING_SECRETS: TEST_KEY_SIGNING_SECRET,
-  });
+  ({ server, apiKey } = await serveWithClient({ databaseUrl, tenantDatabaseUrl, wsProxy: inject('wsProxy'), clientName, tables: [table] }));
 });
 
 afterAll(async () => {

@@ -94,9 +94,12 @@ describe('update / delete planning', () => {
     expect(planUpdate({ table_name: 'users', update_body: { name: 'x' }, columns: 'id' }, users, [eqId])).toMatchObject({ ok: true, value: { returning: ['id'] } });
   });
 
-  it('resource_id means id = resource_id unless an id condition exists; .eq("resource_id") maps to id', () => {
+  it('resource_id means id = resource_id unless an id condition says so already (a different one is refused); .eq("resource_id") maps to id', () => {
     expect(planDelete({ table_name: 'users', resource_id: '7' }, users, [])).toMatchObject({ ok: true, value: { where: [{ column: 'id', op: 'eq', value: '7' }] } });
-    expect(planDelete({ table_name: 'users', resource_id: '7' }, users, [eqId])).toMatchObject({ ok: true, value: { where: [eqId] } });
+    expect(planDelete({ table_name: 'users', resource_id: '1' }, users, [eqId])).toMatchObject({ ok: true, value: { where: [eqId] } });
+    expect(planDelete({ table_name: 'users', resource_id: '7' }, users, [eqId])).toMatchObject({ ok: false, error: { code: 'invalid_request', message: expect.stringMatching(/disagrees/) } });
+    const idAbove: Filter = { kind: 'compare', column: 'id', op: 'gt', value: 3 };
+    expect(planDelete({ table_name: 'users', resource_id: '7' }, users, [idAbove])).toMatchObject({ ok: true, value: { where: [idAbove, { column: 'id', op: 'eq', value: '7' }] } });
     const viaSdk: Filter = { kind: 'compare', column: 'resource_id', op: 'eq', value: '9' };
     expect(planDelete({ table_name: 'users', resource_id: '9' }, users, [viaSdk])).toMatchObject({ ok: true, value: { where: [{ column: 'id', value: '9' }] } });
     expect(planDelete({ table_name: 'logs', resource_id: '1' }, logs, [])).toMatchObject({ ok: false, error: { code: 'unknown_column' } });

@@ -5,8 +5,22 @@ describe('worker inside workerd', () => {
   it('GET /health answers ok with a version and a request id, without auth', async () => {
     const res = await gateway.fetch('http://gateway/health');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+    expect(await res.json()).toMatchObject({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+$/), gateway_version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('every probe of SDK 5 (health(), system.compatibility(), verifyConnection()) finds a supported Athena 5 server, with and without /db', async () => {
+    for (const path of ['/health', '/', '/db/health', '/db/', '/db']) {
+      // Discovery sends only Accept and X-API-Key: no client header, and the key is not checked.
+      const res = await gateway.fetch(`http://gateway${path}`, { headers: { accept: 'application/json', 'x-api-key': 'not-a-key' } });
+      expect(res.status, path).toBe(200);
+      const body = (await res.json()) as { status: string; version: string; release: { product: string; version: string; codename: string; channel: string } };
+      expect(body.status).toBe('ok');
+      // The SDK takes the leading digits of release.version (else version) as the server major; < 4 is refused.
+      expect(Number(/^(\d+)/.exec(body.release.version)?.[1])).toBe(5);
+      expect(body.version).toBe(body.release.version);
+      expect(body.release).toMatchObject({ product: 'Athena', codename: expect.any(String), channel: 'stable' });
+    }
   });
 
   it('echoes a sane x-request-id and replaces an insane one', async () => {

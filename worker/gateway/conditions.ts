@@ -20,7 +20,8 @@ export function parseConditions(raw: readonly RawCondition[] | undefined): Resul
 
 const isScalar = (v: unknown): v is string | number | boolean => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 
-function parseCondition(c: RawCondition): Result<Filter> {
+/** One condition → a filter (also how structured `where` leaves are parsed, structured.ts). */
+export function parseCondition(c: RawCondition): Result<Filter> {
   const op = c.operator;
   if (op === 'not' || op === 'or') {
     if (typeof c.value !== 'string') {
@@ -83,8 +84,12 @@ function parseIs(column: string, value: unknown): Result<Filter> {
 
 function parseCasts(c: RawCondition): Result<Casts> {
   const out: Casts = {};
-  for (const [field, key] of [['column_cast', 'columnCast'], ['value_cast', 'valueCast']] as const) {
-    const cast = c[field];
+  const pairs = [['column_cast', 'eq_column_cast', 'columnCast'], ['value_cast', 'eq_value_cast', 'valueCast']] as const;
+  for (const [field, legacy, key] of pairs) {
+    if (c[field] !== undefined && c[legacy] !== undefined && c[field] !== c[legacy]) {
+      return fail('invalid_condition', `${field} and ${legacy} disagree`, 'Send one of them, or the same cast in both.');
+    }
+    const cast = c[field] ?? c[legacy];
     if (cast === undefined || cast === '') continue;
     const name = cast.trim().toLowerCase();
     if (!isCastName(name)) return fail('invalid_condition', `${field} "${cast.slice(0, 32)}" is not an allowed cast`, 'Allowed: text, varchar, integer, bigint, smallint, numeric, real, float8, boolean, uuid, date, time, timestamp, timestamptz, json, jsonb, text[].');

@@ -13,7 +13,7 @@ import { assertScope } from '../auth/scope.js';
 import type { AuthContext } from '../auth/context.js';
 import type { Session } from '../db/session.js';
 import { SessionUnavailableError, withSession } from '../db/with-session.js';
-import { relationLabel, resolveRelation, type Catalog, type Relation } from './catalog.js';
+import { relationLabel, resolveRelation, type Catalog, type Relation, type ResolveOptions } from './catalog.js';
 import { invalidateCatalog, mayRefresh, tenantCatalog } from './catalog-source.js';
 import type { Result } from './filter.js';
 import { mapPgError, sqlState } from './pg-errors.js';
@@ -53,12 +53,15 @@ export async function run(session: Session, st: Statement): Promise<{ rows: Reco
   return session.query(st.text, st.params);
 }
 
+/** What a route may need beyond its relation: the whole catalog (embeds resolve other tables in it). */
+export type TenantScope = { catalog: Catalog; resolve: ResolveOptions };
+
 /** Scope → tenant → session → relation → `fn`. Sets `c.get('usage')` once the table is known. */
 export async function runOnTenant<T>(
   c: Context<AppEnv>,
   tableName: string,
   operation: Operation,
-  fn: (session: Session, relation: Relation) => Promise<T>,
+  fn: (session: Session, relation: Relation, scope: TenantScope) => Promise<T>,
 ): Promise<T> {
   const auth = authOf(c);
   assertScope(auth, operation, tableName);
@@ -74,7 +77,7 @@ export async function runOnTenant<T>(
         const attempt = (catalog: Catalog): Promise<T> => {
           const relation = unwrap(resolveRelation(catalog, tableName, tenant));
           c.set('usage', { tableName: relationLabel(relation), operation });
-          return fn(session, relation);
+          return fn(session, relation, { catalog, resolve: tenant });
         };
         const loaded = await tenantCatalog(c.get('isolate'), tenant.target.key, session);
         try {

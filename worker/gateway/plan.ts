@@ -6,7 +6,8 @@
 import type { Relation } from './catalog.js';
 import { fail, filterColumns, ok, type Filter, type Result } from './filter.js';
 import type { DeleteBody, FetchBody, InsertBody, SortEntry, UpdateBody } from './schemas.js';
-import type { ConflictAction, DeletePlan, InsertPlan, Order, Projection, SelectPlan, UpdatePlan } from './sql.js';
+import { parseColumnToken, parseSelectTokens } from './select-list.js';
+import type { ConflictAction, DeletePlan, InsertPlan, MutationBounds, Order, ProjectedColumn, Projection, ProjectionItem, SelectPlan, UpdatePlan } from './sql.js';
 
 const shown = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s);
 
@@ -25,18 +26,52 @@ function checkColumns(rel: Relation, names: Iterable<string>, field: string): Re
   return ok(out);
 }
 
-/** `"*"`, `"id, email"`, `["id","email"]` → checked projection. Embedding and aliases are refused. */
+/**
+ * `"*"`, `"id, email"`, `["id","email"]`, aliases (`num:n`, `n as num`) and casts (`n::text`) →
+ * checked projection. Plain lists stay plain names (or `'*'`); embeds are refused here (fetch
+ * resolves them first, embed.ts).
+ */
 export function planProjection(rel: Relation, columns: string | readonly string[] | undefined, field = 'columns'): Result<Projection> {
   if (columns === undefined) return ok('*');
-  const names = (typeof columns === 'string' ? columns.split(',') : columns).map((c) => c.trim()).filter((c) => c !== '');
-  if (names.length === 0 || names.includes('*')) return ok('*');
-  for (const n of names) {
-    if (/[():]/.test(n)) {
-      return fail('invalid_request', `${field}: "${shown(n)}" uses embedding, aliases or casts, which this gateway does not support`, 'List plain column names, or "*".');
-    }
+  const list = parseSelectTokens(columns, field);
+  if (!list.ok) return list;
+  if (list.value.embeds.length > 0) {
+    return fail('invalid_request', `${field}: embedded relations are only served by fetch`, 'List columns, alias:column or column::cast, or "*".');
   }
-  const checked = checkColumns(rel, new Set(names), field);
-  return checked.ok ? ok(checked.value) : checked;
+  const items: ProjectionItem[] = [];
+  for (const raw of list.value.columns) {
+    if (raw === '*') {
+      items.push('*');
+      continue;
+    }
+    const item = planColumnToken(rel, raw, field);
+    if (!item.ok) return item;
+    items.push(item.value);
+  }
+  if (items.length === 0 || items.every((i) => typeof i === 'string')) {
+    const names = items as string[];
+    if (names.length === 0 || names.includes('*')) return ok('*');
+    return ok([...new Set(names)]);
+  }
+  return ok(items);
+}
+
+/** One token → a catalog column, with its alias and cast when given. */
+function planColumnToken(rel: Relation, raw: string, field: string): Result<ProjectionItem> {
+  // A real column whose name contains ":" or "." wins over the token grammar.
+  if (rel.byName.has(raw.trim())) return ok(raw.trim());
+  const token = parseColumnToken(raw, field);
+  if (!token.ok) return token;
+  const { column, alias, cast, prefix } = token.value;
+  let name = column;
+  if (prefix !== undefined && prefix !== rel.name && prefix !== `${rel.schema}.${rel.name}`) name = `${prefix}.${column}`;
+  const checked = checkColumn(rel, name, field);
+  if (!checked.ok) return checked;
+  if (alias === undefined && cast === undefined) return ok(name);
+  const item: ProjectedColumn = { column: name };
+  if (alias !== undefined) item.alias = alias;
+  if (cast !== undefined) item.cast = cast;
+  return ok(item);
 }
 
 function checkFilters(rel: Relation, where: readonly Filter[]): Result<readonly Filter[]> {
@@ -118,6 +153,34 @@ export function planInsert(body: InsertBody, rel: Relation): Result<InsertPlan> 
   return ok({ ...plan, conflict: { target: target.value, action } });
 }
 
+type BoundsInput = Pick<UpdateBody, 'sort_by' | 'limit' | 'offset' | 'current_page' | 'page_size'>;
+
+/**
+ * `limit`/`offset`/`page_size`/`current_page` → the bounds of an update/delete (null: none sent).
+ * `sort_by` alone would order nothing, so it is refused rather than ignored; the rows are picked
+ * by primary key, so a table without one cannot take bounded writes (never an assumed `id`).
+ */
+export function planBounds(rel: Relation, body: BoundsInput, what: 'update' | 'delete'): Result<MutationBounds | null> {
+  const bounded = body.limit !== undefined || body.offset !== undefined || body.page_size !== undefined || body.current_page !== undefined;
+  if (!bounded) {
+    if (body.sort_by !== undefined) return fail('invalid_request', `sort_by on ${what === 'update' ? 'an update' : 'a delete'} needs limit, offset or page_size`, 'Ordering only matters when the bounds pick some of the matching rows.');
+    return ok(null);
+  }
+  if (body.current_page !== undefined && body.page_size === undefined && body.limit === undefined) {
+    return fail('invalid_request', 'current_page needs page_size (or limit)');
+  }
+  if (rel.primaryKey.length === 0) {
+    return fail('invalid_request', `A bounded ${what} needs a primary key: ${rel.schema}.${rel.name} has none`, 'Drop limit/offset/page_size, or add a primary key to the table.');
+  }
+  const order = planOrder(rel, body.sort_by);
+  if (!order.ok) return order;
+  const limit = body.limit ?? body.page_size ?? null;
+  const size = body.page_size ?? body.limit ?? 0;
+  const offset = body.offset ?? (body.current_page !== undefined ? (body.current_page - 1) * size : 0);
+  if (!Number.isSafeInteger(offset)) return fail('invalid_request', 'offset is too large');
+  return ok({ key: rel.primaryKey, order: order.value, limit, offset });
+}
+
 /** An update must have at least one condition (400 `unfiltered_update`). RETURNING only when asked. */
 export function planUpdate(body: UpdateBody, rel: Relation, where: readonly Filter[]): Result<UpdatePlan> {
   if (where.length === 0) {
@@ -129,27 +192,39 @@ export function planUpdate(body: UpdateBody, rel: Relation, where: readonly Filt
   if (!filters.ok) return filters;
   const ret = body.columns === undefined ? ok(null) : planProjection(rel, body.columns);
   if (!ret.ok) return ret;
-  return ok({ relation: rel, set: body.update_body, where: filters.value, returning: ret.value });
+  const bounds = planBounds(rel, body, 'update');
+  if (!bounds.ok) return bounds;
+  const plan: UpdatePlan = { relation: rel, set: body.update_body, where: filters.value, returning: ret.value };
+  return ok(bounds.value ? { ...plan, bounds: bounds.value } : plan);
 }
 
-const topLevelColumn = (f: Filter): string | undefined => (f.kind === 'compare' || f.kind === 'is' || f.kind === 'in' || f.kind === 'contains' || f.kind === 'containedBy' ? f.column : undefined);
+/** A top-level `eq` on `column` (how the SDK writes `.eq("id", x)`). */
+const eqOn = (f: Filter, column: string): f is Extract<Filter, { kind: 'compare' }> => f.kind === 'compare' && f.op === 'eq' && f.column === column;
 
 /**
- * `resource_id` means `id = resource_id` unless a top-level condition already names `id`. The SDK
- * also sends `.eq("resource_id", x)` as a condition: on a table without such a column, that is `id`.
+ * `resource_id` means `id = resource_id` unless an `eq` on `id` (or on a `resource_id` column)
+ * already says the same; one that says something else is refused, never silently preferred. The
+ * SDK also sends `.eq("resource_id", x)` as a condition: on a table without such a column, that is `id`.
  */
 export function planDelete(body: DeleteBody, rel: Relation, parsed: readonly Filter[]): Result<DeletePlan> {
-  const where: Filter[] = parsed.map((f) =>
-    f.kind === 'compare' && f.column === 'resource_id' && !rel.byName.has('resource_id') ? { ...f, column: 'id' } : f,
-  );
-  if (body.resource_id !== undefined && !where.some((f) => topLevelColumn(f) === 'id')) {
-    if (!rel.byName.has('id')) return fail('unknown_column', `resource_id: ${rel.schema}.${rel.name} has no "id" column`, 'Use conditions instead.');
-    where.push({ kind: 'compare', column: 'id', op: 'eq', value: body.resource_id });
+  const where: Filter[] = parsed.map((f) => (eqOn(f, 'resource_id') && !rel.byName.has('resource_id') ? { ...f, column: 'id' } : f));
+  if (body.resource_id !== undefined) {
+    const named = where.filter((f) => eqOn(f, 'id') || eqOn(f, 'resource_id'));
+    if (named.some((f) => f.kind === 'compare' && String(f.value) !== body.resource_id)) {
+      return fail('invalid_request', 'resource_id disagrees with the condition on id', 'Send one of them, or the same value in both.');
+    }
+    if (named.length === 0) {
+      if (!rel.byName.has('id')) return fail('unknown_column', `resource_id: ${rel.schema}.${rel.name} has no "id" column`, 'Use conditions instead.');
+      where.push({ kind: 'compare', column: 'id', op: 'eq', value: body.resource_id });
+    }
   }
   if (where.length === 0) return fail('unfiltered_delete', 'Refusing to delete without conditions or resource_id', 'Add a condition or a resource_id.');
   const filters = checkFilters(rel, where);
   if (!filters.ok) return filters;
   const ret = body.columns === undefined ? ok(null) : planProjection(rel, body.columns);
   if (!ret.ok) return ret;
-  return ok({ relation: rel, where: filters.value, returning: ret.value });
+  const bounds = planBounds(rel, body, 'delete');
+  if (!bounds.ok) return bounds;
+  const plan: DeletePlan = { relation: rel, where: filters.value, returning: ret.value };
+  return ok(bounds.value ? { ...plan, bounds: bounds.value } : plan);
 }

@@ -125,8 +125,8 @@ export function parseInList(raw: string): Result<string[]> {
   return ok(parts.value.map((p) => unquote(p.trim())));
 }
 
-/** Splits on commas outside quotes, parentheses, braces and brackets. */
-function splitTopLevel(input: string): Result<string[]> {
+/** Splits on commas outside quotes, parentheses, braces and brackets (also used for select lists). */
+export function splitTopLevel(input: string): Result<string[]> {
   const parts: string[] = [];
   let depth = 0;
   let quoted = false;

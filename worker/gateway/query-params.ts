@@ -24,6 +24,9 @@ export function fetchBodyFromQuery(params: URLSearchParams): Record<string, unkn
   }
   const conditions = params.get('conditions');
   if (conditions !== null) body.conditions = json(conditions, 'conditions');
+  // Any other parameter goes through as text, so the strict body schema names it (400) instead of it being ignored.
+  const known = new Set<string>([...TEXT_FIELDS, ...INTEGER_FIELDS, ...BOOLEAN_FIELDS, 'conditions', 'sort_by']);
+  for (const [k, v] of params) if (!known.has(k) && !Object.hasOwn(body, k)) body[k] = v;
   const sort = params.get('sort_by');
   if (sort !== null) {
     const dot = /^(.+)\.(asc|desc|ascending|descending)$/.exec(sort);

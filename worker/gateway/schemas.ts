@@ -1,8 +1,8 @@
 /**
- * Request bodies of the four data routes (PROTOCOL.md "Bodies"), as zod schemas. They check shape
- * only; identifiers are checked against the tenant catalog later (plan.ts). Unknown keys are
- * ignored, except fields we know the SDK can send but the gateway does not implement: those are
- * refused so a client never gets silently wrong results.
+ * Request bodies of the four data routes, as zod schemas. They check shape only; identifiers are
+ * checked against the tenant catalog later (plan.ts). Every object is strict: a field the gateway
+ * does not know is a 400 naming it, so a caller never gets a result that ignored part of the
+ * request. Fields the SDK knows but the gateway does not implement are listed and refused too.
  */
 import { z } from 'zod';
 
@@ -28,15 +28,21 @@ export const conditionSchema = z.object({
   eq_value: z.unknown().optional(),
   column_cast: z.string().max(32).optional(),
   value_cast: z.string().max(32).optional(),
-});
+  /** The SDK's legacy spelling of `column_cast`/`value_cast`, sent beside them on `eq`. */
+  eq_column_cast: z.string().max(32).optional(),
+  eq_value_cast: z.string().max(32).optional(),
+}).strict();
 export type RawCondition = z.output<typeof conditionSchema>;
 
 const conditions = z.array(conditionSchema).max(100, 'at most 100 conditions').optional();
 
-const sortEntry = z.object({
-  field: z.string().min(1).max(IDENT_MAX),
-  direction: z.enum(['ascending', 'descending', 'asc', 'desc']).optional(),
-});
+const sortEntry = z
+  .object({
+    field: z.string().min(1).max(IDENT_MAX),
+    direction: z.enum(['ascending', 'descending', 'asc', 'desc']).optional(),
+  })
+  .strict();
+const sortBy = z.union([sortEntry, z.array(sortEntry).max(16)]);
 export type SortEntry = z.output<typeof sortEntry>;
 
 const nonNegative = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -45,27 +51,50 @@ const positive = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 /** Fields the SDK types know but this gateway does not implement (answered 400, see docs/protocol.md). */
 const UNSUPPORTED_FETCH_FIELDS = ['group_by', 'time_granularity', 'aggregation_column', 'aggregation_strategy', 'aggregation_dedup'] as const;
 
+const jsonObject = z.record(z.string(), z.unknown());
+
+/** Paging and ordering of fetch, and the bounds of a bounded update/delete. `total_pages` is informational only. */
+const pagingFields = {
+  limit: nonNegative.optional(),
+  offset: nonNegative.optional(),
+  current_page: positive.optional(),
+  page_size: positive.optional(),
+  total_pages: nonNegative.nullable().optional(),
+  sort_by: sortBy.optional(),
+};
+
 export const fetchBody = z
   .object({
     table_name: tableName.optional(),
     view_name: tableName.optional(),
     columns: columnsSchema.optional(),
     conditions,
-    limit: nonNegative.optional(),
-    offset: nonNegative.optional(),
-    current_page: positive.optional(),
-    page_size: positive.optional(),
-    total_pages: z.unknown().optional(),
-    sort_by: z.union([sortEntry, z.array(sortEntry).max(16)]).optional(),
+    ...pagingFields,
     count: countOption.optional(),
     head: z.boolean().optional(),
     strip_nulls: z.boolean().optional(),
+    /** Structured fetch (structured.ts): never mixed with columns/conditions/sort_by. */
+    select: z.union([z.string().max(16_384), jsonObject]).optional(),
+    where: jsonObject.optional(),
+    orderBy: z.union([jsonObject, z.array(jsonObject).max(16)]).optional(),
+    // Known to the SDK, refused below with a message saying so (rather than "unknown field").
+    group_by: z.unknown().optional(),
+    time_granularity: z.unknown().optional(),
+    aggregation_column: z.unknown().optional(),
+    aggregation_strategy: z.unknown().optional(),
+    aggregation_dedup: z.unknown().optional(),
   })
-  .catchall(z.unknown())
+  .strict()
   .superRefine((b, ctx) => {
     if (!b.table_name && !b.view_name) ctx.addIssue({ code: 'custom', path: ['table_name'], message: 'is required' });
+    if (b.table_name && b.view_name && b.table_name !== b.view_name) ctx.addIssue({ code: 'custom', path: ['view_name'], message: 'names another relation than table_name; send one of them' });
     for (const f of UNSUPPORTED_FETCH_FIELDS) {
       if (b[f] !== undefined && b[f] !== null) ctx.addIssue({ code: 'custom', path: [f], message: 'is not supported by this gateway' });
+    }
+    for (const [structured, legacy] of [['select', 'columns'], ['where', 'conditions'], ['orderBy', 'sort_by']] as const) {
+      if (b[structured] !== undefined && b[legacy] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [structured], message: `cannot be combined with ${legacy}; send one of them` });
+      }
     }
     if ((b.current_page === undefined) !== (b.page_size === undefined) && b.limit === undefined) {
       ctx.addIssue({ code: 'custom', path: ['page_size'], message: 'current_page and page_size go together' });
@@ -73,7 +102,8 @@ export const fetchBody = z
   });
 export type FetchBody = z.output<typeof fetchBody>;
 
-export const insertBody = z.object({
+export const insertBody = z
+  .object({
   table_name: tableName,
   insert_body: z.union([row, z.array(row).min(1, 'must contain at least one row').max(10_000)]),
   update_body: row.nullable().optional(),
@@ -83,25 +113,41 @@ export const insertBody = z.object({
   default_to_null: z.boolean().optional(),
   on_conflict: z.union([z.string().max(1024), z.array(z.string().max(IDENT_MAX)).max(32)]).optional(),
   strip_nulls: z.boolean().optional(),
-});
+  })
+  .strict();
 export type InsertBody = z.output<typeof insertBody>;
 
-export const updateBody = z.object({
-  table_name: tableName,
-  update_body: row.refine((r) => Object.keys(r).length > 0, 'must set at least one column'),
-  conditions,
-  columns: columnsSchema.optional(),
-  strip_nulls: z.boolean().optional(),
-});
+/** current_page needs page_size or limit to mean a page (fetch and bounded writes alike). */
+function pageNeedsSize(b: { current_page?: number | undefined; page_size?: number | undefined; limit?: number | undefined }, ctx: z.RefinementCtx): void {
+  if (b.current_page !== undefined && b.page_size === undefined && b.limit === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['current_page'], message: 'needs page_size (or limit)' });
+  }
+}
+
+export const updateBody = z
+  .object({
+    table_name: tableName,
+    update_body: row.refine((r) => Object.keys(r).length > 0, 'must set at least one column'),
+    conditions,
+    columns: columnsSchema.optional(),
+    strip_nulls: z.boolean().optional(),
+    ...pagingFields,
+  })
+  .strict()
+  .superRefine(pageNeedsSize);
 export type UpdateBody = z.output<typeof updateBody>;
 
-export const deleteBody = z.object({
-  table_name: tableName,
-  conditions,
-  resource_id: z.union([z.string().max(1024), z.number()]).transform(String).optional(),
-  columns: columnsSchema.optional(),
-  strip_nulls: z.boolean().optional(),
-});
+export const deleteBody = z
+  .object({
+    table_name: tableName,
+    conditions,
+    resource_id: z.union([z.string().max(1024), z.number()]).transform(String).optional(),
+    columns: columnsSchema.optional(),
+    strip_nulls: z.boolean().optional(),
+    ...pagingFields,
+  })
+  .strict()
+  .superRefine(pageNeedsSize);
 export type DeleteBody = z.output<typeof deleteBody>;
 
 /** First zod issue as one readable sentence: `conditions.0.operator: must be one of …`. */
@@ -109,5 +155,9 @@ export function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'Invalid request body';
   const path = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const names = issue.keys.map((k) => `"${k.length > 40 ? `${k.slice(0, 40)}…` : k}"`).join(', ');
+    return `${path ? `${path}: ` : ''}unknown field${issue.keys.length > 1 ? 's' : ''} ${names}`;
+  }
   return path ? `${path}: ${issue.message}` : issue.message;
 }

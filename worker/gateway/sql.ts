@@ -10,18 +10,44 @@ import { CASTS, type CastName, type Filter } from './filter.js';
 export const MAX_PARAMS = 65_535;
 
 export type Statement = { text: string; params: unknown[] };
-/** Column names (checked) or every column. */
-export type Projection = readonly string[] | '*';
+/** A checked column with the key it is returned under and an allowed cast. */
+export type ProjectedColumn = { column: string; alias?: string; cast?: CastName };
+/** A plain column name, `'*'` (every column) or a column with alias/cast. */
+export type ProjectionItem = string | ProjectedColumn;
+/** Checked columns or every column. */
+export type Projection = readonly ProjectionItem[] | '*';
 export type Order = { column: string; descending: boolean };
+
+/**
+ * A related table returned under `key`: `many` → JSON array (the embedded table holds the foreign
+ * key), else one JSON object or null. `join` pairs its columns with the base table's.
+ */
+export type Embed = {
+  key: string;
+  relation: Relation;
+  columns: Projection;
+  many: boolean;
+  join: readonly { inner: string; outer: string }[];
+};
 
 export type SelectPlan = {
   relation: Relation;
+  /** An empty list with embeds: only the embeds are returned. */
   columns: Projection;
   where: readonly Filter[];
   order: readonly Order[];
   limit: number;
   offset: number;
+  embeds?: readonly Embed[];
+  /** Most rows one to-many embed returns per base row. */
+  embedLimit?: number;
 };
+
+/**
+ * Bounds of an update/delete: only the rows of `SELECT key … ORDER BY … LIMIT … OFFSET …` change.
+ * `key` is the primary key; `limit` null means no LIMIT (an offset alone).
+ */
+export type MutationBounds = { key: readonly string[]; order: readonly Order[]; limit: number | null; offset: number };
 
 export type ConflictAction =
   | { kind: 'nothing' }
@@ -41,8 +67,8 @@ export type InsertPlan = {
   returning: Projection | null;
 };
 
-export type UpdatePlan = { relation: Relation; set: Readonly<Record<string, unknown>>; where: readonly Filter[]; returning: Projection | null };
-export type DeletePlan = { relation: Relation; where: readonly Filter[]; returning: Projection | null };
+export type UpdatePlan = { relation: Relation; set: Readonly<Record<string, unknown>>; where: readonly Filter[]; returning: Projection | null; bounds?: MutationBounds };
+export type DeletePlan = { relation: Relation; where: readonly Filter[]; returning: Projection | null; bounds?: MutationBounds };
 
 /** `"a""b"`: double quotes doubled, so any catalog name is one identifier. */
 export function quoteIdent(name: string): string {
@@ -50,7 +76,13 @@ export function quoteIdent(name: string): string {
 }
 
 const qualified = (rel: Relation) => `${quoteIdent(rel.schema)}.${quoteIdent(rel.name)}`;
-const projection = (p: Projection) => (p === '*' ? '*' : p.map(quoteIdent).join(', '));
+function projectionItem(item: ProjectionItem): string {
+  if (item === '*') return '*';
+  if (typeof item === 'string') return quoteIdent(item);
+  const col = item.cast ? `${quoteIdent(item.column)}::${CASTS[item.cast]}` : quoteIdent(item.column);
+  return `${col} AS ${quoteIdent(item.alias ?? item.column)}`;
+}
+const projection = (p: Projection) => (p === '*' ? '*' : p.map(projectionItem).join(', '));
 const returning = (p: Projection | null) => (p === null ? '' : ` RETURNING ${projection(p)}`);
 
 /** Collects parameters and hands out their placeholders. */
@@ -111,16 +143,30 @@ function whereClause(where: readonly Filter[], rel: Relation, params: Params): s
   return ` WHERE ${where.map((f) => `(${renderFilter(f, rel, params)})`).join(' AND ')}`;
 }
 
+const orderClause = (order: readonly Order[]) =>
+  order.length ? ` ORDER BY ${order.map((o) => `${quoteIdent(o.column)} ${o.descending ? 'DESC' : 'ASC'}`).join(', ')}` : '';
+
+/**
+ * A correlated subquery per embed. The embedded table is aliased, so `"schema"."table"."col"`
+ * always means the outer (base) row, even when a table embeds itself.
+ */
+function embedColumn(e: Embed, base: Relation, limit: number, params: Params): string {
+  const on = e.join.map((p) => `"_t".${quoteIdent(p.inner)} = ${qualified(base)}.${quoteIdent(p.outer)}`).join(' AND ');
+  const inner = `SELECT ${projection(e.columns)} FROM ${qualified(e.relation)} AS "_t" WHERE ${on} LIMIT ${e.many ? params.add(limit) : '1'}`;
+  return e.many
+    ? `COALESCE((SELECT json_agg(row_to_json("_e")) FROM (${inner}) AS "_e"), '[]'::json) AS ${quoteIdent(e.key)}`
+    : `(SELECT row_to_json("_e") FROM (${inner}) AS "_e") AS ${quoteIdent(e.key)}`;
+}
+
 export function buildSelect(plan: SelectPlan): Statement {
   const params = new Params();
+  const embeds = (plan.embeds ?? []).map((e) => embedColumn(e, plan.relation, plan.embedLimit ?? plan.limit, params));
+  const list = [plan.columns === '*' || plan.columns.length ? projection(plan.columns) : '', ...embeds].filter((x) => x !== '').join(', ');
   const where = whereClause(plan.where, plan.relation, params);
-  const order = plan.order.length
-    ? ` ORDER BY ${plan.order.map((o) => `${quoteIdent(o.column)} ${o.descending ? 'DESC' : 'ASC'}`).join(', ')}`
-    : '';
   const limit = params.add(plan.limit);
   const offset = params.add(plan.offset);
   return {
-    text: `SELECT ${projection(plan.columns)} FROM ${qualified(plan.relation)}${where}${order} LIMIT ${limit} OFFSET ${offset}`,
+    text: `SELECT ${list} FROM ${qualified(plan.relation)}${where}${orderClause(plan.order)} LIMIT ${limit} OFFSET ${offset}`,
     params: params.values,
   };
 }
@@ -167,17 +213,31 @@ function assertFiltered(where: readonly Filter[], what: string): void {
   if (where.length === 0) throw new Error(`refusing to build an unfiltered ${what}`);
 }
 
+/**
+ * The WHERE of an update/delete. Bounded: the key of the rows the bounds pick, locked
+ * (FOR UPDATE) so concurrent bounded writes each take their own rows instead of the same ones.
+ */
+function mutationWhere(plan: { relation: Relation; where: readonly Filter[]; bounds?: MutationBounds }, params: Params): string {
+  const where = whereClause(plan.where, plan.relation, params);
+  const b = plan.bounds;
+  if (!b) return where;
+  const key = b.key.map(quoteIdent).join(', ');
+  const limit = b.limit === null ? '' : ` LIMIT ${params.add(b.limit)}`;
+  const offset = b.offset > 0 ? ` OFFSET ${params.add(b.offset)}` : '';
+  return ` WHERE (${key}) IN (SELECT ${key} FROM ${qualified(plan.relation)}${where}${orderClause(b.order)}${limit}${offset} FOR UPDATE)`;
+}
+
 export function buildUpdate(plan: UpdatePlan): Statement {
   assertFiltered(plan.where, 'UPDATE');
   const params = new Params();
   const set = setList(plan.set, plan.relation, params);
-  const where = whereClause(plan.where, plan.relation, params);
+  const where = mutationWhere(plan, params);
   return { text: `UPDATE ${qualified(plan.relation)} SET ${set}${where}${returning(plan.returning)}`, params: params.values };
 }
 
 export function buildDelete(plan: DeletePlan): Statement {
   assertFiltered(plan.where, 'DELETE');
   const params = new Params();
-  const where = whereClause(plan.where, plan.relation, params);
+  const where = mutationWhere(plan, params);
   return { text: `DELETE FROM ${qualified(plan.relation)}${where}${returning(plan.returning)}`, params: params.values };
 }
