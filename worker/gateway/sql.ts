@@ -21,7 +21,12 @@ export type SelectPlan = {
   order: readonly Order[];
   limit: number;
   offset: number;
+  /** Rows come from this instead of the relation (a function call); its `$1..$n` are `params`. */
+  source?: Source;
 };
+
+/** A FROM item with its own parameters, numbered from `$1`; they are bound before any filter value. */
+export type Source = { text: string; params: readonly unknown[] };
 
 export type ConflictAction =
   | { kind: 'nothing' }
@@ -111,8 +116,16 @@ function whereClause(where: readonly Filter[], rel: Relation, params: Params): s
   return ` WHERE ${where.map((f) => `(${renderFilter(f, rel, params)})`).join(' AND ')}`;
 }
 
+/** The FROM item: the relation, or a source whose parameters take the first placeholders. */
+function fromItem(relation: Relation, source: Source | undefined, params: Params): string {
+  if (!source) return qualified(relation);
+  for (const v of source.params) params.add(v);
+  return source.text;
+}
+
 export function buildSelect(plan: SelectPlan): Statement {
   const params = new Params();
+  const from = fromItem(plan.relation, plan.source, params);
   const where = whereClause(plan.where, plan.relation, params);
   const order = plan.order.length
     ? ` ORDER BY ${plan.order.map((o) => `${quoteIdent(o.column)} ${o.descending ? 'DESC' : 'ASC'}`).join(', ')}`
@@ -120,16 +133,17 @@ export function buildSelect(plan: SelectPlan): Statement {
   const limit = params.add(plan.limit);
   const offset = params.add(plan.offset);
   return {
-    text: `SELECT ${projection(plan.columns)} FROM ${qualified(plan.relation)}${where}${order} LIMIT ${limit} OFFSET ${offset}`,
+    text: `SELECT ${projection(plan.columns)} FROM ${from}${where}${order} LIMIT ${limit} OFFSET ${offset}`,
     params: params.values,
   };
 }
 
 /** Total rows matching the filters (the `count` of a fetch). */
-export function buildCount(relation: Relation, where: readonly Filter[]): Statement {
+export function buildCount(relation: Relation, where: readonly Filter[], source?: Source): Statement {
   const params = new Params();
+  const from = fromItem(relation, source, params);
   const clause = whereClause(where, relation, params);
-  return { text: `SELECT count(*) AS count FROM ${qualified(relation)}${clause}`, params: params.values };
+  return { text: `SELECT count(*) AS count FROM ${from}${clause}`, params: params.values };
 }
 
 export function buildInsert(plan: InsertPlan): Statement {

@@ -5,11 +5,12 @@ import { deleteRoute } from './delete.js';
 import { fetchRoute } from './fetch.js';
 import { insertRoute } from './insert.js';
 import { queryRoute } from './query.js';
+import { rpcRoute } from './rpc.js';
 import { updateRoute } from './update.js';
 
 export const gatewayRoutes = new Hono<AppEnv>();
 
-for (const route of [fetchRoute, insertRoute, updateRoute, deleteRoute, queryRoute]) {
+for (const route of [fetchRoute, insertRoute, updateRoute, deleteRoute, queryRoute, rpcRoute]) {
   gatewayRoutes.route('/', route);
   gatewayRoutes.route('/db', route);
 }
