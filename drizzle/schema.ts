@@ -159,5 +159,27 @@ export const flushBatches = pgTable(
   (t) => [index('flush_batches_applied_at_idx').on(t.appliedAt)],
 );
 
+/**
+ * `/gateway/transaction` idempotency: the first committed result per client and key, replayed for
+ * a repeat with the same body until `TRANSACTION_IDEMPOTENCY_TTL_MS`. `response` is null while
+ * the first request runs.
+ */
+export const transactionIdempotency = pgTable(
+  'transaction_idempotency',
+  {
+    clientName: text('client_name').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    /** SHA-256 hex of the operations and options: a repeat must send the same body. */
+    requestHash: text('request_hash').notNull(),
+    status: integer('status'),
+    response: jsonb('response'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: 'transaction_idempotency_pk', columns: [t.clientName, t.idempotencyKey] }),
+    index('transaction_idempotency_created_at_idx').on(t.createdAt),
+  ],
+);
+
 export type ClientRow = typeof clients.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
