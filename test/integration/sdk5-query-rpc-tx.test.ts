@@ -5,10 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
-import { openCatalog } from '../../cli/catalog.js';
-import { addClient } from '../../cli/client-store.js';
-import { createKey } from '../../cli/key-store.js';
-import { startWorkerServer, type WorkerServer } from '../support/worker-server.js';
+import { clientWithKey, startTestGateway } from '../support/served-gateway.js';
+import type { WorkerServer } from '../support/worker-server.js';
 
 const databaseUrl = inject('databaseUrl');
 const tenantDatabaseUrl = inject('tenantDatabaseUrl');
@@ -26,22 +24,9 @@ beforeAll(async () => {
   await tenant.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, label text NOT NULL, owner_id uuid)`);
   await tenant.query(`INSERT INTO ${table} (label, owner_id) VALUES ('seed', '11111111-1111-4111-8111-111111111111')`);
   await tenant.query(`CREATE FUNCTION ${table}_count() RETURNS bigint LANGUAGE sql STABLE AS 'SELECT count(*) FROM ${table}'`);
-  const catalog = await openCatalog(databaseUrl);
-  try {
-    await addClient(catalog.db, { name: clientName, databaseUrl: null, enforcement: null, active: true, frozen: false });
-    const scopes = { operations: ['read' as const, 'insert' as const, 'rpc' as const], tables: [table], functions: [`${table}_count`] };
-    apiKey = (await createKey(catalog.db, { client: clientName, name: 'sdk5', scopes, expiresAt: null })).key;
-  } finally {
-    await catalog.close();
-  }
-  server = await startWorkerServer({
-    DATABASE_URL: databaseUrl,
-    TENANT_DATABASE_URL: tenantDatabaseUrl,
-    NEON_LOCAL_WS_PROXY: inject('wsProxy'),
-    STATS_SINK: 'direct',
-    FLUSHER_URL: '',
-    API_KEY_ENFORCEMENT_DEFAULT: 'required',
-  });
+  const scopes = { operations: ['read' as const, 'insert' as const, 'rpc' as const], tables: [table], functions: [`${table}_count`] };
+  apiKey = await clientWithKey(databaseUrl, clientName, scopes);
+  server = await startTestGateway({ databaseUrl, tenantDatabaseUrl, wsProxy: inject('wsProxy') });
 });
 
 afterAll(async () => {
