@@ -22,6 +22,7 @@ beforeAll(async () => {
   );
   await tenantSql(`CREATE FUNCTION ${s}.fail(msg text) RETURNS int LANGUAGE plpgsql AS 'BEGIN RAISE EXCEPTION ''%'', msg; END'`);
   await tenantSql(`CREATE FUNCTION ${s}.total(xs int[], meta jsonb DEFAULT '{}') RETURNS jsonb LANGUAGE sql AS 'SELECT jsonb_build_object(''sum'', (SELECT sum(x) FROM unnest(xs) x), ''meta'', meta)'`);
+  await tenantSql(`CREATE FUNCTION ${s}.pairs(k int) RETURNS TABLE (n int, label text) LANGUAGE sql STABLE AS 'SELECT n + k, label FROM ${s}.w'`);
   await tenantSql(`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`);
   api = await newCaller('gateway-rpc', { scopes: { operations: [...OPERATIONS], tables: ['*'], functions: ['*'] } });
 });
@@ -106,6 +107,10 @@ describe('GET /rpc/<fn>', () => {
     const rows = await api.call(`/db/rpc/over?schema=${s}&min_n=1&select=n&order=n.desc&limit=2&n=in.{1,2,4}`, undefined, { method: 'GET' });
     expect(rows.status, rows.text).toBe(200);
     expect(rows.body.data).toEqual([{ n: 4 }, { n: 2 }]);
+    // `n` names a result column of a RETURNS TABLE function: a filter, not an argument.
+    const table = await api.call(`/rpc/pairs?schema=${s}&k=10&n=lte.12&order=n`, undefined, { method: 'GET' });
+    expect(table.status, table.text).toBe(200);
+    expect(table.body.data.map((r) => r.n)).toEqual([11, 12]);
     const arr = await api.call(`/rpc/total?schema=${s}&xs={1,2}`, undefined, { method: 'GET' });
     expect(arr.body.data).toEqual([{ total: { sum: 3, meta: {} } }]);
   });

@@ -78,7 +78,7 @@ export function describeExpr(e: Expr): string {
   }
 }
 
-const refuseIn = <T>(what: string): Result<T> => fail('invalid_request', `query: ${what} is not supported`, HINT);
+const refuseIn = <T>(what: string): Result<T> => fail('invalid_request', `query: ${what} is not supported`, 'Name plain columns of the one table in FROM.');
 const refuse = <T>(what: string): Result<T> => fail('invalid_request', `query: ${what} is not supported in WHERE`, HINT);
 
 export function filterFromExpr(e: Expr, ctx: ExprContext, depth: number): Result<Filter> {

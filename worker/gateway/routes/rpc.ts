@@ -10,7 +10,7 @@ import { assertFunctionScope } from '../../auth/scope.js';
 import { readJsonObject } from '../body.js';
 import { GatewayError } from '../../errors.js';
 import { loadFunction } from '../function-source.js';
-import { callSource, checkFunctionSchema, pickOverload, resultRelation } from '../functions.js';
+import { callSource, checkFunctionSchema, describeFunction, pickOverload, resultRelation } from '../functions.js';
 import { authOf, parseBody, run, unwrap, withTenant } from '../operation.js';
 import { planFetch } from '../plan.js';
 import { fromBody, fromQuery, rpcBody, type RpcRequest } from '../rpc-request.js';
@@ -33,13 +33,14 @@ async function callFunction(c: Context<AppEnv>, req: RpcRequest, readOnly: boole
   unwrap(checkFunctionSchema(req.schema));
   const label = req.schema === 'public' ? req.name : `${req.schema}.${req.name}`;
   assertFunctionScope(authOf(c), `${req.schema}.${req.name}`);
-  c.set('usage', { tableName: label, operation: 'rpc' });
   const strip = resolveStripNulls(req.stripNulls, c.req.header('x-strip-nulls'));
   const maxLimit = c.get('settings').GATEWAY_MAX_LIMIT;
   return withTenant(c, async (session) => {
     const overloads = await loadFunction(session, req.schema, req.name);
-    const names = new Set(overloads.flatMap((o) => o.arg_names));
+    // Only input parameters are arguments: on GET, a key naming a result column is a filter.
+    const names = new Set(overloads.flatMap((o) => describeFunction(o).inputs.map((p) => p.name)));
     const fn = unwrap(pickOverload(overloads, label, req.argNames(names)));
+    c.set('usage', { tableName: label, operation: 'rpc' });
     const { args, where } = unwrap(req.split(fn));
     const relation = resultRelation(fn);
     if (fn.result === null && (req.fetch.columns !== undefined || where.length || req.fetch.sort_by !== undefined)) {
