@@ -64,7 +64,7 @@ export function keyTable(rows: KeyListing[]): string {
       k.client,
       k.name,
       k.scopes.operations.join(','),
-      k.scopes.tables.join(','),
+      k.scopes.functions ? `${k.scopes.tables.join(',')} fn:${k.scopes.functions.join(',')}` : k.scopes.tables.join(','),
       k.expiresAt ? k.expiresAt.toISOString() : 'never',
       k.revokedAt ? 'revoked' : k.expiresAt && k.expiresAt.getTime() <= Date.now() ? 'expired' : 'active',
       k.lastUsedAt ? k.lastUsedAt.toISOString() : '-',

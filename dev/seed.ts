@@ -64,7 +64,7 @@ export async function issueDemoKey(catalogUrl: string, tenantUrl: string, signin
     const created = await createKey(db, {
       client: DEMO_CLIENT,
       name: DEMO_KEY_NAME,
-      scopes: { operations: [...OPERATIONS], tables: ['*'] },
+      scopes: { operations: [...OPERATIONS], tables: ['*'], functions: ['*'] },
       expiresAt: null,
       signingSecrets,
     });

@@ -21,12 +21,18 @@ import {
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const counter = (name: string) => bigint(name, { mode: 'number' }).notNull().default(0);
 
-/** Operations a key may be scoped to, and the operation dimension of table statistics. */
-export const OPERATIONS = ['read', 'insert', 'update', 'delete'] as const;
+/**
+ * Operations a key may be scoped to, and the operation dimension of table statistics (`rpc`
+ * counts calls per function).
+ */
+export const OPERATIONS = ['read', 'insert', 'update', 'delete', 'rpc'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
-/** What a key may do: operations and tables (`"*"` = every table the tenant exposes). */
-export type KeyScopes = { operations: Operation[]; tables: string[] };
+/**
+ * What a key may do: operations and tables (`"*"` = every table the tenant exposes); `rpc` calls
+ * only the functions listed (`fn`, `schema.fn`, `schema.*`, `"*"`); absent = none.
+ */
+export type KeyScopes = { operations: Operation[]; tables: string[]; functions?: string[] };
 
 export const clients = pgTable(
   'clients',
@@ -90,7 +96,7 @@ export const clientTableStatistics = pgTable(
   },
   (t) => [
     primaryKey({ name: 'client_table_statistics_pk', columns: [t.clientName, t.tableName, t.operation] }),
-    check('client_table_statistics_operation_check', sql`${t.operation} IN ('read', 'insert', 'update', 'delete')`),
+    check('client_table_statistics_operation_check', sql`${t.operation} IN ('read', 'insert', 'update', 'delete', 'rpc')`),
   ],
 );
 
@@ -151,6 +157,28 @@ export const flushBatches = pgTable(
     appliedAt: timestamptz('applied_at').notNull().defaultNow(),
   },
   (t) => [index('flush_batches_applied_at_idx').on(t.appliedAt)],
+);
+
+/**
+ * `/gateway/transaction` idempotency: the first committed result per client and key, replayed for
+ * a repeat with the same body until `TRANSACTION_IDEMPOTENCY_TTL_MS`. `response` is null while
+ * the first request runs.
+ */
+export const transactionIdempotency = pgTable(
+  'transaction_idempotency',
+  {
+    clientName: text('client_name').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    /** SHA-256 hex of the operations and options: a repeat must send the same body. */
+    requestHash: text('request_hash').notNull(),
+    status: integer('status'),
+    response: jsonb('response'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: 'transaction_idempotency_pk', columns: [t.clientName, t.idempotencyKey] }),
+    index('transaction_idempotency_created_at_idx').on(t.createdAt),
+  ],
 );
 
 export type ClientRow = typeof clients.$inferSelect;

@@ -23,6 +23,8 @@ app.use(requestLog());
 app.use(gatewayGuard());
 app.use('/gateway/*', authenticate());
 app.use('/db/gateway/*', authenticate());
+app.use('/rpc/*', authenticate());
+app.use('/db/rpc/*', authenticate());
 app.route('/', health);
 app.route('/', ready);
 app.route('/', verify);

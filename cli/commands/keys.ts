@@ -14,8 +14,9 @@ const CREATE_HELP = `Usage: npm run gateway -- keys create --client <name> --nam
 Creates an API key and prints it once; only its SHA-256 hash is stored. Flags:
   --client <name>        the client the key belongs to (required)
   --name <label>         a label, unique among the client's live keys (required)
-  --scopes <ops>         comma list of read, insert, update, delete, or "all" (default: read)
+  --scopes <ops>         comma list of read, insert, update, delete, rpc, or "all" (default: read)
   --tables <tables>      comma list of table or schema.table, or "*" for every table (default: *)
+  --functions <fns>      functions the rpc scope may call: fn, schema.fn, schema.* or "*" (default: none)
   --expires-in <dur>     e.g. 90m, 12h, 30d, 2w (default: never)
   --expires-at <time>    an ISO 8601 time instead of --expires-in
   --legacy               mint an untagged key (only for workers without KEY_SIGNING_SECRETS)
@@ -58,6 +59,13 @@ const tables = z
   .refine((ts) => ts.every((t) => TABLE.test(t)), 'tables are names like todos or public.todos, or *')
   .transform((ts) => (ts.includes('*') ? ['*'] : [...new Set(ts)]));
 
+const functions = z
+  .string()
+  .transform(list)
+  .pipe(z.array(z.string()).min(1, 'needs at least one function or *'))
+  .refine((fs) => fs.every((f) => TABLE.test(f) || /^[A-Za-z_][A-Za-z0-9_$]*\.\*$/.test(f)), 'functions are names like add, app.add, app.* or *')
+  .transform((fs) => (fs.includes('*') ? ['*'] : [...new Set(fs)]));
+
 const createSchema = z
   .object({
     positionals: z.array(z.string()).max(0, 'takes no positional arguments (use --client and --name)'),
@@ -65,6 +73,7 @@ const createSchema = z
     name: z.string().trim().min(1, 'must not be empty').max(100, 'at most 100 characters'),
     scopes: operations.default(['read']),
     tables: tables.default(['*']),
+    functions: functions.optional(),
     expiresIn: z
       .string()
       .transform((v, ctx) => {
@@ -92,6 +101,7 @@ export const keysCreate: Command = {
         name: { type: 'string' },
         scopes: { type: 'string' },
         tables: { type: 'string' },
+        functions: { type: 'string' },
         'expires-in': { type: 'string' },
         'expires-at': { type: 'string' },
         legacy: { type: 'boolean' },
@@ -102,7 +112,7 @@ export const keysCreate: Command = {
     const v = p.values;
     const a = validate(
       createSchema,
-      { positionals: p.positionals, client: v.client, name: v.name, scopes: v.scopes, tables: v.tables, expiresIn: v['expires-in'], expiresAt: v['expires-at'], json: v.json, legacy: v.legacy },
+      { positionals: p.positionals, client: v.client, name: v.name, scopes: v.scopes, tables: v.tables, functions: v.functions, expiresIn: v['expires-in'], expiresAt: v['expires-at'], json: v.json, legacy: v.legacy },
       help,
     );
     const expiresAt = a.expiresIn !== undefined ? new Date(Date.now() + a.expiresIn) : a.expiresAt ? new Date(a.expiresAt) : null;
@@ -112,7 +122,7 @@ export const keysCreate: Command = {
       throw new UsageError('KEY_SIGNING_SECRETS is not set: export the worker\'s key-signing secret (or pass --legacy for an untagged key)', help);
     }
     const created = await withCatalog(ctx, (db) =>
-      createKey(db, { client: a.client, name: a.name, scopes: { operations: a.scopes, tables: a.tables }, expiresAt, signingSecrets }),
+      createKey(db, { client: a.client, name: a.name, scopes: { operations: a.scopes, tables: a.tables, ...(a.functions ? { functions: a.functions } : {}) }, expiresAt, signingSecrets }),
     );
     if (a.json) {
       ctx.print(json({ key: created.key, ...keyView(created) }));
@@ -120,7 +130,7 @@ export const keysCreate: Command = {
     }
     ctx.print(
       [
-        `created key ${created.prefix} for client ${created.client} (${created.scopes.operations.join(',')} on ${created.scopes.tables.join(',')}, expires ${created.expiresAt?.toISOString() ?? 'never'})`,
+        `created key ${created.prefix} for client ${created.client} (${created.scopes.operations.join(',')} on ${created.scopes.tables.join(',')}${created.scopes.functions ? `, functions ${created.scopes.functions.join(',')}` : ''}, expires ${created.expiresAt?.toISOString() ?? 'never'})`,
         '',
         `  ${created.key}`,
         '',

@@ -23,7 +23,7 @@ afterAll(async () => {
   await db.end();
 });
 
-type KeyJson = { key: string; id: string; prefix: string; client: string; name: string; scopes: { operations: string[]; tables: string[] }; expiresAt: string | null; revokedAt: string | null };
+type KeyJson = { key: string; id: string; prefix: string; client: string; name: string; scopes: { operations: string[]; tables: string[]; functions?: string[] }; expiresAt: string | null; revokedAt: string | null };
 
 async function keyRow(id: string): Promise<Record<string, unknown>> {
   const res = await db.query('SELECT * FROM api_keys WHERE id = $1', [id]);
@@ -100,6 +100,14 @@ describe('keys', () => {
       const text = value instanceof Date ? value.toISOString() : JSON.stringify(value);
       expect(text).not.toContain(secret);
     }
+
+    // rpc keys list the functions they may call.
+    const rpc = JSON.parse((await gateway('keys', 'create', '--client', client, '--name', 'rpc', '--scopes', 'rpc', '--functions', 'add,app.*', '--json')).stdout) as KeyJson;
+    expect(rpc.scopes).toEqual({ operations: ['rpc'], tables: ['*'], functions: ['add', 'app.*'] });
+    expect((await keyRow(rpc.id)).scopes).toEqual({ operations: ['rpc'], tables: ['*'], functions: ['add', 'app.*'] });
+    const badFn = await gateway('keys', 'create', '--client', client, '--name', 'bad', '--scopes', 'rpc', '--functions', 'pg_sleep()');
+    expect(badFn.code).toBe(2);
+    expect(badFn.stderr).toContain('--functions');
 
     // Listing shows the prefix, never the key or its hash.
     const listed = await gateway('keys', 'list', '--client', client, '--json');

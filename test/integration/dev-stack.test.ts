@@ -136,7 +136,7 @@ describe('npm run dev', () => {
       // Postgres is reachable; the demo client points at the tenant DB and holds the printed key.
       const keyHash = createHash('sha256').update(s.demo.key).digest('hex');
       const keys = await queryOnce(s.databaseUrl, 'SELECT k.client_name, k.scopes, k.revoked_at, c.database_url FROM api_keys k JOIN clients c USING (client_name) WHERE k.key_hash = $1', [keyHash]);
-      expect(keys).toEqual([{ client_name: 'demo', scopes: { operations: ['read', 'insert', 'update', 'delete'], tables: ['*'] }, revoked_at: null, database_url: s.tenantDatabaseUrl }]);
+      expect(keys).toEqual([{ client_name: 'demo', scopes: { operations: ['read', 'insert', 'update', 'delete', 'rpc'], tables: ['*'], functions: ['*'] }, revoked_at: null, database_url: s.tenantDatabaseUrl }]);
       const todos = await queryOnce<{ n: number }>(s.tenantDatabaseUrl, 'SELECT count(*)::int AS n FROM todos');
       expect(todos[0]?.n).toBeGreaterThanOrEqual(3);
 

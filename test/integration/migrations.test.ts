@@ -17,6 +17,7 @@ const CATALOG_TABLES = [
   'clients',
   'flush_batches',
   'gateway_request_log',
+  'transaction_idempotency',
 ];
 
 const admin = inject('adminDatabaseUrl');

@@ -1,6 +1,6 @@
 /** The scope check the data handlers call, and how key rows' scopes and states are read. */
 import { describe, expect, it } from 'vitest';
-import { assertScope, isAllowed } from '../../worker/auth/scope.js';
+import { assertScope, isAllowed, isFunctionAllowed } from '../../worker/auth/scope.js';
 import { keyState, parseScopes, type KeyRecord } from '../../worker/auth/keys.js';
 import type { AuthContext } from '../../worker/auth/context.js';
 import { GatewayError } from '../../worker/errors.js';
@@ -35,6 +35,16 @@ describe('scope check', () => {
     expect(isAllowed(withScopes({ operations: [], tables: [] }), 'read', 'users')).toBe(false);
   });
 
+  it('functions need the rpc operation and a listed name; no list grants none', () => {
+    const auth = withScopes({ operations: ['rpc'], tables: [], functions: ['add', 'app.*'] });
+    expect(isFunctionAllowed(auth, 'public.add')).toBe(true);
+    expect(isFunctionAllowed(auth, 'app.anything')).toBe(true);
+    expect(isFunctionAllowed(auth, 'billing.add')).toBe(false);
+    expect(isFunctionAllowed(withScopes({ operations: ['rpc'], tables: ['*'] }), 'public.add')).toBe(false);
+    expect(isFunctionAllowed(withScopes({ operations: ['read'], tables: ['*'], functions: ['*'] }), 'public.add')).toBe(false);
+    expect(isAllowed(auth, 'read', 'add')).toBe(false);
+  });
+
   it('assertScope throws 403 scope_denied', () => {
     const auth = withScopes({ operations: ['read'], tables: ['users'] });
     expect(() => assertScope(auth, 'read', 'users')).not.toThrow();
@@ -52,6 +62,7 @@ describe('key rows', () => {
   it('parseScopes keeps known operations and string tables, and fails closed on junk', () => {
     expect(parseScopes({ operations: ['read', 'drop', 'read'], tables: ['users', 3, ''] })).toEqual({ operations: ['read'], tables: ['users'] });
     expect(parseScopes('{"operations":["update"],"tables":["*"]}')).toEqual({ operations: ['update'], tables: ['*'] });
+    expect(parseScopes({ operations: ['rpc'], tables: [], functions: ['add', 7, 'add'] })).toEqual({ operations: ['rpc'], tables: [], functions: ['add'] });
     for (const junk of [null, 'nope', ['read'], { operations: 'read' }]) expect(parseScopes(junk)).toEqual({ operations: [], tables: [] });
   });
 

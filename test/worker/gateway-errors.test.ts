@@ -59,12 +59,12 @@ describe('status map', () => {
   });
 
   it('404: unsupported operations, before auth; 405: wrong methods on known routes, before auth', async () => {
-    for (const path of ['/gateway/query', '/db/gateway/rpc']) {
+    for (const path of ['/gateway/aggregate', '/db/gateway/graphql']) {
       const res = await fetchWith({ TEST_ISOLATE: ISOLATE }, `http://gateway${path}`, { method: 'POST', body: '{}' });
       expect(res.status).toBe(404);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unsupported_operation');
     }
-    for (const [method, path] of [['GET', '/gateway/insert'], ['DELETE', '/gateway/fetch'], ['PUT', '/db/gateway/update'], ['GET', '/gateway/delete']] as const) {
+    for (const [method, path] of [['GET', '/gateway/insert'], ['DELETE', '/gateway/fetch'], ['PUT', '/db/gateway/update'], ['GET', '/gateway/delete'], ['GET', '/gateway/query'], ['PUT', '/db/gateway/transaction']] as const) {
       const res = await fetchWith({ TEST_ISOLATE: ISOLATE }, `http://gateway${path}`, { method });
       expect(res.status, `${method} ${path}`).toBe(405);
       expect(res.headers.get('allow')).toBeTruthy();

@@ -77,10 +77,11 @@ export function keyState(key: KeyRecord, now: number): KeyState {
 export function parseScopes(raw: unknown): KeyScopes {
   const value = typeof raw === 'string' ? safeJson(raw) : raw;
   if (typeof value !== 'object' || value === null) return { operations: [], tables: [] };
-  const { operations, tables } = value as { operations?: unknown; tables?: unknown };
+  const { operations, tables, functions } = value as { operations?: unknown; tables?: unknown; functions?: unknown };
   const ops = Array.isArray(operations) ? operations.filter((o): o is Operation => (OPERATIONS as readonly unknown[]).includes(o)) : [];
   const tbls = Array.isArray(tables) ? tables.filter((t): t is string => typeof t === 'string' && t !== '') : [];
-  return { operations: [...new Set(ops)], tables: [...new Set(tbls)] };
+  const fns = Array.isArray(functions) ? functions.filter((f): f is string => typeof f === 'string' && f !== '') : [];
+  return { operations: [...new Set(ops)], tables: [...new Set(tbls)], ...(fns.length ? { functions: [...new Set(fns)] } : {}) };
 }
 
 /** Counters of this isolate's key cache. */

@@ -19,10 +19,30 @@ export function isAllowed(auth: AuthContext, operation: Operation, table: string
   if (!auth.key && auth.failOpen) return operation === 'read'; // unverified: AUTH_FAIL_OPEN_SCOPES=read at most
   if (!auth.key) return auth.authenticated === false; // anonymous under optional enforcement
   const { operations, tables } = auth.key.scopes;
-  if (!operations.includes(operation)) return false;
-  const wanted = qualifiedTable(table);
+  return operations.includes(operation) && listed(tables, table);
+}
+
+/** `name` is in a scope list: `*`, `schema.*`, or the name itself (bare = public). */
+function listed(entries: readonly string[], name: string): boolean {
+  const wanted = qualifiedTable(name);
   const schema = wanted.slice(0, wanted.indexOf('.'));
-  return tables.some((entry) => entry === '*' || entry === `${schema}.*` || qualifiedTable(entry) === wanted);
+  return entries.some((entry) => entry === '*' || entry === `${schema}.*` || qualifiedTable(entry) === wanted);
+}
+
+/** True when the key has the `rpc` scope and lists `fn` (`schema.fn`, a bare name means `public`). */
+export function isFunctionAllowed(auth: AuthContext, fn: string): boolean {
+  if (!auth.key) return auth.authenticated === false;
+  const { operations, functions = [] } = auth.key.scopes;
+  return operations.includes('rpc') && listed(functions, fn);
+}
+
+/** Throws 403 `scope_denied` unless the key may call `fn`. */
+export function assertFunctionScope(auth: AuthContext, fn: string): void {
+  if (!isFunctionAllowed(auth, fn)) {
+    throw new GatewayError('scope_denied', `This API key may not call ${fn}`, {
+      hint: 'Create a key with the rpc scope that lists this function (keys create --scopes rpc --functions <fn>).',
+    });
+  }
 }
 
 /** Throws 403 `scope_denied` unless allowed. */

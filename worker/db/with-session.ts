@@ -8,7 +8,7 @@ import { emitTelemetry } from '../telemetry/emit.js';
 import { openSession, type Session } from './session.js';
 import { targetOf, type Target } from './target.js';
 
-export type SessionPurpose = 'auth' | 'policy' | 'tenant' | 'logging' | 'stats' | 'ready';
+export type SessionPurpose = 'auth' | 'policy' | 'tenant' | 'logging' | 'stats' | 'ready' | 'idempotency';
 
 export type SessionContext = {
   isolate: Isolate;

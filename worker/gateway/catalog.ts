@@ -58,7 +58,7 @@ export function buildCatalog(rows: readonly CatalogRow[]): Catalog {
 }
 
 /** Schemas never served: Postgres' own. */
-function isSystemSchema(schema: string): boolean {
+export function isSystemSchema(schema: string): boolean {
   return schema === 'information_schema' || schema.startsWith('pg_');
 }
 
@@ -66,7 +66,7 @@ function isSystemSchema(schema: string): boolean {
 export const GATEWAY_TABLES: ReadonlySet<string> = new Set(
   (Object.values(catalogSchema) as unknown[]).flatMap((v) => (is(v, PgTable) ? [getTableName(v)] : [])),
 );
-const GATEWAY_SCHEMAS: ReadonlySet<string> = new Set(['drizzle']);
+export const GATEWAY_SCHEMAS: ReadonlySet<string> = new Set(['drizzle']);
 
 export type ResolveOptions = {
   /** True when the tenant database is one of the gateway's own (catalog, auth, logging). */

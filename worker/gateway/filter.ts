@@ -73,7 +73,7 @@ export function filterColumns(filter: Filter, out: Set<string> = new Set()): Set
 /** Result of a pure parse/plan step: expected failures are values, the HTTP edge throws. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: PlanError };
 export type PlanError = {
-  code: 'invalid_request' | 'invalid_condition' | 'unknown_table' | 'unknown_column' | 'forbidden_table' | 'unfiltered_update' | 'unfiltered_delete' | 'payload_too_large';
+  code: 'invalid_request' | 'invalid_condition' | 'unknown_table' | 'unknown_column' | 'unknown_function' | 'forbidden_table' | 'forbidden_function' | 'scope_denied' | 'unfiltered_update' | 'unfiltered_delete' | 'payload_too_large';
   message: string;
   hint?: string;
 };

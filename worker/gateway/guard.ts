@@ -1,7 +1,7 @@
 /**
  * `gatewayGuard()`: answers shape errors of the data routes before auth and before any database
  * work — 405 for a wrong method on a known route (with `Allow`), 404 `unsupported_operation` for
- * an operation this gateway does not implement (e.g. `/gateway/query`), 413 for a declared body
+ * an operation this gateway does not implement (e.g. `/gateway/aggregate`), 413 for a declared body
  * over `GATEWAY_MAX_BODY_BYTES`. Applies to `/gateway/*` and `/db/gateway/*`.
  */
 import type { MiddlewareHandler } from 'hono';
@@ -15,6 +15,9 @@ const ROUTE_METHODS = {
   insert: ['PUT', 'POST'],
   update: ['POST', 'PATCH'],
   delete: ['DELETE', 'POST'],
+  query: ['POST'],
+  rpc: ['POST'],
+  transaction: ['POST'],
 } as const satisfies Record<string, readonly string[]>;
 
 const GATEWAY_PATH = /^(?:\/db)?\/gateway\/([^/]+)$/;
@@ -26,7 +29,7 @@ export const gatewayGuard = (): MiddlewareHandler<AppEnv> =>
     if (op === undefined) return next();
     if (!Object.hasOwn(ROUTE_METHODS, op)) {
       throw new GatewayError('unsupported_operation', `"${op.slice(0, 40)}" is not a supported gateway operation`, {
-        hint: 'This gateway implements /gateway/fetch, /gateway/insert, /gateway/update and /gateway/delete (docs/protocol.md).',
+        hint: 'This gateway implements /gateway/fetch, insert, update, delete, query, rpc and transaction (docs/protocol.md).',
       });
     }
     const allowed: readonly string[] = ROUTE_METHODS[op as keyof typeof ROUTE_METHODS];

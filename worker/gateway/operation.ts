@@ -19,7 +19,7 @@ import type { Result } from './filter.js';
 import { mapPgError, sqlState } from './pg-errors.js';
 import { describeIssue } from './schemas.js';
 import { MAX_PARAMS, type Statement } from './sql.js';
-import { resolveTenant } from './tenant.js';
+import { resolveTenant, type Tenant } from './tenant.js';
 import { sessionContextOf } from '../db/session-context.js';
 
 /** A plan/parse result's value, or its error thrown as the HTTP error. */
@@ -63,50 +63,60 @@ export async function runOnTenant<T>(
   operation: Operation,
   fn: (session: Session, relation: Relation, scope: TenantScope) => Promise<T>,
 ): Promise<T> {
-  const auth = authOf(c);
-  assertScope(auth, operation, tableName);
+  assertScope(authOf(c), operation, tableName);
+  return withTenant(c, (session, tenant) =>
+    withCatalog(c, session, tenant, (catalog) => {
+      const relation = unwrap(resolveRelation(catalog, tableName, tenant));
+      c.set('usage', { tableName: relationLabel(relation), operation });
+      return fn(session, relation, { catalog, resolve: tenant });
+    }),
+  );
+}
+
+/**
+ * Runs `attempt` on the tenant's catalog; when it fails on an unknown table or column and the
+ * cached catalog is old enough, once more on a fresh one. Plans fail on unknown names before any
+ * SQL runs, so the retry never repeats a write.
+ */
+export async function withCatalog<T>(c: Context<AppEnv>, session: Session, tenant: Tenant, attempt: (catalog: Catalog) => Promise<T>): Promise<T> {
+  const loaded = await tenantCatalog(c.get('isolate'), tenant.target.key, session);
+  try {
+    return await attempt(loaded.catalog);
+  } catch (err) {
+    const miss = err instanceof GatewayError && (err.code === 'unknown_table' || err.code === 'unknown_column');
+    if (!miss || !mayRefresh(loaded, Date.now())) throw err;
+    return attempt((await tenantCatalog(c.get('isolate'), tenant.target.key, session, { refresh: true })).catalog);
+  }
+}
+
+/** Tenant → one budgeted session → `fn`; every failure leaves as a gateway error. */
+export async function withTenant<T>(c: Context<AppEnv>, fn: (session: Session, tenant: Tenant) => Promise<T>): Promise<T> {
   const ctx = sessionContextOf(c);
   const signal = c.req.raw.signal;
-  const tenant = await resolveTenant(ctx, auth.clientName, signal);
+  const tenant = await resolveTenant(ctx, authOf(c).clientName, signal);
   try {
-    return await withSession(
-      ctx,
-      tenant.databaseUrl,
-      'tenant',
-      async (session) => {
-        const attempt = (catalog: Catalog): Promise<T> => {
-          const relation = unwrap(resolveRelation(catalog, tableName, tenant));
-          c.set('usage', { tableName: relationLabel(relation), operation });
-          return fn(session, relation, { catalog, resolve: tenant });
-        };
-        const loaded = await tenantCatalog(c.get('isolate'), tenant.target.key, session);
-        try {
-          return await attempt(loaded.catalog);
-        } catch (err) {
-          // Plans fail on unknown names before any SQL runs, so retrying on a fresh catalog is safe.
-          const miss = err instanceof GatewayError && (err.code === 'unknown_table' || err.code === 'unknown_column');
-          if (!miss || !mayRefresh(loaded, Date.now())) throw err;
-          return attempt((await tenantCatalog(c.get('isolate'), tenant.target.key, session, { refresh: true })).catalog);
-        }
-      },
-      { signal },
-    );
+    return await withSession(ctx, tenant.databaseUrl, 'tenant', (session) => fn(session, tenant), { signal });
   } catch (err) {
-    if (err instanceof GatewayError) throw err;
-    if (err instanceof SessionUnavailableError) {
-      throw new GatewayError('database_unavailable', 'Tenant database unavailable', {
-        hint: err.kind === 'budget_timeout' ? 'The gateway is at its connection budget for this database; retry shortly.' : 'The database could not be reached; retry shortly.',
-      });
-    }
-    // Binding a value nested thousands deep overflows JSON.stringify's stack: bad input, not the database.
-    if (err instanceof RangeError) {
-      throw new GatewayError('invalid_request', 'A value in the request body is nested too deeply to bind', { hint: 'Flatten the value (json/jsonb and array values).' });
-    }
-    const code = sqlState(err);
-    // The cached catalog promised a table or column the database no longer has.
-    if (code === '42P01' || code === '42703') invalidateCatalog(c.get('isolate'), tenant.target.key);
-    const mapped = mapPgError(err);
-    if (mapped.status >= 500) log('warn', 'tenant_query_failed', { requestId: c.get('requestId'), target: tenant.target.label, sqlstate: code ?? null, status: mapped.status });
-    throw mapped;
+    throw tenantError(c, tenant, err);
   }
+}
+
+/** Maps what escaped a tenant session to the gateway error the client sees. */
+function tenantError(c: Context<AppEnv>, tenant: Tenant, err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  if (err instanceof SessionUnavailableError) {
+    return new GatewayError('database_unavailable', 'Tenant database unavailable', {
+      hint: err.kind === 'budget_timeout' ? 'The gateway is at its connection budget for this database; retry shortly.' : 'The database could not be reached; retry shortly.',
+    });
+  }
+  // Binding a value nested thousands deep overflows JSON.stringify's stack: bad input, not the database.
+  if (err instanceof RangeError) {
+    return new GatewayError('invalid_request', 'A value in the request body is nested too deeply to bind', { hint: 'Flatten the value (json/jsonb and array values).' });
+  }
+  const code = sqlState(err);
+  // The cached catalog promised a table or column the database no longer has.
+  if (code === '42P01' || code === '42703') invalidateCatalog(c.get('isolate'), tenant.target.key);
+  const mapped = mapPgError(err);
+  if (mapped.status >= 500) log('warn', 'tenant_query_failed', { requestId: c.get('requestId'), target: tenant.target.label, sqlstate: code ?? null, status: mapped.status });
+  return mapped;
 }

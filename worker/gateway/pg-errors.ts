@@ -51,12 +51,16 @@ export function mapPgError(err: unknown): GatewayError {
     case '54001':
     case '54023':
       return new GatewayError('invalid_request', 'Request too complex for the database');
+    case '25006':
+      return new GatewayError('invalid_request', 'The request tried to write in a read-only transaction', { hint: 'Writes need POST /gateway/rpc or a transaction without read_only.' });
     case '53300':
       return new GatewayError('database_unavailable', 'Tenant database has too many connections', { hint: 'Retry shortly.' });
   }
   const cls = code.slice(0, 2);
   if (cls === '22' || cls === '23') return new GatewayError('invalid_request', message ?? 'Invalid value', opts);
   if (cls === '42') return new GatewayError('invalid_request', 'The database rejected the request');
+  // RAISE in a tenant function: its own message, meant for its caller.
+  if (cls === 'P0') return new GatewayError('invalid_request', message ?? 'The function raised an error', opts);
   if (cls === '08' || cls === '53' || cls === '57') return new GatewayError('database_unavailable', 'Tenant database unavailable', { hint: 'Retry shortly.' });
   return new GatewayError('internal_error', 'Database error', { hint: `SQLSTATE ${code}` });
 }

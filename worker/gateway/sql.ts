@@ -41,7 +41,12 @@ export type SelectPlan = {
   embeds?: readonly Embed[];
   /** Most rows one to-many embed returns per base row. */
   embedLimit?: number;
+  /** Rows come from this instead of the relation (a function call); its `$1..$n` are `params`. */
+  source?: Source;
 };
+
+/** A FROM item with its own parameters, numbered from `$1`; they are bound before any filter value. */
+export type Source = { text: string; params: readonly unknown[] };
 
 /**
  * Bounds of an update/delete: only the rows of `SELECT key … ORDER BY … LIMIT … OFFSET …` change.
@@ -158,24 +163,33 @@ function embedColumn(e: Embed, base: Relation, limit: number, params: Params): s
     : `(SELECT row_to_json("_e") FROM (${inner}) AS "_e") AS ${quoteIdent(e.key)}`;
 }
 
+/** The FROM item: the relation, or a source whose parameters take the first placeholders. */
+function fromItem(relation: Relation, source: Source | undefined, params: Params): string {
+  if (!source) return qualified(relation);
+  for (const v of source.params) params.add(v);
+  return source.text;
+}
+
 export function buildSelect(plan: SelectPlan): Statement {
   const params = new Params();
+  const from = fromItem(plan.relation, plan.source, params);
   const embeds = (plan.embeds ?? []).map((e) => embedColumn(e, plan.relation, plan.embedLimit ?? plan.limit, params));
   const list = [plan.columns === '*' || plan.columns.length ? projection(plan.columns) : '', ...embeds].filter((x) => x !== '').join(', ');
   const where = whereClause(plan.where, plan.relation, params);
   const limit = params.add(plan.limit);
   const offset = params.add(plan.offset);
   return {
-    text: `SELECT ${list} FROM ${qualified(plan.relation)}${where}${orderClause(plan.order)} LIMIT ${limit} OFFSET ${offset}`,
+    text: `SELECT ${list} FROM ${from}${where}${orderClause(plan.order)} LIMIT ${limit} OFFSET ${offset}`,
     params: params.values,
   };
 }
 
 /** Total rows matching the filters (the `count` of a fetch). */
-export function buildCount(relation: Relation, where: readonly Filter[]): Statement {
+export function buildCount(relation: Relation, where: readonly Filter[], source?: Source): Statement {
   const params = new Params();
+  const from = fromItem(relation, source, params);
   const clause = whereClause(where, relation, params);
-  return { text: `SELECT count(*) AS count FROM ${qualified(relation)}${clause}`, params: params.values };
+  return { text: `SELECT count(*) AS count FROM ${from}${clause}`, params: params.values };
 }
 
 export function buildInsert(plan: InsertPlan): Statement {

@@ -4,11 +4,14 @@ import type { AppEnv } from '../../env.js';
 import { deleteRoute } from './delete.js';
 import { fetchRoute } from './fetch.js';
 import { insertRoute } from './insert.js';
+import { queryRoute } from './query.js';
+import { rpcRoute } from './rpc.js';
+import { transactionRoute } from './transaction.js';
 import { updateRoute } from './update.js';
 
 export const gatewayRoutes = new Hono<AppEnv>();
 
-for (const route of [fetchRoute, insertRoute, updateRoute, deleteRoute]) {
+for (const route of [fetchRoute, insertRoute, updateRoute, deleteRoute, queryRoute, rpcRoute, transactionRoute]) {
   gatewayRoutes.route('/', route);
   gatewayRoutes.route('/db', route);
 }

@@ -1,0 +1,2 @@
+ALTER TABLE "client_table_statistics" DROP CONSTRAINT "client_table_statistics_operation_check";--> statement-breakpoint
+ALTER TABLE "client_table_statistics" ADD CONSTRAINT "client_table_statistics_operation_check" CHECK ("client_table_statistics"."operation" IN ('read', 'insert', 'update', 'delete', 'rpc'));
