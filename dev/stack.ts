@@ -20,11 +20,19 @@ import { issueDemoKey, seedTenant } from './seed.js';
 import { redactUrl } from './redact.js';
 import { startWsProxy, type WsProxy } from './ws-proxy.js';
 import { freePort } from './ports.js';
+import { nodeVersionProblem } from './node-version.js';
 import type { EmbeddedPg } from './postgres.js';
 
 // If our launcher died the console pipe may be gone; shutdown must not crash on EPIPE.
 process.stdout.on('error', () => undefined);
 process.stderr.on('error', () => undefined);
+
+// First, before Postgres starts: wrangler would otherwise refuse an old Node only at the end.
+const nodeProblem = nodeVersionProblem(process.version, 'npm run dev');
+if (nodeProblem) {
+  console.error(`[dev] error: ${nodeProblem}`);
+  process.exit(1);
+}
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const started = Date.now();
