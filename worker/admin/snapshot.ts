@@ -9,6 +9,7 @@ import { policyCacheStats } from '../auth/policy.js';
 import { redactedSettings } from '../config.js';
 import type { Isolate } from '../isolate.js';
 import { scrub } from '../log.js';
+import { refusalSnapshot } from '../middleware/refusals.js';
 import { statsSnapshot } from '../stats/service.js';
 import { telemetrySnapshot } from '../telemetry/task.js';
 import { VERSION } from '../version.js';
@@ -25,6 +26,7 @@ export function isolateStatus(isolate: Isolate, requestId: string, now: number) 
     budgets: scrubbed(admissionSnapshot(isolate)),
     keyCache: scrubbed(keyCacheStats(isolate)),
     policyCache: scrubbed(policyCacheStats(isolate)),
+    refusals: scrubbed(refusalSnapshot(isolate)),
     batcher: scrubbed(statsSnapshot(isolate)),
     telemetry: scrubbed(telemetrySnapshot(isolate)),
     settings: scrubbed(redactedSettings(isolate.settings)),
