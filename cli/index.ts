@@ -1,9 +1,11 @@
 /**
  * `npm run gateway -- <group> <command> [flags]`: manage clients and API keys in the catalog at
- * DATABASE_URL. Errors go to stderr; exit 1 when a command fails, 2 when the command line is wrong.
+ * DATABASE_URL; `npm run gateway -- status` watches a running gateway. Errors go to stderr; exit 1
+ * when a command fails, 2 when the command line is wrong.
  */
 import { clientsAdd, clientsList, clientsSet } from './commands/clients.js';
 import { keysCreate, keysList, keysRevoke } from './commands/keys.js';
+import { status } from './commands/status.js';
 import type { Command, CommandContext } from './context.js';
 import { resolveDatabaseUrl } from './database-url.js';
 import { CliError, UsageError } from './errors.js';
@@ -13,11 +15,15 @@ const GROUPS: Record<string, Record<string, Command>> = {
   keys: { create: keysCreate, list: keysList, revoke: keysRevoke },
 };
 
+/** Commands without a group. */
+const SINGLE: Record<string, Command> = { status };
+
 function usage(): string {
   const lines = ['Usage: npm run gateway -- <command> [flags]', '', 'Commands:'];
   for (const [group, commands] of Object.entries(GROUPS)) {
     for (const [name, cmd] of Object.entries(commands)) lines.push(`  ${`${group} ${name}`.padEnd(16)} ${cmd.summary}`);
   }
+  for (const [name, cmd] of Object.entries(SINGLE)) lines.push(`  ${name.padEnd(16)} ${cmd.summary}`);
   lines.push('', 'Each command has --help. The catalog is DATABASE_URL (default: the running `npm run dev` stack).');
   lines.push('Schema migrations: npm run db:migrate');
   return lines.join('\n');
@@ -29,6 +35,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return group === undefined ? 2 : 0;
   }
+  const single = Object.hasOwn(SINGLE, group) ? SINGLE[group] : undefined;
+  if (single) return runCommand(single, name === undefined ? rest : [name, ...rest]);
   // Own keys only: `toString` or `constructor` is not a command group.
   const commands = Object.hasOwn(GROUPS, group) ? GROUPS[group] : undefined;
   if (!commands) throw new UsageError(`unknown command "${group}"`, '--help');
@@ -40,7 +48,11 @@ async function main(argv: string[]): Promise<number> {
     }
     throw new UsageError(`unknown command "${group} ${name}" (one of: ${Object.keys(commands).join(', ')})`, '--help');
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  return runCommand(command, rest);
+}
+
+async function runCommand(command: Command, argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
     console.log(command.help);
     return 0;
   }
@@ -49,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
     openCatalog: async () => (await import('./catalog.js')).openCatalog(resolveDatabaseUrl(process.env, process.cwd()).url),
     print: (text) => console.log(text),
   };
-  await command.run(rest, ctx);
+  await command.run(argv, ctx);
   return 0;
 }
 
