@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { freePort } from '../../dev/ports.js';
 import { stillAlive, type Proc } from './process-tree.js';
 import { ROOT } from './run-entry.js';
 
@@ -18,6 +19,24 @@ export type StackJson = {
 
 export type Exit = { code: number | null; signal: NodeJS.Signals | null };
 export type Running = { child: ChildProcess; lines: string[]; stderr: string[]; exited: Promise<Exit> };
+
+/**
+ * The environment of a stack on free ports with its own state and Postgres data directories (so
+ * the repo's .dev/ and .dev.vars stay untouched), without a DATABASE_URL from the caller.
+ */
+export async function stackEnv(stateDir: string, pgDataDir: string): Promise<{ env: NodeJS.ProcessEnv; ports: { worker: number; flusher: number; pg: number } }> {
+  const ports = { worker: await freePort(), flusher: await freePort(), pg: await freePort() };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    WORKER_PORT: String(ports.worker),
+    FLUSHER_PORT: String(ports.flusher),
+    PG_PORT: String(ports.pg),
+    DEV_STATE_DIR: stateDir,
+    PG_DATA_DIR: pgDataDir,
+  };
+  delete env.DATABASE_URL;
+  return { env, ports };
+}
 
 /** `npm run dev` with `env`, in its own process group. */
 export function startStack(env: NodeJS.ProcessEnv): Running {

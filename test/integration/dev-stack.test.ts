@@ -14,10 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDevVars } from '../../dev/dev-vars.js';
-import { freePort } from '../../dev/ports.js';
 import { portInUse } from '../../dev/probes.js';
 import { descendants, type Proc } from './process-tree.js';
-import { killAll, runPrintedCurl, startStack as startFromHarness, survivors, waitForReady, type StackJson } from './dev-stack-harness.js';
+import { killAll, runPrintedCurl, stackEnv, startStack as startFromHarness, survivors, waitForReady, type StackJson } from './dev-stack-harness.js';
 import { ROOT } from './run-entry.js';
 import { queryOnce } from '../support/query-once.js';
 
@@ -30,19 +29,27 @@ let firstKey = '';
 
 const startStack = (extraEnv: NodeJS.ProcessEnv = {}) => startFromHarness({ ...env, ...extraEnv });
 
+/** Starts the stack, lets `kill` end one part of it, and expects exit 1 with `message` and no survivor. */
+async function expectStopsWhenKilled(kill: (tree: Proc[]) => void, message: RegExp): Promise<void> {
+  const stack = startStack();
+  const pid = stack.child.pid ?? 0;
+  let tree: Proc[] = [];
+  try {
+    await waitForReady(stack, 180_000);
+    tree = descendants(pid);
+    kill(tree);
+    expect(await stack.exited).toEqual({ code: 1, signal: null });
+    expect(stack.stderr.join('\n')).toMatch(message);
+    expect(await survivors(tree, 30_000)).toEqual([]);
+  } finally {
+    killAll([...tree, ...descendants(pid)]);
+  }
+}
+
 const readStack = () => JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as StackJson;
 
 beforeAll(async () => {
-  ports = { worker: await freePort(), flusher: await freePort(), pg: await freePort() };
-  env = {
-    ...process.env,
-    WORKER_PORT: String(ports.worker),
-    FLUSHER_PORT: String(ports.flusher),
-    PG_PORT: String(ports.pg),
-    DEV_STATE_DIR: stateDir,
-    PG_DATA_DIR: pgDataDir,
-  };
-  delete env.DATABASE_URL;
+  ({ ports, env } = await stackEnv(stateDir, pgDataDir));
 });
 
 afterAll(() => {
@@ -146,39 +153,19 @@ describe('npm run dev', () => {
   });
 
   it('when wrangler dies, stops everything else and exits 1 naming it', { timeout: 240_000 }, async () => {
-    const stack = startStack();
-    const pid = stack.child.pid ?? 0;
-    let tree: Proc[] = [];
-    try {
-      await waitForReady(stack, 180_000);
-      tree = descendants(pid);
+    await expectStopsWhenKilled((tree) => {
       const wrangler = tree.find((p) => /wrangler\.js dev/.test(p.cmd));
       expect(wrangler).toBeDefined();
       process.kill(-(wrangler?.pid ?? 0), 'SIGKILL'); // its whole group: wrangler and workerd
-      expect(await stack.exited).toEqual({ code: 1, signal: null });
-      expect(stack.stderr.join('\n')).toMatch(/wrangler dev exited unexpectedly \(SIGKILL\); its output is in .*worker\.log/);
-      expect(await survivors(tree, 30_000)).toEqual([]);
-    } finally {
-      killAll([...tree, ...descendants(pid)]);
-    }
+    }, /wrangler dev exited unexpectedly \(SIGKILL\); its output is in .*worker\.log/);
   });
 
   it('when Postgres dies, stops everything else and exits 1 naming its log', { timeout: 240_000 }, async () => {
-    const stack = startStack();
-    const pid = stack.child.pid ?? 0;
-    let tree: Proc[] = [];
-    try {
-      await waitForReady(stack, 180_000);
-      tree = descendants(pid);
+    await expectStopsWhenKilled((tree) => {
       const postmaster = Number(readFileSync(join(pgDataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
       expect(tree.map((p) => p.pid)).toContain(postmaster);
       process.kill(postmaster, 'SIGKILL');
-      expect(await stack.exited).toEqual({ code: 1, signal: null });
-      expect(stack.stderr.join('\n')).toMatch(/Postgres exited unexpectedly; its output is in .*postgres\.log/);
-      expect(await survivors(tree, 30_000)).toEqual([]);
-    } finally {
-      killAll([...tree, ...descendants(pid)]);
-    }
+    }, /Postgres exited unexpectedly; its output is in .*postgres\.log/);
   });
 
   it('fails fast with a clear message, exit 1, when a port is taken', { timeout: 60_000 }, async () => {

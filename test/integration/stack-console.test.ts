@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../dev/ports.js';
 import { descendants, type Proc } from './process-tree.js';
-import { killAll, startStack, survivors, waitForLine, waitForReady, type Running, type StackJson } from './dev-stack-harness.js';
+import { killAll, stackEnv, startStack, survivors, waitForLine, waitForReady, type Running, type StackJson } from './dev-stack-harness.js';
 import { ROOT, runEntry } from './run-entry.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'gateway-console-'));
@@ -47,20 +47,10 @@ async function warmUp(): Promise<void> {
 }
 
 beforeAll(async () => {
-  const ports = { worker: await freePort(), flusher: await freePort(), pg: await freePort() };
   mkdirSync(stateDir, { recursive: true });
   // A developer's overrides, kept by the stack: one permit, short waits, every wait "slow".
   writeFileSync(join(stateDir, 'dev.vars'), 'DB_POOL_MAX=1\nDB_ACQUIRE_TIMEOUT_MS=500\nDB_ACQUIRE_SLOW_MS=1\n');
-  env = {
-    ...process.env,
-    WORKER_PORT: String(ports.worker),
-    FLUSHER_PORT: String(ports.flusher),
-    PG_PORT: String(ports.pg),
-    DEV_STATE_DIR: stateDir,
-    PG_DATA_DIR: pgDataDir,
-    DEV_FLUSHER_RESTARTS: '1',
-  };
-  delete env.DATABASE_URL;
+  env = { ...(await stackEnv(stateDir, pgDataDir)).env, DEV_FLUSHER_RESTARTS: '1' };
   delete env.ADMIN_TOKEN;
   delete env.GATEWAY_URL;
   delete env.FLUSHER_URL;
