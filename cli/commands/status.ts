@@ -63,9 +63,9 @@ async function readOrFail(e: Endpoints): Promise<Reading> {
 /** Reads and draws once a second until Ctrl-C; a worker outage is shown, a wrong token ends it. */
 async function watch(e: Endpoints, asJsonOutput: boolean, ctx: CommandContext): Promise<void> {
   const history = createHistory();
-  history.push(await readOrFail(e)); // a stack that is not there at all: say so and exit 1
-  const tty = !asJsonOutput && process.stdout.isTTY === true;
-  const screen: Screen = asJsonOutput ? { draw: (lines) => ctx.print(lines.join('\n')), close: () => undefined } : tty ? terminalScreen(process.stdout) : plainScreen(process.stdout);
+  let last = await readOrFail(e); // a stack that is not there at all: say so and exit 1
+  history.push(last);
+  const screen: Screen = asJsonOutput ? { draw: () => undefined, close: () => undefined } : process.stdout.isTTY ? terminalScreen(process.stdout) : plainScreen(process.stdout);
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const onSignal = () => stop();
@@ -74,16 +74,18 @@ async function watch(e: Endpoints, asJsonOutput: boolean, ctx: CommandContext): 
   let problem: string | undefined;
   try {
     for (;;) {
-      const last = history.last;
-      if (last) {
-        const frame = asJsonOutput ? [JSON.stringify(asJson(last, e))] : renderStatus(last, { now: Date.now(), workerUrl: e.workerUrl, series: history.series });
-        if (problem && !asJsonOutput) frame.unshift(`!! ${problem}; showing the last reading, retrying every second`, '');
+      if (asJsonOutput) {
+        ctx.print(JSON.stringify(problem ? { at: new Date().toISOString(), worker: e.workerUrl, error: problem } : asJson(last, e)));
+      } else {
+        const frame = renderStatus(last, { now: Date.now(), workerUrl: e.workerUrl, series: history.series });
+        if (problem) frame.unshift(`!! ${problem}; showing the last reading, retrying every second`, '');
         screen.draw(frame);
       }
       const tick = new Promise<'tick'>((r) => setTimeout(() => r('tick'), 1000));
       if ((await Promise.race([tick, stopped.then(() => 'stop' as const)])) === 'stop') return;
       try {
-        history.push(await readGateway(e));
+        last = await readGateway(e);
+        history.push(last);
         problem = undefined;
       } catch (err) {
         if (!(err instanceof ReadError) || err.fatal) throw err instanceof ReadError ? new CliError(err.message) : err;

@@ -1,6 +1,6 @@
 /**
  * The operator console against a running `npm run dev` stack (free ports, scratch state dir, a
- * one-permit pool and 500 ms waits so load makes waits, slow acquires and 503s): `status` once, as JSON and with
+ * one-permit pool and 250 ms waits so load makes waits, slow acquires and 503s): `status` once, as JSON and with
  * each kind of bad input; `status --watch` in a pseudo-terminal (`script`) for a few frames under
  * load, then Ctrl-C; and the stack riding out a flusher crash — restarted and printed, the console
  * showing the outage and the recovery — until the restarts run out and the stack stops.
@@ -49,7 +49,7 @@ async function warmUp(): Promise<void> {
 beforeAll(async () => {
   mkdirSync(stateDir, { recursive: true });
   // A developer's overrides, kept by the stack: one permit, short waits, every wait "slow".
-  writeFileSync(join(stateDir, 'dev.vars'), 'DB_POOL_MAX=1\nDB_ACQUIRE_TIMEOUT_MS=500\nDB_ACQUIRE_SLOW_MS=1\n');
+  writeFileSync(join(stateDir, 'dev.vars'), 'DB_POOL_MAX=1\nDB_ACQUIRE_TIMEOUT_MS=250\nDB_ACQUIRE_SLOW_MS=1\n');
   env = { ...(await stackEnv(stateDir, pgDataDir)).env, DEV_FLUSHER_RESTARTS: '1' };
   delete env.ADMIN_TOKEN;
   delete env.GATEWAY_URL;
@@ -135,8 +135,8 @@ describe('npm run gateway -- status', () => {
       await waitFrames(2);
       await warmUp();
       const statuses: number[] = [];
-      for (let round = 0; round < 4; round++) statuses.push(...(await load(30)));
-      expect(statuses).toContain(503); // one permit, 500 ms waits: some requests are refused
+      for (let round = 0; round < 4; round++) statuses.push(...(await load(40)));
+      expect(statuses).toContain(503); // one permit, 250 ms waits: some requests are refused
       const seen = frameCount();
       await waitFrames(seen + 2);
       term.stdin.write('\x03'); // Ctrl-C
