@@ -1,6 +1,7 @@
 /**
  * `npm run gateway -- <group> <command> [flags]`: manage clients and API keys in the catalog at
- * DATABASE_URL. Errors go to stderr; exit 1 when a command fails, 2 when the command line is wrong.
+ * DATABASE_URL; `npm run gateway -- status` watches a running gateway. Errors go to stderr; exit 1
+ * when a command fails, 2 when the command line is wrong.
  */
 import { clientsAdd, clientsList, clientsSet } from './commands/clients.js';
 import { keysCreate, keysList, keysRevoke } from './commands/keys.js';
@@ -13,11 +14,17 @@ const GROUPS: Record<string, Record<string, Command>> = {
   keys: { create: keysCreate, list: keysList, revoke: keysRevoke },
 };
 
-function usage(): string {
+/** Commands without a group, loaded when used: the other commands start without their modules. */
+const SINGLE: Record<string, () => Promise<Command>> = {
+  status: async () => (await import('./commands/status.js')).status,
+};
+
+async function usage(): Promise<string> {
   const lines = ['Usage: npm run gateway -- <command> [flags]', '', 'Commands:'];
   for (const [group, commands] of Object.entries(GROUPS)) {
     for (const [name, cmd] of Object.entries(commands)) lines.push(`  ${`${group} ${name}`.padEnd(16)} ${cmd.summary}`);
   }
+  for (const [name, load] of Object.entries(SINGLE)) lines.push(`  ${name.padEnd(16)} ${(await load()).summary}`);
   lines.push('', 'Each command has --help. The catalog is DATABASE_URL (default: the running `npm run dev` stack).');
   lines.push('Schema migrations: npm run db:migrate');
   return lines.join('\n');
@@ -26,21 +33,27 @@ function usage(): string {
 async function main(argv: string[]): Promise<number> {
   const [group, name, ...rest] = argv;
   if (group === undefined || group === '--help' || group === '-h' || group === 'help') {
-    console.log(usage());
+    console.log(await usage());
     return group === undefined ? 2 : 0;
   }
+  const single = Object.hasOwn(SINGLE, group) ? SINGLE[group] : undefined;
+  if (single) return runCommand(await single(), name === undefined ? rest : [name, ...rest]);
   // Own keys only: `toString` or `constructor` is not a command group.
   const commands = Object.hasOwn(GROUPS, group) ? GROUPS[group] : undefined;
   if (!commands) throw new UsageError(`unknown command "${group}"`, '--help');
   const command = name === undefined || !Object.hasOwn(commands, name) ? undefined : commands[name];
   if (!command) {
     if (name === undefined || name === '--help' || name === '-h') {
-      console.log(usage());
+      console.log(await usage());
       return name === undefined ? 2 : 0;
     }
     throw new UsageError(`unknown command "${group} ${name}" (one of: ${Object.keys(commands).join(', ')})`, '--help');
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  return runCommand(command, rest);
+}
+
+async function runCommand(command: Command, argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
     console.log(command.help);
     return 0;
   }
@@ -49,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
     openCatalog: async () => (await import('./catalog.js')).openCatalog(resolveDatabaseUrl(process.env, process.cwd()).url),
     print: (text) => console.log(text),
   };
-  await command.run(rest, ctx);
+  await command.run(argv, ctx);
   return 0;
 }
 

@@ -1,5 +1,5 @@
 /** Start-up probes for the dev stack: is a port taken, and wait for an HTTP endpoint to answer. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { sleep } from './process-group.js';
@@ -43,4 +43,22 @@ export async function waitForHttp(url: string, opts: WaitOptions): Promise<void>
 export async function postmasterGone(dataDir: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (existsSync(join(dataDir, 'postmaster.pid')) && Date.now() < deadline) await sleep(100);
+}
+
+/**
+ * Calls `onGone` once the postmaster of `dataDir` (pid from its postmaster.pid) is no longer alive,
+ * checking every `intervalMs`. Returns a function that stops watching.
+ */
+export function watchPostmaster(dataDir: string, onGone: () => void, intervalMs = 500): () => void {
+  const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const timer = setInterval(() => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      clearInterval(timer);
+      onGone();
+    }
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

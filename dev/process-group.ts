@@ -25,11 +25,14 @@ export type StartOptions = {
   env: NodeJS.ProcessEnv;
   logFile: string;
   onLine?: (line: string) => void;
+  /** Append to the log file (a restart) instead of starting it afresh. */
+  append?: boolean;
 };
 
 /** Spawns `command args` as a new process group. Throws when it cannot be spawned at all. */
 export function startGroupChild(name: string, command: string, args: string[], opts: StartOptions): GroupChild {
-  const log = createWriteStream(opts.logFile); // one run per file: a crash report shows only this run
+  // One run per file, so a crash report shows only this run; a restart keeps the crash before it.
+  const log = createWriteStream(opts.logFile, { flags: opts.append ? 'a' : 'w' });
   log.write(`\n--- ${new Date().toISOString()} ${name} starting\n`);
   const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;

@@ -19,12 +19,13 @@ export type ChildContext = {
 export type Started = { child: GroupChild; logFile: string };
 
 /** `node --import tsx flusher/index.ts` on 127.0.0.1:`port` against the catalog. */
-export function spawnFlusher(ctx: ChildContext, o: { databaseUrl: string; signingSecret: string; port: number }): Started {
+export function spawnFlusher(ctx: ChildContext, o: { databaseUrl: string; signingSecret: string; port: number; append?: boolean }): Started {
   const logFile = join(ctx.logDir, 'flusher.log');
   const child = startGroupChild('flusher', process.execPath, ['--import', 'tsx', 'flusher/index.ts'], {
     cwd: ctx.root,
     env: { ...ctx.env, DATABASE_URL: o.databaseUrl, FLUSH_SIGNING_SECRET: o.signingSecret, FLUSHER_PORT: String(o.port), FLUSHER_HOST: '127.0.0.1' },
     logFile,
+    append: o.append,
     onLine: (line) => {
       if (ctx.echo()) console.log(`[flusher] ${line}`);
     },

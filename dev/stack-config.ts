@@ -19,6 +19,8 @@ const schema = z.object({
   DEV_STATE_DIR: z.string().trim().optional(),
   PG_DATA_DIR: z.string().trim().optional(),
   DEV_READY_TIMEOUT_MS: intVar(120_000, 1000, 600_000),
+  /** Restarts of a crashed flusher in a row before the stack gives up and stops. */
+  DEV_FLUSHER_RESTARTS: intVar(3, 0, 20),
 });
 
 export type StackConfig = {
@@ -34,6 +36,7 @@ export type StackConfig = {
   /** Persistent Postgres data directory, reused between runs. */
   pgDataDir: string;
   readyTimeoutMs: number;
+  flusherRestarts: number;
   catalogDb: string;
   tenantDb: string;
 };
@@ -65,6 +68,7 @@ export function readStackConfig(env: NodeJS.ProcessEnv, root: string): ConfigRes
       devVarsFile: e.DEV_STATE_DIR ? join(stateDir, 'dev.vars') : join(root, '.dev.vars'),
       pgDataDir: e.PG_DATA_DIR ? abs(e.PG_DATA_DIR) : join(tmpdir(), 'athena-gateway', `pg-dev-${e.PG_PORT}`),
       readyTimeoutMs: e.DEV_READY_TIMEOUT_MS,
+      flusherRestarts: e.DEV_FLUSHER_RESTARTS,
       catalogDb: 'athena_gateway',
       tenantDb: 'athena_demo',
     },

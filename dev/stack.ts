@@ -3,7 +3,8 @@
  * (migrated) and a demo tenant DB (`todos`) → demo client and a fresh key → WebSocket proxy → the
  * flusher (when flusher/index.ts exists) → `wrangler dev` wired to all of it through a dotenv file.
  * Prints one `ready` line and a curl command once the worker answers /health, writes
- * `.dev/stack.json` for scripts, and on Ctrl-C / SIGTERM stops every child before exiting.
+ * `.dev/stack.json` for scripts, and on Ctrl-C / SIGTERM stops every child before exiting. A
+ * crashed flusher is restarted a few times; wrangler or Postgres dying stops the whole stack.
  */
 import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -12,19 +13,29 @@ import { fileURLToPath } from 'node:url';
 import { migrateCatalog } from '../drizzle/migrate.js';
 import { readStackConfig } from './stack-config.js';
 import { readDevVars, writeDevVars } from './dev-vars.js';
-import { signalGroup, type GroupChild } from './process-group.js';
+import { signalGroup, type Exit, type GroupChild } from './process-group.js';
 import { spawnFlusher, spawnWrangler, tail, type ChildContext, type Started } from './stack-children.js';
 import { watchAncestors } from './lifeline.js';
-import { portInUse, postmasterGone, waitForHttp } from './probes.js';
+import { portInUse, postmasterGone, waitForHttp, watchPostmaster } from './probes.js';
+import { restartingChild } from './restarting-child.js';
+import { createRestartPolicy } from './restart-policy.js';
 import { issueDemoKey, seedTenant } from './seed.js';
 import { redactUrl } from './redact.js';
 import { startWsProxy, type WsProxy } from './ws-proxy.js';
 import { freePort } from './ports.js';
+import { nodeVersionProblem } from './node-version.js';
 import type { EmbeddedPg } from './postgres.js';
 
 // If our launcher died the console pipe may be gone; shutdown must not crash on EPIPE.
 process.stdout.on('error', () => undefined);
 process.stderr.on('error', () => undefined);
+
+// First, before Postgres starts: wrangler would otherwise refuse an old Node only at the end.
+const nodeProblem = nodeVersionProblem(process.version, 'npm run dev');
+if (nodeProblem) {
+  console.error(`[dev] error: ${nodeProblem}`);
+  process.exit(1);
+}
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const started = Date.now();
@@ -92,15 +103,48 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 
 watchAncestors((pid) => void shutdown(0, `the process that started the stack (pid ${pid}) exited`), { depth: 3, intervalMs: 500 });
 
+/** The line the stack stops with when a part died, ending with the last lines of its log. */
+function crashReport(name: string, exit: Exit | undefined, logFile: string, restarts = 0): string {
+  const last = tail(logFile, 15);
+  const how = exit ? ` (${exit.signal ?? `code ${exit.code}`})` : '';
+  const after = restarts ? ` after ${restarts} restart${restarts > 1 ? 's' : ''}` : '';
+  return `${name} exited unexpectedly${how}${after}; its output is in ${rel(logFile)}${last ? `, ending:\n${last}` : ''}`;
+}
+
 /** Tracks a child: if it exits while we are not stopping, stop everything and exit 1. */
 function supervise({ child, logFile }: Started): GroupChild {
   children.push(child);
   void child.exited.then((exit) => {
-    if (stopping) return;
-    const last = tail(logFile, 15);
-    void shutdown(1, `${child.name} exited unexpectedly (${exit.signal ?? `code ${exit.code}`}); its output is in ${rel(logFile)}${last ? `, ending:\n${last}` : ''}`);
+    if (!stopping) void shutdown(1, crashReport(child.name, exit, logFile));
   });
   return child;
+}
+
+/** The flusher: once the stack is up, a crash restarts it (DEV_FLUSHER_RESTARTS in a row, backing off). */
+function superviseFlusher(ctx: ChildContext, o: { databaseUrl: string; signingSecret: string }, url: string): GroupChild {
+  const child = restartingChild({
+    start: (restart) => spawnFlusher(ctx, { ...o, port: cfg.flusherPort, append: restart > 0 }),
+    policy: createRestartPolicy({ maxRestarts: cfg.flusherRestarts, baseDelayMs: 1000, maxDelayMs: 8000, stableMs: 60_000 }),
+    maxRestarts: cfg.flusherRestarts,
+    armed: () => readyAt !== undefined,
+    stopping: () => stopping !== undefined,
+    say,
+    ready: (c) => waitForHttp(`${url}/healthz`, { timeoutMs: 30_000, abort: () => (c.exit() ? 'it exited again' : undefined) }),
+    giveUp: (exit, logFile, restarts) => void shutdown(1, crashReport(child.name, exit, logFile, restarts)),
+    rel,
+  });
+  children.push(child);
+  return child;
+}
+
+/** Postgres is not our child process: watch its postmaster, and stop the stack if it dies. */
+function watchPostgres(pgLog: string): void {
+  watchPostmaster(cfg.pgDataDir, () => {
+    // Ctrl-C reaches Postgres too; give our own signal handler a moment to mark the stop as wanted.
+    setTimeout(() => {
+      if (!stopping) void shutdown(1, crashReport('Postgres', undefined, pgLog));
+    }, 1000).unref();
+  });
 }
 
 async function assertPortsFree(): Promise<void> {
@@ -127,6 +171,7 @@ async function startDatabase() {
   const pgLog = join(logDir, 'postgres.log');
   writeFileSync(pgLog, '');
   postgres = await startEmbeddedPostgres({ port: cfg.pgPort, dataDir: cfg.pgDataDir, persistent: true, onLog: (l) => appendFileSync(pgLog, l.endsWith('\n') ? l : `${l}\n`) });
+  watchPostgres(pgLog);
   await postgres.ensureDatabase(cfg.catalogDb);
   await postgres.ensureDatabase(cfg.tenantDb);
   const databaseUrl = postgres.url(cfg.catalogDb);
@@ -163,7 +208,7 @@ async function start(): Promise<void> {
   if (flusherEntry) {
     flusherUrl = `http://127.0.0.1:${cfg.flusherPort}`;
     say(`starting the flusher on ${flusherUrl}`);
-    const flusher = supervise(spawnFlusher(ctx, { databaseUrl, signingSecret: flushSigningSecret, port: cfg.flusherPort }));
+    const flusher = superviseFlusher(ctx, { databaseUrl, signingSecret: flushSigningSecret }, flusherUrl);
     await waitForHttp(`${flusherUrl}/healthz`, { timeoutMs: 30_000, abort: () => (flusher.exit() ? 'the flusher exited' : undefined) });
   }
 

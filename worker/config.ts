@@ -67,6 +67,7 @@ const schema = z.object({
   DB_STATEMENT_TIMEOUT_MS: int(5000, 1, 600_000),
   DB_PERMIT_LEASE_MS: int(30_000, 100, 600_000),
   DB_CONNECT_TIMEOUT_MS: int(2000, 1, 60_000),
+  DB_ACQUIRE_SLOW_MS: int(100, 0, 60_000),
   API_KEY_ENFORCEMENT_DEFAULT: oneOf(['required', 'optional'], 'required'),
   AUTH_CACHE_TTL_MS: int(30_000, 0, 3_600_000),
   AUTH_NEGATIVE_CACHE_TTL_MS: int(5_000, 0, 3_600_000),

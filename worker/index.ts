@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from './env.js';
 import { requestContext } from './middleware/request-context.js';
+import { refusals } from './middleware/refusals.js';
 import { onError, notFound } from './middleware/errors.js';
 import { health } from './routes/health.js';
 import { ready } from './routes/ready.js';
@@ -17,6 +18,7 @@ import { gatewayRoutes } from './gateway/routes/index.js';
 const app = new Hono<AppEnv>();
 
 app.use(requestContext());
+app.use(refusals());
 app.use(usage());
 app.use(requestLog());
 // Wrong method (405), unsupported operation (404) and declared oversize body (413) answer before auth.

@@ -4,34 +4,21 @@
  * through wrangler dev), `.dev/stack.json`, Postgres seeded with the demo client, key and todos;
  * the printed curl answers 200; SIGTERM to npm and Ctrl-C (SIGINT to the process group) leave no
  * process behind; a re-run reuses the data, keeps the secrets and a developer's own vars, and
- * re-issues the demo key; a crashed child stops the
- * rest with exit 1; a taken port fails fast.
+ * re-issues the demo key; wrangler or Postgres dying stops the rest with exit 1; a taken port fails
+ * fast. (A crashed flusher is restarted: stack-console.test.ts.)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDevVars } from '../../dev/dev-vars.js';
-import { freePort } from '../../dev/ports.js';
 import { portInUse } from '../../dev/probes.js';
-import { descendants, stillAlive, type Proc } from './process-tree.js';
+import { descendants, type Proc } from './process-tree.js';
+import { killAll, runPrintedCurl, stackEnv, startStack as startFromHarness, survivors, waitForReady, type StackJson } from './dev-stack-harness.js';
 import { ROOT } from './run-entry.js';
 import { queryOnce } from '../support/query-once.js';
-
-type StackJson = {
-  workerUrl: string;
-  flusherUrl: string | null;
-  databaseUrl: string;
-  tenantDatabaseUrl: string;
-  demo: { client: string; key: string };
-};
-
-type Exit = { code: number | null; signal: NodeJS.Signals | null };
-type Running = { child: ChildProcess; lines: string[]; stderr: string[]; exited: Promise<Exit> };
 
 const flusherExpected = existsSync(join(ROOT, 'flusher', 'index.ts'));
 const stateDir = mkdtempSync(join(tmpdir(), 'gateway-dev-stack-'));
@@ -40,65 +27,29 @@ let ports: { worker: number; flusher: number; pg: number };
 let env: NodeJS.ProcessEnv;
 let firstKey = '';
 
-/** `npm run dev`, in its own process group the way a terminal runs a foreground job. */
-function startStack(extraEnv: NodeJS.ProcessEnv = {}): Running {
-  const npmCli = process.env.npm_execpath;
-  const [cmd, args] = npmCli?.endsWith('.js') ? [process.execPath, [npmCli, 'run', 'dev']] : ['npm', ['run', 'dev']];
-  const child = spawn(cmd, args, { cwd: ROOT, env: { ...env, ...extraEnv }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const stderr: string[] = [];
-  if (child.stdout) createInterface({ input: child.stdout }).on('line', (l) => lines.push(l));
-  if (child.stderr) createInterface({ input: child.stderr }).on('line', (l) => stderr.push(l));
-  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { child, lines, stderr, exited };
-}
+const startStack = (extraEnv: NodeJS.ProcessEnv = {}) => startFromHarness({ ...env, ...extraEnv });
 
-async function waitForReady(stack: Running, timeoutMs: number): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let exit: Exit | undefined;
-  void stack.exited.then((e) => (exit = e));
-  while (Date.now() < deadline && exit === undefined) {
-    const ready = stack.lines.find((l) => /^ready: /.test(l));
-    if (ready) return ready;
-    await new Promise((r) => setTimeout(r, 200));
+/** Starts the stack, lets `kill` end one part of it, and expects exit 1 with `message` and no survivor. */
+async function expectStopsWhenKilled(kill: (tree: Proc[]) => void, message: RegExp): Promise<void> {
+  const stack = startStack();
+  const pid = stack.child.pid ?? 0;
+  let tree: Proc[] = [];
+  try {
+    await waitForReady(stack, 180_000);
+    tree = descendants(pid);
+    kill(tree);
+    expect(await stack.exited).toEqual({ code: 1, signal: null });
+    expect(stack.stderr.join('\n')).toMatch(message);
+    expect(await survivors(tree, 30_000)).toEqual([]);
+  } finally {
+    killAll([...tree, ...descendants(pid)]);
   }
-  throw new Error(`no ready line (exit ${JSON.stringify(exit)}):\n${stack.lines.join('\n')}\n${stack.stderr.join('\n')}`);
-}
-
-/** The request the printed curl makes: URL, -H headers and -d body taken from the line itself. */
-async function runPrintedCurl(line: string): Promise<Response> {
-  const url = /curl -s (\S+)/.exec(line)?.[1] ?? '';
-  const headers = [...line.matchAll(/-H '([^:']+): ([^']*)'/g)].map((m) => [m[1] ?? '', m[2] ?? ''] as [string, string]);
-  const body = /-d '([^']*)'/.exec(line)?.[1];
-  return fetch(url, { method: 'POST', headers, body });
-}
-
-
-/** Waits until none of `procs` is alive (bounded), then returns the survivors. */
-async function survivors(procs: Proc[], timeoutMs: number): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && procs.some(stillAlive)) await new Promise((r) => setTimeout(r, 200));
-  return procs.filter(stillAlive).map((p) => `${p.pid} ${p.cmd.slice(0, 120)}`);
-}
-
-/** Cleanup after a failed assertion: nothing of a test's stack may outlive the test file. */
-function killAll(procs: Proc[]): void {
-  for (const p of procs) if (stillAlive(p)) process.kill(p.pid, 'SIGKILL');
 }
 
 const readStack = () => JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as StackJson;
 
 beforeAll(async () => {
-  ports = { worker: await freePort(), flusher: await freePort(), pg: await freePort() };
-  env = {
-    ...process.env,
-    WORKER_PORT: String(ports.worker),
-    FLUSHER_PORT: String(ports.flusher),
-    PG_PORT: String(ports.pg),
-    DEV_STATE_DIR: stateDir,
-    PG_DATA_DIR: pgDataDir,
-  };
-  delete env.DATABASE_URL;
+  ({ ports, env } = await stackEnv(stateDir, pgDataDir));
 });
 
 afterAll(() => {
@@ -206,21 +157,19 @@ describe('npm run dev', () => {
   });
 
   it('when wrangler dies, stops everything else and exits 1 naming it', { timeout: 240_000 }, async () => {
-    const stack = startStack();
-    const pid = stack.child.pid ?? 0;
-    let tree: Proc[] = [];
-    try {
-      await waitForReady(stack, 180_000);
-      tree = descendants(pid);
+    await expectStopsWhenKilled((tree) => {
       const wrangler = tree.find((p) => /wrangler\.js dev/.test(p.cmd));
       expect(wrangler).toBeDefined();
       process.kill(-(wrangler?.pid ?? 0), 'SIGKILL'); // its whole group: wrangler and workerd
-      expect(await stack.exited).toEqual({ code: 1, signal: null });
-      expect(stack.stderr.join('\n')).toMatch(/wrangler dev exited unexpectedly \(SIGKILL\); its output is in .*worker\.log/);
-      expect(await survivors(tree, 30_000)).toEqual([]);
-    } finally {
-      killAll([...tree, ...descendants(pid)]);
-    }
+    }, /wrangler dev exited unexpectedly \(SIGKILL\); its output is in .*worker\.log/);
+  });
+
+  it('when Postgres dies, stops everything else and exits 1 naming its log', { timeout: 240_000 }, async () => {
+    await expectStopsWhenKilled((tree) => {
+      const postmaster = Number(readFileSync(join(pgDataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      expect(tree.map((p) => p.pid)).toContain(postmaster);
+      process.kill(postmaster, 'SIGKILL');
+    }, /Postgres exited unexpectedly; its output is in .*postgres\.log/);
   });
 
   it('fails fast with a clear message, exit 1, when a port is taken', { timeout: 60_000 }, async () => {

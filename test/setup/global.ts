@@ -9,6 +9,7 @@ import { startEmbeddedPostgres, type EmbeddedPg } from '../../dev/postgres.js';
 import { startWsProxy, type WsProxy } from '../../dev/ws-proxy.js';
 import { freePort } from '../../dev/ports.js';
 import { migrateCatalog } from '../../drizzle/migrate.js';
+import { nodeVersionProblem } from '../../dev/node-version.js';
 import { startFlusherControl, TEST_FLUSH_SECRET, type FlusherControl } from './flusher-control.js';
 
 let embedded: EmbeddedPg | undefined;
@@ -16,6 +17,8 @@ let proxy: WsProxy | undefined;
 let flusherControl: FlusherControl | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
+  const nodeProblem = nodeVersionProblem(process.version, 'npm test');
+  if (nodeProblem) throw new Error(nodeProblem);
   // Declared once on the root config (see vitest.config.ts): exactly one Postgres per run, and
   // none when only pure unit tests run (`--project unit`).
   if (project.vitest.projects.every((p) => p.name === 'unit')) return;

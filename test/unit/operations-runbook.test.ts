@@ -8,6 +8,8 @@ import { parseSettings } from '../../worker/config.js';
 import { STATUS } from '../../worker/errors.js';
 import type { Isolate } from '../../worker/isolate.js';
 import { runTelemetryTask } from '../../worker/telemetry/task.js';
+import { noteAcquire } from '../../worker/admission/slow-acquire-log.js';
+import { targetOf } from '../../worker/db/target.js';
 
 const runbook = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
 const flusherConfig = readFileSync(new URL('../../flusher/config.ts', import.meta.url), 'utf8');
@@ -61,5 +63,22 @@ describe('operations runbook', () => {
     expect(documented.filter((k) => k !== 'lastFailure' && k !== 'ts').sort()).toEqual(logged.filter((k) => k !== 'ts').sort());
     expect(documented).toContain('lastFailure');
     expect(String(line?.message)).toMatch(/^Telemetry dropped: 1 event\(s\) in the last \d+ ms$/);
+  });
+
+  it('shows the db_acquire_slow warning with the fields a slow acquire logs', () => {
+    const example = /```json\n(\{"level":"warn","event":"db_acquire_slow"[\s\S]*?)\n```/.exec(runbook)?.[1];
+    expect(example).toBeDefined();
+    const documented = Object.keys(JSON.parse(example ?? '{}') as object);
+    const parsed = parseSettings({ DATABASE_URL: 'postgres://u:secret@127.0.0.1:1/db', DB_ACQUIRE_SLOW_MS: '100' });
+    if (!parsed.ok) throw new Error('settings must parse');
+    const isolate: Isolate = { settings: parsed.settings, startedAt: Date.now(), slots: new Map() };
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const budget = { snapshot: () => ({ inUse: 8, waiting: 5 }) };
+    noteAcquire({ isolate, requestId: 'r-1' }, targetOf(parsed.settings.DATABASE_URL), 'auth', 100, budget); // not slow
+    noteAcquire({ isolate, requestId: 'r-2' }, targetOf(parsed.settings.DATABASE_URL), 'auth', 240, budget);
+    const lines = warn.mock.calls.map(([l]) => JSON.parse(String(l)) as Record<string, unknown>);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ event: 'db_acquire_slow', requestId: 'r-2', target: '127.0.0.1:1/db', purpose: 'auth', waitedMs: 240, thresholdMs: 100, inUse: 8, waiting: 5, notLoggedSinceLast: 0 });
+    expect(documented.filter((k) => k !== 'ts').sort()).toEqual(Object.keys(lines[0] ?? {}).filter((k) => k !== 'ts').sort());
   });
 });

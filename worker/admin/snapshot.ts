@@ -10,6 +10,7 @@ import { authStatus } from '../auth/auth-metrics.js';
 import { redactedSettings } from '../config.js';
 import type { Isolate } from '../isolate.js';
 import { scrub } from '../log.js';
+import { refusalSnapshot } from '../middleware/refusals.js';
 import { statsSnapshot } from '../stats/service.js';
 import { telemetrySnapshot } from '../telemetry/task.js';
 import { VERSION } from '../version.js';
@@ -27,6 +28,7 @@ export function isolateStatus(isolate: Isolate, requestId: string, now: number) 
     keyCache: scrubbed(keyCacheStats(isolate)),
     policyCache: scrubbed(policyCacheStats(isolate)),
     auth: scrubbed(authStatus(isolate)),
+    refusals: scrubbed(refusalSnapshot(isolate)),
     batcher: scrubbed(statsSnapshot(isolate)),
     telemetry: scrubbed(telemetrySnapshot(isolate)),
     settings: scrubbed(redactedSettings(isolate.settings)),

@@ -7,6 +7,8 @@ import { isolateScoped, type Isolate } from '../isolate.js';
 import type { Target } from '../db/target.js';
 import { systemClock } from './clock.js';
 import { createBudget, type Budget, type BudgetSnapshot } from './budget.js';
+import { slowAcquireCounts } from './slow-acquire-log.js';
+import type { SlowAcquireCounts } from './slow-acquire.js';
 
 type Entry = { target: Target; budget: Budget };
 
@@ -29,11 +31,11 @@ export function budgetFor(isolate: Isolate, target: Target): Budget {
 }
 
 /** One target's counters, labelled without credentials (`host:port/database`). */
-export type TargetSnapshot = BudgetSnapshot & { target: string };
+export type TargetSnapshot = BudgetSnapshot & SlowAcquireCounts & { target: string };
 
 /** Snapshot of every budget of this isolate (for `/__gateway/status` and tests). */
 export function admissionSnapshot(isolate: Isolate): TargetSnapshot[] {
-  return [...budgetsOf(isolate).values()].map(({ target, budget }) => ({ target: target.label, ...budget.snapshot() }));
+  return [...budgetsOf(isolate).values()].map(({ target, budget }) => ({ target: target.label, ...budget.snapshot(), ...slowAcquireCounts(isolate, target) }));
 }
 
 /** Snapshot of one target's budget, or undefined when this isolate never used that target. */

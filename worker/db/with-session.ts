@@ -4,6 +4,7 @@
  */
 import type { Isolate } from '../isolate.js';
 import { budgetFor } from '../admission/registry.js';
+import { noteAcquire } from '../admission/slow-acquire-log.js';
 import { emitTelemetry } from '../telemetry/emit.js';
 import { openSession, type Session } from './session.js';
 import { targetOf, type Target } from './target.js';
@@ -70,6 +71,7 @@ export async function withSession<T>(
     });
     throw new SessionUnavailableError('budget_timeout', target, acquired.waitedMs);
   }
+  noteAcquire(ctx, target, purpose, acquired.waitedMs, budget);
   const release = () => acquired.permit.release(); // idempotent
   let handedToClose = false;
   try {

@@ -1,0 +1,40 @@
+/**
+ * Wires the slow-acquire policy to the isolate and the log: one tracker per isolate (its counts
+ * persist across requests), a `db_acquire_slow` warning when the policy says so.
+ */
+import type { Target } from '../db/target.js';
+import { isolateScoped, type Isolate } from '../isolate.js';
+import { log } from '../log.js';
+import { systemClock } from './clock.js';
+import { createSlowAcquireTracker, type SlowAcquireCounts } from './slow-acquire.js';
+
+/** At most one warning per target per this interval; the next line says how many were skipped. */
+export const SLOW_ACQUIRE_WARN_INTERVAL_MS = 10_000;
+
+const trackerOf = isolateScoped('admission.slowAcquire', (iso) =>
+  createSlowAcquireTracker({ thresholdMs: iso.settings.DB_ACQUIRE_SLOW_MS, warnIntervalMs: SLOW_ACQUIRE_WARN_INTERVAL_MS, now: systemClock.now }),
+);
+
+type Where = { isolate: Isolate; requestId?: string };
+
+/** Call after a permit was granted: counts the wait, warns when it was slow (rate-limited). */
+export function noteAcquire(at: Where, target: Target, purpose: string, waitedMs: number, budget: { snapshot(): { inUse: number; waiting: number } }): void {
+  const verdict = trackerOf(at.isolate).record(target.key, waitedMs);
+  if (!verdict.warn) return;
+  const { inUse, waiting } = budget.snapshot();
+  log('warn', 'db_acquire_slow', {
+    requestId: at.requestId,
+    target: target.label,
+    purpose,
+    waitedMs,
+    thresholdMs: at.isolate.settings.DB_ACQUIRE_SLOW_MS,
+    inUse,
+    waiting,
+    notLoggedSinceLast: verdict.suppressed,
+  });
+}
+
+/** The slow-acquire counters of `target` in this isolate (zeros when never used). */
+export function slowAcquireCounts(isolate: Isolate, target: Target): SlowAcquireCounts {
+  return trackerOf(isolate).counts(target.key);
+}
