@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { TEST_ADMIN_TOKEN } from './test/support/admin-token.js';
 
 /**
  * Three projects: unit (pure modules, node), integration (node + real Postgres), worker (inside
@@ -37,7 +38,7 @@ export default defineConfig({
                 DATABASE_URL: inject('databaseUrl'),
                 TENANT_DATABASE_URL: inject('tenantDatabaseUrl'),
                 NEON_LOCAL_WS_PROXY: inject('wsProxy'),
-                ADMIN_TOKEN: 'test-admin-token',
+                ADMIN_TOKEN: TEST_ADMIN_TOKEN,
               },
             },
           })),

@@ -3,7 +3,7 @@
  * documented default (docs/configuration.md); an invalid value names the var, never a secret's value.
  */
 import { z } from 'zod';
-import { intVar } from '../drizzle/env-vars.js';
+import { intVar, listVar } from '../drizzle/env-vars.js';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => intVar(def, min, max);
 const oneOf = <T extends string>(values: readonly [T, ...T[]], def: T) =>
@@ -21,6 +21,10 @@ const postgresUrl = z
   .refine((v) => /^postgres(ql)?:\/\/[^/]+/.test(v) && URL.canParse(v), 'must be a postgres:// connection URL');
 const optionalUrl = z.string().trim().optional().transform((v) => (v ? v : undefined)).pipe(postgresUrl.optional());
 const optionalText = z.string().optional().transform((v) => (v ? v : undefined));
+/** Operator tokens are bearer credentials: long enough that guessing is hopeless. */
+export const ADMIN_TOKEN_MIN_LENGTH = 32;
+/** The flusher refuses shorter signing secrets; the worker refuses them too, before deploy. */
+export const SIGNING_SECRET_MIN_LENGTH = 16;
 
 /** Every var the worker reads. Secrets are marked so status output can redact them. */
 const SECRET_VARS = [
@@ -37,8 +41,9 @@ const schema = z.object({
   AUTH_DATABASE_URL: optionalUrl,
   LOGGING_DATABASE_URL: optionalUrl,
   TENANT_DATABASE_URL: optionalUrl,
-  FLUSH_SIGNING_SECRET: optionalText,
-  ADMIN_TOKEN: optionalText,
+  // Lists so a secret rotates without downtime: the first entry signs, every entry is accepted.
+  FLUSH_SIGNING_SECRET: listVar(z.string().min(SIGNING_SECRET_MIN_LENGTH), `at least ${SIGNING_SECRET_MIN_LENGTH} characters (each entry of a comma-separated list)`),
+  ADMIN_TOKEN: listVar(z.string().min(ADMIN_TOKEN_MIN_LENGTH), `at least ${ADMIN_TOKEN_MIN_LENGTH} characters (each entry of a comma-separated list)`),
   DB_POOL_MAX: int(8, 1, 1000),
   DB_ACQUIRE_TIMEOUT_MS: int(1000, 1, 60_000),
   DB_STATEMENT_TIMEOUT_MS: int(5000, 1, 600_000),
@@ -54,7 +59,8 @@ const schema = z.object({
   STATS_FLUSH_INTERVAL_MS: int(1000, 0, 600_000),
   STATS_FLUSH_MAX_KEYS: int(500, 1, 100_000),
   STATS_MAX_PENDING_KEYS: int(10_000, 1, 1_000_000),
-  FLUSHER_URL: z.string().trim().optional().transform((v) => (v ? v : undefined)).pipe(z.url({ protocol: /^https?$/ }).optional()),
+  // Several flusher replicas, comma-separated: batches spread over them, a failing one is skipped.
+  FLUSHER_URL: listVar(z.url({ protocol: /^https?$/ }), 'http(s) URLs (comma-separated for several flusher replicas)'),
   LOG_TASK_LIMIT: int(0, 0, 16),
   REQUEST_LOG: oneOf(['all', 'errors', 'off'], 'errors'),
   LOG_ACQUIRE_TIMEOUT_MS: int(50, 1, 60_000),
@@ -117,14 +123,14 @@ export function redactedSettings(settings: Settings): Record<string, unknown> {
   const secret = new Set<string>(SECRET_VARS);
   for (const [k, v] of Object.entries(settings)) {
     if (secret.has(k) || /databaseurl$/i.test(k)) out[k] = v === undefined ? null : '[redacted]';
-    else if (k === 'FLUSHER_URL' && typeof v === 'string') out[k] = originAndPath(v);
+    else if (k === 'FLUSHER_URL' && Array.isArray(v)) out[k] = v.map((u) => originAndPath(String(u)));
     else out[k] = v;
   }
   return out;
 }
 
 /** A URL without credentials, query or fragment (a token may hide in any of them). */
-function originAndPath(url: string): string {
+export function originAndPath(url: string): string {
   const u = new URL(url);
   return `${u.protocol}//${u.host}${u.pathname}`;
 }

@@ -2,6 +2,8 @@
  * Shared pieces of the flusher integration tests: a real flusher on a free port against the test
  * catalog DB, signed POSTs, batch builders with per-test client names, and SQL for assertions.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { inject } from 'vitest';
 import type { Batch, ClientDelta, KeyDelta, TableDelta } from '../../drizzle/batch.js';
@@ -16,7 +18,7 @@ export const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
 export function startTestFlusher(over: Partial<StartOptions> = {}): Promise<RunningFlusher> {
   return startFlusher({
     databaseUrl,
-    signingSecret: SECRET,
+    signingSecrets: [SECRET],
     host: '127.0.0.1',
     port: 0,
     groupCommitMs: 5,
@@ -97,4 +99,46 @@ export async function untilOpenGroup(flusher: { url: string }, n: number): Promi
     if (Date.now() > deadline) throw new Error(`open group never reached ${n} batches`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+/** tsx as a loader of this very Node process (not the tsx CLI, which would sit between a signal and the server). */
+const tsx = import.meta.resolve('tsx');
+
+export type FlusherProcess = ReturnType<typeof runFlusher>;
+
+/**
+ * Runs flusher/index.ts (what `npm run flusher` runs) as `node --import tsx`, so the child's pid is
+ * the server itself and SIGKILL kills it; with exactly `env` plus PATH.
+ */
+export function runFlusher(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', tsx, 'flusher/index.ts'], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+/** Waits for a flusher process's `/healthz` (30 s: tsx starts slowly on a loaded machine). */
+export async function untilUp(url: string, run: { output(): string }): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const up = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    if (up) return;
+    if (Date.now() > deadline) throw new Error(`flusher did not start: ${run.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Deterministic shuffle (so a failure reproduces). */
+export function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let s = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
 }

@@ -3,23 +3,11 @@ import { inject } from 'vitest';
 import pg from 'pg';
 import type { TableDelta } from '../../drizzle/batch.js';
 import { OPERATIONS } from '../../drizzle/schema.js';
-import { batch, clientTotals, databaseUrl, db, iso, metric, post, startTestFlusher, tableTotals, uniq, untilOpenGroup } from './flusher-harness.js';
+import { batch, clientTotals, databaseUrl, db, iso, metric, post, shuffled, startTestFlusher, tableTotals, uniq, untilOpenGroup } from './flusher-harness.js';
 
 afterAll(async () => {
   await db.end();
 });
-
-/** Deterministic shuffle (so a failure reproduces). */
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  let s = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
-}
 
 describe('flusher under concurrency', () => {
   it('20 concurrent flushes with overlapping key sets, each in its own transaction: no deadlock, exact sums', async () => {
