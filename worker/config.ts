@@ -86,25 +86,52 @@ export type Settings = Readonly<
 
 export type ConfigResult = { ok: true; settings: Settings } | { ok: false; variable: string; problem: string };
 
-/** Parses the worker's env bindings. Pure: the same input always gives the same result. */
-export function parseSettings(env: Record<string, unknown>): ConfigResult {
+/** One invalid var: its name and what is wrong — never its value. */
+export type SettingsIssue = { variable: string; problem: string };
+
+/** The vars the worker reads, and which of them are secrets (`wrangler secret put`, never wrangler.toml). */
+export const SETTING_VARS: readonly string[] = Object.keys(schema.shape);
+export const SECRET_SETTING_VARS: readonly string[] = SECRET_VARS;
+
+type Validated = { ok: true; parsed: Parsed } | { ok: false; issues: SettingsIssue[] };
+
+/** Runs the schema and the cross-var rules, collecting every issue (the preflight lists them all). */
+function validate(env: Record<string, unknown>): Validated {
   const input: Record<string, unknown> = {};
-  for (const key of Object.keys(schema.shape)) {
+  for (const key of SETTING_VARS) {
     const v = env[key];
     input[key] = v === undefined || v === null ? undefined : String(v);
   }
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const variable = String(issue?.path[0] ?? 'unknown');
-    const problem = input[variable] === undefined ? 'is required' : (issue?.message ?? 'is invalid');
-    return { ok: false, variable, problem };
+    const issues = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? 'unknown');
+      return { variable, problem: input[variable] === undefined ? 'is required' : issue.message };
+    });
+    return { ok: false, issues };
   }
   const p = parsed.data;
   if (p.STATS_SINK === 'flusher' && (!p.FLUSHER_URL || !p.FLUSH_SIGNING_SECRET)) {
     const variable = p.FLUSHER_URL ? 'FLUSH_SIGNING_SECRET' : 'FLUSHER_URL';
-    return { ok: false, variable, problem: 'is required when STATS_SINK=flusher' };
+    return { ok: false, issues: [{ variable, problem: 'is required when STATS_SINK=flusher' }] };
   }
+  return { ok: true, parsed: p };
+}
+
+/** Every problem with these bindings (empty when the worker would start). Pure. */
+export function settingsIssues(env: Record<string, unknown>): SettingsIssue[] {
+  const v = validate(env);
+  return v.ok ? [] : v.issues;
+}
+
+/** Parses the worker's env bindings. Pure: the same input always gives the same result. */
+export function parseSettings(env: Record<string, unknown>): ConfigResult {
+  const v = validate(env);
+  if (!v.ok) {
+    const first = v.issues[0] ?? { variable: 'unknown', problem: 'is invalid' };
+    return { ok: false, ...first };
+  }
+  const p = v.parsed;
   return {
     ok: true,
     settings: Object.freeze({
