@@ -134,6 +134,12 @@ async function main(): Promise<number> {
         report(r);
         results.push(r);
       }
+      for (const [c, clients] of PARAMS[args.mode].flusherReplicaLevels) {
+        log(`scenario 6: flusher ingest at ${c} concurrent posters, ${clients} clients, 2 replicas`);
+        const r = await runFlusherScenario(ctx, c, clients, 2).catch((err: unknown) => errored(`6-c${c}-r2`, 6, `flusher ingest, ${c} posters, 2 replicas`, err));
+        report(r);
+        results.push(r);
+      }
     }
   } finally {
     await probe.end().catch(() => undefined);
