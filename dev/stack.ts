@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrateCatalog } from '../drizzle/migrate.js';
+import { ADMIN_TOKEN_MIN_LENGTH } from '../worker/config.js';
 import { readStackConfig } from './stack-config.js';
 import { readDevVars, writeDevVars } from './dev-vars.js';
 import { signalGroup, type GroupChild } from './process-group.js';
@@ -141,7 +142,8 @@ async function start(): Promise<void> {
 
   // Secrets persist across restarts so an ADMIN_TOKEN a developer copied keeps working.
   const previous = readDevVars(cfg.devVarsFile);
-  const secret = (name: string) => previous[name] || randomBytes(24).toString('hex');
+  // A kept value must still be valid: an ADMIN_TOKEN typed in by hand may predate the 32-character minimum.
+  const secret = (name: string) => ((previous[name]?.length ?? 0) >= ADMIN_TOKEN_MIN_LENGTH ? previous[name] : undefined) ?? randomBytes(24).toString('hex');
   const flushSigningSecret = secret('FLUSH_SIGNING_SECRET');
   const adminToken = secret('ADMIN_TOKEN');
   const ctx: ChildContext = {
