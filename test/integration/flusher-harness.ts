@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { inject } from 'vitest';
 import type { Batch, ClientDelta, KeyDelta, TableDelta } from '../../drizzle/batch.js';
+import { OPERATIONS } from '../../drizzle/schema.js';
 import { signBatch } from '../../drizzle/signing.js';
 import { startFlusher, type RunningFlusher, type StartOptions } from '../../flusher/server.js';
 
@@ -141,4 +142,30 @@ export function shuffled<T>(items: readonly T[], seed: number): T[] {
     [out[i], out[j]] = [out[j] as T, out[i] as T];
   }
   return out;
+}
+
+export type HotRows = { clientNames: string[]; keyIds: string[] };
+
+/** `clients` catalog clients `<prefix>-<i>` and 10 keys of the first: the rows every hot batch touches. */
+export async function seedHotRows(prefix: string, clients: number): Promise<HotRows> {
+  const clientNames = Array.from({ length: clients }, (_, i) => `${prefix}-${i}`);
+  await db.query('INSERT INTO clients (client_name) SELECT unnest($1::text[])', [clientNames]);
+  const keys = await db.query<{ id: string }>(
+    `INSERT INTO api_keys (client_name, name, prefix, key_hash, scopes)
+     SELECT $1, 'k' || g, $2 || g, md5($2 || g) || md5(g::text || $2), '{"operations":["read"],"tables":["*"]}' FROM generate_series(1, 10) g RETURNING id`,
+    [clientNames[0], `ath_${prefix}_`],
+  );
+  return { clientNames, keyIds: keys.rows.map((r) => r.id) };
+}
+
+/**
+ * Batch number `n` over the hot rows: every client (1 request, `n % 2` errors), every client ×
+ * operation on table `items` (1 request, 2 ms), every key — each list in its own shuffled order.
+ */
+export function hotBatch(rows: HotRows, n: number): Batch {
+  return batch({
+    clients: shuffled(rows.clientNames, n + 1).map((c) => ({ client_name: c, requests: 1, errors: n % 2, last_seen: iso() })),
+    tables: shuffled(rows.clientNames, n + 100).flatMap((c) => OPERATIONS.map((operation) => ({ client_name: c, table_name: 'items', operation, requests: 1, errors: 0, duration_ms: 2, last_seen: iso() }))),
+    keys: shuffled(rows.keyIds, n + 7).map((id) => ({ key_id: id, last_used: iso(Date.now() + n) })),
+  });
 }
