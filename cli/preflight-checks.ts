@@ -42,11 +42,25 @@ const REQUIRED_FLAGS = ['nodejs_compat'] as const;
 const RECOMMENDED_FLAGS = { enable_request_signal: 'client disconnects never abort request.signal, so work for a departed client still runs' } as const;
 /** Below this, a pool leaves almost no room next to the auth lookups and log tasks. */
 const TINY_POOL = 4;
-/** Secrets that are placeholders while only vars are checked (no secrets file). */
-const PLACEHOLDERS: Record<string, string> = {
-  DATABASE_URL: 'postgres://preflight@placeholder.invalid:5432/catalog',
-  FLUSH_SIGNING_SECRET: 'preflight-placeholder-signing-secret',
-};
+/** Stand-ins for required secrets while only vars are checked (no secrets file); any other secret gets a long token. */
+const PLACEHOLDERS: Record<string, string> = { DATABASE_URL: 'postgres://preflight@placeholder.invalid:5432/catalog' };
+const placeholder = (name: string) => PLACEHOLDERS[name] ?? 'preflight-placeholder-'.padEnd(64, 'x');
+
+/**
+ * The secrets these vars make the worker require, asked of the worker's own parser: fill each one
+ * it reports missing with a stand-in and ask again (a rule such as "FLUSH_SIGNING_SECRET is
+ * required when STATS_SINK=flusher" only shows once the others pass).
+ */
+export function requiredSecrets(vars: Record<string, unknown>): { names: string[]; standIns: Record<string, string> } {
+  const standIns: Record<string, string> = {};
+  const env = stringVars(vars);
+  for (let round = 0; round <= SECRET_SETTING_VARS.length; round++) {
+    const missing = settingsIssues({ ...env, ...standIns }).filter((i) => SECRET_SETTING_VARS.includes(i.variable) && i.problem.startsWith('is required') && !standIns[i.variable]);
+    if (missing.length === 0) break;
+    for (const m of missing) standIns[m.variable] = placeholder(m.variable);
+  }
+  return { names: Object.keys(standIns), standIns };
+}
 
 /** All findings, errors first. */
 export function preflightFindings(input: PreflightInput): Finding[] {
@@ -66,7 +80,7 @@ function varFindings({ vars, secrets }: PreflightInput): Finding[] {
       out.push({ level: 'warn', subject: name, message: 'is not a var the worker reads (a typo?)' });
     }
   }
-  const env = { ...(secrets ?? PLACEHOLDERS), ...stringVars(vars) };
+  const env = { ...(secrets ?? requiredSecrets(vars).standIns), ...stringVars(vars) };
   for (const issue of settingsIssues(env)) {
     // With no secrets file, secret problems are reported by secretFindings, not here.
     if (SECRET_SETTING_VARS.includes(issue.variable) && !(issue.variable in vars && asText(vars[issue.variable]) !== '')) {
@@ -86,7 +100,7 @@ function stringVars(vars: Record<string, unknown>): Record<string, string> {
 function secretFindings({ secrets, vars, env }: PreflightInput): Finding[] {
   const flag = env ? ` --env ${env}` : '';
   if (secrets === undefined) {
-    const needed = ['DATABASE_URL', ...(asText(vars.STATS_SINK) === 'flusher' ? ['FLUSH_SIGNING_SECRET'] : []), 'ADMIN_TOKEN'];
+    const needed = [...new Set([...requiredSecrets(vars).names, 'ADMIN_TOKEN'])];
     return [{ level: 'info', subject: 'secrets', message: `not checked (no --secrets-file); the worker needs ${needed.join(', ')} set with \`wrangler secret put <NAME>${flag}\`` }];
   }
   const out: Finding[] = [];

@@ -4,7 +4,7 @@
  * never a value.
  */
 import { describe, expect, it } from 'vitest';
-import { bundleFindings, formatFinding, preflightFindings, type PreflightInput } from '../../cli/preflight-checks.js';
+import { bundleFindings, formatFinding, preflightFindings, requiredSecrets, type PreflightInput } from '../../cli/preflight-checks.js';
 
 const MiB = 1024 * 1024;
 const productionVars = { STATS_SINK: 'flusher', FLUSHER_URL: 'https://flusher.example.com', DB_POOL_MAX: '8', AUTH_FAIL_MODE: 'closed', NEON_LOCAL_WS_PROXY: '' };
@@ -57,6 +57,11 @@ describe('preflight findings', () => {
     expect(problems({ secrets: undefined, vars: { ...productionVars, ADMIN_TOKEN: 'x'.repeat(40) } })).toEqual([
       'error  ADMIN_TOKEN: is a secret but is set in wrangler.toml [vars]; remove it and use `wrangler secret put`',
     ]);
+  });
+
+  it('asks the worker’s parser which secrets the vars require, cross-var rules included', () => {
+    expect(requiredSecrets({ STATS_SINK: 'direct' }).names).toEqual(['DATABASE_URL']);
+    expect(requiredSecrets(productionVars).names).toEqual(['DATABASE_URL', 'FLUSH_SIGNING_SECRET']);
   });
 
   it('FLUSHER_URL must be HTTPS unless it is loopback; every replica in the list is checked', () => {
