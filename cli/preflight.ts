@@ -13,7 +13,6 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, parseEnv } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { unstable_readConfig } from 'wrangler';
 import { formatFinding, preflightFindings, type Finding, type PreflightInput } from './preflight-checks.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -80,6 +79,8 @@ async function main(): Promise<number> {
     console.error(`error: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
     return 2;
   }
+  // Loaded only now: wrangler takes seconds to import, and a usage error should not wait for it.
+  const { unstable_readConfig } = await import('wrangler');
   const config = unstable_readConfig({ config: args.config, ...(args.env ? { env: args.env } : {}) }, { hideWarnings: true });
   if (args.env && config.name === undefined) {
     console.error(`error: wrangler config has no worker name for --env ${args.env}`);

@@ -148,7 +148,7 @@ describe('flusher replicas on one catalog database', () => {
     } finally {
       for (const proc of procs) proc.child.kill('SIGKILL');
     }
-  });
+  }, 150_000); // three Node processes start and 320 batches flow: ~40 s on a loaded 2-core machine
 });
 
 describe('the flusher sink and its FLUSHER_URL', () => {

@@ -43,7 +43,7 @@ describe('npm run preflight', () => {
     expect(lines).toContain('error  DB_POOL_MAX: must be an integer between 1 and 1000');
     expect(lines).toContain('error  FLUSHER_URL: http://flusher.example.com is not HTTPS; counter batches would cross the network in clear text');
     expect(lines.at(-1)).toBe('preflight production: 2 error(s), 1 warning(s) — do not deploy');
-  }, 60_000);
+  }, 120_000);
 
   it('secrets from --secrets-file are checked by name, their values never printed', async () => {
     const file = join(dir, 'production.env');
@@ -52,11 +52,11 @@ describe('npm run preflight', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('error  ADMIN_TOKEN: secret must be at least 32 characters');
     for (const value of ['pw-9f8e7d', 'sig-secret-long-enough-1234', 'short-admin-token-1a2b']) expect(r.stdout + r.stderr).not.toContain(value);
-  }, 60_000);
+  }, 120_000);
 
   it('an unknown flag is a usage error (exit 2)', async () => {
     const r = await preflight(['--env', 'production', '--bogus']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('usage: npm run preflight');
-  }, 60_000);
+  }, 120_000);
 });
