@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { TEST_KEY_SIGNING_SECRET } from './test/support/key-signing.js';
+import { TEST_ADMIN_TOKEN } from './test/support/admin-token.js';
 
 /**
  * Three projects: unit (pure modules, node), integration (node + real Postgres), worker (inside
@@ -38,7 +39,7 @@ export default defineConfig({
                 DATABASE_URL: inject('databaseUrl'),
                 TENANT_DATABASE_URL: inject('tenantDatabaseUrl'),
                 NEON_LOCAL_WS_PROXY: inject('wsProxy'),
-                ADMIN_TOKEN: 'test-admin-token',
+                ADMIN_TOKEN: TEST_ADMIN_TOKEN,
                 KEY_SIGNING_SECRETS: TEST_KEY_SIGNING_SECRET,
                 // Tests create clients and keys and use them at once: an unknown name or legacy
                 // prefix always re-reads the directory (single-flight) instead of waiting out 1 s.

@@ -71,3 +71,52 @@ export type LoadResult = {
   /** Flusher mode: deltas carried by batches answered 2xx. */
   deltasAcked?: number;
 };
+
+const sumRecords = (records: Array<Record<string, number>>): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const r of records) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
+  return out;
+};
+
+/**
+ * One result from load generators that ran side by side (one per flusher replica). Counts and
+ * rates add up; percentiles and stalls are each generator's worst (a bound: the exact merged percentile
+ * needs the raw samples, which the generators do not keep); the mean is weighted by responses.
+ */
+export function mergeLoadResults(parts: readonly LoadResult[]): LoadResult {
+  const [first] = parts;
+  if (!first) throw new Error('mergeLoadResults needs at least one result');
+  if (parts.length === 1) return first;
+  const sum = (pick: (r: LoadResult) => number) => parts.reduce((n, r) => n + pick(r), 0);
+  const max = (pick: (r: LoadResult) => number) => Math.max(...parts.map(pick));
+  const completed = sum((r) => r.completed);
+  const seconds = max((r) => r.timeline.length);
+  const timeline: SecondSample[] = Array.from({ length: seconds }, (_, second) => {
+    const samples = parts.map((r) => r.timeline[second]).filter((s): s is SecondSample => s !== undefined);
+    return { second, total: samples.reduce((n, s) => n + s.total, 0), byStatus: sumRecords(samples.map((s) => s.byStatus)) };
+  });
+  const acked = parts.some((r) => r.deltasAcked !== undefined) ? { deltasAcked: sum((r) => r.deltasAcked ?? 0) } : {};
+  return {
+    completed,
+    sent: sum((r) => r.sent),
+    byStatus: sumRecords(parts.map((r) => r.byStatus)),
+    byErrorCode: sumRecords(parts.map((r) => r.byErrorCode)),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    elapsedMs: max((r) => r.elapsedMs),
+    lastResponseMs: max((r) => r.lastResponseMs),
+    requestsPerSecond: sum((r) => r.requestsPerSecond),
+    latencyMs: {
+      p50: max((r) => r.latencyMs.p50),
+      p95: max((r) => r.latencyMs.p95),
+      p99: max((r) => r.latencyMs.p99),
+      max: max((r) => r.latencyMs.max),
+      mean: completed > 0 ? sum((r) => r.latencyMs.mean * r.completed) / completed : 0,
+    },
+    timeline,
+    secondsWithoutResponses: max((r) => r.secondsWithoutResponses),
+    missesInjected: sum((r) => r.missesInjected),
+    cpuSeconds: sum((r) => r.cpuSeconds),
+    ...acked,
+  };
+}

@@ -58,7 +58,10 @@ function stmtCell(r: ScenarioResult): string {
 
 /** Worker (or flusher) CPU per measured request: a throughput-independent cost, useful on a busy machine. */
 export function cpuPerRequestUs(r: ScenarioResult): number | undefined {
-  const server = r.cpu?.cpuSeconds.workerd ?? r.cpu?.cpuSeconds.flusher;
+  const cpu = r.cpu?.cpuSeconds ?? {};
+  // Several flusher replicas (flusher, flusher-2, …) add up to the service's cost.
+  const flushers = Object.entries(cpu).filter(([k]) => k === 'flusher' || k.startsWith('flusher-'));
+  const server = cpu.workerd ?? (flushers.length ? flushers.reduce((n, [, v]) => n + v, 0) : undefined);
   const n = r.load?.completed ?? 0;
   return server === undefined || n === 0 ? undefined : Math.round((server / n) * 1e6);
 }
@@ -107,8 +110,28 @@ export function renderMarkdown(run: RunReport, chartFile: string): string {
     }
     lines.push('');
   }
+  lines.push(...replicaComparison(run.scenarios));
   lines.push('## Targets', '', '| target | measured | status | gap |', '|---|---|---|---|');
   for (const t of run.targets) lines.push(`| ${t.target} | ${t.actual} | **${t.status}** | ${t.gap ?? ''} |`);
   lines.push('');
   return lines.join('\n');
 }
+
+/** Flusher replicas: each 2-replica run beside the 1-replica run at the same posters and clients. */
+export function replicaComparison(scenarios: readonly ScenarioResult[]): string[] {
+  const runs = scenarios.filter((r) => r.group === 6 && r.flusher);
+  const pairs = runs
+    .filter((r) => (r.flusher?.replicas ?? 1) > 1)
+    .map((multi) => ({ multi, single: runs.find((r) => (r.flusher?.replicas ?? 1) === 1 && r.connections === multi.connections && r.vars.clients === multi.vars.clients) }));
+  if (pairs.length === 0) return [];
+  const lines = ['## Flusher replicas (same posters, split evenly over the replicas)', '', '| posters | clients | 1 replica deltas/s | ack p99 ms | replicas | deltas/s | ack p99 ms | throughput change | exact |', '|---|---|---|---|---|---|---|---|---|'];
+  for (const { multi, single } of pairs) {
+    const m = multi.flusher;
+    const s = single?.flusher;
+    const change = s && m && s.deltasPerSecond > 0 ? `${m.deltasPerSecond >= s.deltasPerSecond ? '+' : ''}${f(((m.deltasPerSecond - s.deltasPerSecond) / s.deltasPerSecond) * 100, 0)}%` : '–';
+    lines.push(`| ${multi.connections} | ${multi.vars.clients} | ${f(s?.deltasPerSecond)} | ${f(s?.ackP99Ms, 1)} | ${m?.replicas} | ${f(m?.deltasPerSecond)} | ${f(m?.ackP99Ms, 1)} | ${change} | ${m?.exact ? 'yes' : 'NO'} |`);
+  }
+  lines.push('', 'Ack p99 with several replicas is the worst of the per-replica load generators (a bound, not a merged percentile).', '');
+  return lines;
+}
+

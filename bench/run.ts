@@ -142,11 +142,15 @@ async function main(): Promise<number> {
       profiles.push(await profileFlusher(stack.catalogUrl, signingSecret, 16, PARAMS[args.mode].profileMs));
     }
     if (wants(6)) {
+      const twoReplicas = new Set(PARAMS[args.mode].flusherReplicaLevels.map(([c, k]) => `${c}/${k}`));
       for (const [c, clients] of PARAMS[args.mode].flusherLevels) {
-        log(`scenario 6: flusher ingest at ${c} concurrent posters, ${clients} clients`);
-        const r = await runFlusherScenario(ctx, c, clients).catch((err: unknown) => errored(`6-c${c}`, 6, `flusher ingest, ${c} posters`, err));
-        report(r);
-        results.push(r);
+        // A 2-replica run right after its 1-replica twin, so both see the same machine load.
+        for (const replicas of twoReplicas.has(`${c}/${clients}`) ? [1, 2] : [1]) {
+          log(`scenario 6: flusher ingest at ${c} concurrent posters, ${clients} clients, ${replicas} replica(s)`);
+          const r = await runFlusherScenario(ctx, c, clients, replicas).catch((err: unknown) => errored(`6-c${c}${replicas > 1 ? `-r${replicas}` : ''}`, 6, `flusher ingest, ${c} posters, ${replicas} replica(s)`, err));
+          report(r);
+          results.push(r);
+        }
       }
     }
   } finally {

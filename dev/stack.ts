@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrateCatalog } from '../drizzle/migrate.js';
+import { ADMIN_TOKEN_MIN_LENGTH } from '../worker/config.js';
 import { readStackConfig } from './stack-config.js';
 import { readDevVars, writeDevVars } from './dev-vars.js';
 import { signalGroup, type Exit, type GroupChild } from './process-group.js';
@@ -163,7 +164,8 @@ async function assertPortsFree(): Promise<void> {
 // Secrets persist across restarts so an ADMIN_TOKEN a developer copied (or a key signed with
 // KEY_SIGNING_SECRETS) keeps working.
 const previous = readDevVars(cfg.devVarsFile);
-const secret = (name: string) => previous[name] || randomBytes(24).toString('hex');
+// A kept value must still be valid: one typed in by hand may predate the 32-character minimum.
+const secret = (name: string) => ((previous[name]?.length ?? 0) >= ADMIN_TOKEN_MIN_LENGTH ? previous[name] : undefined) ?? randomBytes(24).toString('hex');
 const keySigningSecret = secret('KEY_SIGNING_SECRETS');
 
 async function startDatabase() {

@@ -19,3 +19,21 @@ export const intVar = (def: number, min: number, max: number, what = `an integer
       }
       return n;
     });
+
+/**
+ * A comma-separated list var (`old,new` while a secret or URL rotates): entries trimmed, empties
+ * dropped, each checked by `entry`. Unset or empty → undefined. Issues never echo a value.
+ */
+export const listVar = (entry: z.ZodType<string>, what: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const items = (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+      if (items.length === 0) return undefined;
+      if (!items.every((s) => entry.safeParse(s).success)) {
+        ctx.addIssue({ code: 'custom', message: `must be ${what}` });
+        return z.NEVER;
+      }
+      return items;
+    });

@@ -71,3 +71,22 @@ export async function verifyBatch(
   const ok = await crypto.subtle.verify('HMAC', await hmacKey(secret), expected, signedBytes(timestamp, body));
   return ok ? { ok: true } : { ok: false, reason: 'bad_signature' };
 }
+
+/**
+ * `verifyBatch` against several secrets (a rotation: old and new both valid): ok if any verifies,
+ * otherwise the first secret's verdict. Header problems do not depend on the secret and end early.
+ */
+export async function verifyBatchAny(
+  secrets: readonly string[],
+  headers: { timestamp: string | undefined; signature: string | undefined },
+  body: string | Uint8Array,
+  nowMs: number,
+): Promise<VerifyResult> {
+  let first: VerifyResult = { ok: false, reason: 'bad_signature' };
+  for (const [i, secret] of secrets.entries()) {
+    const verdict = await verifyBatch(secret, headers, body, nowMs);
+    if (verdict.ok || verdict.reason !== 'bad_signature') return verdict;
+    if (i === 0) first = verdict;
+  }
+  return first;
+}

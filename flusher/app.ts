@@ -6,14 +6,15 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { batchSchema } from '../drizzle/batch.js';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBatch } from '../drizzle/signing.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBatchAny } from '../drizzle/signing.js';
 import { BatchRejectedError, GroupCommitError, ShuttingDownError, type GroupCommitter } from './group-commit.js';
 import type { FlusherMetrics, RejectReason } from './metrics.js';
 
 export type FlusherDeps = {
   committer: GroupCommitter;
   metrics: FlusherMetrics;
-  signingSecret: string;
+  /** Every accepted FLUSH_SIGNING_SECRET (old and new during a rotation). */
+  signingSecrets: readonly string[];
   /** FLUSHER_MAX_BODY_BYTES. */
   maxBodyBytes: number;
   now: () => number;
@@ -56,8 +57,8 @@ export function createApp(deps: FlusherDeps): Hono {
     bodyLimit({ maxSize: deps.maxBodyBytes, onError: (c) => refuse(c, 'too_large') }),
     async (c) => {
       const body = new Uint8Array(await c.req.arrayBuffer());
-      const verdict = await verifyBatch(
-        deps.signingSecret,
+      const verdict = await verifyBatchAny(
+        deps.signingSecrets,
         { timestamp: c.req.header(TIMESTAMP_HEADER), signature: c.req.header(SIGNATURE_HEADER) },
         body,
         deps.now(),

@@ -3,14 +3,15 @@
  * a secret's value (DATABASE_URL, FLUSH_SIGNING_SECRET).
  */
 import { z } from 'zod';
-import { intVar } from '../drizzle/env-vars.js';
+import { intVar, listVar } from '../drizzle/env-vars.js';
 
 const schema = z.object({
   DATABASE_URL: z
     .string({ error: 'is required' })
     .trim()
     .refine((v) => /^postgres(ql)?:\/\/[^/]+/.test(v) && URL.canParse(v), 'must be a postgres:// connection URL'),
-  FLUSH_SIGNING_SECRET: z.string({ error: 'is required' }).min(16, 'must be at least 16 characters'),
+  // A comma-separated list during a rotation: a batch signed with any of them is accepted.
+  FLUSH_SIGNING_SECRET: listVar(z.string().min(16), 'at least 16 characters (each entry of a comma-separated list)').refine((v) => v !== undefined, 'is required'),
   FLUSHER_HOST: z.string().trim().optional().transform((v) => v || '127.0.0.1'),
   FLUSHER_PORT: intVar(8788, 0, 65_535),
   FLUSHER_GROUP_COMMIT_MS: intVar(20, 0, 10_000),
@@ -23,7 +24,8 @@ const schema = z.object({
 
 export type FlusherConfig = {
   databaseUrl: string;
-  signingSecret: string;
+  /** FLUSH_SIGNING_SECRET entries: every one verifies (old and new while workers rotate). */
+  signingSecrets: string[];
   host: string;
   port: number;
   groupCommitMs: number;
@@ -49,7 +51,7 @@ export function parseFlusherEnv(env: Record<string, string | undefined>): Flushe
     ok: true,
     config: {
       databaseUrl: p.DATABASE_URL,
-      signingSecret: p.FLUSH_SIGNING_SECRET,
+      signingSecrets: p.FLUSH_SIGNING_SECRET ?? [],
       host: p.FLUSHER_HOST,
       port: p.FLUSHER_PORT,
       groupCommitMs: p.FLUSHER_GROUP_COMMIT_MS,

@@ -53,7 +53,7 @@ export async function startFlusher(cfg: StartOptions): Promise<RunningFlusher> {
     now: Date.now,
     ...(cfg.onError ? { onError: cfg.onError } : {}),
   });
-  const app = createApp({ committer, metrics, signingSecret: cfg.signingSecret, maxBodyBytes: cfg.maxBodyBytes, now: Date.now });
+  const app = createApp({ committer, metrics, signingSecrets: cfg.signingSecrets, maxBodyBytes: cfg.maxBodyBytes, now: Date.now });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: cfg.port, hostname: cfg.host }, () => resolve(s as Server));
     (s as Server).once('error', reject);

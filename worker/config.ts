@@ -3,7 +3,7 @@
  * documented default (docs/configuration.md); an invalid value names the var, never a secret's value.
  */
 import { z } from 'zod';
-import { intVar } from '../drizzle/env-vars.js';
+import { intVar, listVar } from '../drizzle/env-vars.js';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => intVar(def, min, max);
 const oneOf = <T extends string>(values: readonly [T, ...T[]], def: T) =>
@@ -33,15 +33,10 @@ const share = (def: number) =>
     }
     return n;
   });
-/** Comma list of key-signing secrets, each at least 32 characters. */
-const signingSecrets = z.string().optional().transform((v, ctx) => {
-  const list = (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (list.some((s) => s.length < 32)) {
-    ctx.addIssue({ code: 'custom', message: 'must be a comma list of secrets of at least 32 characters each' });
-    return z.NEVER;
-  }
-  return list;
-});
+/** Operator tokens are bearer credentials: long enough that guessing is hopeless. */
+export const ADMIN_TOKEN_MIN_LENGTH = 32;
+/** The flusher refuses shorter signing secrets; the worker refuses them too, before deploy. */
+export const SIGNING_SECRET_MIN_LENGTH = 16;
 
 /** Every var the worker reads. Secrets are marked so status output can redact them. */
 const SECRET_VARS = [
@@ -59,9 +54,10 @@ const schema = z.object({
   AUTH_DATABASE_URL: optionalUrl,
   LOGGING_DATABASE_URL: optionalUrl,
   TENANT_DATABASE_URL: optionalUrl,
-  FLUSH_SIGNING_SECRET: optionalText,
-  ADMIN_TOKEN: optionalText,
-  KEY_SIGNING_SECRETS: signingSecrets,
+  // Lists so a secret rotates without downtime: the first entry signs, every entry is accepted.
+  FLUSH_SIGNING_SECRET: listVar(z.string().min(SIGNING_SECRET_MIN_LENGTH), `at least ${SIGNING_SECRET_MIN_LENGTH} characters (each entry of a comma-separated list)`),
+  ADMIN_TOKEN: listVar(z.string().min(ADMIN_TOKEN_MIN_LENGTH), `at least ${ADMIN_TOKEN_MIN_LENGTH} characters (each entry of a comma-separated list)`),
+  KEY_SIGNING_SECRETS: listVar(z.string().min(32), 'at least 32 characters (each entry of a comma-separated list)').transform((v) => v ?? []),
   DB_POOL_MAX: int(8, 1, 1000),
   DB_ACQUIRE_TIMEOUT_MS: int(1000, 1, 60_000),
   DB_STATEMENT_TIMEOUT_MS: int(5000, 1, 600_000),
@@ -85,7 +81,8 @@ const schema = z.object({
   STATS_FLUSH_INTERVAL_MS: int(1000, 0, 600_000),
   STATS_FLUSH_MAX_KEYS: int(500, 1, 100_000),
   STATS_MAX_PENDING_KEYS: int(10_000, 1, 1_000_000),
-  FLUSHER_URL: z.string().trim().optional().transform((v) => (v ? v : undefined)).pipe(z.url({ protocol: /^https?$/ }).optional()),
+  // Several flusher replicas, comma-separated: batches spread over them, a failing one is skipped.
+  FLUSHER_URL: listVar(z.url({ protocol: /^https?$/ }), 'http(s) URLs (comma-separated for several flusher replicas)'),
   LOG_TASK_LIMIT: int(0, 0, 16),
   REQUEST_LOG: oneOf(['all', 'errors', 'off'], 'errors'),
   LOG_ACQUIRE_TIMEOUT_MS: int(50, 1, 60_000),
@@ -113,25 +110,52 @@ export type Settings = Readonly<
 
 export type ConfigResult = { ok: true; settings: Settings } | { ok: false; variable: string; problem: string };
 
-/** Parses the worker's env bindings. Pure: the same input always gives the same result. */
-export function parseSettings(env: Record<string, unknown>): ConfigResult {
+/** One invalid var: its name and what is wrong — never its value. */
+export type SettingsIssue = { variable: string; problem: string };
+
+/** The vars the worker reads, and which of them are secrets (`wrangler secret put`, never wrangler.toml). */
+export const SETTING_VARS: readonly string[] = Object.keys(schema.shape);
+export const SECRET_SETTING_VARS: readonly string[] = SECRET_VARS;
+
+type Validated = { ok: true; parsed: Parsed } | { ok: false; issues: SettingsIssue[] };
+
+/** Runs the schema and the cross-var rules, collecting every issue (the preflight lists them all). */
+function validate(env: Record<string, unknown>): Validated {
   const input: Record<string, unknown> = {};
-  for (const key of Object.keys(schema.shape)) {
+  for (const key of SETTING_VARS) {
     const v = env[key];
     input[key] = v === undefined || v === null ? undefined : String(v);
   }
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const variable = String(issue?.path[0] ?? 'unknown');
-    const problem = input[variable] === undefined ? 'is required' : (issue?.message ?? 'is invalid');
-    return { ok: false, variable, problem };
+    const issues = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? 'unknown');
+      return { variable, problem: input[variable] === undefined ? 'is required' : issue.message };
+    });
+    return { ok: false, issues };
   }
   const p = parsed.data;
   if (p.STATS_SINK === 'flusher' && (!p.FLUSHER_URL || !p.FLUSH_SIGNING_SECRET)) {
     const variable = p.FLUSHER_URL ? 'FLUSH_SIGNING_SECRET' : 'FLUSHER_URL';
-    return { ok: false, variable, problem: 'is required when STATS_SINK=flusher' };
+    return { ok: false, issues: [{ variable, problem: 'is required when STATS_SINK=flusher' }] };
   }
+  return { ok: true, parsed: p };
+}
+
+/** Every problem with these bindings (empty when the worker would start). Pure. */
+export function settingsIssues(env: Record<string, unknown>): SettingsIssue[] {
+  const v = validate(env);
+  return v.ok ? [] : v.issues;
+}
+
+/** Parses the worker's env bindings. Pure: the same input always gives the same result. */
+export function parseSettings(env: Record<string, unknown>): ConfigResult {
+  const v = validate(env);
+  if (!v.ok) {
+    const first = v.issues[0] ?? { variable: 'unknown', problem: 'is invalid' };
+    return { ok: false, ...first };
+  }
+  const p = v.parsed;
   return {
     ok: true,
     settings: Object.freeze({
@@ -150,14 +174,14 @@ export function redactedSettings(settings: Settings): Record<string, unknown> {
   const secret = new Set<string>(SECRET_VARS);
   for (const [k, v] of Object.entries(settings)) {
     if (secret.has(k) || /databaseurl$/i.test(k)) out[k] = v === undefined ? null : '[redacted]';
-    else if (k === 'FLUSHER_URL' && typeof v === 'string') out[k] = originAndPath(v);
+    else if (k === 'FLUSHER_URL' && Array.isArray(v)) out[k] = v.map((u) => originAndPath(String(u)));
     else out[k] = v;
   }
   return out;
 }
 
 /** A URL without credentials, query or fragment (a token may hide in any of them). */
-function originAndPath(url: string): string {
+export function originAndPath(url: string): string {
   const u = new URL(url);
   return `${u.protocol}//${u.host}${u.pathname}`;
 }

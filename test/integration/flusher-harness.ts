@@ -2,9 +2,12 @@
  * Shared pieces of the flusher integration tests: a real flusher on a free port against the test
  * catalog DB, signed POSTs, batch builders with per-test client names, and SQL for assertions.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { inject } from 'vitest';
 import type { Batch, ClientDelta, KeyDelta, TableDelta } from '../../drizzle/batch.js';
+import { OPERATIONS } from '../../drizzle/schema.js';
 import { signBatch } from '../../drizzle/signing.js';
 import { startFlusher, type RunningFlusher, type StartOptions } from '../../flusher/server.js';
 
@@ -16,7 +19,7 @@ export const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
 export function startTestFlusher(over: Partial<StartOptions> = {}): Promise<RunningFlusher> {
   return startFlusher({
     databaseUrl,
-    signingSecret: SECRET,
+    signingSecrets: [SECRET],
     host: '127.0.0.1',
     port: 0,
     groupCommitMs: 5,
@@ -97,4 +100,72 @@ export async function untilOpenGroup(flusher: { url: string }, n: number): Promi
     if (Date.now() > deadline) throw new Error(`open group never reached ${n} batches`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+/** tsx as a loader of this very Node process (not the tsx CLI, which would sit between a signal and the server). */
+const tsx = import.meta.resolve('tsx');
+
+export type FlusherProcess = ReturnType<typeof runFlusher>;
+
+/**
+ * Runs flusher/index.ts (what `npm run flusher` runs) as `node --import tsx`, so the child's pid is
+ * the server itself and SIGKILL kills it; with exactly `env` plus PATH.
+ */
+export function runFlusher(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', tsx, 'flusher/index.ts'], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+/** Waits for a flusher process's `/healthz` (30 s: tsx starts slowly on a loaded machine). */
+export async function untilUp(url: string, run: { output(): string }): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const up = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    if (up) return;
+    if (Date.now() > deadline) throw new Error(`flusher did not start: ${run.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Deterministic shuffle (so a failure reproduces). */
+export function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let s = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+export type HotRows = { clientNames: string[]; keyIds: string[] };
+
+/** `clients` catalog clients `<prefix>-<i>` and 10 keys of the first: the rows every hot batch touches. */
+export async function seedHotRows(prefix: string, clients: number): Promise<HotRows> {
+  const clientNames = Array.from({ length: clients }, (_, i) => `${prefix}-${i}`);
+  await db.query('INSERT INTO clients (client_name) SELECT unnest($1::text[])', [clientNames]);
+  const keys = await db.query<{ id: string }>(
+    `INSERT INTO api_keys (client_name, name, prefix, key_hash, scopes)
+     SELECT $1, 'k' || g, $2 || g, md5($2 || g) || md5(g::text || $2), '{"operations":["read"],"tables":["*"]}' FROM generate_series(1, 10) g RETURNING id`,
+    [clientNames[0], `ath_${prefix}_`],
+  );
+  return { clientNames, keyIds: keys.rows.map((r) => r.id) };
+}
+
+/**
+ * Batch number `n` over the hot rows: every client (1 request, `n % 2` errors), every client ×
+ * operation on table `items` (1 request, 2 ms), every key — each list in its own shuffled order.
+ */
+export function hotBatch(rows: HotRows, n: number): Batch {
+  return batch({
+    clients: shuffled(rows.clientNames, n + 1).map((c) => ({ client_name: c, requests: 1, errors: n % 2, last_seen: iso() })),
+    tables: shuffled(rows.clientNames, n + 100).flatMap((c) => OPERATIONS.map((operation) => ({ client_name: c, table_name: 'items', operation, requests: 1, errors: 0, duration_ms: 2, last_seen: iso() }))),
+    keys: shuffled(rows.keyIds, n + 7).map((id) => ({ key_id: id, last_used: iso(Date.now() + n) })),
+  });
 }

@@ -3,23 +3,11 @@ import { inject } from 'vitest';
 import pg from 'pg';
 import type { TableDelta } from '../../drizzle/batch.js';
 import { OPERATIONS } from '../../drizzle/schema.js';
-import { batch, clientTotals, databaseUrl, db, iso, metric, post, startTestFlusher, tableTotals, uniq, untilOpenGroup } from './flusher-harness.js';
+import { batch, clientTotals, databaseUrl, db, hotBatch, iso, metric, post, seedHotRows, startTestFlusher, tableTotals, uniq, untilOpenGroup } from './flusher-harness.js';
 
 afterAll(async () => {
   await db.end();
 });
-
-/** Deterministic shuffle (so a failure reproduces). */
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  let s = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
-}
 
 describe('flusher under concurrency', () => {
   it('20 concurrent flushes with overlapping key sets, each in its own transaction: no deadlock, exact sums', async () => {
@@ -28,21 +16,10 @@ describe('flusher under concurrency', () => {
     const flusher = await startTestFlusher({ groupCommitMs: 0, maxGroupRows: 1, maxConcurrentCommits: 20, poolMax: 20 });
     try {
       const p = uniq('overlap');
-      const clientNames = Array.from({ length: 30 }, (_, i) => `${p}-${i}`);
-      await db.query('INSERT INTO clients (client_name) SELECT unnest($1::text[])', [clientNames]);
-      const keys = await db.query<{ id: string }>(
-        `INSERT INTO api_keys (client_name, name, prefix, key_hash, scopes)
-         SELECT $1, 'k' || g, $2 || g, md5($2 || g) || md5(g::text || $2), '{"operations":["read"],"tables":["*"]}' FROM generate_series(1, 10) g RETURNING id`,
-        [clientNames[0], `ath_${p}_`],
-      );
-      const batches = Array.from({ length: 20 }, (_, n) =>
-        batch({
-          // Every batch touches every client and key, in its own (shuffled) order.
-          clients: shuffled(clientNames, n + 1).map((c) => ({ client_name: c, requests: 1, errors: n % 2, last_seen: iso() })),
-          tables: shuffled(clientNames, n + 100).flatMap((c) => OPERATIONS.map((operation) => ({ client_name: c, table_name: 'items', operation, requests: 1, errors: 0, duration_ms: 2, last_seen: iso() }))),
-          keys: shuffled(keys.rows, n + 7).map((k) => ({ key_id: k.id, last_used: iso(Date.now() + n) })),
-        }),
-      );
+      const rows = await seedHotRows(p, 30);
+      const { clientNames } = rows;
+      // Every batch touches every client and key, in its own (shuffled) order.
+      const batches = Array.from({ length: 20 }, (_, n) => hotBatch(rows, n));
       const answers = await Promise.all(batches.map((b) => post(flusher, b)));
       expect(answers.map((a) => a.status)).toEqual(Array<number>(20).fill(200));
       const clients = await clientTotals(p);

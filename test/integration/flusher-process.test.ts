@@ -1,26 +1,12 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../dev/ports.js';
 import { parseFlusherEnv } from '../../flusher/config.js';
-import { SECRET, batch, clientTotals, databaseUrl, db, iso, post, uniq, untilOpenGroup } from './flusher-harness.js';
+import { SECRET, batch, clientTotals, databaseUrl, db, iso, post, runFlusher, uniq, untilOpenGroup, untilUp } from './flusher-harness.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
 
 afterAll(async () => {
   await db.end();
 });
-
-/** Runs `tsx flusher/index.ts` (what `npm run flusher` runs) with exactly `env` plus PATH. */
-function runFlusher(env: Record<string, string>) {
-  const child = spawn(tsx, ['flusher/index.ts'], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
-}
 
 describe('flusher config', () => {
   it('applies documented defaults and requires DATABASE_URL and FLUSH_SIGNING_SECRET', () => {
@@ -29,7 +15,7 @@ describe('flusher config', () => {
       ok: true,
       config: {
         databaseUrl: 'postgres://u:p@h:5432/d',
-        signingSecret: 'x'.repeat(16),
+        signingSecrets: ['x'.repeat(16)],
         host: '127.0.0.1',
         port: 8788,
         groupCommitMs: 20,
@@ -53,6 +39,12 @@ describe('flusher config', () => {
       );
     }
   });
+  it('FLUSH_SIGNING_SECRET takes a comma-separated list for rotations, each entry at least 16 characters', () => {
+    const two = parseFlusherEnv({ DATABASE_URL: 'postgres://u:p@h:5432/d', FLUSH_SIGNING_SECRET: ` ${'n'.repeat(16)} , ${'o'.repeat(20)} ` });
+    expect(two.ok && two.config.signingSecrets).toEqual(['n'.repeat(16), 'o'.repeat(20)]);
+    const short = parseFlusherEnv({ DATABASE_URL: 'postgres://u:p@h:5432/d', FLUSH_SIGNING_SECRET: `${'n'.repeat(16)},tiny-old-secret` });
+    expect(short).toEqual({ ok: false, errors: ['FLUSH_SIGNING_SECRET must be at least 16 characters (each entry of a comma-separated list)'] });
+  });
 });
 
 describe('npm run flusher (flusher/index.ts)', () => {
@@ -71,13 +63,7 @@ describe('npm run flusher (flusher/index.ts)', () => {
     const run = runFlusher({ DATABASE_URL: databaseUrl, FLUSH_SIGNING_SECRET: SECRET, FLUSHER_PORT: String(port), FLUSHER_GROUP_COMMIT_MS: '10000' });
     try {
       const url = `http://127.0.0.1:${port}`;
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const up = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
-        if (up) break;
-        if (Date.now() > deadline) throw new Error(`flusher did not start: ${run.output()}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await untilUp(url, run);
       const c = uniq('sigterm');
       const b = batch({ clients: [{ client_name: c, requests: 9, errors: 0, last_seen: iso() }] });
       const answer = post({ url }, b);

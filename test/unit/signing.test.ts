@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CLOCK_SKEW_MS, SIGNATURE_HEADER, TIMESTAMP_HEADER, signBatch, verifyBatch } from '../../drizzle/signing.js';
+import { MAX_CLOCK_SKEW_MS, SIGNATURE_HEADER, TIMESTAMP_HEADER, signBatch, verifyBatch, verifyBatchAny } from '../../drizzle/signing.js';
 
 const SECRET = 'unit-test-signing-secret';
 const body = JSON.stringify({ hello: 'wörld' });
@@ -33,5 +33,15 @@ describe('batch signing (shared by worker and flusher)', () => {
     expect(await verifyBatch(SECRET, h, body, now + MAX_CLOCK_SKEW_MS)).toEqual({ ok: true });
     expect(await verifyBatch(SECRET, h, body, now + MAX_CLOCK_SKEW_MS + 1)).toEqual({ ok: false, reason: 'clock_skew' });
     expect(await verifyBatch(SECRET, h, body, now - MAX_CLOCK_SKEW_MS - 1)).toEqual({ ok: false, reason: 'clock_skew' });
+  });
+
+  it('during a rotation accepts a batch signed with any listed secret, and still refuses others', async () => {
+    const next = 'unit-test-signing-secret-next';
+    const both = [next, SECRET];
+    expect(await verifyBatchAny(both, await headersFor(body, now, SECRET), body, now)).toEqual({ ok: true });
+    expect(await verifyBatchAny(both, await headersFor(body, now, next), body, now)).toEqual({ ok: true });
+    expect(await verifyBatchAny(both, await headersFor(body, now, 'some-other-secret-entirely'), body, now)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(await verifyBatchAny(both, await headersFor(body, now - MAX_CLOCK_SKEW_MS - 1, SECRET), body, now)).toEqual({ ok: false, reason: 'clock_skew' });
+    expect(await verifyBatchAny([], await headersFor(body), body, now)).toEqual({ ok: false, reason: 'bad_signature' });
   });
 });

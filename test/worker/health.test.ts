@@ -1,3 +1,4 @@
+import { TEST_ADMIN_TOKEN } from '../support/admin-token.js';
 import { gateway } from './harness.js';
 import { describe, expect, it } from 'vitest';
 
@@ -40,7 +41,7 @@ describe('worker inside workerd', () => {
 
   it('reaches Postgres through the Neon driver and the WebSocket proxy', async () => {
     const res = await gateway.fetch('http://gateway/__gateway/ready', {
-      headers: { authorization: 'Bearer test-admin-token' },
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
     });
     const body = (await res.json()) as { status: string; databaseTime: string };
     expect(res.status).toBe(200);

@@ -4,8 +4,9 @@
  * stops mid-traffic and comes back — requests unaffected, deltas kept, everything delivered once.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fetchWith } from './harness.js';
 import { createClient, createKey, uniqueName } from './seed.js';
-import { clientRow, createTenantTable, fetchRows, flush, flushSigningSecret, load, sample, startFlusher, tableRows, type Caller, type TestFlusher } from './stats-helpers.js';
+import { ADMIN, clientRow, createTenantTable, fetchRows, flush, flushSigningSecret, load, sample, startFlusher, tableRows, type Caller, type TestFlusher } from './stats-helpers.js';
 
 let table: string;
 beforeAll(async () => {
@@ -87,6 +88,45 @@ describe('usage counters, flusher sink', () => {
       expect(answer.results).toEqual([{ ok: false, kind: 'unavailable' }]);
       expect(answer.stats.retryRows).toBeGreaterThan(0);
       expect(sample(await f.metrics(), 'flusher_batches_rejected_total', 'reason="bad_signature"')).toBeGreaterThanOrEqual(1);
+      expect(await clientRow(who.client)).toBeUndefined();
+    } finally {
+      await f.stop();
+    }
+  });
+  it('FLUSHER_URL lists two replicas: batches spread over both, sums exact, each replica in status', async () => {
+    const [a, b] = await Promise.all([startFlusher(), startFlusher()]);
+    try {
+      const who = await caller();
+      const vars = flusherVars(a, { FLUSHER_URL: `${a.url}, ${b.url}` });
+      const N = 40;
+      expect(await load(N, 4, () => fetchRows(vars, who, table))).toEqual(Array<number>(N).fill(200));
+      const final = await flush(vars);
+      expect(final.stats).toMatchObject({ pendingKeys: 0, retryRows: 0, failures: 0 });
+      expect(await clientRow(who.client)).toEqual({ requests: N, errors: 0 });
+      const applied = [sample(await a.metrics(), 'flusher_batches_total', 'outcome="applied"'), sample(await b.metrics(), 'flusher_batches_total', 'outcome="applied"')];
+      expect(applied[0]).toBeGreaterThan(0);
+      expect(applied[1]).toBeGreaterThan(0);
+      expect((applied[0] ?? 0) + (applied[1] ?? 0)).toBe(final.stats.flushes);
+      expect(final.stats.replicas?.map((r) => r.endpoint)).toEqual([`${a.url}/v1/batches`, `${b.url}/v1/batches`]);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
+  it('a FLUSHER_URL that reaches no flusher (404): requests unaffected, deltas kept, misconfiguration shown in status', async () => {
+    const f = await startFlusher();
+    try {
+      const who = await caller();
+      const vars = flusherVars(f, { FLUSHER_URL: `${f.url}/wrong-prefix` });
+      expect(await load(3, 1, () => fetchRows(vars, who, table))).toEqual([200, 200, 200]);
+      const answer = await flush(vars);
+      expect(answer.results).toEqual([{ ok: false, kind: 'misconfigured' }]);
+      expect(answer.stats.retryRows).toBeGreaterThan(0);
+      const status = (await (await fetchWith(vars, 'http://gateway/__gateway/status', { headers: ADMIN })).json()) as { batcher: { lastError: string; replicas: Array<Record<string, unknown>> } };
+      expect(status.batcher.lastError).toContain('misconfigured');
+      expect(status.batcher.replicas).toEqual([
+        expect.objectContaining({ endpoint: `${f.url}/wrong-prefix/v1/batches`, lastStatus: 404, misconfigured: expect.stringContaining('404') }),
+      ]);
       expect(await clientRow(who.client)).toBeUndefined();
     } finally {
       await f.stop();

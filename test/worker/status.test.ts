@@ -3,9 +3,10 @@
  * limiter and effective settings — and never a secret value.
  */
 import { describe, expect, it } from 'vitest';
+import { TEST_ADMIN_TOKEN } from '../support/admin-token.js';
 import { databaseUrl, fetchWith, tenantDatabaseUrl } from './harness.js';
 
-const TOKEN = 'test-admin-token';
+const TOKEN = TEST_ADMIN_TOKEN;
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 describe('GET /__gateway/status', () => {
@@ -21,6 +22,29 @@ describe('GET /__gateway/status', () => {
       expect(res.status).toBe(401);
       const body = (await res.json()) as { error: { code: string } };
       expect(body.error.code).toBe('unauthorized');
+    }
+  });
+
+  it('refuses an ADMIN_TOKEN shorter than 32 characters as a misconfiguration naming the var, not its value', async () => {
+    const short = 'short-admin-token-31-characters';
+    expect(short).toHaveLength(31);
+    for (const value of [short, `${TOKEN},${short}`]) {
+      const res = await fetchWith({ ADMIN_TOKEN: value }, 'http://gateway/__gateway/status', { headers: { authorization: `Bearer ${short}` } });
+      expect(res.status).toBe(500);
+      const text = await res.text();
+      expect(text).not.toContain(short);
+      const body = JSON.parse(text) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('gateway_misconfigured');
+      expect(body.error.message).toContain('ADMIN_TOKEN must be at least 32 characters');
+    }
+  });
+
+  it('accepts either token of a comma-separated ADMIN_TOKEN during a rotation, and nothing else', async () => {
+    const next = 'next-admin-token-7d6c5b4a39281706f5e4d3c2';
+    const vars = { ADMIN_TOKEN: `${next}, ${TOKEN}` };
+    for (const [token, status] of [[next, 200], [TOKEN, 200], [`${next},${TOKEN}`, 401], ['', 401]] as const) {
+      const res = await fetchWith(vars, 'http://gateway/__gateway/status', { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status, token).toBe(status);
     }
   });
 
@@ -70,7 +94,7 @@ describe('GET /__gateway/status', () => {
       return u.toString();
     };
     const secrets = {
-      ADMIN_TOKEN: 'adm-0f8b7c6d5e4f3a2b1c0d',
+      ADMIN_TOKEN: 'adm-0f8b7c6d5e4f3a2b1c0d-9e8f7a6b5c4d3e2f1a0b',
       FLUSH_SIGNING_SECRET: 'sig-9a8b7c6d5e4f3a2b1c0d',
       LOGGING_DATABASE_URL: withPassword(databaseUrl, 'pw-logging-4c3b2a'),
       AUTH_DATABASE_URL: withPassword(databaseUrl, 'pw-auth-7e6d5c'),
@@ -89,6 +113,6 @@ describe('GET /__gateway/status', () => {
     }
     expect(settings.authDatabaseUrl).toBe('[redacted]');
     expect(settings.loggingDatabaseUrl).toBe('[redacted]');
-    expect(settings.FLUSHER_URL).toBe('https://flusher.example.com/ingest');
+    expect(settings.FLUSHER_URL).toEqual(['https://flusher.example.com/ingest']);
   });
 });

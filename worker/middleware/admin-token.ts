@@ -1,4 +1,7 @@
-/** Guards operator endpoints with `ADMIN_TOKEN` (`Authorization: Bearer …`), compared in constant time. */
+/**
+ * Guards operator endpoints with `ADMIN_TOKEN` (`Authorization: Bearer …`), compared in constant
+ * time. ADMIN_TOKEN may list two tokens (`new,old`) while operators move to a new one; either works.
+ */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
 import { GatewayError } from '../errors.js';
@@ -11,12 +14,14 @@ export type AdminTokenOptions = {
 export const requireAdmin = (opts: AdminTokenOptions = {}): MiddlewareHandler<AppEnv> =>
   async function requireAdmin(c, next) {
     const expected = c.get('settings').ADMIN_TOKEN;
-    if (!expected) {
+    if (!expected || expected.length === 0) {
       if (opts.optional) return next();
       throw new GatewayError('unauthorized', 'Operator endpoint disabled', { hint: 'Set the ADMIN_TOKEN secret to enable it.' });
     }
     const presented = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]?.trim() ?? '';
-    if (!(await constantTimeEqual(presented, expected))) {
+    // Every token is compared (no early exit), so timing does not tell which one matched.
+    const matches = await Promise.all(expected.map((token) => constantTimeEqual(presented, token)));
+    if (!matches.includes(true)) {
       throw new GatewayError('unauthorized', 'Missing or invalid admin token', { hint: 'Send Authorization: Bearer <ADMIN_TOKEN>.' });
     }
     await next();

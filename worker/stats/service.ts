@@ -12,7 +12,7 @@ import { Deltas, type RequestUsage } from './deltas.js';
 import { runFlush, type FlushReport } from './flush.js';
 import type { StatsSink } from './sink.js';
 import { DirectSink } from './sink-direct.js';
-import { FlusherSink } from './sink-flusher.js';
+import { FlusherSink, type ReplicaSnapshot } from './sink-flusher.js';
 import { PerRequestSink } from './sink-per-request.js';
 
 /** One attempt at the flusher gives up after this long; the batch is then retried. */
@@ -20,7 +20,13 @@ const FLUSHER_TIMEOUT_MS = 10_000;
 /** Retry backoff cap after consecutive failures. */
 const RETRY_MAX_MS = 30_000;
 
-export type StatsSnapshot = BatcherSnapshot & { sink: Settings['STATS_SINK']; source: string; lastError: string | null };
+export type StatsSnapshot = BatcherSnapshot & {
+  sink: Settings['STATS_SINK'];
+  source: string;
+  lastError: string | null;
+  /** Flusher sink only: each FLUSHER_URL replica's sends, failures and misconfiguration. */
+  replicas?: ReplicaSnapshot[];
+};
 
 export type StatsService = {
   /** Records one finished request and, when a flush is due, schedules it on `ctx.waitUntil`. */
@@ -31,8 +37,10 @@ export type StatsService = {
 };
 
 function sinkFor(settings: Settings): StatsSink {
-  if (settings.STATS_SINK === 'flusher' && settings.FLUSHER_URL && settings.FLUSH_SIGNING_SECRET) {
-    return new FlusherSink({ flusherUrl: settings.FLUSHER_URL, signingSecret: settings.FLUSH_SIGNING_SECRET, timeoutMs: FLUSHER_TIMEOUT_MS, now: Date.now });
+  const secret = settings.FLUSH_SIGNING_SECRET?.[0];
+  if (settings.STATS_SINK === 'flusher' && settings.FLUSHER_URL && secret) {
+    // The first secret signs; the flusher accepts every secret it lists, so rotations overlap.
+    return new FlusherSink({ flusherUrls: settings.FLUSHER_URL, signingSecret: secret, timeoutMs: FLUSHER_TIMEOUT_MS, now: Date.now });
   }
   // config.ts refuses STATS_SINK=flusher without URL and secret, so this is direct or per_request.
   if (settings.STATS_SINK === 'per_request') return new PerRequestSink(settings.loggingDatabaseUrl);
@@ -59,7 +67,8 @@ function createStatsService(settings: Settings, sink: StatsSink = sinkFor(settin
 
   const onFailure = (r: { kind: string; message: string }, batchId: string) => {
     lastError = `${r.kind}: ${r.message}`;
-    log('warn', 'stats_flush_failed', { sink: sink.kind, batchId, kind: r.kind, message: r.message });
+    // A misconfigured sink never heals by waiting: say so at error level.
+    log(r.kind === 'misconfigured' ? 'error' : 'warn', 'stats_flush_failed', { sink: sink.kind, batchId, kind: r.kind, message: r.message });
   };
   const flush = (ctx: SessionContext, force: boolean) =>
     runFlush(batcher, sink, ctx, { force, onFailure }).catch((err: unknown) => {
@@ -104,7 +113,8 @@ function createStatsService(settings: Settings, sink: StatsSink = sinkFor(settin
     snapshot() {
       const snap = batcher.snapshot();
       if (sink.kind === 'per_request') return { ...snap, flushes: perRequest.sent - perRequest.failures, failures: perRequest.failures, sink: settings.STATS_SINK, source, lastError };
-      return { ...snap, sink: settings.STATS_SINK, source, lastError };
+      const replicas = sink instanceof FlusherSink ? sink.snapshot() : undefined;
+      return { ...snap, sink: settings.STATS_SINK, source, lastError, ...(replicas ? { replicas } : {}) };
     },
   };
 }

@@ -11,8 +11,11 @@ export type SinkResult =
    * `unavailable`: may succeed later (network, 5xx, DB down, bad signature during a secret
    * rotation) — keep the batch and retry under the same id. `rejected`: can never succeed (the
    * receiver refused its shape or size) — retrying would block every later batch.
+   * `misconfigured`: the receiver is not there at all (the flusher URL answers 404/405) — an
+   * operator must fix a var; the batch is kept (retried with backoff) and the problem is logged
+   * as an error and shown in status rather than passed off as an outage.
    */
-  | { ok: false; kind: 'unavailable' | 'rejected'; message: string };
+  | { ok: false; kind: 'unavailable' | 'rejected' | 'misconfigured'; message: string };
 
 export interface StatsSink {
   readonly kind: 'flusher' | 'direct' | 'per_request' | 'memory';
