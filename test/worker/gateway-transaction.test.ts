@@ -144,3 +144,23 @@ describe('idempotency_key', () => {
     expect((await labels()).slice(-2)).toEqual(['retried', 'after-ttl']);
   });
 });
+
+describe('the 5.x body forms inside a transaction', () => {
+  it('fetch honours select/where/orderBy and a bounded update changes exactly its rows', async () => {
+    const t = tableName('gw_tx5');
+    await tenantSql(`CREATE TABLE ${t} (id serial PRIMARY KEY, label text, n int)`);
+    await tenantSql(`INSERT INTO ${t} (label, n) VALUES ('x', 1), ('y', 2), ('z', 3), ('w', 4)`);
+    const on = (id: string, kind: string, payload: Record<string, unknown>) => ({ id, kind, payload: { table_name: t, ...payload } });
+    const res = await tx([
+      on('u', 'update', { update_body: { label: 'top' }, conditions: [{ column: 'n', operator: 'gte', value: 2 }], sort_by: { field: 'n', direction: 'descending' }, limit: 1 }),
+      on('f', 'fetch', { select: 'label,num:n', where: { n: { gte: 2 } }, orderBy: { column: 'n', ascending: true } }),
+    ]);
+    expect(res.status, res.text).toBe(200);
+    const results = (res.body.data as unknown as { results: unknown[] }).results;
+    expect(results[0]).toMatchObject({ id: 'u', ok: true, count: 1 });
+    expect(results[1]).toMatchObject({ id: 'f', ok: true, data: [{ label: 'y', num: 2 }, { label: 'z', num: 3 }, { label: 'top', num: 4 }] });
+    expect(await tenantSql<{ label: string }>(`SELECT label FROM ${t} ORDER BY id`)).toEqual([{ label: 'x' }, { label: 'y' }, { label: 'z' }, { label: 'top' }]);
+    const embed = await tx([on('e', 'fetch', { select: 'label, other:public.nothing(id)' })]);
+    expect(embed.status, embed.text).toBe(400);
+  });
+});

@@ -14,6 +14,7 @@ import { fail, ok, type Result } from './filter.js';
 import { planDelete, planFetch, planInsert, planUpdate } from './plan.js';
 import { deleteBody, describeIssue, fetchBody, insertBody, updateBody } from './schemas.js';
 import { resolveStripNulls } from './shape.js';
+import { plannerShapeOf } from './structured.js';
 import { buildCount, buildDelete, buildInsert, buildSelect, buildUpdate, type Statement } from './sql.js';
 
 const KINDS = ['fetch', 'insert', 'update', 'delete'] as const;
@@ -94,7 +95,13 @@ function planOne(op: TransactionBody['operations'][number], ctx: PlanContext): R
   const base = { id: op.id, kind: op.kind, strip, hideRows: false };
   switch (op.kind) {
     case 'fetch': {
-      const plan = planFetch(body as z.output<typeof fetchBody>, rel, where.value, { maxLimit: ctx.maxLimit });
+      // The same translation as the fetch route: `select`/`where`/`orderBy` are honoured, never dropped.
+      const b = body as z.output<typeof fetchBody>;
+      const shape = plannerShapeOf(b);
+      if (!shape.ok) return shape;
+      const { columns, embeds, sort } = shape.value;
+      if (embeds.length > 0) return fail('invalid_request', 'embedded selects are not supported inside a transaction', 'Select the related rows in their own fetch operation.');
+      const plan = planFetch({ ...b, columns: columns?.length ? columns : undefined, sort_by: sort }, rel, shape.value.where, { maxLimit: ctx.maxLimit });
       if (!plan.ok) return plan;
       const { select, withCount, head } = plan.value;
       return ok({ ...base, count: withCount ? buildCount(rel, select.where) : null, main: head ? null : buildSelect(select), status: 200 });
