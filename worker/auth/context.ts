@@ -1,9 +1,12 @@
 /** Who a request is, as decided by the auth middleware; read by handlers through `c.get('auth')`. */
 import type { KeyScopes } from '../../drizzle/schema.js';
+import type { ClientPolicy } from './policy.js';
 
 export type AuthContext = {
   clientName: string;
   /** False when enforcement is optional and no key was presented. */
   authenticated: boolean;
   key?: { id: string; prefix: string; scopes: KeyScopes; expiresAt: string | null };
+  /** The client policy auth decided on (active, not frozen); absent only when it failed open before reading it. */
+  policy?: ClientPolicy;
 };

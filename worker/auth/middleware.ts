@@ -124,17 +124,18 @@ async function decide(c: Context<AppEnv>, opts: AuthenticateOptions): Promise<Au
 
   if (!parsed) {
     if (policy.enforcement === 'required' || opts.requireKey) throw refuse('missing_key', 'missing_key');
-    return { clientName, authenticated: false };
+    return { clientName, authenticated: false, policy };
   }
   if (!key) {
     const found = await resolveKey(parsed, clientName);
-    if (!('id' in found)) return found; // failed open
+    if (!('id' in found)) return { ...found, policy }; // failed open
     key = found;
   }
   if (key.clientName !== clientName) throw refuse('client_mismatch', 'client_mismatch');
   return {
     clientName,
     authenticated: true,
+    policy,
     key: {
       id: key.id,
       prefix: key.prefix,

@@ -9,7 +9,7 @@ import type { AppEnv } from '../env.js';
 import type { Operation } from '../../drizzle/schema.js';
 import { GatewayError } from '../errors.js';
 import { log } from '../log.js';
-import { assertScope } from '../auth/scope.js';
+import { assertScope, isAllowed } from '../auth/scope.js';
 import type { AuthContext } from '../auth/context.js';
 import type { Session } from '../db/session.js';
 import { SessionUnavailableError, withSession } from '../db/with-session.js';
@@ -18,7 +18,7 @@ import { invalidateCatalog, mayRefresh, tenantCatalog } from './catalog-source.j
 import type { Result } from './filter.js';
 import { mapPgError, sqlState } from './pg-errors.js';
 import { describeIssue } from './schemas.js';
-import { MAX_PARAMS, type Statement } from './sql.js';
+import { MAX_PARAMS, type Projection, type Statement } from './sql.js';
 import { resolveTenant } from './tenant.js';
 import { sessionContextOf } from '../db/session-context.js';
 
@@ -43,6 +43,16 @@ export function authOf(c: Context<AppEnv>): AuthContext {
   return auth;
 }
 
+/**
+ * A mutation's plan with RETURNING only when the key may read the table: returned rows are a read,
+ * so they need the `read` scope as well. Without it the mutation still runs and answers its count
+ * with no rows, whatever `columns` asked for — the SDK sends `columns: "*"` on every insert, so a
+ * 403 would refuse every insert of an insert-only key (docs/auth.md "Scopes").
+ */
+export function scopeReturning<P extends { returning: Projection | null }>(c: Context<AppEnv>, tableName: string, plan: P): P {
+  return isAllowed(authOf(c), 'read', tableName) ? plan : { ...plan, returning: null };
+}
+
 /** Runs one statement; more bind parameters than Postgres allows is 413, not a driver error. */
 export async function run(session: Session, st: Statement): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }> {
   if (st.params.length > MAX_PARAMS) {
@@ -64,7 +74,7 @@ export async function runOnTenant<T>(
   assertScope(auth, operation, tableName);
   const ctx = sessionContextOf(c);
   const signal = c.req.raw.signal;
-  const tenant = await resolveTenant(ctx, auth.clientName, signal);
+  const tenant = resolveTenant(ctx.isolate.settings, auth);
   try {
     return await withSession(
       ctx,
@@ -72,7 +82,7 @@ export async function runOnTenant<T>(
       'tenant',
       async (session) => {
         const attempt = (catalog: Catalog): Promise<T> => {
-          const relation = unwrap(resolveRelation(catalog, tableName, tenant));
+          const relation = unwrap(resolveRelation(catalog, tableName));
           c.set('usage', { tableName: relationLabel(relation), operation });
           return fn(session, relation);
         };
