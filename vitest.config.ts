@@ -38,6 +38,9 @@ export default defineConfig({
                 TENANT_DATABASE_URL: inject('tenantDatabaseUrl'),
                 NEON_LOCAL_WS_PROXY: inject('wsProxy'),
                 ADMIN_TOKEN: 'test-admin-token',
+                // Never due: a request recording counters would otherwise keep its waitUntil (which
+                // fetchWith awaits) open until they are due. Counter tests set their own interval.
+                STATS_FLUSH_INTERVAL_MS: '600000',
               },
             },
           })),
