@@ -1,5 +1,5 @@
 /**
- * The pool-starvation failure of DESIGN §1, on purpose: DB_POOL_MAX=2 and a short acquire timeout,
+ * The pool-starvation failure this gateway is built around (docs/architecture.md), on purpose: DB_POOL_MAX=2 and a short acquire timeout,
  * the auth tables locked from another connection, concurrent requests with uncached keys (resp.
  * clients). The requests beyond the budget answer 503 validation (resp. policy) unavailable within
  * the acquire timeout instead of hanging; the snapshot shows the timeouts; once the lock is gone

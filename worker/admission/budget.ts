@@ -2,7 +2,7 @@
  * Acquire budget for one connection target: at most `permits` sessions at once, FIFO waiters, each
  * with its own timeout timer. Pure: the clock and timers are injected, no Workers or driver imports.
  *
- * Workers rule (DESIGN §4): a promise resolved from another request may never be observed when the
+ * Workers rule (docs/architecture.md "The Workers rule"): a promise resolved from another request may never be observed when the
  * waiter's request has ended. Hence: each waiter owns its timer; a permit handed to a waiter that
  * has not claimed it when its timer fires goes straight back; every permit is a lease that is
  * reclaimed (and counted) after `leaseMs`, so a dropped release cannot leak capacity forever.

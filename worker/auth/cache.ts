@@ -2,7 +2,7 @@
  * The auth caches' policy: a bounded LRU with a positive TTL (the revocation bound), a negative TTL,
  * single-flight loads per key, and optional fail-static. Pure: clock and timers are injected.
  *
- * Single-flight across requests has the Workers hazard of DESIGN §4: the leader's request may end
+ * Single-flight across requests has the Workers hazard of docs/architecture.md "The Workers rule": the leader's request may end
  * and its promise never settle for others. So every caller (leader or follower) races the flight
  * against its own timer, and a flight older than `flightTimeoutMs` is replaced by a new one.
  */

@@ -1,5 +1,5 @@
 /**
- * `authenticate()`: the auth hot path of DESIGN §3 — client header, credentials, client policy, key —
+ * `authenticate()`: the auth hot path (docs/auth.md "The path, in order") — client header, credentials, client policy, key —
  * ending in `c.var.auth`. Expected failures become the gateway's error envelope here; every refusal
  * also emits an `auth_attempt` event (reason and key prefix, never the key).
  */

@@ -1,5 +1,5 @@
 /**
- * Request bodies of the four data routes (PROTOCOL.md "Bodies"), as zod schemas. They check shape
+ * Request bodies of the four data routes (docs/protocol.md), as zod schemas. They check shape
  * only; identifiers are checked against the tenant catalog later (plan.ts). Unknown keys are
  * ignored, except fields we know the SDK can send but the gateway does not implement: those are
  * refused so a client never gets silently wrong results.
