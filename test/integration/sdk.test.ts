@@ -5,9 +5,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
 import { createClient } from '@xylex-group/athena';
-import { openCatalog } from '../../cli/catalog.js';
-import { addClient } from '../../cli/client-store.js';
-import { createKey } from '../../cli/key-store.js';
+import { seedClientWithKey } from '../support/seed-client.js';
 import { startWorkerServer, type WorkerServer } from '../support/worker-server.js';
 
 const databaseUrl = inject('databaseUrl');
@@ -30,13 +28,7 @@ beforeAll(async () => {
   tenant = new pg.Client({ connectionString: tenantDatabaseUrl });
   await tenant.connect();
   await tenant.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, name text UNIQUE NOT NULL, role text, level int NOT NULL DEFAULT 1, tags text[])`);
-  const catalog = await openCatalog(databaseUrl);
-  try {
-    await addClient(catalog.db, { name: clientName, databaseUrl: null, enforcement: null, active: true, frozen: false });
-    apiKey = (await createKey(catalog.db, { client: clientName, name: 'sdk', scopes: { operations: ['read', 'insert', 'update', 'delete'], tables: [table] }, expiresAt: null })).key;
-  } finally {
-    await catalog.close();
-  }
+  apiKey = await seedClientWithKey(databaseUrl, clientName, 'sdk', { operations: ['read', 'insert', 'update', 'delete'], tables: [table] });
   server = await startWorkerServer({
     DATABASE_URL: databaseUrl,
     TENANT_DATABASE_URL: tenantDatabaseUrl,

@@ -4,9 +4,7 @@
  * counters are in `client_statistics` 3 s after its last response, with no further request.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openCatalog } from '../../cli/catalog.js';
-import { addClient } from '../../cli/client-store.js';
-import { createKey } from '../../cli/key-store.js';
+import { seedClientWithKey } from '../support/seed-client.js';
 import { startWorkerServer, type WorkerServer } from '../support/worker-server.js';
 import { queryOnce } from '../support/query-once.js';
 
@@ -20,13 +18,7 @@ let apiKey: string;
 
 beforeAll(async () => {
   await queryOnce(tenantDatabaseUrl, `CREATE TABLE ${table} (id int PRIMARY KEY); INSERT INTO ${table} VALUES (1)`);
-  const catalog = await openCatalog(databaseUrl);
-  try {
-    await addClient(catalog.db, { name: clientName, databaseUrl: null, enforcement: null, active: true, frozen: false });
-    apiKey = (await createKey(catalog.db, { client: clientName, name: 'burst', scopes: { operations: ['read'], tables: [table] }, expiresAt: null })).key;
-  } finally {
-    await catalog.close();
-  }
+  apiKey = await seedClientWithKey(databaseUrl, clientName, 'burst', { operations: ['read'], tables: [table] });
   server = await startWorkerServer({
     DATABASE_URL: databaseUrl,
     TENANT_DATABASE_URL: tenantDatabaseUrl,
