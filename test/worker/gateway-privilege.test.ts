@@ -1,10 +1,12 @@
 /**
  * Least privilege on the data routes, inside workerd against real Postgres: rows come back from a
  * mutation only with the read scope; the gateway's own tables stay hidden however the catalog
- * database is reached; a table reference resolves by the (schema, table) pair.
+ * database is reached; a table reference resolves by the (schema, table) pair; the client policy
+ * auth admitted the request on is the one the data route uses (read once).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { databaseUrl } from './harness.js';
+import { databaseUrl, fetchWith } from './harness.js';
+import { createAuthSandbox } from './seed.js';
 import { newCaller, tableName, tenantSql, type Caller, type GatewayResponse } from './gateway-support.js';
 
 const ISOLATE = 'gateway-privilege';
@@ -112,5 +114,27 @@ describe('table references resolve by the (schema, table) pair', () => {
     const found = await scoped.call('fetch', { table_name: `${a}.b.c` });
     expect(found.status, found.text).toBe(200);
     expect(found.body.data).toEqual([{ shown: 'own schema' }]);
+  });
+});
+
+describe('the client policy auth decided on', () => {
+  it('is carried to the data route: one policy read per data request, even with no policy cache', async () => {
+    const box = await createAuthSandbox();
+    try {
+      const client = await box.createClient();
+      const { key } = await box.createKey(client, { operations: ['read'], tables: [table] });
+      const vars = { TEST_ISOLATE: ISOLATE, AUTH_DATABASE_URL: box.url, AUTH_POLICY_CACHE_TTL_MS: '0' };
+      const before = await box.statementCalls('%from clients%');
+      const res = await fetchWith(vars, 'http://gateway/gateway/fetch', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-athena-client': client, 'x-athena-key': key },
+        body: JSON.stringify({ table_name: table, columns: 'id' }),
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+      expect(((await res.json()) as { count: number | null; data: unknown[] }).data.length).toBeGreaterThan(0);
+      expect(await box.statementCalls('%from clients%')).toBe(before + 1);
+    } finally {
+      await box.drop();
+    }
   });
 });
