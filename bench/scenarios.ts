@@ -25,7 +25,7 @@ export const PARAMS = {
 } as const;
 
 /**
- * Scenario 5's starvation knobs (DESIGN §1): one client, many connections, a small pool, the
+ * Scenario 5's starvation knobs (docs/architecture.md: the failure this gateway is built around): one client, many connections, a small pool, the
  * default acquire timeout, and key-cache misses forced at a steady rate: the load generator sends
  * one of `missKeys` other keys of the hot client `missesPerSecond` times a second (each key comes
  * back only after 64 / 20 = 3.2 s, past its 1 s TTL, so every one is a lookup). The rate is well

@@ -11,6 +11,7 @@ import {
   index,
   integer,
   jsonb,
+  pgSchema,
   pgTable,
   primaryKey,
   text,
@@ -180,6 +181,16 @@ export const transactionIdempotency = pgTable(
     index('transaction_idempotency_created_at_idx').on(t.createdAt),
   ],
 );
+/** The schema only the gateway's migrations create: everything in it belongs to the gateway. */
+export const gatewaySchema = pgSchema('athena_gateway');
+
+/**
+ * Marks a database as the gateway's own catalog. The worker finds this table in the tenant catalog
+ * it loads and then never serves the gateway's tables there, whatever URL spelling reached it.
+ */
+export const catalogMarker = gatewaySchema.table('catalog_marker', {
+  id: integer('id').primaryKey(),
+});
 
 export type ClientRow = typeof clients.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;

@@ -1,5 +1,5 @@
 /**
- * Batched-upsert statement builders, shared by the worker's direct sink and the flusher (DESIGN §6).
+ * Batched-upsert statement builders, shared by the worker's direct sink and the flusher (docs/counters.md).
  * Pure: rows in, SQL text + params out. One statement per table however many rows: rows travel as
  * one array parameter per column (`unnest`), so the parameter count never grows with the batch.
  * Rows are merged by key and sorted, so concurrent writers lock rows in one global order (no
@@ -143,11 +143,18 @@ RETURNING batch_id::text AS batch_id`,
   };
 }
 
-/** Deletes ledger rows older than `retentionMs` (a worker never retries a batch that old). */
-export function ledgerPrune(retentionMs: number): Statement {
+/**
+ * Deletes ledger rows older than `retentionMs` (a worker never retries a batch that old). With
+ * `limit`, at most that many of the oldest, skipping rows another pruner holds: bounded work that
+ * concurrent writers never queue on.
+ */
+export function ledgerPrune(retentionMs: number, limit?: number): Statement {
+  const old = `applied_at < now() - make_interval(secs => $1::double precision / 1000)`;
+  if (limit === undefined) return { text: `DELETE FROM flush_batches WHERE ${old}`, params: [retentionMs] };
   return {
-    text: `DELETE FROM flush_batches WHERE applied_at < now() - make_interval(secs => $1::double precision / 1000)`,
-    params: [retentionMs],
+    text: `DELETE FROM flush_batches WHERE batch_id IN (
+  SELECT batch_id FROM flush_batches WHERE ${old} ORDER BY applied_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+    params: [retentionMs, limit],
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The flusher's HTTP app (DESIGN §7). `createApp(deps)` never listens — index.ts serves it and
+ * The flusher's HTTP app (docs/counters.md "The flush service"). `createApp(deps)` never listens — index.ts serves it and
  * tests call `app.request()` or serve it on a free port. Every refusal is a JSON error envelope.
  */
 import { Hono, type Context } from 'hono';

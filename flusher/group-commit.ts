@@ -1,5 +1,5 @@
 /**
- * Group commit (DESIGN §7): batches arriving within `groupCommitMs` (or until `maxGroupRows`) share
+ * Group commit (docs/counters.md "Group commit and the ledger"): batches arriving within `groupCommitMs` (or until `maxGroupRows`) share
  * one transaction — record their ids in the `flush_batches` ledger, apply only the new ones'
  * merged deltas with one statement per table, commit, and only then answer each batch. A failed
  * transaction fails the whole group (the workers retry under the same ids, so nothing doubles).
@@ -10,6 +10,7 @@
  */
 import type pg from 'pg';
 import { batchRows, type Batch } from '../drizzle/batch.js';
+import { dataErrorState } from '../drizzle/data-errors.js';
 import { deltaStatements, ledgerInsert, ledgerPrune, mergeDeltas, type MergedDeltas } from '../drizzle/upserts.js';
 import type { FlusherMetrics } from './metrics.js';
 
@@ -229,10 +230,4 @@ export function createGroupCommitter(opts: GroupCommitOptions): GroupCommitter {
       }
     },
   };
-}
-
-/** The SQLSTATE of a data error (class 22 data exception, 23 integrity violation), else undefined. */
-function dataErrorState(err: unknown): string | undefined {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
-  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code) ? code : undefined;
 }

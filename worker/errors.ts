@@ -1,6 +1,6 @@
 /**
  * The closed set of error codes the gateway answers with, and their HTTP statuses: one place maps
- * failures to `{"error":{"code","message","hint"}}` (PROTOCOL.md "Responses").
+ * failures to `{"error":{"code","message","hint"}}` (docs/protocol.md "Responses").
  */
 export const STATUS = {
   invalid_request: 400,

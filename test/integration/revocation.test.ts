@@ -10,7 +10,10 @@ import { TEST_KEY_SIGNING_SECRET } from '../support/key-signing.js';
 import { startWorkerServer, type WorkerServer } from '../support/worker-server.js';
 
 const databaseUrl = inject('databaseUrl');
-const TTL_MS = 6_000;
+// `keys revoke` is a Node + tsx process start plus one UPDATE: measured 2.7–3.6 s at load average
+// 7.5 and up to 17.7 s at 14 on 2 cores (the served worker competing for CPU). A 30 s TTL keeps the
+// first call after it inside the window.
+const TTL_MS = 30_000;
 const client = `revoke-${process.pid}-${Date.now().toString(36)}`;
 const env = { ...process.env, DATABASE_URL: databaseUrl, KEY_SIGNING_SECRETS: TEST_KEY_SIGNING_SECRET };
 const gateway = (...args: string[]) => runEntry('cli/index.ts', args, { env });
@@ -48,30 +51,30 @@ describe('revocation through the CLI', () => {
   it('a revoked key works at most AUTH_CACHE_TTL_MS after it was cached, then gets 401', async () => {
     const loadStarted = Date.now();
     expect((await verify()).status).toBe(200); // first use: the lookup that fills the cache
-    const loadEnded = Date.now();
+    const loadEnded = Date.now(); // the entry expires between loadStarted + TTL and loadEnded + TTL
 
     const revoked = await gateway('keys', 'revoke', prefix);
     expect(revoked.code).toBe(0);
-    const revokedAt = Date.now();
 
-    // Still inside the TTL of the cached entry (the CLI usually takes a second or two): served.
-    if (revokedAt < loadStarted + TTL_MS - 1_000) expect((await verify()).status).toBe(200);
-
-    // Past the bound every answer is the collapsed 401; poll until then and a little after.
-    let first401: number | undefined;
-    while (Date.now() < loadEnded + TTL_MS + 3_000) {
+    // Poll until a call has started after the entry must have expired. No timing slack: a call
+    // started before it can have expired is served, one started after it must have is refused.
+    const polls: Array<{ startedAt: number; status: number; code: string | undefined }> = [];
+    for (;;) {
+      const startedAt = Date.now();
       const { status, body } = await verify();
-      if (status === 401) {
-        expect(body.error?.code).toBe('invalid_api_key');
-        first401 ??= Date.now();
-      } else {
-        expect(first401).toBeUndefined(); // once refused, never served again
-        expect(status).toBe(200);
-        expect(Date.now()).toBeLessThanOrEqual(loadEnded + TTL_MS + 1_000);
-      }
+      polls.push({ startedAt, status, code: body.error?.code });
+      if (startedAt >= loadEnded + TTL_MS) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(first401).toBeDefined();
-    expect(first401).toBeLessThanOrEqual(loadEnded + TTL_MS + 1_500);
-  });
+    const first = polls[0];
+    expect(first && first.startedAt - loadStarted).toBeLessThan(TTL_MS); // the CLI was quick enough to observe the window
+    expect(first?.status).toBe(200); // still served right after revocation
+    for (const p of polls) {
+      if (p.startedAt < loadStarted + TTL_MS) expect(p.status).toBe(200);
+      if (p.startedAt >= loadEnded + TTL_MS) expect(p).toMatchObject({ status: 401, code: 'invalid_api_key' });
+    }
+    const firstRefused = polls.findIndex((p) => p.status === 401);
+    expect(firstRefused).toBeGreaterThan(0);
+    expect(polls.slice(firstRefused).every((p) => p.status === 401 && p.code === 'invalid_api_key')).toBe(true); // never served again
+  }, 120_000);
 });

@@ -19,7 +19,9 @@ export function runEntry(entry: string, args: string[], opts: RunOptions = {}): 
     execFile(
       process.execPath,
       ['--import', TSX, fileURLToPath(new URL(entry, new URL('../../', import.meta.url))), ...args],
-      { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, timeout: 60_000 },
+      // Killed at the timeout, a child reports exit 1 and no stderr: keep it above what nine
+      // concurrent CLI processes took on a loaded 2-core machine (> 60 s at load average 20).
+      { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, timeout: 150_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr });

@@ -1,5 +1,5 @@
 /**
- * The auth cache policy (DESIGN §5): positive TTL (the revocation bound), negative TTL, bounded LRU,
+ * The auth cache policy (docs/auth.md "The revocation bound"): positive TTL (the revocation bound), negative TTL, bounded LRU,
  * single-flight with a per-caller timeout, failures never cached, fail-static only when enabled.
  */
 import { describe, expect, it } from 'vitest';

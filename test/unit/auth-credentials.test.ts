@@ -1,4 +1,4 @@
-/** Which key a request presents (PROTOCOL.md headers); the key format stays what the CLI creates. */
+/** Which key a request presents (docs/protocol.md "Headers"); the key format stays what the CLI creates. */
 import { describe, expect, it } from 'vitest';
 import { loggableClientName, readApiKey } from '../../worker/auth/credentials.js';
 import { generateApiKey, hashApiKey, parseApiKey } from '../../worker/auth/key-format.js';

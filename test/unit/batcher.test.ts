@@ -173,3 +173,33 @@ describe('stats batcher', () => {
     expect(batcher.take({ force: true })).toBeUndefined();
   });
 });
+
+describe('batcher.nextDueAt (when a quiet isolate flushes)', () => {
+  it('is the oldest pending delta plus the interval; now once flushMaxKeys rows are pending', () => {
+    const { batcher, use, advance, now } = setup({ flushMaxKeys: 3 });
+    expect(batcher.nextDueAt()).toBeUndefined();
+    const first = now();
+    batcher.record(use());
+    advance(300);
+    batcher.record(use());
+    expect(batcher.nextDueAt()).toBe(first + 1000);
+    batcher.record(use({ clientName: 'b' }));
+    batcher.record(use({ clientName: 'c' }));
+    expect(batcher.nextDueAt()).toBe(now());
+  });
+
+  it('is undefined while a batch is in flight (its sender follows up) and while a failed batch waits', () => {
+    const { batcher, use, advance, now } = setup();
+    batcher.record(use());
+    advance(1000);
+    const batch = take(batcher);
+    batcher.record(use({ clientName: 'b' }));
+    expect(batcher.nextDueAt()).toBeUndefined();
+    batcher.settle(batch.batch_id, 'delivered');
+    expect(batcher.nextDueAt()).toBe(now() + 1000);
+    advance(1000);
+    batcher.settle(take(batcher).batch_id, 'failed');
+    batcher.record(use({ clientName: 'c' }));
+    expect(batcher.nextDueAt()).toBeUndefined();
+  });
+});

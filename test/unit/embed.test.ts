@@ -23,33 +23,32 @@ const rel = (name: string): Relation => {
 };
 const fk = (name: string, from: string, fromCol: string, to: string): ForeignKey => ({ name, fromSchema: 'app', fromTable: from, fromColumns: [fromCol], toSchema: 'app', toTable: to, toColumns: ['id'] });
 const keys = [fk('posts_author_fk', 'posts', 'author_id', 'users'), fk('posts_editor_fk', 'posts', 'editor_id', 'users')];
-const opts = { sharesGatewayDatabase: false };
 
 describe('resolving an embed along foreign keys', () => {
   it('base holds the key → to-one; the embedded table holds it → to-many; unqualified names look in the base schema', () => {
-    const one = resolveEmbed(rel('posts'), { key: 'author', path: 'app.users', hint: 'author_id', columns: ['name'] }, catalog, keys, opts);
+    const one = resolveEmbed(rel('posts'), { key: 'author', path: 'app.users', hint: 'author_id', columns: ['name'] }, catalog, keys);
     expect(one).toMatchObject({ ok: true, value: { key: 'author', many: false, columns: ['name'], join: [{ inner: 'id', outer: 'author_id' }] } });
-    const many = resolveEmbed(rel('users'), { key: 'posts', path: 'posts', hint: 'posts_editor_fk', columns: ['*'] }, catalog, keys, opts);
+    const many = resolveEmbed(rel('users'), { key: 'posts', path: 'posts', hint: 'posts_editor_fk', columns: ['*'] }, catalog, keys);
     expect(many).toMatchObject({ ok: true, value: { many: true, columns: '*', join: [{ inner: 'editor_id', outer: 'id' }] } });
-    const viaColumn = resolveEmbed(rel('posts'), { key: 'editor_id', path: 'editor_id', columns: ['name'] }, catalog, keys, opts);
+    const viaColumn = resolveEmbed(rel('posts'), { key: 'editor_id', path: 'editor_id', columns: ['name'] }, catalog, keys);
     expect(viaColumn).toMatchObject({ ok: true, value: { many: false, join: [{ inner: 'id', outer: 'editor_id' }] } });
   });
 
   it('ambiguous, missing, hidden and unknown relations are refused with the reason', () => {
-    expect(resolveEmbed(rel('posts'), { key: 'u', path: 'users', columns: ['*'] }, catalog, keys, opts)).toMatchObject({
+    expect(resolveEmbed(rel('posts'), { key: 'u', path: 'users', columns: ['*'] }, catalog, keys)).toMatchObject({
       ok: false,
       error: { code: 'invalid_request', message: expect.stringMatching(/more than one foreign key.*posts_author_fk, posts_editor_fk/) },
     });
-    expect(resolveEmbed(rel('posts'), { key: 't', path: 'tags', columns: ['*'] }, catalog, keys, opts)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/no foreign key/) } });
-    expect(resolveEmbed(rel('posts'), { key: 's', path: 'pg_toast.secrets', columns: ['*'] }, catalog, keys, opts)).toMatchObject({ ok: false, error: { code: 'forbidden_table' } });
-    expect(resolveEmbed(rel('posts'), { key: 'x', path: 'nope', columns: ['*'] }, catalog, keys, opts)).toMatchObject({ ok: false, error: { code: 'unknown_table' } });
-    expect(resolveEmbed(rel('posts'), { key: 'a', path: 'users', hint: 'author_id', columns: ['nope'] }, catalog, keys, opts)).toMatchObject({ ok: false, error: { code: 'unknown_column' } });
+    expect(resolveEmbed(rel('posts'), { key: 't', path: 'tags', columns: ['*'] }, catalog, keys)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/no foreign key/) } });
+    expect(resolveEmbed(rel('posts'), { key: 's', path: 'pg_toast.secrets', columns: ['*'] }, catalog, keys)).toMatchObject({ ok: false, error: { code: 'forbidden_table' } });
+    expect(resolveEmbed(rel('posts'), { key: 'x', path: 'nope', columns: ['*'] }, catalog, keys)).toMatchObject({ ok: false, error: { code: 'unknown_table' } });
+    expect(resolveEmbed(rel('posts'), { key: 'a', path: 'users', hint: 'author_id', columns: ['nope'] }, catalog, keys)).toMatchObject({ ok: false, error: { code: 'unknown_column' } });
   });
 });
 
 describe('SQL for embeds and bounded writes', () => {
   it('embeds are correlated subqueries on an aliased table; values stay parameters', () => {
-    const embed = resolveEmbed(rel('users'), { key: 'posts', path: 'posts', hint: 'author_id', columns: ['id'] }, catalog, keys, opts);
+    const embed = resolveEmbed(rel('users'), { key: 'posts', path: 'posts', hint: 'author_id', columns: ['id'] }, catalog, keys);
     if (!embed.ok) throw new Error(embed.error.message);
     const st = buildSelect({ relation: rel('users'), columns: [{ column: 'name', alias: 'who' }], where: [{ kind: 'compare', column: 'id', op: 'eq', value: 7 }], order: [], limit: 10, offset: 0, embeds: [embed.value], embedLimit: 50 });
     expect(st.text).toBe(

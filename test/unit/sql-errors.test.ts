@@ -3,7 +3,7 @@ import { mapPgError } from '../../worker/gateway/pg-errors.js';
 
 const pg = (code: string, message = 'boom', extra: Record<string, unknown> = {}) => Object.assign(new Error(message), { code, ...extra });
 
-describe('Postgres errors → gateway errors (PROTOCOL.md status map)', () => {
+describe('Postgres errors → gateway errors (docs/protocol.md status map)', () => {
   it.each([
     ['23505', 409, 'conflict'],
     ['23503', 409, 'conflict'],

@@ -1,17 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { buildCatalog, GATEWAY_TABLES, resolveRelation, createCatalogCache, type Relation } from '../../worker/gateway/catalog.js';
+import { buildCatalog, GATEWAY_TABLES, relationKey, resolveRelation, createCatalogCache, type CatalogRow, type Relation } from '../../worker/gateway/catalog.js';
 import { CATALOG_MIN_REFRESH_MS, mayRefresh } from '../../worker/gateway/catalog-source.js';
 import { planDelete, planFetch, planInsert, planProjection, planUpdate } from '../../worker/gateway/plan.js';
 import type { Filter } from '../../worker/gateway/filter.js';
 
-const catalog = buildCatalog([
+const rows: CatalogRow[] = [
   { schema_name: 'public', table_name: 'users', column_name: 'id', data_type: 'integer', is_pk: true },
   { schema_name: 'public', table_name: 'users', column_name: 'email', data_type: 'text', is_pk: false },
   { schema_name: 'public', table_name: 'users', column_name: 'name', data_type: 'text', is_pk: false },
   { schema_name: 'public', table_name: 'logs', column_name: 'msg', data_type: 'text', is_pk: false },
   { schema_name: 'public', table_name: 'clients', column_name: 'client_name', data_type: 'text', is_pk: true },
-]);
-const resolve = (name: string, shares = false) => resolveRelation(catalog, name, { sharesGatewayDatabase: shares });
+  { schema_name: 'drizzle', table_name: '__drizzle_migrations', column_name: 'id', data_type: 'integer', is_pk: true },
+];
+const marker: CatalogRow = { schema_name: 'athena_gateway', table_name: 'catalog_marker', column_name: 'id', data_type: 'integer', is_pk: true };
+const catalog = buildCatalog(rows);
+/** The same relations plus the marker the gateway's migrations create: the catalog database itself. */
+const gatewayCatalog = buildCatalog([...rows, marker]);
+const resolve = (name: string, shares = false) => resolveRelation(shares ? gatewayCatalog : catalog, name);
 const relation = (name: string): Relation => {
   const r = resolve(name);
   if (!r.ok) throw new Error(r.error.message);
@@ -29,8 +34,27 @@ describe('table resolution', () => {
     expect(resolve('users; DROP TABLE users')).toMatchObject({ ok: false, error: { code: 'unknown_table' } });
     expect(resolve('clients').ok).toBe(true);
     expect(resolve('clients', true)).toMatchObject({ ok: false, error: { code: 'forbidden_table' } });
+    expect(resolve('drizzle.__drizzle_migrations').ok).toBe(true);
     expect(resolve('drizzle.__drizzle_migrations', true)).toMatchObject({ ok: false, error: { code: 'forbidden_table' } });
-    expect([...GATEWAY_TABLES]).toEqual(expect.arrayContaining(['clients', 'api_keys', 'client_table_statistics', 'flush_batches']));
+    expect(resolve('athena_gateway.catalog_marker', true)).toMatchObject({ ok: false, error: { code: 'forbidden_table' } });
+    expect(resolve('users', true).ok).toBe(true);
+    expect([catalog.gatewayOwned, gatewayCatalog.gatewayOwned]).toEqual([false, true]);
+    expect([...GATEWAY_TABLES]).toEqual(
+      expect.arrayContaining(['clients', 'api_keys', 'client_table_statistics', 'flush_batches'].map((t) => relationKey('public', t))),
+    );
+  });
+
+  it('keys relations by the (schema, table) pair: "a.b".c and a."b.c" stay apart', () => {
+    const dotted = buildCatalog([
+      { schema_name: 'a.b', table_name: 'c', column_name: 'secret', data_type: 'text', is_pk: false },
+      { schema_name: 'a', table_name: 'b.c', column_name: 'open', data_type: 'text', is_pk: false },
+    ]);
+    expect(dotted.relations.size).toBe(2);
+    // "a.b.c" names schema a, table "b.c" (the first dot splits): never schema "a.b".
+    const r = resolveRelation(dotted, 'a.b.c');
+    expect(r.ok && [r.value.schema, r.value.name, r.value.columns.map((c) => c.name)]).toEqual(['a', 'b.c', ['open']]);
+    const onlyDotted = buildCatalog([{ schema_name: 'a.b', table_name: 'c', column_name: 'secret', data_type: 'text', is_pk: false }]);
+    expect(resolveRelation(onlyDotted, 'a.b.c')).toMatchObject({ ok: false, error: { code: 'unknown_table' } });
   });
 });
 

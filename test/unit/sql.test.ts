@@ -10,7 +10,7 @@ const catalog = buildCatalog([
   { schema_name: 'app', table_name: 'we"ird', column_name: 'a"b', data_type: 'text', is_pk: false },
 ]);
 const rel = (name: string): Relation => {
-  const r = resolveRelation(catalog, name, { sharesGatewayDatabase: false });
+  const r = resolveRelation(catalog, name);
   if (!r.ok) throw new Error(r.error.message);
   return r.value;
 };

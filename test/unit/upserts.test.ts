@@ -5,8 +5,10 @@ import {
   clientTableStatisticsUpsert,
   deltaStatements,
   ledgerInsert,
+  ledgerPrune,
   mergeDeltas,
 } from '../../drizzle/upserts.js';
+import { dataErrorState } from '../../drizzle/data-errors.js';
 import { batchSchema } from '../../drizzle/batch.js';
 
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
@@ -128,5 +130,20 @@ describe('upsert statement builders', () => {
     expect(batchSchema.safeParse({ ...good, tables: [{ ...good.tables[0], operation: 'drop' }] }).success).toBe(false);
     expect(batchSchema.safeParse({ ...good, clients: [{ ...good.clients[0], requests: -1 }] }).success).toBe(false);
     expect(batchSchema.safeParse({ ...good, clients: [{ ...good.clients[0], last_seen: 'yesterday' }] }).success).toBe(false);
+  });
+});
+
+describe('ledger pruning and data errors', () => {
+  it('prunes everything past retention, or with a limit the oldest few, skipping rows another pruner holds', () => {
+    expect(ledgerPrune(3_600_000)).toEqual({ text: expect.stringMatching(/^DELETE FROM flush_batches WHERE applied_at < now\(\)/), params: [3_600_000] });
+    const bounded = ledgerPrune(3_600_000, 1000);
+    expect(squash(bounded.text)).toContain('ORDER BY applied_at LIMIT $2 FOR UPDATE SKIP LOCKED');
+    expect(bounded.params).toEqual([3_600_000, 1000]);
+  });
+
+  it('data errors are SQLSTATE classes 22 and 23 only', () => {
+    expect(['22003', '23505', '22P02'].map((code) => dataErrorState({ code }))).toEqual(['22003', '23505', '22P02']);
+    expect(['42501', '08006', '57014', '40P01'].map((code) => dataErrorState({ code }))).toEqual([undefined, undefined, undefined, undefined]);
+    expect(dataErrorState(new Error('no code'))).toBeUndefined();
   });
 });

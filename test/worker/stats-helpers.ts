@@ -110,6 +110,7 @@ export async function createStatsRole(): Promise<StatsRole> {
   const password = crypto.randomUUID().replaceAll('-', '');
   await sql(`CREATE ROLE "${role}" LOGIN PASSWORD '${password}'`);
   await sql(`GRANT SELECT, INSERT, UPDATE ON client_statistics, client_table_statistics, api_keys, flush_batches TO "${role}"`);
+  await sql(`GRANT DELETE ON flush_batches TO "${role}"`);
   const u = new URL(databaseUrl);
   u.username = role;
   u.password = password;
@@ -124,7 +125,8 @@ export async function createStatsRole(): Promise<StatsRole> {
             `SELECT CASE WHEN query ILIKE 'INSERT INTO client_statistics%' THEN 'client_statistics'
                          WHEN query ILIKE 'INSERT INTO client_table_statistics%' THEN 'client_table_statistics'
                          WHEN query ILIKE '%UPDATE api_keys%' THEN 'api_keys'
-                         WHEN query ILIKE 'INSERT INTO flush_batches%' THEN 'flush_batches' ELSE 'other' END AS t,
+                         WHEN query ILIKE 'INSERT INTO flush_batches%' THEN 'flush_batches'
+                         WHEN query ILIKE 'DELETE FROM flush_batches%' THEN 'ledger_prune' ELSE 'other' END AS t,
                     sum(calls)::int AS n
                FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid JOIN pg_database d ON d.oid = s.dbid
               WHERE r.rolname = $1 AND d.datname = $2 AND query !~* '^(BEGIN|COMMIT|ROLLBACK)'

@@ -1,5 +1,5 @@
 /**
- * DESIGN §12 "telemetry saturated": with LOG_TASK_LIMIT=1 and the log tables locked, the one
+ * Telemetry saturated (docs/operations.md "Warning `telemetry_dropped`"): with LOG_TASK_LIMIT=1 and the log tables locked, the one
  * accepted telemetry task hangs on the lock, every other task is dropped and counted per kind, one
  * warning summarises the drops — and auth and data requests on the same database still answer,
  * never 503.
@@ -18,6 +18,10 @@ const VARS = {
   LOG_TASK_LIMIT: '1',
   REQUEST_LOG: 'all',
   DB_POOL_MAX: '4',
+  // The one accepted task waits on the lock until the test releases it, however long a loaded
+  // machine takes to get there: at the default 5 s it could time out, free its permit and let a
+  // second task in, and neither "exactly one accepted" nor "one row written" would hold.
+  DB_STATEMENT_TIMEOUT_MS: '120000',
   LOG_DROP_WARN_INTERVAL_MS: '60000',
   TEST_ISOLATE: 'telemetry-saturation',
 };
@@ -50,7 +54,7 @@ describe('telemetry saturation', () => {
     const warn = vi.spyOn(console, 'warn');
     const run = crypto.randomUUID();
     // The log tables, not seed's lockTable (which serves the auth tables): held on its own connection.
-    const locker = await openSession(databaseUrl, { statementTimeoutMs: 10_000, localWsProxy: baseEnv.NEON_LOCAL_WS_PROXY });
+    const locker = await openSession(databaseUrl, { statementTimeoutMs: 120_000, localWsProxy: baseEnv.NEON_LOCAL_WS_PROXY });
     let released = false;
     const contexts: ExecutionContext[] = [];
     try {

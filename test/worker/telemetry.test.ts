@@ -49,6 +49,22 @@ describe('request log (REQUEST_LOG)', () => {
     ]);
   });
 
+  it('a key pasted into a failing URL is not stored: path and query string are scrubbed like headers', async () => {
+    const id = rid('scrub');
+    const client = await createClient();
+    const { key, prefix } = await createKey(client);
+    const secret = key.slice(prefix.length + 1);
+    const url = `http://gateway/gateway/${key}?apikey=${encodeURIComponent(key)}&table_name=users&token=t0p-s3cret&note=${key.replace('_', '%5F')}`;
+    const res = await fetchWith({ REQUEST_LOG: 'errors' }, url, { headers: { 'x-request-id': id, 'x-athena-client': client } });
+    expect(res.status).toBe(404);
+    const rows = await sql<{ path: string; error_code: string }>('SELECT path, error_code FROM gateway_request_log WHERE request_id = $1', [id]);
+    expect(rows).toEqual([
+      { path: `/gateway/${prefix}_[redacted]?apikey=[redacted]&table_name=users&token=[redacted]&note=${prefix}_[redacted]`, error_code: 'unsupported_operation' },
+    ]);
+    expect(JSON.stringify(rows)).not.toContain(secret);
+    expect(JSON.stringify(rows)).not.toContain('t0p-s3cret');
+  });
+
   it('off: nothing is logged, not even errors', async () => {
     const id = rid('off');
     await fetchWith({ REQUEST_LOG: 'off' }, 'http://gateway/nope', { headers: { 'x-request-id': id } });

@@ -3,7 +3,7 @@
  * refreshes of known-good auth entries ahead of everything else), each waiting on its own timers.
  * Pure: the clock and timers are injected, no Workers or driver imports.
  *
- * Workers rule: a request must never resume on a promise another request settles. So a release
+ * Workers rule (docs/architecture.md "The Workers rule"): a request must never resume on a promise another request settles. So a release
  * only *reserves* a permit for the oldest waiter (plain state); the waiter finds it on its next
  * re-check, which runs on a timer of its own (poll.ts). A reserved permit whose waiter gave up goes
  * straight back, and every permit is a lease reclaimed (and counted) after `leaseMs`, so a dropped

@@ -1,5 +1,5 @@
 /**
- * The isolate's budgets, one per normalized connection target (DESIGN §4): URLs that reach the same
+ * The isolate's budgets, one per normalized connection target (docs/auth.md "Admission budget"): URLs that reach the same
  * database as the same role share one budget — exactly when auth and logging would share a pool.
  * Wires the pure budget to the real clock and timers; the state persists across requests.
  */

@@ -2,7 +2,7 @@
  * The auth caches' policy: a bounded LRU with a positive TTL (the revocation bound), a negative TTL,
  * single-flight loads per key, and optional fail-static. Pure: clock and timers are injected.
  *
- * Single-flight without cross-request continuations: only the leader awaits the load (its own I/O);
+ * Single-flight without cross-request continuations (docs/architecture.md "The Workers rule"): only the leader awaits the load (its own I/O);
  * it writes the outcome into the flight as plain data. Followers never await the leader's promise:
  * they re-check the flight on timers of their own (poll.ts) until the outcome lands, their deadline
  * passes or their request is cancelled. When the leader's own request was cancelled, a follower

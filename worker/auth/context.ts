@@ -1,5 +1,6 @@
 /** Who a request is, as decided by the auth middleware; read by handlers through `c.get('auth')`. */
 import type { KeyScopes } from '../../drizzle/schema.js';
+import type { ClientPolicy } from './policy.js';
 
 export type AuthContext = {
   clientName: string;
@@ -8,4 +9,6 @@ export type AuthContext = {
   key?: { id: string; prefix: string; scopes: KeyScopes; expiresAt: string | null };
   /** Admitted unverified under AUTH_FAIL_MODE=open: may read (AUTH_FAIL_OPEN_SCOPES), never write. */
   failOpen?: true;
+  /** The client policy auth decided on (active, not frozen); absent only when it failed open before reading it. */
+  policy?: ClientPolicy;
 };

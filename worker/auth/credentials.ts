@@ -1,6 +1,6 @@
 /**
  * Reads the API key a request presents. Pure: headers in, a value out; no Context, no throw — the
- * middleware decides what each outcome means (PROTOCOL.md "Headers the clients send").
+ * middleware decides what each outcome means (docs/protocol.md "Headers").
  */
 
 /** Headers that may carry the key (`X-API-Key` is `x-api-key`: header names are case-insensitive). */

@@ -1,5 +1,5 @@
 /**
- * `authenticate()`: the auth hot path — client header, credentials, key tag (offline), client
+ * `authenticate()`: the auth hot path (docs/auth.md "The path, in order") — client header, credentials, key tag (offline), client
  * directory, key — ending in `c.var.auth`. Forged keys and unknown client names are refused from
  * memory; only keys that may be real cost a (cached, single-flight, fair-shared) lookup. Expected
  * failures become the gateway's error envelope; every refusal also emits an `auth_attempt` event
@@ -115,18 +115,18 @@ async function decide(c: Context<AppEnv>, opts: AuthenticateOptions): Promise<Au
     attempt.clientName = key.clientName;
     const policy = await admitClient(t, key.clientName);
     if (!('isActive' in policy)) return policy;
-    return authenticated(key);
+    return authenticated(key, policy);
   }
   const policy = await admitClient(t, headerClient);
   if (!('isActive' in policy)) return policy; // failed open
   if (!parsed) {
     if (policy.enforcement === 'required' || opts.requireKey) throw t.refuse('missing_key', 'missing_key');
-    return { clientName: headerClient, authenticated: false };
+    return { clientName: headerClient, authenticated: false, policy };
   }
   const key = await resolveKey(t, parsed, headerClient);
-  if (!('id' in key)) return key; // failed open
+  if (!('id' in key)) return { ...key, policy }; // failed open
   if (key.clientName !== headerClient) throw t.refuse('client_mismatch', 'client_mismatch');
-  return authenticated(key);
+  return authenticated(key, policy);
 }
 
 /** The client's policy if it may use the gateway, else a refusal (or a fail-open admission). */
@@ -165,10 +165,11 @@ async function resolveKey(t: Tools, key: ParsedKey, clientName: string | undefin
 /** Fair-share owner of key lookups whose client is not known before the lookup (verify by a signed key alone). */
 const BY_KEY_OWNER = '(by key)';
 
-function authenticated(key: KeyRecord): AuthContext {
+function authenticated(key: KeyRecord, policy: ClientPolicy): AuthContext {
   return {
     clientName: key.clientName,
     authenticated: true,
+    policy,
     key: { id: key.id, prefix: key.prefix, scopes: key.scopes, expiresAt: key.expiresAt === null ? null : new Date(key.expiresAt).toISOString() },
   };
 }

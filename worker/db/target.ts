@@ -1,6 +1,6 @@
 /**
  * Connection targets: a database URL normalised to host, port, database and user. Budgets are keyed
- * by this, so two URLs that reach the same database as the same role share one budget (DESIGN §4).
+ * by this, so two URLs that reach the same database as the same role share one budget (docs/auth.md "Admission budget").
  */
 export type Target = {
   /** `user@host:port/database`: the budget key; no password. */

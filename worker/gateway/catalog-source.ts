@@ -4,6 +4,7 @@
  */
 import { isolateScoped, type Isolate } from '../isolate.js';
 import type { Session } from '../db/session.js';
+import { gatewaySchema } from '../../drizzle/schema.js';
 import { buildCatalog, createCatalogCache, type Catalog, type CatalogRow } from './catalog.js';
 
 /** Distinct tenant targets one isolate keeps catalogs for. */
@@ -16,6 +17,7 @@ const catalogCacheOf = isolateScoped('gateway.catalog', (iso) =>
 );
 
 // Tables, partitioned tables, views, materialized views and foreign tables outside system schemas.
+// The gateway's own schema sorts first, so a truncated catalog still shows the catalog marker.
 const CATALOG_SQL = `
 SELECT n.nspname AS schema_name, c.relname AS table_name, a.attname AS column_name,
        format_type(a.atttypid, a.atttypmod) AS data_type,
@@ -26,7 +28,7 @@ JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.
 LEFT JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND i.indisprimary
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
-ORDER BY n.nspname, c.relname, a.attnum
+ORDER BY n.nspname = '${gatewaySchema.schemaName}' DESC, n.nspname, c.relname, a.attnum
 LIMIT ${MAX_CATALOG_COLUMNS}`;
 
 /**

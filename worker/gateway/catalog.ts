@@ -3,8 +3,8 @@
  * `table_name` resolves to one, and a small TTL cache of catalogs per tenant target. Pure: the
  * loader (catalog-source.ts) runs the query and passes the clock.
  */
-import { getTableName, is } from 'drizzle-orm';
-import { PgTable } from 'drizzle-orm/pg-core';
+import { is } from 'drizzle-orm';
+import { getTableConfig, PgSchema, PgTable } from 'drizzle-orm/pg-core';
 import * as catalogSchema from '../../drizzle/schema.js';
 import { fail, ok, type Result } from './filter.js';
 
@@ -26,7 +26,17 @@ export type Relation = {
   primaryKey: readonly string[];
 };
 
-export type Catalog = { relations: ReadonlyMap<string, Relation> };
+export type Catalog = {
+  /** Keyed by `relationKey(schema, table)`: the pair, so `"a.b".c` and `a."b.c"` never collide. */
+  relations: ReadonlyMap<string, Relation>;
+  /** The database holds the gateway's catalog marker: its own tables there are never served. */
+  gatewayOwned: boolean;
+};
+
+/** One key per (schema, table) pair: NUL cannot occur in a Postgres identifier. */
+export function relationKey(schema: string, table: string): string {
+  return `${schema}\u0000${table}`;
+}
 
 /** One row of the catalog query (catalog-source.ts). */
 export type CatalogRow = {
@@ -37,11 +47,11 @@ export type CatalogRow = {
   is_pk: boolean;
 };
 
-/** Groups catalog rows (already in column order) into relations keyed `schema.table`. */
+/** Groups catalog rows (already in column order) into relations keyed by (schema, table). */
 export function buildCatalog(rows: readonly CatalogRow[]): Catalog {
   const building = new Map<string, { schema: string; name: string; columns: ColumnInfo[]; primaryKey: string[] }>();
   for (const r of rows) {
-    const key = `${r.schema_name}.${r.table_name}`;
+    const key = relationKey(r.schema_name, r.table_name);
     let rel = building.get(key);
     if (!rel) {
       rel = { schema: r.schema_name, name: r.table_name, columns: [], primaryKey: [] };
@@ -54,7 +64,7 @@ export function buildCatalog(rows: readonly CatalogRow[]): Catalog {
   for (const [key, rel] of building) {
     relations.set(key, { ...rel, byName: new Map(rel.columns.map((c) => [c.name, c])) });
   }
-  return { relations };
+  return { relations, gatewayOwned: relations.has(MARKER_KEY) };
 }
 
 /** Schemas never served: Postgres' own. */
@@ -62,28 +72,28 @@ export function isSystemSchema(schema: string): boolean {
   return schema === 'information_schema' || schema.startsWith('pg_');
 }
 
-/** The gateway's own catalog tables (from the drizzle schema) and its migrations schema. */
-export const GATEWAY_TABLES: ReadonlySet<string> = new Set(
-  (Object.values(catalogSchema) as unknown[]).flatMap((v) => (is(v, PgTable) ? [getTableName(v)] : [])),
-);
-export const GATEWAY_SCHEMAS: ReadonlySet<string> = new Set(['drizzle']);
+const gatewayTables = (Object.values(catalogSchema) as unknown[]).flatMap((v) => (is(v, PgTable) ? [getTableConfig(v)] : []));
+const MARKER_KEY = relationKey(catalogSchema.gatewaySchema.schemaName, getTableConfig(catalogSchema.catalogMarker).name);
 
-export type ResolveOptions = {
-  /** True when the tenant database is one of the gateway's own (catalog, auth, logging). */
-  sharesGatewayDatabase: boolean;
-};
+/** The gateway's own tables (from the drizzle schema), as (schema, table) keys. */
+export const GATEWAY_TABLES: ReadonlySet<string> = new Set(gatewayTables.map((t) => relationKey(t.schema ?? 'public', t.name)));
+/** Schemas only the gateway's migrations create: drizzle's bookkeeping and every schema it declares. */
+export const GATEWAY_SCHEMAS: ReadonlySet<string> = new Set([
+  'drizzle',
+  ...(Object.values(catalogSchema) as unknown[]).flatMap((v) => (is(v, PgSchema) ? [v.schemaName] : [])),
+]);
 
 /** `users` (→ public.users) or `schema.table` → the relation, or why not. */
-export function resolveRelation(catalog: Catalog, tableName: string, opts: ResolveOptions): Result<Relation> {
+export function resolveRelation(catalog: Catalog, tableName: string): Result<Relation> {
   const dot = tableName.indexOf('.');
   const schema = dot >= 0 ? tableName.slice(0, dot) : 'public';
   const name = dot >= 0 ? tableName.slice(dot + 1) : tableName;
   const shown = tableName.length > 80 ? `${tableName.slice(0, 80)}…` : tableName;
   if (isSystemSchema(schema)) return fail('forbidden_table', `Table "${shown}" is in a system schema and is never served`, 'Only tables and views of the tenant schemas are served.');
-  if (opts.sharesGatewayDatabase && (GATEWAY_SCHEMAS.has(schema) || (schema === 'public' && GATEWAY_TABLES.has(name)))) {
+  if (catalog.gatewayOwned && (GATEWAY_SCHEMAS.has(schema) || GATEWAY_TABLES.has(relationKey(schema, name)))) {
     return fail('forbidden_table', `Table "${shown}" belongs to the gateway and is never served`, 'Give this client its own tenant database (clients.database_url).');
   }
-  const rel = catalog.relations.get(`${schema}.${name}`);
+  const rel = catalog.relations.get(relationKey(schema, name));
   if (!rel) return fail('unknown_table', `Unknown table "${shown}"`, 'Use "table" (public schema) or "schema.table" of a table or view in the tenant database.');
   return ok(rel);
 }

@@ -1,5 +1,5 @@
 /**
- * `conditions` (PROTOCOL.md "Conditions") → filter trees. Implicit AND across entries; `not`/`or`
+ * `conditions` (docs/protocol.md "Conditions") → filter trees. Implicit AND across entries; `not`/`or`
  * carry PostgREST strings (postgrest.ts); `eq_column`/`eq_value` are the legacy `eq` spelling.
  * Pure: no catalog, no SQL, no HTTP.
  */

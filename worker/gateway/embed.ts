@@ -4,7 +4,7 @@
  * to-one (object or null); the embedded table holds it → to-many (array). No key, or more than
  * one without a `!hint` → 400 saying which. Pure: catalog and keys are passed in.
  */
-import { resolveRelation, type Catalog, type Relation, type ResolveOptions } from './catalog.js';
+import { resolveRelation, type Catalog, type Relation } from './catalog.js';
 import { fail, ok, type Result } from './filter.js';
 import type { ForeignKey } from './foreign-keys.js';
 import { planProjection } from './plan.js';
@@ -18,20 +18,20 @@ const isTo = (fk: ForeignKey, rel: Relation) => fk.toSchema === rel.schema && fk
 type Candidate = { fk: ForeignKey; many: boolean };
 
 /** The embedded table: a foreign-key column of the base, else a table in the base's schema, else as written. */
-function targetOf(base: Relation, spec: EmbedSpec, catalog: Catalog, fks: readonly ForeignKey[], opts: ResolveOptions): Result<{ target: Relation; viaColumn?: string }> {
+function targetOf(base: Relation, spec: EmbedSpec, catalog: Catalog, fks: readonly ForeignKey[]): Result<{ target: Relation; viaColumn?: string }> {
   if (!spec.path.includes('.') && base.byName.has(spec.path)) {
     const fk = fks.find((k) => isFrom(k, base) && k.fromColumns.length === 1 && k.fromColumns[0] === spec.path);
     const target = fk ? catalog.relations.get(label(fk.toSchema, fk.toTable)) : undefined;
     if (fk && target) {
-      const allowed = resolveRelation(catalog, label(target.schema, target.name), opts);
+      const allowed = resolveRelation(catalog, label(target.schema, target.name));
       return allowed.ok ? ok({ target: allowed.value, viaColumn: spec.path }) : allowed;
     }
   }
   if (!spec.path.includes('.') && base.schema !== 'public' && catalog.relations.has(label(base.schema, spec.path))) {
-    const r = resolveRelation(catalog, label(base.schema, spec.path), opts);
+    const r = resolveRelation(catalog, label(base.schema, spec.path));
     return r.ok ? ok({ target: r.value }) : r;
   }
-  const r = resolveRelation(catalog, spec.path, opts);
+  const r = resolveRelation(catalog, spec.path);
   return r.ok ? ok({ target: r.value }) : r;
 }
 
@@ -47,9 +47,9 @@ function candidatesOf(base: Relation, target: Relation, fks: readonly ForeignKey
 }
 
 /** Resolves one embed of `base`; the caller checks the read scope on `embed.relation`. */
-export function resolveEmbed(base: Relation, spec: EmbedSpec, catalog: Catalog, fks: readonly ForeignKey[], opts: ResolveOptions): Result<Embed> {
+export function resolveEmbed(base: Relation, spec: EmbedSpec, catalog: Catalog, fks: readonly ForeignKey[]): Result<Embed> {
   const field = `select.${spec.key}`;
-  const found = targetOf(base, spec, catalog, fks, opts);
+  const found = targetOf(base, spec, catalog, fks);
   if (!found.ok) return fail(found.error.code, `${field}: ${found.error.message}`, found.error.hint);
   const { target, viaColumn } = found.value;
   const candidates = candidatesOf(base, target, fks, viaColumn, spec.hint);

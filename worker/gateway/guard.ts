@@ -9,7 +9,7 @@ import type { AppEnv } from '../env.js';
 import { GatewayError, errorResponse } from '../errors.js';
 import { declaresTooLarge, payloadTooLarge } from './body.js';
 
-/** Methods each data route accepts (PROTOCOL.md "Routes"). */
+/** Methods each data route accepts (docs/protocol.md "Routes"). */
 const ROUTE_METHODS = {
   fetch: ['POST', 'GET'],
   insert: ['PUT', 'POST'],

@@ -9,16 +9,16 @@ import type { AppEnv } from '../env.js';
 import type { Operation } from '../../drizzle/schema.js';
 import { GatewayError } from '../errors.js';
 import { log } from '../log.js';
-import { assertScope } from '../auth/scope.js';
+import { assertScope, isAllowed } from '../auth/scope.js';
 import type { AuthContext } from '../auth/context.js';
 import type { Session } from '../db/session.js';
 import { SessionUnavailableError, withSession } from '../db/with-session.js';
-import { relationLabel, resolveRelation, type Catalog, type Relation, type ResolveOptions } from './catalog.js';
+import { relationLabel, resolveRelation, type Catalog, type Relation } from './catalog.js';
 import { invalidateCatalog, mayRefresh, tenantCatalog } from './catalog-source.js';
 import type { Result } from './filter.js';
 import { mapPgError, sqlState } from './pg-errors.js';
 import { describeIssue } from './schemas.js';
-import { MAX_PARAMS, type Statement } from './sql.js';
+import { MAX_PARAMS, type Projection, type Statement } from './sql.js';
 import { resolveTenant, type Tenant } from './tenant.js';
 import { sessionContextOf } from '../db/session-context.js';
 
@@ -43,6 +43,16 @@ export function authOf(c: Context<AppEnv>): AuthContext {
   return auth;
 }
 
+/**
+ * A mutation's plan with RETURNING only when the key may read the table: returned rows are a read,
+ * so they need the `read` scope as well. Without it the mutation still runs and answers its count
+ * with no rows, whatever `columns` asked for — the SDK sends `columns: "*"` on every insert, so a
+ * 403 would refuse every insert of an insert-only key (docs/auth.md "Scopes").
+ */
+export function scopeReturning<P extends { returning: Projection | null }>(c: Context<AppEnv>, tableName: string, plan: P): P {
+  return isAllowed(authOf(c), 'read', tableName) ? plan : { ...plan, returning: null };
+}
+
 /** Runs one statement; more bind parameters than Postgres allows is 413, not a driver error. */
 export async function run(session: Session, st: Statement): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }> {
   if (st.params.length > MAX_PARAMS) {
@@ -54,7 +64,7 @@ export async function run(session: Session, st: Statement): Promise<{ rows: Reco
 }
 
 /** What a route may need beyond its relation: the whole catalog (embeds resolve other tables in it). */
-export type TenantScope = { catalog: Catalog; resolve: ResolveOptions };
+export type TenantScope = { catalog: Catalog };
 
 /** Scope → tenant → session → relation → `fn`. Sets `c.get('usage')` once the table is known. */
 export async function runOnTenant<T>(
@@ -66,9 +76,9 @@ export async function runOnTenant<T>(
   assertScope(authOf(c), operation, tableName);
   return withTenant(c, (session, tenant) =>
     withCatalog(c, session, tenant, (catalog) => {
-      const relation = unwrap(resolveRelation(catalog, tableName, tenant));
+      const relation = unwrap(resolveRelation(catalog, tableName));
       c.set('usage', { tableName: relationLabel(relation), operation });
-      return fn(session, relation, { catalog, resolve: tenant });
+      return fn(session, relation, { catalog });
     }),
   );
 }
@@ -93,7 +103,7 @@ export async function withCatalog<T>(c: Context<AppEnv>, session: Session, tenan
 export async function withTenant<T>(c: Context<AppEnv>, fn: (session: Session, tenant: Tenant) => Promise<T>): Promise<T> {
   const ctx = sessionContextOf(c);
   const signal = c.req.raw.signal;
-  const tenant = await resolveTenant(ctx, authOf(c).clientName, signal);
+  const tenant = resolveTenant(ctx.isolate.settings, authOf(c));
   try {
     return await withSession(ctx, tenant.databaseUrl, 'tenant', (session) => fn(session, tenant), { signal });
   } catch (err) {

@@ -1,5 +1,5 @@
 /**
- * Postgres errors → gateway errors (PROTOCOL.md "Postgres error classes"). Messages are fixed or
+ * Postgres errors → gateway errors (docs/protocol.md "Responses"). Messages are fixed or
  * taken from error classes whose text never contains SQL (22, 23); connection strings and
  * statement text never reach a client. Pure: takes the driver's error object.
  */

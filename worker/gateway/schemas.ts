@@ -1,5 +1,5 @@
 /**
- * Request bodies of the four data routes, as zod schemas. They check shape only; identifiers are
+ * Request bodies of the four data routes (docs/protocol.md), as zod schemas. They check shape only; identifiers are
  * checked against the tenant catalog later (plan.ts). Every object is strict: a field the gateway
  * does not know is a 400 naming it, so a caller never gets a result that ignored part of the
  * request. Fields the SDK knows but the gateway does not implement are listed and refused too.

@@ -3,7 +3,7 @@
 export type Row = Record<string, unknown>;
 export type DataEnvelope = { data: Row[]; count: number | null };
 
-/** Body `strip_nulls` wins, then `X-Strip-Nulls`, default true (PROTOCOL.md "Responses"). */
+/** Body `strip_nulls` wins, then `X-Strip-Nulls`, default true (docs/protocol.md "Responses"). */
 export function resolveStripNulls(bodyValue: boolean | undefined, header: string | undefined): boolean {
   if (bodyValue !== undefined) return bodyValue;
   const h = header?.trim().toLowerCase();

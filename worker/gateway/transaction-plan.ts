@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Operation } from '../../drizzle/schema.js';
 import { isAllowed } from '../auth/scope.js';
 import type { AuthContext } from '../auth/context.js';
-import { resolveRelation, type Catalog, type ResolveOptions } from './catalog.js';
+import { resolveRelation, type Catalog } from './catalog.js';
 import { parseConditions } from './conditions.js';
 import { fail, ok, type Result } from './filter.js';
 import { planDelete, planFetch, planInsert, planUpdate } from './plan.js';
@@ -61,7 +61,6 @@ export type PlannedOp = {
 
 export type PlanContext = {
   catalog: Catalog;
-  tenant: ResolveOptions;
   auth: AuthContext;
   maxLimit: number;
   stripHeader: string | undefined;
@@ -86,7 +85,7 @@ function planOne(op: TransactionBody['operations'][number], ctx: PlanContext): R
   const body = parsed.data;
   const table = ('table_name' in body ? body.table_name : undefined) ?? ('view_name' in body ? body.view_name : undefined) ?? '';
   if (!isAllowed(ctx.auth, OPERATION[op.kind], table)) return fail('scope_denied', `this API key may not ${OPERATION[op.kind]} ${table}`);
-  const relation = resolveRelation(ctx.catalog, table, ctx.tenant);
+  const relation = resolveRelation(ctx.catalog, table);
   if (!relation.ok) return relation;
   const rel = relation.value;
   const where = parseConditions('conditions' in body ? body.conditions : undefined);

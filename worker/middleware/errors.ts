@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from '../env.js';
 import { GatewayError, errorResponse } from '../errors.js';
 import { log } from '../log.js';
+import { loggablePath } from '../telemetry/loggable-path.js';
 
 const requestIdOf = (c: Context<AppEnv>): string | undefined => c.get('requestId');
 
@@ -15,7 +16,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   }
   log('error', 'unhandled_error', {
     requestId: requestIdOf(c),
-    path: c.req.path,
+    path: loggablePath(c.req.url),
     error: err instanceof Error ? err.name : 'unknown',
     message: err instanceof Error ? err.message.slice(0, 300) : undefined,
   });
@@ -25,7 +26,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
 export const notFound: NotFoundHandler<AppEnv> = (c) =>
   errorResponse(
     new GatewayError('not_found', `No route for ${c.req.method} ${c.req.path}`, {
-      hint: 'See PROTOCOL.md for the routes: /gateway/fetch|insert|update|delete, /health.',
+      hint: 'The routes are /gateway/fetch, /gateway/insert, /gateway/update, /gateway/delete and /health (docs/protocol.md).',
     }),
     requestIdOf(c),
   );

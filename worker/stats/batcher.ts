@@ -1,5 +1,5 @@
 /**
- * The usage-counter batcher (DESIGN §6): a pure state machine over one isolate's deltas. It decides
+ * The usage-counter batcher (docs/counters.md): a pure state machine over one isolate's deltas. It decides
  * when a flush is due, hands out at most one batch at a time, and keeps a failed batch intact for
  * retry under its original id. It never sends anything itself and takes its clock.
  *
@@ -56,6 +56,11 @@ export type Batcher = {
   record(usage: RequestUsage): void;
   /** A batch could be taken now. */
   due(): boolean;
+  /**
+   * When pending deltas become due, for a flush without further traffic; undefined when none are
+   * pending, a batch is in flight (its sender follows up) or a failed batch waits for its retry.
+   */
+  nextDueAt(): number | undefined;
   /** The next batch to send, or undefined. `force` ignores the interval and the retry backoff. */
   take(opts?: { force?: boolean }): Batch | undefined;
   /** Reports how the batch taken last ended. Stale reports (a reclaimed flight) are tolerated. */
@@ -100,6 +105,11 @@ export function createBatcher(opts: BatcherOptions): Batcher {
       if (flight) return false;
       if (retry) return t >= retry.at;
       return pendingDue(t, false);
+    },
+
+    nextDueAt() {
+      if (flight || retry || pending.size === 0 || pendingSince === undefined) return undefined;
+      return pending.size >= opts.flushMaxKeys ? now() : pendingSince + opts.flushIntervalMs;
     },
 
     take({ force = false } = {}) {

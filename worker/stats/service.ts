@@ -14,11 +14,17 @@ import type { StatsSink } from './sink.js';
 import { DirectSink } from './sink-direct.js';
 import { FlusherSink, type ReplicaSnapshot } from './sink-flusher.js';
 import { PerRequestSink } from './sink-per-request.js';
+import { createWakePolicy, type WakeClaim } from './wake.js';
 
 /** One attempt at the flusher gives up after this long; the batch is then retried. */
 const FLUSHER_TIMEOUT_MS = 10_000;
 /** Retry backoff cap after consecutive failures. */
 const RETRY_MAX_MS = 30_000;
+/**
+ * How long one request's `waitUntil` may wait to flush deltas that are not yet due: Workers end work
+ * after the response at about 30 s, so a due time further away is left to later traffic.
+ */
+export const WAKE_BUDGET_MS = 20_000;
 
 export type StatsSnapshot = BatcherSnapshot & {
   sink: Settings['STATS_SINK'];
@@ -29,7 +35,10 @@ export type StatsSnapshot = BatcherSnapshot & {
 };
 
 export type StatsService = {
-  /** Records one finished request and, when a flush is due, schedules it on `ctx.waitUntil`. */
+  /**
+   * Records one finished request. A due flush runs on `ctx.waitUntil` now; deltas due later are
+   * flushed when due within the same `waitUntil`, unless another live request already waits for them.
+   */
   record(usage: RequestUsage, ctx: SessionContext): void;
   /** Flushes now regardless of the interval (operators, tests); waits for a running flush first. */
   flushNow(ctx: SessionContext): Promise<FlushReport>;
@@ -44,7 +53,7 @@ function sinkFor(settings: Settings): StatsSink {
   }
   // config.ts refuses STATS_SINK=flusher without URL and secret, so this is direct or per_request.
   if (settings.STATS_SINK === 'per_request') return new PerRequestSink(settings.loggingDatabaseUrl);
-  return new DirectSink(settings.loggingDatabaseUrl);
+  return new DirectSink(settings.loggingDatabaseUrl, { now: Date.now });
 }
 
 /** Builds the service for one isolate's settings; request code reaches it through `statsOf`. */
@@ -75,6 +84,24 @@ function createStatsService(settings: Settings, sink: StatsSink = sinkFor(settin
       log('error', 'stats_flush_crashed', { message: err instanceof Error ? err.message : 'unknown' });
       return { sent: 0, results: [] } satisfies FlushReport;
     });
+  const wake = createWakePolicy({ now, lostAfterMs: WAKE_BUDGET_MS });
+  /**
+   * Flushes after `first` (or now), then keeps flushing what became due meanwhile while no other
+   * wake covers it, within WAKE_BUDGET_MS. Stops at a failure: a failing sink is retried on traffic.
+   */
+  const flushAndFollow = async (ctx: SessionContext, first: WakeClaim | undefined): Promise<void> => {
+    const deadline = now() + WAKE_BUDGET_MS;
+    for (let claim = first; ; ) {
+      if (claim) {
+        await new Promise((r) => setTimeout(r, claim?.waitMs));
+        wake.release(claim.at);
+      }
+      const report = await flush(ctx, false);
+      if (report.results.some((r) => !r.ok)) return;
+      claim = wake.claim(batcher.nextDueAt(), deadline - now());
+      if (!claim) return;
+    }
+  };
 
   return {
     record(usage, ctx) {
@@ -99,7 +126,9 @@ function createStatsService(settings: Settings, sink: StatsSink = sinkFor(settin
         return;
       }
       batcher.record(usage);
-      if (batcher.due()) ctx.waitUntil(flush(ctx, false));
+      if (batcher.due()) return ctx.waitUntil(flushAndFollow(ctx, undefined));
+      const claim = wake.claim(batcher.nextDueAt(), WAKE_BUDGET_MS);
+      if (claim) ctx.waitUntil(flushAndFollow(ctx, claim));
     },
 
     async flushNow(ctx) {

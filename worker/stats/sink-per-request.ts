@@ -1,7 +1,7 @@
 /**
  * `STATS_SINK=per_request`: the old gateway's behaviour — every request upserts its own counter
  * rows, as separate statements without a ledger. Kept only as the benchmark baseline that
- * reproduces the row-lock pile-up of DESIGN §1; never use it in production.
+ * reproduces the row-lock pile-up this gateway was built to end (docs/architecture.md); never use it in production.
  */
 import type { Batch } from '../../drizzle/batch.js';
 import { deltaStatements, mergeDeltas } from '../../drizzle/upserts.js';

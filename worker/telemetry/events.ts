@@ -1,4 +1,4 @@
-/** Best-effort telemetry events (DESIGN §8). Producers call `emitTelemetry`; the limiter decides. */
+/** Best-effort telemetry events (docs/architecture.md "Telemetry is best effort"). Producers call `emitTelemetry`; the limiter decides. */
 export type TelemetryEvent =
   | {
       kind: 'request';

@@ -1,5 +1,5 @@
 /**
- * The telemetry limiter (DESIGN §8): a fixed number of permits per isolate for best-effort
+ * The telemetry limiter (docs/architecture.md "Telemetry is best effort"): a fixed number of permits per isolate for best-effort
  * background writes. Acquisition never waits — at saturation the caller drops its task — so
  * telemetry can never queue up behind a slow database and starve the auth path of connections.
  *

@@ -11,6 +11,7 @@ import type { TelemetryEvent } from './events.js';
 import { openRequestBatch } from './emit.js';
 import { runTelemetryTask } from './task.js';
 import { loggableClientName } from '../auth/credentials.js';
+import { loggablePath } from './loggable-path.js';
 
 export type RequestLogOptions = {
   /** Overrides REQUEST_LOG (all | errors | off); by default the setting decides per request. */
@@ -43,7 +44,7 @@ async function requestEvent(c: Context<AppEnv>, status: number): Promise<Telemet
     clientName: auth?.clientName ?? loggableClientName(c.req.header('x-athena-client')),
     keyPrefix: auth?.key?.prefix ?? null,
     method: c.req.method,
-    path: c.req.path,
+    path: loggablePath(c.req.url),
     tableName: usage?.tableName ?? null,
     operation: usage?.operation ?? null,
     status,

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../../env.js';
 import { readJsonObject } from '../body.js';
 import { parseConditions } from '../conditions.js';
-import { parseBody, run, runOnTenant, unwrap } from '../operation.js';
+import { parseBody, run, runOnTenant, scopeReturning, unwrap } from '../operation.js';
 import { planDelete } from '../plan.js';
 import { deleteBody } from '../schemas.js';
 import { envelope, resolveStripNulls } from '../shape.js';
@@ -17,7 +17,8 @@ deleteRoute.on(['DELETE', 'POST'], '/gateway/delete', async (c) => {
   const where = unwrap(parseConditions(body.conditions));
   const strip = resolveStripNulls(body.strip_nulls, c.req.header('x-strip-nulls'));
   const result = await runOnTenant(c, body.table_name, 'delete', async (session, relation) => {
-    const res = await run(session, buildDelete(unwrap(planDelete(body, relation, where))));
+    const plan = scopeReturning(c, body.table_name, unwrap(planDelete(body, relation, where)));
+    const res = await run(session, buildDelete(plan));
     return envelope(res.rows, res.rowCount ?? res.rows.length, strip);
   });
   return c.json(result);

@@ -26,7 +26,7 @@ fetchRoute.on(['POST', 'GET'], '/gateway/fetch', async (c) => {
     const plan = unwrap(planFetch({ ...body, columns: shape.columns?.length ? shape.columns : undefined, sort_by: shape.sort }, relation, shape.where, { maxLimit: settings.GATEWAY_MAX_LIMIT }));
     if (shape.embeds.length > 0) {
       const keys = await foreignKeysOf(c.get('isolate'), scope.catalog, session);
-      const embeds: Embed[] = shape.embeds.map((spec) => unwrap(resolveEmbed(relation, spec, scope.catalog, keys, scope.resolve)));
+      const embeds: Embed[] = shape.embeds.map((spec) => unwrap(resolveEmbed(relation, spec, scope.catalog, keys)));
       // Embedding reads another table: the key must be allowed to read it too.
       for (const e of embeds) assertScope(authOf(c), 'read', `${e.relation.schema}.${e.relation.name}`);
       const columns = shape.columns?.length === 0 ? [] : plan.select.columns; // only embeds selected

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../../env.js';
 import { assertScope } from '../../auth/scope.js';
 import { readJsonObject } from '../body.js';
-import { authOf, parseBody, run, runOnTenant, unwrap } from '../operation.js';
+import { authOf, parseBody, run, runOnTenant, scopeReturning, unwrap } from '../operation.js';
 import { planInsert } from '../plan.js';
 import { insertBody } from '../schemas.js';
 import { envelope, resolveStripNulls } from '../shape.js';
@@ -19,7 +19,7 @@ insertRoute.on(['PUT', 'POST'], '/gateway/insert', async (c) => {
     const plan = unwrap(planInsert(body, relation));
     // An upsert that may overwrite rows needs the update scope as well.
     if (plan.conflict && plan.conflict.action.kind !== 'nothing') assertScope(authOf(c), 'update', body.table_name);
-    const res = await run(session, buildInsert(plan));
+    const res = await run(session, buildInsert(scopeReturning(c, body.table_name, plan)));
     return envelope(body.head ? [] : res.rows, res.rowCount ?? res.rows.length, strip);
   });
   return c.json(result, 201);
