@@ -164,3 +164,19 @@ describe('the 5.x body forms inside a transaction', () => {
     expect(embed.status, embed.text).toBe(400);
   });
 });
+
+describe('least privilege inside a transaction', () => {
+  it('a write-only key mutates but gets no rows back, exactly as on the mutation routes', async () => {
+    const writer = await newCaller('gateway-transaction', { scopes: { operations: ['insert', 'update', 'delete'], tables: [table] } });
+    const res = await writer.call('transaction', {
+      operations: [
+        op('i', 'insert', { insert_body: { label: 'w1', n: 7 }, columns: '*' }),
+        op('u', 'update', { update_body: { n: 8 }, conditions: [{ column: 'label', operator: 'eq', value: 'w1' }], columns: '*' }),
+        op('d', 'delete', { conditions: [{ column: 'label', operator: 'eq', value: 'w1' }], columns: '*' }),
+      ],
+    });
+    expect(res.status, res.text).toBe(200);
+    const results = (res.body.data as unknown as { results: { id: string; data: unknown; count: number }[] }).results;
+    expect(results.map((r) => [r.id, r.data, r.count])).toEqual([['i', [], 1], ['u', [], 1], ['d', [], 1]]);
+  });
+});

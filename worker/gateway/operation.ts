@@ -9,7 +9,7 @@ import type { AppEnv } from '../env.js';
 import type { Operation } from '../../drizzle/schema.js';
 import { GatewayError } from '../errors.js';
 import { log } from '../log.js';
-import { assertScope, isAllowed } from '../auth/scope.js';
+import { assertScope } from '../auth/scope.js';
 import type { AuthContext } from '../auth/context.js';
 import type { Session } from '../db/session.js';
 import { SessionUnavailableError, withSession } from '../db/with-session.js';
@@ -19,6 +19,7 @@ import type { Result } from './filter.js';
 import { mapPgError, sqlState } from './pg-errors.js';
 import { describeIssue } from './schemas.js';
 import { MAX_PARAMS, type Projection, type Statement } from './sql.js';
+import { returningIfReadable } from './plan.js';
 import { resolveTenant, type Tenant } from './tenant.js';
 import { sessionContextOf } from '../db/session-context.js';
 
@@ -50,7 +51,7 @@ export function authOf(c: Context<AppEnv>): AuthContext {
  * 403 would refuse every insert of an insert-only key (docs/auth.md "Scopes").
  */
 export function scopeReturning<P extends { returning: Projection | null }>(c: Context<AppEnv>, tableName: string, plan: P): P {
-  return isAllowed(authOf(c), 'read', tableName) ? plan : { ...plan, returning: null };
+  return returningIfReadable(authOf(c), tableName, plan);
 }
 
 /** Runs one statement; more bind parameters than Postgres allows is 413, not a driver error. */

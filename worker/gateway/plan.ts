@@ -7,6 +7,8 @@ import type { Relation } from './catalog.js';
 import { fail, filterColumns, ok, type Filter, type Result } from './filter.js';
 import type { DeleteBody, FetchBody, InsertBody, SortEntry, UpdateBody } from './schemas.js';
 import { parseColumnToken, parseSelectTokens } from './select-list.js';
+import { isAllowed } from '../auth/scope.js';
+import type { AuthContext } from '../auth/context.js';
 import type { ConflictAction, DeletePlan, InsertPlan, MutationBounds, Order, ProjectedColumn, Projection, ProjectionItem, SelectPlan, UpdatePlan } from './sql.js';
 
 const shown = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s);
@@ -227,4 +229,9 @@ export function planDelete(body: DeleteBody, rel: Relation, parsed: readonly Fil
   if (!bounds.ok) return bounds;
   const plan: DeletePlan = { relation: rel, where: filters.value, returning: ret.value };
   return ok(bounds.value ? { ...plan, bounds: bounds.value } : plan);
+}
+
+/** Rows back (RETURNING) read the table: only with `read` on it; otherwise the mutation answers its count alone. */
+export function returningIfReadable<P extends { returning: Projection | null }>(auth: AuthContext, table: string, plan: P): P {
+  return isAllowed(auth, 'read', table) ? plan : { ...plan, returning: null };
 }

@@ -11,7 +11,7 @@ import type { AuthContext } from '../auth/context.js';
 import { resolveRelation, type Catalog } from './catalog.js';
 import { parseConditions } from './conditions.js';
 import { fail, ok, type Result } from './filter.js';
-import { planDelete, planFetch, planInsert, planUpdate } from './plan.js';
+import { planDelete, planFetch, planInsert, planUpdate, returningIfReadable } from './plan.js';
 import { deleteBody, describeIssue, fetchBody, insertBody, updateBody } from './schemas.js';
 import { resolveStripNulls } from './shape.js';
 import { plannerShapeOf } from './structured.js';
@@ -112,15 +112,16 @@ function planOne(op: TransactionBody['operations'][number], ctx: PlanContext): R
       if (plan.value.conflict && plan.value.conflict.action.kind !== 'nothing' && !isAllowed(ctx.auth, 'update', table)) {
         return fail('scope_denied', `this API key may not update ${table} (the upsert may overwrite rows)`);
       }
-      return ok({ ...base, count: null, main: buildInsert(plan.value), status: 201, hideRows: b.head === true });
+      return ok({ ...base, count: null, main: buildInsert(returningIfReadable(ctx.auth, table, plan.value)), status: 201, hideRows: b.head === true });
     }
     case 'update': {
       const plan = planUpdate(body as z.output<typeof updateBody>, rel, where.value);
-      return plan.ok ? ok({ ...base, count: null, main: buildUpdate(plan.value), status: 200 }) : plan;
+      return plan.ok ? ok({ ...base, count: null, main: buildUpdate(returningIfReadable(ctx.auth, table, plan.value)), status: 200 }) : plan;
     }
     case 'delete': {
       const plan = planDelete(body as z.output<typeof deleteBody>, rel, where.value);
-      return plan.ok ? ok({ ...base, count: null, main: buildDelete(plan.value), status: 200 }) : plan;
+      return plan.ok ? ok({ ...base, count: null, main: buildDelete(returningIfReadable(ctx.auth, table, plan.value)), status: 200 }) : plan;
     }
   }
 }
+
