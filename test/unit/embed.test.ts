@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildCatalog, type Relation } from '../../worker/gateway/catalog.js';
+import { buildCatalog, relationKey, type Relation } from '../../worker/gateway/catalog.js';
 import { resolveEmbed } from '../../worker/gateway/embed.js';
 import type { ForeignKey } from '../../worker/gateway/foreign-keys.js';
 import { planBounds } from '../../worker/gateway/plan.js';
@@ -17,7 +17,7 @@ const catalog = buildCatalog([
   col('nokey', 'n'),
 ]);
 const rel = (name: string): Relation => {
-  const r = catalog.relations.get(`app.${name}`);
+  const r = catalog.relations.get(relationKey('app', name));
   if (!r) throw new Error(name);
   return r;
 };

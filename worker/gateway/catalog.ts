@@ -88,7 +88,12 @@ export function resolveRelation(catalog: Catalog, tableName: string): Result<Rel
   const dot = tableName.indexOf('.');
   const schema = dot >= 0 ? tableName.slice(0, dot) : 'public';
   const name = dot >= 0 ? tableName.slice(dot + 1) : tableName;
-  const shown = tableName.length > 80 ? `${tableName.slice(0, 80)}…` : tableName;
+  return resolveRelationPair(catalog, schema, name, tableName);
+}
+
+/** The relation (schema, name) as a pair — never re-split at a dot — or why it may not be served. */
+export function resolveRelationPair(catalog: Catalog, schema: string, name: string, asWritten = `${schema}.${name}`): Result<Relation> {
+  const shown = asWritten.length > 80 ? `${asWritten.slice(0, 80)}…` : asWritten;
   if (isSystemSchema(schema)) return fail('forbidden_table', `Table "${shown}" is in a system schema and is never served`, 'Only tables and views of the tenant schemas are served.');
   if (catalog.gatewayOwned && (GATEWAY_SCHEMAS.has(schema) || GATEWAY_TABLES.has(relationKey(schema, name)))) {
     return fail('forbidden_table', `Table "${shown}" belongs to the gateway and is never served`, 'Give this client its own tenant database (clients.database_url).');

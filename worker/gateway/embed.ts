@@ -4,14 +4,13 @@
  * to-one (object or null); the embedded table holds it → to-many (array). No key, or more than
  * one without a `!hint` → 400 saying which. Pure: catalog and keys are passed in.
  */
-import { resolveRelation, type Catalog, type Relation } from './catalog.js';
+import { relationKey, resolveRelation, resolveRelationPair, type Catalog, type Relation } from './catalog.js';
 import { fail, ok, type Result } from './filter.js';
 import type { ForeignKey } from './foreign-keys.js';
 import { planProjection } from './plan.js';
 import type { EmbedSpec } from './select-list.js';
 import type { Embed } from './sql.js';
 
-const label = (schema: string, name: string) => `${schema}.${name}`;
 const isFrom = (fk: ForeignKey, rel: Relation) => fk.fromSchema === rel.schema && fk.fromTable === rel.name;
 const isTo = (fk: ForeignKey, rel: Relation) => fk.toSchema === rel.schema && fk.toTable === rel.name;
 
@@ -21,14 +20,13 @@ type Candidate = { fk: ForeignKey; many: boolean };
 function targetOf(base: Relation, spec: EmbedSpec, catalog: Catalog, fks: readonly ForeignKey[]): Result<{ target: Relation; viaColumn?: string }> {
   if (!spec.path.includes('.') && base.byName.has(spec.path)) {
     const fk = fks.find((k) => isFrom(k, base) && k.fromColumns.length === 1 && k.fromColumns[0] === spec.path);
-    const target = fk ? catalog.relations.get(label(fk.toSchema, fk.toTable)) : undefined;
-    if (fk && target) {
-      const allowed = resolveRelation(catalog, label(target.schema, target.name));
+    if (fk && catalog.relations.has(relationKey(fk.toSchema, fk.toTable))) {
+      const allowed = resolveRelationPair(catalog, fk.toSchema, fk.toTable);
       return allowed.ok ? ok({ target: allowed.value, viaColumn: spec.path }) : allowed;
     }
   }
-  if (!spec.path.includes('.') && base.schema !== 'public' && catalog.relations.has(label(base.schema, spec.path))) {
-    const r = resolveRelation(catalog, label(base.schema, spec.path));
+  if (!spec.path.includes('.') && base.schema !== 'public' && catalog.relations.has(relationKey(base.schema, spec.path))) {
+    const r = resolveRelationPair(catalog, base.schema, spec.path);
     return r.ok ? ok({ target: r.value }) : r;
   }
   const r = resolveRelation(catalog, spec.path);
@@ -53,7 +51,7 @@ export function resolveEmbed(base: Relation, spec: EmbedSpec, catalog: Catalog, 
   if (!found.ok) return fail(found.error.code, `${field}: ${found.error.message}`, found.error.hint);
   const { target, viaColumn } = found.value;
   const candidates = candidatesOf(base, target, fks, viaColumn, spec.hint);
-  const between = `${label(base.schema, base.name)} and ${label(target.schema, target.name)}`;
+  const between = `${base.schema}.${base.name} and ${target.schema}.${target.name}`;
   const [only] = candidates;
   if (!only) {
     return fail('invalid_request', `${field}: no foreign key${spec.hint ? ` "${spec.hint}"` : ''} between ${between}`, 'Embedding follows a real foreign key between the two tables.');
