@@ -4,12 +4,14 @@
  * their visible prefix and URLs as `targetOf(url).label`. As a second line of defence every string
  * field is scrubbed of connection-URL credentials, whole API keys and SHA-256 hex digests.
  */
+import { KEY_SHAPE } from './auth/key-format.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
-const WHOLE_KEY = /\b(ath_[a-z0-9]{10})_[A-Za-z0-9]{40}\b/g;
+const WHOLE_KEY = new RegExp(KEY_SHAPE.source, 'g');
 const SHA256_HEX = /\b[0-9a-f]{64}\b/gi;
 const MAX_FIELD_CHARS = 1000;
 

@@ -7,8 +7,9 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, it, vi } from 'vitest';
 import app from '../../worker/index.js';
 import { baseEnv, databaseUrl, fetchWith } from './harness.js';
+import { TEST_ADMIN_TOKEN } from '../support/admin-token.js';
 
-const auth = { authorization: 'Bearer test-admin-token' };
+const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
 type TargetRow = { target: string; size: number; acquired: number; slowAcquires: number; acquiresSeen: number; waitedMsTotal: number };
 type StatusBody = { budgets: TargetRow[]; refusals: { total: number; byCode: Record<string, number>; byStatus: Record<string, number> } };

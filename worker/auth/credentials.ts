@@ -2,6 +2,7 @@
  * Reads the API key a request presents. Pure: headers in, a value out; no Context, no throw — the
  * middleware decides what each outcome means (docs/protocol.md "Headers").
  */
+import { KEY_SHAPE } from './key-format.js';
 
 /** Headers that may carry the key (`X-API-Key` is `x-api-key`: header names are case-insensitive). */
 const KEY_HEADERS = ['x-athena-key', 'apikey', 'x-api-key'] as const;
@@ -32,15 +33,12 @@ function addValues(seen: Set<string>, raw: string | null): void {
   }
 }
 
-/** Anything that looks like a gateway key, anywhere in a string. */
-const KEY_LIKE = /ath_[a-z0-9]{10}_[A-Za-z0-9]{40}/;
-
 /**
  * The `X-Athena-Client` value as it may be written to log tables: trimmed, clipped, and withheld
  * when it carries something key-shaped (a key pasted into the wrong header must not be stored).
  */
 export function loggableClientName(raw: string | undefined): string | null {
   const value = raw?.trim();
-  if (!value || KEY_LIKE.test(value)) return null;
+  if (!value || KEY_SHAPE.test(value)) return null;
   return value.slice(0, 64);
 }

@@ -11,6 +11,11 @@ const SECRET_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 const ENCODER = new TextEncoder();
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 const KEY_PATTERN = /^(ath_([a-z0-9]{10})_[A-Za-z0-9]{40})(?:_([0-9a-f]{24}))?$/;
+/**
+ * Anything key-shaped, tagged or legacy, anywhere in a string (group 1: the visible prefix): what
+ * logs and stored paths must never keep. One definition, so a new key form cannot slip past them.
+ */
+export const KEY_SHAPE = /(ath_[a-z0-9]{10})_[A-Za-z0-9]{40}(?:_[0-9a-f]{24})?/;
 /** Tag length in bytes (24 hex characters, 96 bits). */
 export const TAG_BYTES = 12;
 
