@@ -21,6 +21,7 @@ import { offlineKeyCheck } from './key-check.js';
 import { directoryFor, listsClient } from './client-directory.js';
 import { checkPrefix } from './directory.js';
 import { refusalsOf } from './auth-metrics.js';
+import { applicableLimit } from '../ratelimit/limit.js';
 
 export type AuthenticateOptions = {
   /** Where the client comes from: the `X-Athena-Client` header (default), or else the key's own client. */
@@ -115,18 +116,18 @@ async function decide(c: Context<AppEnv>, opts: AuthenticateOptions): Promise<Au
     attempt.clientName = key.clientName;
     const policy = await admitClient(t, key.clientName);
     if (!('isActive' in policy)) return policy;
-    return authenticated(key);
+    return authenticated(key, policy);
   }
   const policy = await admitClient(t, headerClient);
   if (!('isActive' in policy)) return policy; // failed open
   if (!parsed) {
     if (policy.enforcement === 'required' || opts.requireKey) throw t.refuse('missing_key', 'missing_key');
-    return { clientName: headerClient, authenticated: false };
+    return withLimit({ clientName: headerClient, authenticated: false }, undefined, policy);
   }
   const key = await resolveKey(t, parsed, headerClient);
   if (!('id' in key)) return key; // failed open
   if (key.clientName !== headerClient) throw t.refuse('client_mismatch', 'client_mismatch');
-  return authenticated(key);
+  return authenticated(key, policy);
 }
 
 /** The client's policy if it may use the gateway, else a refusal (or a fail-open admission). */
@@ -165,12 +166,19 @@ async function resolveKey(t: Tools, key: ParsedKey, clientName: string | undefin
 /** Fair-share owner of key lookups whose client is not known before the lookup (verify by a signed key alone). */
 const BY_KEY_OWNER = '(by key)';
 
-function authenticated(key: KeyRecord): AuthContext {
-  return {
+function authenticated(key: KeyRecord, policy: ClientPolicy): AuthContext {
+  const auth: AuthContext = {
     clientName: key.clientName,
     authenticated: true,
     key: { id: key.id, prefix: key.prefix, scopes: key.scopes, expiresAt: key.expiresAt === null ? null : new Date(key.expiresAt).toISOString() },
   };
+  return withLimit(auth, key, policy);
+}
+
+/** Carries the rate limit that applies (key's own, else the client's) from the records auth already read. */
+function withLimit(auth: AuthContext, key: KeyRecord | undefined, policy: ClientPolicy): AuthContext {
+  const rateLimit = applicableLimit(key, policy);
+  return rateLimit ? { ...auth, rateLimit } : auth;
 }
 
 /** A key the gateway did not mint: counted (against the named client only when it is a real one), 401. */
