@@ -44,6 +44,11 @@ export function rateLimitOf(requests: number | null | undefined, periodS: number
   return { requests: Number(requests), periodS: Number(periodS) };
 }
 
+/** A limit as the catalog's two columns (both null = none). */
+export function limitColumns(limit: RateLimit | null): { rateLimitRequests: number | null; rateLimitPeriodS: number | null } {
+  return { rateLimitRequests: limit?.requests ?? null, rateLimitPeriodS: limit?.periodS ?? null };
+}
+
 /** The key's own limit wins over its client's default; none of either = unlimited. */
 export function applicableLimit(key: { id: string; rateLimit: RateLimit | null } | undefined, client: { clientName: string; rateLimit: RateLimit | null }): AppliedLimit | undefined {
   if (key?.rateLimit) return { ...key.rateLimit, scope: 'key', bucket: `key:${key.id}` };
