@@ -10,7 +10,9 @@ import { inject } from 'vitest';
 import { createClient, createKey, uniqueName, withConnection } from './seed.js';
 import { tenantDatabaseUrl } from './harness.js';
 import { openSession } from '../../worker/db/session.js';
-import { createTenantTable, fetchRows, type Caller } from './stats-helpers.js';
+import { ADMIN, createTenantTable, fetchRows, flush, type Caller } from './stats-helpers.js';
+import { fetchWith } from './harness.js';
+import { sql } from './seed.js';
 
 let table: string;
 beforeAll(async () => {
@@ -124,5 +126,39 @@ describe('rate limits', () => {
     } finally {
       await holder.close();
     }
+  });
+
+  it('refusals are counted per client: client_statistics.rate_limited after a flush, /__gateway/status, the request log', async () => {
+    const vars = { ...varsFor(), STATS_FLUSH_INTERVAL_MS: '0', REQUEST_LOG: 'errors' };
+    const limited = await caller({ client: { requests: 2, periodS: 60 } });
+    const blocked = await caller({ key: { requests: 0, periodS: 60 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await fetchRows(vars, limited, table)).status);
+    for (let i = 0; i < 3; i++) statuses.push((await fetchRows(vars, blocked, table)).status);
+    expect(statuses).toEqual([200, 200, 429, 429, 429, 429, 429, 429, 429]);
+    const requestId = `rl-${crypto.randomUUID()}`;
+    const logged = await fetchWith(vars, 'http://gateway/gateway/fetch', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-athena-client': limited.client, 'x-athena-key': limited.key, 'x-request-id': requestId },
+      body: JSON.stringify({ table_name: table, columns: ['id'] }),
+    });
+    expect(logged.status).toBe(429);
+    await flush(vars);
+    const rows = await sql<{ client_name: string; requests: string; errors: string; rate_limited: string }>(
+      'SELECT client_name, requests, errors, rate_limited FROM client_statistics WHERE client_name = ANY($1) ORDER BY client_name',
+      [[limited.client, blocked.client]],
+    );
+    const byClient = Object.fromEntries(rows.map((r) => [r.client_name, { requests: Number(r.requests), errors: Number(r.errors), rateLimited: Number(r.rate_limited) }]));
+    expect(byClient).toEqual({ [limited.client]: { requests: 7, errors: 5, rateLimited: 5 }, [blocked.client]: { requests: 3, errors: 3, rateLimited: 3 } });
+
+    const status = (await (await fetchWith(vars, 'http://gateway/__gateway/status', { headers: ADMIN })).json()) as {
+      rateLimits: { limited: number; byClient: Record<string, { limited: number; blocked: number }> };
+      refusals: { byCode: Record<string, number> };
+    };
+    expect(status.rateLimits.limited).toBe(8);
+    expect(status.rateLimits.byClient).toEqual({ [limited.client]: { limited: 5, blocked: 0 }, [blocked.client]: { limited: 0, blocked: 3 } });
+    expect(status.refusals.byCode.rate_limited).toBe(8);
+    const log = await sql('SELECT status, error_code, client_name FROM gateway_request_log WHERE request_id = $1', [requestId]);
+    expect(log).toEqual([{ status: 429, error_code: 'rate_limited', client_name: limited.client }]);
   });
 });

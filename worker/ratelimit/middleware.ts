@@ -13,6 +13,7 @@ import { formatRateLimit, type AppliedLimit } from './limit.js';
 import { hitLimiter } from './limiter-client.js';
 import { ceilSeconds, rateLimitHeaders } from './headers.js';
 import type { Verdict } from './window.js';
+import { countLimited, countLimiterUnavailable } from './counters.js';
 
 export const rateLimit = (): MiddlewareHandler<AppEnv> =>
   async function rateLimit(c, next) {
@@ -22,6 +23,7 @@ export const rateLimit = (): MiddlewareHandler<AppEnv> =>
     if (!verdict) return next();
     const headers = rateLimitHeaders(limit, verdict);
     if (!verdict.allowed) {
+      countLimited(c.get('isolate'), c.get('auth').clientName, limit.requests === 0);
       const res = errorResponse(refusal(limit, verdict), c.get('requestId'));
       for (const [name, value] of Object.entries(headers)) res.headers.set(name, value);
       return res;
@@ -37,6 +39,7 @@ function blockedVerdict(limit: AppliedLimit): Verdict {
 async function ask(c: Context<AppEnv>, limit: AppliedLimit): Promise<Verdict | undefined> {
   const answer = await hitLimiter(c.env, limit);
   if (answer.ok) return answer.verdict;
+  countLimiterUnavailable(c.get('isolate'));
   log('warn', 'rate_limiter_unavailable', { requestId: c.get('requestId'), scope: limit.scope, reason: answer.reason });
   return undefined;
 }
