@@ -3,17 +3,11 @@
  * `clients add|set --rate-limit`, `--block`, `none`, what `keys list` / `clients list` show, and
  * malformed values exiting 2 with nothing stored.
  */
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it, inject } from 'vitest';
-import { runEntry } from './run-entry.js';
-import { TEST_KEY_SIGNING_SECRET } from '../support/key-signing.js';
+import { gateway, uniq } from './cli-support.js';
 
-const databaseUrl = inject('databaseUrl');
-const env = { ...process.env, DATABASE_URL: databaseUrl, KEY_SIGNING_SECRETS: TEST_KEY_SIGNING_SECRET };
-const gateway = (...args: string[]) => runEntry('cli/index.ts', args, { env });
-const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-const uniq = (label: string) => `${label}-${randomUUID().slice(0, 8)}`;
+const db = new pg.Pool({ connectionString: inject('databaseUrl'), max: 2 });
 
 afterAll(async () => {
   await db.end();

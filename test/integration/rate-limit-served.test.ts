@@ -6,8 +6,8 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runEntry } from './run-entry.js';
 import { TEST_KEY_SIGNING_SECRET } from '../support/key-signing.js';
+import { gateway } from './cli-support.js';
 import { startWorkerServer, type WorkerServer } from '../support/worker-server.js';
 
 const databaseUrl = inject('databaseUrl');
@@ -15,8 +15,6 @@ const tenantUrl = inject('tenantDatabaseUrl');
 const TTL_MS = 3_000;
 const run = `${process.pid}-${Date.now().toString(36)}`;
 const table = `rl_served_${run.replace(/-/g, '_')}`;
-const env = { ...process.env, DATABASE_URL: databaseUrl, KEY_SIGNING_SECRETS: TEST_KEY_SIGNING_SECRET };
-const gateway = (...args: string[]) => runEntry('cli/index.ts', args, { env });
 
 let server: WorkerServer;
 type Who = { client: string; key: string; prefix: string };
