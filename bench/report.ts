@@ -3,6 +3,7 @@
  * targets with their gaps, and the CPU split that says what limited each number.
  */
 import { renderForgery } from './forged-flood.js';
+import { renderRateLimit } from './rate-limit-scenario.js';
 import type { ProfileSummary } from './profile.js';
 import type { RuntimeCheck } from './runtime-check.js';
 import type { ScenarioResult } from './scenarios.js';
@@ -102,6 +103,7 @@ export function renderMarkdown(run: RunReport, chartFile: string): string {
   }
   lines.push('', 'DB statements: all statements in the catalog DB during the scenario (pg_stat_statements), split into counter writes per table (cs = client_statistics, cts = client_table_statistics, keys = api_keys last-used) and auth lookups. Lock-wait samples: pg_stat_activity samples (every 100 ms) with at least one backend waiting on a lock. Server CPU µs/req: CPU of workerd (scenario 6: the flusher) per measured response, which depends far less than req/s on what else the machine runs.', '');
   lines.push(...renderForgery(run.scenarios));
+  lines.push(...renderRateLimit(run.scenarios));
   if (run.profiles.length) {
     lines.push('## CPU profiles (self time; separate profiled runs, slower than the measured ones)', '');
     for (const p of run.profiles) {

@@ -20,6 +20,7 @@ import { profileFlusher, profileRequest, type ProfileSummary } from './profile.j
 import { gatewayScenarios, PARAMS, randomSecret, runFlusherScenario, runGatewayScenario, STARVATION, workerVars, type Ctx, type Mode, type ScenarioResult } from './scenarios.js';
 import { seedBench } from './seed.js';
 import { runForgedFloodScenario } from './forged-flood.js';
+import { runRateLimitScenario } from './rate-limit-scenario.js';
 import { CATALOG_DB, flusherAvailable, startFlusher, startStack, type Flusher, type Stack } from './stack.js';
 import { evaluateTargets } from './targets.js';
 import { bundleAt, bundleWorker, ROOT } from './workerd.js';
@@ -30,7 +31,7 @@ function parseArgs(argv: string[]): Args {
   const args: Args = { mode: 'full', only: undefined, out: undefined, runtimeCheck: true, profile: true, baseline: undefined };
   for (const a of argv) {
     if (a === '--quick') args.mode = 'quick';
-    else if (a.startsWith('--only=')) args.only = new Set(a.slice(7).split(',').map(Number).filter((n) => n >= 1 && n <= 7));
+    else if (a.startsWith('--only=')) args.only = new Set(a.slice(7).split(',').map(Number).filter((n) => n >= 1 && n <= 8));
     else if (a.startsWith('--out=')) args.out = a.slice(6);
     else if (a.startsWith('--baseline=')) args.baseline = a.slice(11);
     else if (a === '--no-runtime-check') args.runtimeCheck = false;
@@ -129,6 +130,13 @@ async function main(): Promise<number> {
         if (r.forgery) log(`  flood ${Math.round(r.forgery.floodRequestsPerSecond)} req/s, ${r.forgery.legit503} legitimate 503s, ${r.forgery.lookupsPerForgedRequest.toFixed(4)} lookups per forged request`);
         results.push(r);
       }
+    }
+    if (wants(8)) {
+      log('scenario 8: client A limited to 100/10s at ≫20× its limit, client B unlimited with key-cache misses');
+      const r = await runRateLimitScenario(ctx).catch((err: unknown) => errored('8', 8, 'rate limits', err));
+      report(r);
+      if (r.rateLimit) log(`  A ${r.rateLimit.aAllowedPerSecond.toFixed(1)} allowed/s, ${r.rateLimit.a429} 429s; B ${r.rateLimit.b503} 503s, p99 ${r.rateLimit.bP99Ms.toFixed(1)} ms`);
+      results.push(r);
     }
     if (args.profile && wants(1) && wants(2)) {
       // Separate pass: the inspector costs throughput, so profiled runs are not the measured ones.

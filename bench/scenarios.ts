@@ -66,6 +66,8 @@ export type ScenarioResult = {
   flusher?: { replicas: number; deltasPerSecond: number; ackP99Ms: number; batches: number; deltasAcked: number; dbDeltas: number; exact: boolean };
   /** Scenario 7: the forged flood's rate and what it cost (bench/forged-flood.ts). */
   forgery?: import('./forged-flood.js').ForgeryFigures;
+  /** Scenario 8: rate-limited vs unlimited client and the limiter's cost (bench/rate-limit-scenario.ts). */
+  rateLimit?: import('./rate-limit-scenario.js').RateLimitFigures;
   /** Budgets, key cache, batcher and limiter of the isolate after the run (GET /__gateway/status). */
   gatewayStatus?: unknown;
   skipped?: string;

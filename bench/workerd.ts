@@ -66,9 +66,11 @@ function workerdConfig(bundle: Bundle, port: number, vars: Record<string, string
   const modules = bundle.modules
     .map((m) => (m.endsWith('.wasm') ? `(name = ${str(m)}, wasm = embed ${str(m)})` : `(name = ${str(m)}, esModule = embed ${str(m)})`))
     .join(',\n      ');
-  const bindings = Object.entries({ ...bundle.defaultVars, ...vars })
-    .map(([k, v]) => `(name = ${str(k)}, text = ${str(v)})`)
-    .join(',\n      ');
+  const texts = Object.entries({ ...bundle.defaultVars, ...vars }).map(([k, v]) => `(name = ${str(k)}, text = ${str(v)})`);
+  // The rate limiter's Durable Object, when the bundle has it (a baseline bundle may not).
+  const limiter = readFileSync(join(bundle.dir, 'index.js'), 'utf8').includes('RateLimiter');
+  const bindings = [...texts, ...(limiter ? ['(name = "RATE_LIMITER", durableObjectNamespace = "RateLimiter")'] : [])].join(',\n      ');
+  const objects = limiter ? `\n  durableObjectNamespaces = [ (className = "RateLimiter", uniqueKey = "bench-rate-limiter") ],\n  durableObjectStorage = (inMemory = void),` : '';
   return `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -89,7 +91,7 @@ const gateway :Workerd.Worker = (
   bindings = [
       ${bindings}
   ],
-  globalOutbound = "internet",
+  globalOutbound = "internet",${objects}
 );
 `;
 }

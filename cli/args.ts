@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
+import { parseRateLimit, type RateLimit } from '../worker/ratelimit/limit.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -60,3 +61,29 @@ export const postgresUrl = z
 export const enforcement = z
   .enum(['required', 'optional', 'default'], { error: 'must be required, optional or default' })
   .transform((v) => (v === 'default' ? null : v));
+
+/** `--rate-limit <requests>/<period>` (e.g. 100/10s, 600/1m) or `none` (null: no limit). */
+export const rateLimitText = z.string().transform((v, ctx): RateLimit | null => {
+  if (v.trim() === 'none') return null;
+  const parsed = parseRateLimit(v);
+  if (parsed.ok) return parsed.limit;
+  ctx.addIssue({ code: 'custom', message: parsed.problem });
+  return z.NEVER;
+});
+
+/** The period a bare `--block` stores (what Retry-After then says). */
+const BLOCK_PERIOD_S = 60;
+
+/**
+ * The limit `--rate-limit` and `--block` ask for (undefined: neither given). A limit of 0 blocks
+ * every request, so it needs `--block`; `--block` alone stores 0/60s.
+ */
+export function chosenRateLimit(rateLimit: RateLimit | null | undefined, block: boolean | undefined, helpCommand: string): RateLimit | null | undefined {
+  if (block) {
+    if (rateLimit && rateLimit.requests !== 0) throw new UsageError('--block: cannot be combined with a non-zero --rate-limit', helpCommand);
+    if (rateLimit === null) throw new UsageError('--block: cannot be combined with --rate-limit none', helpCommand);
+    return rateLimit ?? { requests: 0, periodS: BLOCK_PERIOD_S };
+  }
+  if (rateLimit?.requests === 0) throw new UsageError('--rate-limit: a limit of 0 refuses every request; add --block to confirm', helpCommand);
+  return rateLimit;
+}

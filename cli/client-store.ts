@@ -7,6 +7,7 @@ import { clients, type ClientRow } from '../drizzle/schema.js';
 import type { CatalogDb } from './catalog.js';
 import { pgCode } from './catalog.js';
 import { CliError } from './errors.js';
+import { limitColumns, type RateLimit } from '../worker/ratelimit/limit.js';
 
 /** `required` / `optional`, or null for the gateway default (API_KEY_ENFORCEMENT_DEFAULT). */
 export type Enforcement = 'required' | 'optional' | null;
@@ -17,6 +18,8 @@ export type NewClient = {
   enforcement: Enforcement;
   active: boolean;
   frozen: boolean;
+  /** Default limit of its keys; absent or null = none. */
+  rateLimit?: RateLimit | null;
 };
 
 export type ClientChanges = {
@@ -24,13 +27,15 @@ export type ClientChanges = {
   enforcement?: Enforcement;
   active?: boolean;
   frozen?: boolean;
+  /** null removes the client's default limit. */
+  rateLimit?: RateLimit | null;
 };
 
 /** Adds a client; a name that exists already is an error, never an overwrite. */
 export async function addClient(db: CatalogDb, c: NewClient): Promise<ClientRow> {
   const rows = await db
     .insert(clients)
-    .values({ clientName: c.name, databaseUrl: c.databaseUrl, apiKeyEnforcement: c.enforcement, isActive: c.active, isFrozen: c.frozen })
+    .values({ clientName: c.name, databaseUrl: c.databaseUrl, apiKeyEnforcement: c.enforcement, isActive: c.active, isFrozen: c.frozen, ...limitColumns(c.rateLimit ?? null) })
     .onConflictDoNothing({ target: clients.clientName })
     .returning();
   const row = rows[0];
@@ -60,6 +65,7 @@ export async function updateClient(db: CatalogDb, name: string, changes: ClientC
         ...(changes.enforcement !== undefined ? { apiKeyEnforcement: changes.enforcement } : {}),
         ...(changes.active !== undefined ? { isActive: changes.active } : {}),
         ...(changes.frozen !== undefined ? { isFrozen: changes.frozen } : {}),
+        ...(changes.rateLimit !== undefined ? limitColumns(changes.rateLimit) : {}),
         updatedAt: sql`now()`,
       })
       .where(eq(clients.clientName, name))

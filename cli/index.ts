@@ -4,14 +4,14 @@
  * when a command fails, 2 when the command line is wrong.
  */
 import { clientsAdd, clientsList, clientsSet } from './commands/clients.js';
-import { keysCreate, keysList, keysRevoke } from './commands/keys.js';
+import { keysCreate, keysList, keysRevoke, keysSet } from './commands/keys.js';
 import type { Command, CommandContext } from './context.js';
 import { resolveDatabaseUrl } from './database-url.js';
 import { CliError, UsageError } from './errors.js';
 
 const GROUPS: Record<string, Record<string, Command>> = {
   clients: { add: clientsAdd, list: clientsList, set: clientsSet },
-  keys: { create: keysCreate, list: keysList, revoke: keysRevoke },
+  keys: { create: keysCreate, list: keysList, set: keysSet, revoke: keysRevoke },
 };
 
 /** Commands without a group, loaded when used: the other commands start without their modules. */

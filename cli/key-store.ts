@@ -9,6 +9,7 @@ import { signerFor } from '../worker/auth/key-signing.js';
 import type { CatalogDb } from './catalog.js';
 import { getClient } from './client-store.js';
 import { CliError } from './errors.js';
+import { limitColumns, type RateLimit } from '../worker/ratelimit/limit.js';
 
 /** A key row as shown to operators: everything except the hash. */
 export type KeyListing = {
@@ -21,6 +22,8 @@ export type KeyListing = {
   expiresAt: Date | null;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
+  rateLimitRequests: number | null;
+  rateLimitPeriodS: number | null;
 };
 
 export type NewKey = {
@@ -30,6 +33,8 @@ export type NewKey = {
   expiresAt: Date | null;
   /** KEY_SIGNING_SECRETS (the first signs); empty = an untagged legacy key. */
   signingSecrets: readonly string[];
+  /** The key's own rate limit; null = its client's default. */
+  rateLimit?: RateLimit | null;
 };
 
 export type CreatedKey = KeyListing & { key: string };
@@ -44,6 +49,8 @@ const listing = {
   expiresAt: apiKeys.expiresAt,
   revokedAt: apiKeys.revokedAt,
   lastUsedAt: apiKeys.lastUsedAt,
+  rateLimitRequests: apiKeys.rateLimitRequests,
+  rateLimitPeriodS: apiKeys.rateLimitPeriodS,
 };
 
 /**
@@ -60,7 +67,7 @@ export async function createKey(db: CatalogDb, k: NewKey): Promise<CreatedKey> {
   const { key, prefix } = k.signingSecrets.length > 0 ? await mintApiKey(await signerFor(k.signingSecrets)) : generateApiKey();
   const rows = await db
     .insert(apiKeys)
-    .values({ clientName: k.client, name: k.name, prefix, keyHash: await hashApiKey(key), scopes: k.scopes, expiresAt: k.expiresAt })
+    .values({ clientName: k.client, name: k.name, prefix, keyHash: await hashApiKey(key), scopes: k.scopes, expiresAt: k.expiresAt, ...limitColumns(k.rateLimit ?? null) })
     .returning(listing);
   const row = rows[0];
   if (!row) throw new CliError('the key was not stored');
@@ -85,8 +92,8 @@ export type RevokeResult = { key: KeyListing; alreadyRevoked: boolean };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PREFIX = /^ath_[a-z0-9]{10}$/;
 
-/** Revokes the key named by its prefix (`ath_…`), its id, or the whole key. Idempotent. */
-export async function revokeKey(db: CatalogDb, ref: string): Promise<RevokeResult> {
+/** The key named by its prefix (`ath_…`), its id, or the whole key; a CliError when none. */
+async function findKey(db: CatalogDb, ref: string): Promise<KeyListing> {
   const where = UUID.test(ref)
     ? eq(apiKeys.id, ref.toLowerCase())
     : PREFIX.test(ref)
@@ -97,6 +104,19 @@ export async function revokeKey(db: CatalogDb, ref: string): Promise<RevokeResul
   if (!where) throw new CliError(`"${ref.slice(0, 16)}" is not a key prefix (ath_xxxxxxxxxx), key id (uuid) or key`);
   const found = (await db.select(listing).from(apiKeys).where(where))[0];
   if (!found) throw new CliError(`no key matches ${PREFIX.test(ref) || UUID.test(ref) ? ref : 'that key'} (see: keys list)`);
+  return found;
+}
+
+/** Sets (or with null removes) a key's own rate limit. */
+export async function setKeyRateLimit(db: CatalogDb, ref: string, limit: RateLimit | null): Promise<KeyListing> {
+  const found = await findKey(db, ref);
+  const rows = await db.update(apiKeys).set(limitColumns(limit)).where(eq(apiKeys.id, found.id)).returning(listing);
+  return rows[0] ?? found;
+}
+
+/** Revokes the key named by its prefix (`ath_…`), its id, or the whole key. Idempotent. */
+export async function revokeKey(db: CatalogDb, ref: string): Promise<RevokeResult> {
+  const found = await findKey(db, ref);
   if (found.revokedAt) return { key: found, alreadyRevoked: true };
   const rows = await db.update(apiKeys).set({ revokedAt: sql`now()` }).where(eq(apiKeys.id, found.id)).returning(listing);
   return { key: rows[0] ?? found, alreadyRevoked: false };

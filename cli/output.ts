@@ -2,6 +2,13 @@
 import type { ClientRow } from '../drizzle/schema.js';
 import { redactUrl } from '../dev/redact.js';
 import type { KeyListing } from './key-store.js';
+import { formatRateLimit, rateLimitOf } from '../worker/ratelimit/limit.js';
+
+/** A stored limit for operators: `100/10s`, `blocked`, or `none`. */
+export function rateLimitView(requests: number | null, periodS: number | null): string {
+  const limit = rateLimitOf(requests, periodS);
+  return limit?.requests === 0 ? 'blocked' : formatRateLimit(limit);
+}
 
 /** Pads columns so they line up; the first row is the header. */
 export function table(rows: string[][]): string {
@@ -24,6 +31,7 @@ export function clientView(c: ClientRow) {
     active: c.isActive,
     frozen: c.isFrozen,
     apiKeyEnforcement: c.apiKeyEnforcement ?? 'default',
+    rateLimit: rateLimitView(c.rateLimitRequests, c.rateLimitPeriodS),
     createdAt: iso(c.createdAt),
     updatedAt: iso(c.updatedAt),
   };
@@ -37,6 +45,7 @@ export function keyView(k: KeyListing) {
     name: k.name,
     prefix: k.prefix,
     scopes: k.scopes,
+    rateLimit: rateLimitView(k.rateLimitRequests, k.rateLimitPeriodS),
     createdAt: iso(k.createdAt),
     expiresAt: iso(k.expiresAt),
     revokedAt: iso(k.revokedAt),
@@ -47,10 +56,10 @@ export function keyView(k: KeyListing) {
 export function clientTable(rows: ClientRow[]): string {
   if (rows.length === 0) return 'no clients (add one: npm run gateway -- clients add <name>)';
   return table([
-    ['NAME', 'ACTIVE', 'FROZEN', 'ENFORCEMENT', 'DATABASE'],
+    ['NAME', 'ACTIVE', 'FROZEN', 'ENFORCEMENT', 'RATE LIMIT', 'DATABASE'],
     ...rows.map((r) => {
       const v = clientView(r);
-      return [v.name, String(v.active), String(v.frozen), v.apiKeyEnforcement, v.databaseUrl ?? '(TENANT_DATABASE_URL)'];
+      return [v.name, String(v.active), String(v.frozen), v.apiKeyEnforcement, v.rateLimit, v.databaseUrl ?? '(TENANT_DATABASE_URL)'];
     }),
   ]);
 }
@@ -58,13 +67,14 @@ export function clientTable(rows: ClientRow[]): string {
 export function keyTable(rows: KeyListing[]): string {
   if (rows.length === 0) return 'no keys';
   return table([
-    ['PREFIX', 'CLIENT', 'NAME', 'OPERATIONS', 'TABLES', 'EXPIRES', 'STATUS', 'LAST USED'],
+    ['PREFIX', 'CLIENT', 'NAME', 'OPERATIONS', 'TABLES', 'RATE LIMIT', 'EXPIRES', 'STATUS', 'LAST USED'],
     ...rows.map((k) => [
       k.prefix,
       k.client,
       k.name,
       k.scopes.operations.join(','),
       k.scopes.functions ? `${k.scopes.tables.join(',')} fn:${k.scopes.functions.join(',')}` : k.scopes.tables.join(','),
+      rateLimitView(k.rateLimitRequests, k.rateLimitPeriodS),
       k.expiresAt ? k.expiresAt.toISOString() : 'never',
       k.revokedAt ? 'revoked' : k.expiresAt && k.expiresAt.getTime() <= Date.now() ? 'expired' : 'active',
       k.lastUsedAt ? k.lastUsedAt.toISOString() : '-',

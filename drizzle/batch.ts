@@ -17,6 +17,8 @@ export const clientDeltaSchema = z.strictObject({
   client_name: text(63),
   requests: count,
   errors: count,
+  /** Requests refused by a rate limit (absent from workers that predate the column = 0). */
+  rate_limited: count.optional(),
   last_seen: instant,
 });
 

@@ -22,6 +22,23 @@ import {
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const counter = (name: string) => bigint(name, { mode: 'number' }).notNull().default(0);
 
+/** Longest rate-limit period: a limiter's window never outlives its idle Durable Object. */
+export const RATE_LIMIT_MAX_PERIOD_S = 60;
+
+/**
+ * A rate limit: `rate_limit_requests` per `rate_limit_period_s` seconds (0 requests = blocked);
+ * both null = none. Kept as two columns so the catalog itself refuses half a limit.
+ */
+const rateLimitColumns = () => ({
+  rateLimitRequests: integer('rate_limit_requests'),
+  rateLimitPeriodS: integer('rate_limit_period_s'),
+});
+const rateLimitCheck = (table: string, t: { rateLimitRequests: unknown; rateLimitPeriodS: unknown }) =>
+  check(
+    `${table}_rate_limit_check`,
+    sql`(${t.rateLimitRequests} IS NULL AND ${t.rateLimitPeriodS} IS NULL) OR (${t.rateLimitRequests} >= 0 AND ${t.rateLimitPeriodS} BETWEEN 1 AND ${sql.raw(String(RATE_LIMIT_MAX_PERIOD_S))})`,
+  );
+
 /**
  * Operations a key may be scoped to, and the operation dimension of table statistics (`rpc`
  * counts calls per function).
@@ -44,12 +61,15 @@ export const clients = pgTable(
     isFrozen: boolean('is_frozen').notNull().default(false),
     /** null = the gateway default (`API_KEY_ENFORCEMENT_DEFAULT`). */
     apiKeyEnforcement: text('api_key_enforcement'),
+    /** Default limit of the client's keys that have none of their own (one shared window). */
+    ...rateLimitColumns(),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),
   },
   (t) => [
     check('clients_api_key_enforcement_check', sql`${t.apiKeyEnforcement} IS NULL OR ${t.apiKeyEnforcement} IN ('required', 'optional')`),
     check('clients_client_name_check', sql`${t.clientName} ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$'`),
+    rateLimitCheck('clients', t),
   ],
 );
 
@@ -70,10 +90,13 @@ export const apiKeys = pgTable(
     expiresAt: timestamptz('expires_at'),
     revokedAt: timestamptz('revoked_at'),
     lastUsedAt: timestamptz('last_used_at'),
+    /** The key's own limit; wins over its client's default. */
+    ...rateLimitColumns(),
   },
   (t) => [
     index('api_keys_client_name_idx').on(t.clientName),
     check('api_keys_key_hash_check', sql`${t.keyHash} ~ '^[0-9a-f]{64}$'`),
+    rateLimitCheck('api_keys', t),
   ],
 );
 
@@ -81,6 +104,8 @@ export const clientStatistics = pgTable('client_statistics', {
   clientName: text('client_name').primaryKey(),
   requests: counter('requests'),
   errors: counter('errors'),
+  /** Requests answered 429 by a rate limit (also counted in requests and errors). */
+  rateLimited: counter('rate_limited'),
   lastSeen: timestamptz('last_seen'),
 });
 

@@ -33,7 +33,12 @@ export function mergeDeltas(batches: ReadonlyArray<Pick<Batch, 'clients' | 'tabl
   for (const b of batches) {
     for (const r of b.clients) {
       const cur = clients.get(r.client_name);
-      clients.set(r.client_name, cur ? { ...cur, requests: cur.requests + r.requests, errors: cur.errors + r.errors, last_seen: later(cur.last_seen, r.last_seen) } : { ...r });
+      clients.set(
+        r.client_name,
+        cur
+          ? { ...cur, requests: cur.requests + r.requests, errors: cur.errors + r.errors, rate_limited: (cur.rate_limited ?? 0) + (r.rate_limited ?? 0), last_seen: later(cur.last_seen, r.last_seen) }
+          : { ...r },
+      );
     }
     for (const r of b.tables) {
       const k = tableKey(r);
@@ -57,19 +62,20 @@ export function mergeDeltas(batches: ReadonlyArray<Pick<Batch, 'clients' | 'tabl
   };
 }
 
-/** `client_statistics`: add requests/errors, keep the latest last_seen. */
+/** `client_statistics`: add requests/errors/rate_limited, keep the latest last_seen. */
 export function clientStatisticsUpsert(rows: readonly ClientDelta[]): Statement | undefined {
   if (rows.length === 0) return undefined;
   return {
-    text: `INSERT INTO client_statistics AS t (client_name, requests, errors, last_seen)
-SELECT u.client_name, u.requests, u.errors, u.last_seen
-FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[]) WITH ORDINALITY AS u(client_name, requests, errors, last_seen, ord)
+    text: `INSERT INTO client_statistics AS t (client_name, requests, errors, rate_limited, last_seen)
+SELECT u.client_name, u.requests, u.errors, u.rate_limited, u.last_seen
+FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::timestamptz[]) WITH ORDINALITY AS u(client_name, requests, errors, rate_limited, last_seen, ord)
 ORDER BY u.ord
 ON CONFLICT (client_name) DO UPDATE SET
   requests = t.requests + EXCLUDED.requests,
   errors = t.errors + EXCLUDED.errors,
+  rate_limited = t.rate_limited + EXCLUDED.rate_limited,
   last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)`,
-    params: [rows.map((r) => r.client_name), rows.map((r) => r.requests), rows.map((r) => r.errors), rows.map((r) => r.last_seen)],
+    params: [rows.map((r) => r.client_name), rows.map((r) => r.requests), rows.map((r) => r.errors), rows.map((r) => r.rate_limited ?? 0), rows.map((r) => r.last_seen)],
   };
 }
 

@@ -29,6 +29,7 @@ export const STATUS = {
   statement_timeout: 408,
   conflict: 409,
   payload_too_large: 413,
+  rate_limited: 429,
   gateway_misconfigured: 500,
   internal_error: 500,
   api_key_policy_unavailable: 503,

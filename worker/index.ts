@@ -8,6 +8,7 @@ import { health } from './routes/health.js';
 import { ready } from './routes/ready.js';
 import { verify } from './routes/verify.js';
 import { authenticate } from './auth/middleware.js';
+import { rateLimit } from './ratelimit/middleware.js';
 import { requestLog } from './telemetry/request-log.js';
 import { status } from './admin/status.js';
 import { usage } from './stats/middleware.js';
@@ -23,10 +24,11 @@ app.use(usage());
 app.use(requestLog());
 // Wrong method (405), unsupported operation (404) and declared oversize body (413) answer before auth.
 app.use(gatewayGuard());
-app.use('/gateway/*', authenticate());
-app.use('/db/gateway/*', authenticate());
-app.use('/rpc/*', authenticate());
-app.use('/db/rpc/*', authenticate());
+// Rate limits right after auth: a limited request is refused before any permit or query.
+app.use('/gateway/*', authenticate(), rateLimit());
+app.use('/db/gateway/*', authenticate(), rateLimit());
+app.use('/rpc/*', authenticate(), rateLimit());
+app.use('/db/rpc/*', authenticate(), rateLimit());
 app.route('/', health);
 app.route('/', ready);
 app.route('/', verify);
@@ -37,3 +39,5 @@ app.onError(onError);
 app.notFound(notFound);
 
 export default app;
+/** The Durable Object class every rate limit counts in (binding RATE_LIMITER in wrangler.toml). */
+export { RateLimiter } from './ratelimit/limiter-object.js';

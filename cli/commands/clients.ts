@@ -1,6 +1,6 @@
 /** `clients add|list|set`: tenants of the gateway and their policy. */
 import { z } from 'zod';
-import { booleanText, clientName, enforcement, parseFlags, postgresUrl, validate } from '../args.js';
+import { booleanText, chosenRateLimit, clientName, enforcement, parseFlags, postgresUrl, rateLimitText, validate } from '../args.js';
 import { addClient, listClients, updateClient } from '../client-store.js';
 import { withCatalog, type Command } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -13,6 +13,8 @@ Adds a client (tenant). Flags:
   --enforcement <mode>     required | optional | default (default: default = API_KEY_ENFORCEMENT_DEFAULT)
   --active <bool>          true | false (default: true)
   --frozen <bool>          true | false (default: false; frozen clients are refused)
+  --rate-limit <n/period>  default limit of its keys, e.g. 100/10s or 600/1m (default: none)
+  --block                  refuse every request of its keys (a limit of 0)
   --json                   print the client as JSON`;
 
 const LIST_HELP = `Usage: npm run gateway -- clients list [--json]
@@ -26,6 +28,9 @@ Changes a client; flags not given stay as they are. Flags:
   --enforcement <mode>       required | optional | default
   --active <bool>            true | false
   --frozen <bool>            true | false
+  --rate-limit <n/period|none>  default limit of its keys without one of their own, e.g. 100/10s
+                             (periods 1s to 60s; all such keys share one window); none removes it
+  --block                    refuse every request of those keys (a limit of 0; needs this flag)
   --json                     print the client as JSON
 The worker picks up changes within AUTH_POLICY_CACHE_TTL_MS.`;
 
@@ -34,6 +39,8 @@ const policyFlags = {
   enforcement: { type: 'string' },
   active: { type: 'string' },
   frozen: { type: 'string' },
+  'rate-limit': { type: 'string' },
+  block: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
@@ -45,6 +52,8 @@ const addSchema = z.object({
   enforcement: enforcement.default(null),
   active: booleanText.default(true),
   frozen: booleanText.default(false),
+  rateLimit: rateLimitText.optional(),
+  block: z.boolean().optional(),
   json: z.boolean().default(false),
 });
 
@@ -54,6 +63,8 @@ const setSchema = z.object({
   enforcement: enforcement.optional(),
   active: booleanText.optional(),
   frozen: booleanText.optional(),
+  rateLimit: rateLimitText.optional(),
+  block: z.boolean().optional(),
   json: z.boolean().default(false),
 });
 
@@ -63,6 +74,8 @@ const asInput = (p: { values: Record<string, unknown>; positionals: string[] }) 
   enforcement: p.values.enforcement,
   active: p.values.active,
   frozen: p.values.frozen,
+  rateLimit: p.values['rate-limit'],
+  block: p.values.block,
   json: p.values.json,
 });
 
@@ -73,7 +86,7 @@ export const clientsAdd: Command = {
     const help = 'clients add --help';
     const a = validate(addSchema, asInput(parseFlags(argv, policyFlags, help)), help);
     const row = await withCatalog(ctx, (db) =>
-      addClient(db, { name: a.positionals, databaseUrl: a.databaseUrl ?? null, enforcement: a.enforcement, active: a.active, frozen: a.frozen }),
+      addClient(db, { name: a.positionals, databaseUrl: a.databaseUrl ?? null, enforcement: a.enforcement, active: a.active, frozen: a.frozen, rateLimit: chosenRateLimit(a.rateLimit, a.block, help) ?? null }),
     );
     ctx.print(a.json ? json(clientView(row)) : `added client ${row.clientName}\n${clientTable([row])}`);
   },
@@ -92,14 +105,14 @@ export const clientsList: Command = {
 };
 
 export const clientsSet: Command = {
-  summary: 'change a client: database URL, active/frozen, key enforcement',
+  summary: 'change a client: database URL, active/frozen, key enforcement, rate limit',
   help: SET_HELP,
   async run(argv, ctx) {
     const help = 'clients set --help';
     const a = validate(setSchema, asInput(parseFlags(argv, policyFlags, help)), help);
-    const changes = { databaseUrl: a.databaseUrl, enforcement: a.enforcement, active: a.active, frozen: a.frozen };
+    const changes = { databaseUrl: a.databaseUrl, enforcement: a.enforcement, active: a.active, frozen: a.frozen, rateLimit: chosenRateLimit(a.rateLimit, a.block, help) };
     if (Object.values(changes).every((v) => v === undefined)) {
-      throw new UsageError('nothing to change: give at least one of --database-url, --enforcement, --active, --frozen', help);
+      throw new UsageError('nothing to change: give at least one of --database-url, --enforcement, --active, --frozen, --rate-limit, --block', help);
     }
     const row = await withCatalog(ctx, (db) => updateClient(db, a.positionals, changes));
     ctx.print(a.json ? json(clientView(row)) : `updated client ${row.clientName}\n${clientTable([row])}`);

@@ -1,12 +1,12 @@
 /** `keys create|list|revoke`: API keys. The plaintext is printed once, at creation. */
 import { z } from 'zod';
 import { OPERATIONS, type Operation } from '../../drizzle/schema.js';
-import { clientName, parseFlags, validate } from '../args.js';
+import { chosenRateLimit, clientName, parseFlags, rateLimitText, validate } from '../args.js';
 import { withCatalog, type Command } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { UsageError } from '../errors.js';
-import { createKey, listKeys, revokeKey } from '../key-store.js';
-import { json, keyTable, keyView } from '../output.js';
+import { createKey, listKeys, revokeKey, setKeyRateLimit } from '../key-store.js';
+import { json, keyTable, keyView, rateLimitView } from '../output.js';
 import { resolveSigningSecrets } from '../database-url.js';
 
 const CREATE_HELP = `Usage: npm run gateway -- keys create --client <name> --name <label> [flags]
@@ -19,6 +19,9 @@ Creates an API key and prints it once; only its SHA-256 hash is stored. Flags:
   --functions <fns>      functions the rpc scope may call: fn, schema.fn, schema.* or "*" (default: none)
   --expires-in <dur>     e.g. 90m, 12h, 30d, 2w (default: never)
   --expires-at <time>    an ISO 8601 time instead of --expires-in
+  --rate-limit <n/period> the key's own limit, e.g. 100/10s or 600/1m (periods 1s to 60s;
+                         default: none, its client's default applies)
+  --block                create it blocked (a limit of 0: every request is refused with 429)
   --legacy               mint an untagged key (only for workers without KEY_SIGNING_SECRETS)
   --json                 print the key and its row as JSON
 
@@ -33,6 +36,12 @@ const REVOKE_HELP = `Usage: npm run gateway -- keys revoke <prefix|id|key> [--js
 
 Revokes a key, named by its prefix (ath_xxxxxxxxxx), its id, or the whole key. Revoking twice is
 harmless. The worker stops accepting it within AUTH_CACHE_TTL_MS.`;
+
+const SET_HELP = `Usage: npm run gateway -- keys set <prefix|id|key> (--rate-limit <n/period|none> | --block) [--json]
+
+Changes a key's own rate limit: e.g. 100/10s or 600/1m (periods 1s to 60s); none removes it (the
+client's default then applies); --block refuses every request (a limit of 0, which needs this flag).
+The worker picks up the change within AUTH_CACHE_TTL_MS.`;
 
 const TABLE = /^(\*|[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?)$/;
 
@@ -86,6 +95,8 @@ const createSchema = z
     expiresAt: z.iso.datetime({ offset: true, message: 'use an ISO 8601 time like 2030-01-31T00:00:00Z' }).optional(),
     json: z.boolean().default(false),
     legacy: z.boolean().default(false),
+    rateLimit: rateLimitText.optional(),
+    block: z.boolean().optional(),
   })
   .refine((a) => !(a.expiresIn !== undefined && a.expiresAt !== undefined), { message: 'give --expires-in or --expires-at, not both', path: ['expiresAt'] });
 
@@ -105,6 +116,8 @@ export const keysCreate: Command = {
         'expires-in': { type: 'string' },
         'expires-at': { type: 'string' },
         legacy: { type: 'boolean' },
+        'rate-limit': { type: 'string' },
+        block: { type: 'boolean' },
         json: { type: 'boolean' },
       },
       help,
@@ -112,9 +125,10 @@ export const keysCreate: Command = {
     const v = p.values;
     const a = validate(
       createSchema,
-      { positionals: p.positionals, client: v.client, name: v.name, scopes: v.scopes, tables: v.tables, functions: v.functions, expiresIn: v['expires-in'], expiresAt: v['expires-at'], json: v.json, legacy: v.legacy },
+      { positionals: p.positionals, client: v.client, name: v.name, scopes: v.scopes, tables: v.tables, functions: v.functions, expiresIn: v['expires-in'], expiresAt: v['expires-at'], json: v.json, legacy: v.legacy, rateLimit: v['rate-limit'], block: v.block },
       help,
     );
+    const rateLimit = chosenRateLimit(a.rateLimit, a.block, help) ?? null;
     const expiresAt = a.expiresIn !== undefined ? new Date(Date.now() + a.expiresIn) : a.expiresAt ? new Date(a.expiresAt) : null;
     if (expiresAt && expiresAt.getTime() <= Date.now()) throw new UsageError('--expires-at: must be in the future', help);
     const signingSecrets = a.legacy ? [] : resolveSigningSecrets(process.env, process.cwd());
@@ -122,7 +136,7 @@ export const keysCreate: Command = {
       throw new UsageError('KEY_SIGNING_SECRETS is not set: export the worker\'s key-signing secret (or pass --legacy for an untagged key)', help);
     }
     const created = await withCatalog(ctx, (db) =>
-      createKey(db, { client: a.client, name: a.name, scopes: { operations: a.scopes, tables: a.tables, ...(a.functions ? { functions: a.functions } : {}) }, expiresAt, signingSecrets }),
+      createKey(db, { client: a.client, name: a.name, scopes: { operations: a.scopes, tables: a.tables, ...(a.functions ? { functions: a.functions } : {}) }, expiresAt, signingSecrets, rateLimit }),
     );
     if (a.json) {
       ctx.print(json({ key: created.key, ...keyView(created) }));
@@ -130,7 +144,7 @@ export const keysCreate: Command = {
     }
     ctx.print(
       [
-        `created key ${created.prefix} for client ${created.client} (${created.scopes.operations.join(',')} on ${created.scopes.tables.join(',')}${created.scopes.functions ? `, functions ${created.scopes.functions.join(',')}` : ''}, expires ${created.expiresAt?.toISOString() ?? 'never'})`,
+        `created key ${created.prefix} for client ${created.client} (${created.scopes.operations.join(',')} on ${created.scopes.tables.join(',')}${created.scopes.functions ? `, functions ${created.scopes.functions.join(',')}` : ''}, expires ${created.expiresAt?.toISOString() ?? 'never'}, rate limit ${rateLimitView(created.rateLimitRequests, created.rateLimitPeriodS)})`,
         '',
         `  ${created.key}`,
         '',
@@ -167,5 +181,24 @@ export const keysRevoke: Command = {
     const r = await withCatalog(ctx, (db) => revokeKey(db, ref));
     if (p.values.json) ctx.print(json({ revoked: !r.alreadyRevoked, ...keyView(r.key) }));
     else ctx.print(r.alreadyRevoked ? `key ${r.key.prefix} was already revoked at ${r.key.revokedAt?.toISOString() ?? '?'}` : `revoked key ${r.key.prefix} (${r.key.client}/${r.key.name})`);
+  },
+};
+
+export const keysSet: Command = {
+  summary: "change a key's rate limit",
+  help: SET_HELP,
+  async run(argv, ctx) {
+    const help = 'keys set --help';
+    const p = parseFlags(argv, { 'rate-limit': { type: 'string' }, block: { type: 'boolean' }, json: { type: 'boolean' } }, help);
+    const a = validate(
+      z.object({ positionals: z.array(z.string()).length(1, 'expects exactly one key prefix, id or key'), rateLimit: rateLimitText.optional(), block: z.boolean().optional() }),
+      { positionals: p.positionals, rateLimit: p.values['rate-limit'], block: p.values.block },
+      help,
+    );
+    const limit = chosenRateLimit(a.rateLimit, a.block, help);
+    if (limit === undefined) throw new UsageError('nothing to change: give --rate-limit <n/period|none> or --block', help);
+    const key = await withCatalog(ctx, (db) => setKeyRateLimit(db, a.positionals[0] ?? '', limit));
+    const view = keyView(key);
+    ctx.print(p.values.json ? json(view) : `key ${key.prefix} (${key.client}/${key.name}): rate limit ${view.rateLimit}`);
   },
 };

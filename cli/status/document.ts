@@ -1,6 +1,6 @@
 /**
  * The parts of the worker's `/__gateway/status` document the console shows, validated with zod.
- * Fields added later (refusals, slow acquires) default to zero so an older deployed worker still
+ * Fields added later (refusals, slow acquires, rate limits) default to zero so an older deployed worker still
  * renders.
  */
 import { z } from 'zod';
@@ -29,6 +29,9 @@ export const statusDocument = z.object({
   refusals: z
     .object({ total: count, byCode: z.record(z.string(), z.number()).default({}), byStatus: z.record(z.string(), z.number()).default({}) })
     .default({ total: 0, byCode: {}, byStatus: {} }),
+  rateLimits: z
+    .object({ limited: count, limiterUnavailable: count, byClient: z.record(z.string(), z.object({ limited: count, blocked: count })).default({}) })
+    .default({ limited: 0, limiterUnavailable: 0, byClient: {} }),
   batcher: z.object({
     sink: z.string().default('?'),
     pendingKeys: count,

@@ -48,6 +48,19 @@ function refusalLine(r: Reading): string {
   return `refusals   ${total}${parts.length ? `: ${parts.join(', ')}` : ''}`;
 }
 
+/** Rate-limit refusals, the busiest clients first. */
+function rateLimitLine(r: Reading): string {
+  const { limited, limiterUnavailable, byClient } = r.status.rateLimits;
+  const top = Object.entries(byClient)
+    .map(([name, f]) => [name, f.limited + f.blocked] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([name, n]) => `${name} ${n}`);
+  const unavailable = limiterUnavailable ? `; limiter unavailable ${limiterUnavailable}` : '';
+  return `rate limit ${limited} refused${top.length ? `: ${top.join(', ')}` : ''}${unavailable}`;
+}
+
 function batcherLine(r: Reading, now: number): string {
   const b = r.status.batcher;
   const oldest = b.pendingAgeMs === null ? '' : `, oldest ${ms(b.pendingAgeMs)}`;
@@ -78,6 +91,7 @@ export function renderStatus(r: Reading, o: ViewOptions): string[] {
     '',
     `caches     keys ${pct(s.keyCache.hits, s.keyCache.misses)} hit (${s.keyCache.hits}/${s.keyCache.hits + s.keyCache.misses}), policies ${pct(s.policyCache.hits, s.policyCache.misses)} hit (${s.policyCache.hits}/${s.policyCache.hits + s.policyCache.misses})`,
     refusalLine(r),
+    rateLimitLine(r),
   ];
   if (o.series) {
     const rates = o.series.rate503;

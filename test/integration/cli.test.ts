@@ -3,21 +3,20 @@
  * catalog, asserting on exit codes, output and the rows it leaves. Client names are unique per run
  * because the catalog is shared with other test files.
  */
-import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it, inject } from 'vitest';
 import { runEntry } from './run-entry.js';
+import { cliEnv, gateway, uniq } from './cli-support.js';
 import { TEST_KEY_SIGNING_SECRET } from '../support/key-signing.js';
 
 const databaseUrl = inject('databaseUrl');
 const tenantUrl = inject('tenantDatabaseUrl');
-const env = { ...process.env, DATABASE_URL: databaseUrl, KEY_SIGNING_SECRETS: TEST_KEY_SIGNING_SECRET };
-const gateway = (...args: string[]) => runEntry('cli/index.ts', args, { env });
+const env = cliEnv;
 const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-const uniq = (label: string) => `${label}-${randomUUID().slice(0, 8)}`;
 
 afterAll(async () => {
   await db.end();

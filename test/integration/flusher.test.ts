@@ -20,7 +20,7 @@ describe('flusher POST /v1/batches', () => {
     );
     const keyId = rows[0]?.id ?? '';
     const first = batch({
-      clients: [{ client_name: c, requests: 3, errors: 1, last_seen: '2029-01-01T00:00:00.000Z' }],
+      clients: [{ client_name: c, requests: 3, errors: 1, rate_limited: 1, last_seen: '2029-01-01T00:00:00.000Z' }],
       tables: [{ client_name: c, table_name: 'users', operation: 'read', requests: 3, errors: 1, duration_ms: 30, last_seen: '2029-01-01T00:00:00.000Z' }],
       keys: [{ key_id: keyId, last_used: '2029-06-01T00:00:00.000Z' }],
     });
@@ -33,6 +33,8 @@ describe('flusher POST /v1/batches', () => {
     expect((await post(flusher, second)).status).toBe(200);
     expect((await clientTotals(c)).get(c)).toEqual({ requests: 5, errors: 1, last_seen: '2029-01-01T00:00:00.000Z' });
     expect((await tableTotals(c)).get(`${c}/users/read`)).toEqual({ requests: 5, errors: 1, duration_ms: 35 });
+    // rate_limited added too; the second batch has none (a worker before the column): counts as 0.
+    expect((await db.query('SELECT rate_limited::int AS n FROM client_statistics WHERE client_name = $1', [c])).rows).toEqual([{ n: 1 }]);
     const key = await db.query<{ last_used_at: Date }>('SELECT last_used_at FROM api_keys WHERE id = $1', [keyId]);
     expect(key.rows[0]?.last_used_at.toISOString()).toBe('2031-01-01T00:00:00.000Z');
     // An older last-used never moves it back (first batch said 2029, the row said 2030 before that).

@@ -67,7 +67,7 @@ describe('key rows', () => {
   });
 
   it('keyState judges revocation and expiry at use time', () => {
-    const key: KeyRecord = { id: 'k', clientName: 'c', prefix: 'p', scopes: { operations: [], tables: [] }, expiresAt: null, revokedAt: null };
+    const key: KeyRecord = { id: 'k', clientName: 'c', prefix: 'p', scopes: { operations: [], tables: [] }, expiresAt: null, revokedAt: null, rateLimit: null };
     expect(keyState(key, 1000)).toBe('active');
     expect(keyState({ ...key, expiresAt: 1000 }, 999)).toBe('active');
     expect(keyState({ ...key, expiresAt: 1000 }, 1000)).toBe('expired');

@@ -37,11 +37,12 @@ describe('stats batcher', () => {
     batcher.record(use({ isError: true, keyId: 'k1', table: { tableName: 'users', operation: 'read', durationMs: 7.4 } }));
     batcher.record(use({ table: { tableName: 'users', operation: 'insert', durationMs: 1 } }));
     batcher.record(use({ clientName: 'other' }));
+    batcher.record(use({ clientName: 'other', isError: true, rateLimited: true }));
     expect(batcher.snapshot().pendingKeys).toBe(5);
     const batch = take(batcher, true);
     expect(batch.clients).toEqual([
-      { client_name: 'acme', requests: 3, errors: 1, last_seen: new Date(1_000_010).toISOString() },
-      { client_name: 'other', requests: 1, errors: 0, last_seen: new Date(1_000_010).toISOString() },
+      { client_name: 'acme', requests: 3, errors: 1, rate_limited: 0, last_seen: new Date(1_000_010).toISOString() },
+      { client_name: 'other', requests: 2, errors: 1, rate_limited: 1, last_seen: new Date(1_000_010).toISOString() },
     ]);
     expect(batch.tables).toContainEqual({ client_name: 'acme', table_name: 'users', operation: 'read', requests: 2, errors: 1, duration_ms: 12, last_seen: new Date(1_000_010).toISOString() });
     expect(batch.tables).toHaveLength(2);

@@ -35,6 +35,7 @@ function reading(at: number, over: { served503?: number; acquiresSeen?: number; 
     keyCache: { hits: 99, misses: 1 },
     policyCache: { hits: 0, misses: 0 },
     refusals: { total: 5 + (over.served503 ?? 0), byCode: { invalid_api_key: 5, database_unavailable: over.served503 ?? 0 }, byStatus: { '401': 5, '503': over.served503 ?? 0 } },
+    rateLimits: { limited: 9, limiterUnavailable: 1, byClient: { quiet: { limited: 0, blocked: 0 }, acme: { limited: 2, blocked: 0 }, hot: { limited: 6, blocked: 1 } } },
     batcher: { sink: 'flusher', pendingKeys: 3, pendingAgeMs: 400, lastFlushAt: at - 800, lastFailureAt: null, lastError: null },
     telemetry: { accepted: 12, dropped: { request: 2, auth_attempt: 1 } },
     settings: { DB_ACQUIRE_SLOW_MS: 100 },
@@ -86,6 +87,7 @@ describe('status screen', () => {
     expect(text).toMatch(/TARGET\s+IN USE\s+WAITING\s+TIMEOUTS\s+LONGEST WAIT\s+SLOW >100ms\n127\.0\.0\.1:5432\/catalog\s+2\/8\s+1\s+4\s+1\.5s\s+7/);
     expect(text).toContain('caches     keys 99.0% hit (99/100), policies - hit (0/0)');
     expect(text).toContain('refusals   5: invalid_api_key 5, database_unavailable 0');
+    expect(text).toContain('rate limit 9 refused: hot 7, acme 2; limiter unavailable 1');
     expect(text).toContain('batcher    flusher sink: 3 pending rows, oldest 400ms; last flush ok 800ms ago');
     expect(text).toContain('telemetry  accepted 12, dropped 3');
     expect(text).toContain('flusher    12 groups (42 batches), commit p99 24ms, rejected 4, db errors 0');

@@ -19,13 +19,14 @@ describe('upsert statement builders', () => {
     const merged = mergeDeltas([
       {
         clients: [
-          { client_name: 'zeta', requests: 2, errors: 1, last_seen: at(5) },
-          { client_name: 'acme', requests: 1, errors: 0, last_seen: at(9) },
+          { client_name: 'zeta', requests: 2, errors: 1, rate_limited: 1, last_seen: at(5) },
+          { client_name: 'acme', requests: 1, errors: 0, rate_limited: 0, last_seen: at(9) },
         ],
         tables: [{ client_name: 'acme', table_name: 'users', operation: 'read', requests: 1, errors: 0, duration_ms: 4, last_seen: at(1) }],
         keys: [{ key_id: 'bbbbbbbb-0000-4000-8000-000000000000', last_used: at(3) }],
       },
       {
+        // No rate_limited: a worker that predates the column (counts as 0).
         clients: [{ client_name: 'acme', requests: 5, errors: 2, last_seen: at(7) }],
         tables: [
           { client_name: 'acme', table_name: 'users', operation: 'read', requests: 3, errors: 1, duration_ms: 6, last_seen: at(2) },
@@ -38,8 +39,8 @@ describe('upsert statement builders', () => {
       },
     ]);
     expect(merged.clients).toEqual([
-      { client_name: 'acme', requests: 6, errors: 2, last_seen: at(9) },
-      { client_name: 'zeta', requests: 2, errors: 1, last_seen: at(5) },
+      { client_name: 'acme', requests: 6, errors: 2, rate_limited: 0, last_seen: at(9) },
+      { client_name: 'zeta', requests: 2, errors: 1, rate_limited: 1, last_seen: at(5) },
     ]);
     expect(merged.tables.map((t) => [t.table_name, t.requests, t.duration_ms, t.last_seen])).toEqual([
       ['orders', 1, 1, at(2)],
@@ -52,19 +53,21 @@ describe('upsert statement builders', () => {
   });
 
   it('client_statistics: one multi-row INSERT … ON CONFLICT adding EXCLUDED deltas, GREATEST last_seen, a parameter per column', () => {
-    const rows = Array.from({ length: 1000 }, (_, i) => ({ client_name: `c${String(i).padStart(4, '0')}`, requests: i, errors: 1, last_seen: at(i % 60) }));
+    const rows = Array.from({ length: 1000 }, (_, i) => ({ client_name: `c${String(i).padStart(4, '0')}`, requests: i, errors: 1, rate_limited: i % 3, last_seen: at(i % 60) }));
     const st = clientStatisticsUpsert(rows);
     if (!st) throw new Error('expected a statement');
     const sql = squash(st.text);
-    expect(sql).toMatch(/^INSERT INTO client_statistics AS t \(client_name, requests, errors, last_seen\)/);
+    expect(sql).toMatch(/^INSERT INTO client_statistics AS t \(client_name, requests, errors, rate_limited, last_seen\)/);
     expect(sql).toContain('ON CONFLICT (client_name) DO UPDATE SET');
     expect(sql).toContain('requests = t.requests + EXCLUDED.requests');
     expect(sql).toContain('errors = t.errors + EXCLUDED.errors');
+    expect(sql).toContain('rate_limited = t.rate_limited + EXCLUDED.rate_limited');
     expect(sql).toContain('last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)');
     expect(sql).toContain('ORDER BY u.ord');
-    expect(st.params).toHaveLength(4); // independent of the row count
+    expect(st.params).toHaveLength(5); // independent of the row count
     expect(st.params[0]).toEqual(rows.map((r) => r.client_name));
     expect(st.params[1]).toEqual(rows.map((r) => r.requests));
+    expect(st.params[3]).toEqual(rows.map((r) => r.rate_limited));
   });
 
   it('client_table_statistics: conflict on (client, table, operation), adds duration_ms too', () => {

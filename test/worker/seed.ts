@@ -37,6 +37,8 @@ export type ClientOptions = {
   isActive?: boolean;
   isFrozen?: boolean;
   databaseUrl?: string | null;
+  /** Default rate limit of the client's keys. */
+  rateLimit?: { requests: number; periodS: number } | null;
 };
 
 export type KeyOptions = {
@@ -44,6 +46,8 @@ export type KeyOptions = {
   expiresAt?: Date | null;
   /** An untagged key of the legacy format (default: tagged with the test KEY_SIGNING_SECRETS, as the CLI mints). */
   legacy?: boolean;
+  /** The key's own rate limit. */
+  rateLimit?: { requests: number; periodS: number } | null;
 };
 
 export type SeededKey = { key: string; prefix: string; id: string };
@@ -72,20 +76,22 @@ function catalogIn(url: string, adminUrl: string, schema: string): Catalog {
     schema,
     sql,
     async createClient(name = uniqueName('c'), opts = {}) {
-      await sql(`INSERT INTO ${t('clients')} (client_name, database_url, is_active, is_frozen, api_key_enforcement) VALUES ($1, $2, $3, $4, $5)`, [
+      await sql(`INSERT INTO ${t('clients')} (client_name, database_url, is_active, is_frozen, api_key_enforcement, rate_limit_requests, rate_limit_period_s) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
         name,
         opts.databaseUrl ?? null,
         opts.isActive ?? true,
         opts.isFrozen ?? false,
         opts.enforcement ?? null,
+        opts.rateLimit?.requests ?? null,
+        opts.rateLimit?.periodS ?? null,
       ]);
       return name;
     },
     async createKey(client, scopes = ALL_SCOPES, opts = {}) {
       const { key, prefix } = opts.legacy ? generateApiKey() : await mintApiKey(await signerFor([baseEnv.KEY_SIGNING_SECRETS ?? '']));
       const rows = await sql<{ id: string }>(
-        `INSERT INTO ${t('api_keys')} (client_name, name, prefix, key_hash, scopes, expires_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6) RETURNING id::text AS id`,
-        [client, opts.name ?? 'test', prefix, await hashApiKey(key), JSON.stringify(scopes), opts.expiresAt ?? null],
+        `INSERT INTO ${t('api_keys')} (client_name, name, prefix, key_hash, scopes, expires_at, rate_limit_requests, rate_limit_period_s) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8) RETURNING id::text AS id`,
+        [client, opts.name ?? 'test', prefix, await hashApiKey(key), JSON.stringify(scopes), opts.expiresAt ?? null, opts.rateLimit?.requests ?? null, opts.rateLimit?.periodS ?? null],
       );
       const id = rows[0]?.id;
       if (!id) throw new Error('key not stored');

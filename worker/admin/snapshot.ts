@@ -11,6 +11,7 @@ import { redactedSettings } from '../config.js';
 import type { Isolate } from '../isolate.js';
 import { scrub } from '../log.js';
 import { refusalSnapshot } from '../middleware/refusals.js';
+import { rateLimitSnapshot } from '../ratelimit/counters.js';
 import { statsSnapshot } from '../stats/service.js';
 import { telemetrySnapshot } from '../telemetry/task.js';
 import { VERSION } from '../version.js';
@@ -29,6 +30,7 @@ export function isolateStatus(isolate: Isolate, requestId: string, now: number) 
     policyCache: scrubbed(policyCacheStats(isolate)),
     auth: scrubbed(authStatus(isolate)),
     refusals: scrubbed(refusalSnapshot(isolate)),
+    rateLimits: scrubbed(rateLimitSnapshot(isolate)),
     batcher: scrubbed(statsSnapshot(isolate)),
     telemetry: scrubbed(telemetrySnapshot(isolate)),
     settings: scrubbed(redactedSettings(isolate.settings)),

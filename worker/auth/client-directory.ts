@@ -26,7 +26,7 @@ const directoryCacheOf = isolateScoped('auth.directory', (iso) =>
   }),
 );
 
-const DIRECTORY_SQL = `SELECT c.client_name, c.database_url, c.is_active, c.is_frozen, c.api_key_enforcement,
+const DIRECTORY_SQL = `SELECT c.client_name, c.database_url, c.is_active, c.is_frozen, c.api_key_enforcement, c.rate_limit_requests, c.rate_limit_period_s,
   ARRAY(SELECT k.prefix FROM api_keys k WHERE k.client_name = c.client_name AND k.revoked_at IS NULL LIMIT ${MAX_PREFIXES_PER_CLIENT + 1}) AS key_prefixes
   FROM clients c ORDER BY c.client_name LIMIT $1`;
 

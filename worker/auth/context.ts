@@ -1,6 +1,7 @@
 /** Who a request is, as decided by the auth middleware; read by handlers through `c.get('auth')`. */
 import type { KeyScopes } from '../../drizzle/schema.js';
 import type { ClientPolicy } from './policy.js';
+import type { AppliedLimit } from '../ratelimit/limit.js';
 
 export type AuthContext = {
   clientName: string;
@@ -11,4 +12,6 @@ export type AuthContext = {
   failOpen?: true;
   /** The client policy auth decided on (active, not frozen); absent only when it failed open before reading it. */
   policy?: ClientPolicy;
+  /** The rate limit this request counts against (the key's own, else the client's); absent = none. */
+  rateLimit?: AppliedLimit;
 };

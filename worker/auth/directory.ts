@@ -15,6 +15,7 @@
  * incomplete: names it does not list fall back to one (cached) lookup per name.
  */
 import type { ClientPolicy, Enforcement } from './policy.js';
+import { rateLimitOf } from '../ratelimit/limit.js';
 
 /** A client listing more live keys than this has no prefix list: its legacy keys are looked up. */
 export const MAX_PREFIXES_PER_CLIENT = 1000;
@@ -42,6 +43,9 @@ export type DirectoryRow = {
   is_frozen: boolean;
   api_key_enforcement: string | null;
   key_prefixes: string[] | null;
+  /** The client's default rate limit (absent in rows of older callers = none). */
+  rate_limit_requests?: number | null;
+  rate_limit_period_s?: number | null;
 };
 
 /** Builds the directory from at most `maxClients + 1` rows (one more than the bound means "incomplete"). */
@@ -61,6 +65,7 @@ export function buildDirectory(rows: readonly DirectoryRow[], opts: { loadedAt: 
       isActive: row.is_active,
       isFrozen: row.is_frozen,
       enforcement: configured === 'required' || configured === 'optional' ? configured : opts.defaultEnforcement,
+      rateLimit: rateLimitOf(row.rate_limit_requests, row.rate_limit_period_s),
       keyPrefixes: listed,
     });
   }

@@ -10,6 +10,7 @@ import { authQuery } from './auth-query.js';
 import { systemClock } from '../admission/clock.js';
 import { createLoadingCache, type CacheOutcome, type CacheStats } from './cache.js';
 import { lookupTimeoutMs } from './lookup-timeout.js';
+import { rateLimitOf, type RateLimit } from '../ratelimit/limit.js';
 
 export type KeyRecord = {
   id: string;
@@ -19,6 +20,8 @@ export type KeyRecord = {
   /** Epoch ms, or null. */
   expiresAt: number | null;
   revokedAt: number | null;
+  /** The key's own rate limit (null = its client's default applies). */
+  rateLimit: RateLimit | null;
 };
 
 export type KeyState = 'active' | 'revoked' | 'expired';
@@ -41,6 +44,8 @@ type KeyRow = {
   scopes: unknown;
   expires_at: Date | string | null;
   revoked_at: Date | string | null;
+  rate_limit_requests: number | null;
+  rate_limit_period_s: number | null;
 };
 
 /**
@@ -51,7 +56,7 @@ type KeyRow = {
 export function lookupKey(ctx: SessionContext, keyHash: string, owner: string, signal?: AbortSignal): Promise<CacheOutcome<KeyRecord>> {
   return keyCacheOf(ctx.isolate).get(keyHash, async (lc) => {
     const rows = await authQuery(ctx, 'auth', owner, lc, async (s) =>
-      (await s.query<KeyRow>('SELECT id::text AS id, client_name, prefix, scopes, expires_at, revoked_at FROM api_keys WHERE key_hash = $1', [keyHash])).rows,
+      (await s.query<KeyRow>('SELECT id::text AS id, client_name, prefix, scopes, expires_at, revoked_at, rate_limit_requests, rate_limit_period_s FROM api_keys WHERE key_hash = $1', [keyHash])).rows,
     );
     const row = rows[0];
     if (!row) return null;
@@ -62,6 +67,7 @@ export function lookupKey(ctx: SessionContext, keyHash: string, owner: string, s
       scopes: parseScopes(row.scopes),
       expiresAt: toMillis(row.expires_at),
       revokedAt: toMillis(row.revoked_at),
+      rateLimit: rateLimitOf(row.rate_limit_requests, row.rate_limit_period_s),
     };
   }, signal);
 }

@@ -21,6 +21,7 @@ import { offlineKeyCheck } from './key-check.js';
 import { directoryFor, listsClient } from './client-directory.js';
 import { checkPrefix } from './directory.js';
 import { refusalsOf } from './auth-metrics.js';
+import { applicableLimit } from '../ratelimit/limit.js';
 
 export type AuthenticateOptions = {
   /** Where the client comes from: the `X-Athena-Client` header (default), or else the key's own client. */
@@ -121,10 +122,10 @@ async function decide(c: Context<AppEnv>, opts: AuthenticateOptions): Promise<Au
   if (!('isActive' in policy)) return policy; // failed open
   if (!parsed) {
     if (policy.enforcement === 'required' || opts.requireKey) throw t.refuse('missing_key', 'missing_key');
-    return { clientName: headerClient, authenticated: false, policy };
+    return withLimit({ clientName: headerClient, authenticated: false, policy }, undefined, policy);
   }
   const key = await resolveKey(t, parsed, headerClient);
-  if (!('id' in key)) return { ...key, policy }; // failed open
+  if (!('id' in key)) return withLimit({ ...key, policy }, undefined, policy); // failed open: the client's limit still counts
   if (key.clientName !== headerClient) throw t.refuse('client_mismatch', 'client_mismatch');
   return authenticated(key, policy);
 }
@@ -166,12 +167,19 @@ async function resolveKey(t: Tools, key: ParsedKey, clientName: string | undefin
 const BY_KEY_OWNER = '(by key)';
 
 function authenticated(key: KeyRecord, policy: ClientPolicy): AuthContext {
-  return {
+  const auth: AuthContext = {
     clientName: key.clientName,
     authenticated: true,
     policy,
     key: { id: key.id, prefix: key.prefix, scopes: key.scopes, expiresAt: key.expiresAt === null ? null : new Date(key.expiresAt).toISOString() },
   };
+  return withLimit(auth, key, policy);
+}
+
+/** Carries the rate limit that applies (key's own, else the client's) from the records auth already read. */
+function withLimit(auth: AuthContext, key: KeyRecord | undefined, policy: ClientPolicy): AuthContext {
+  const rateLimit = applicableLimit(key, policy);
+  return rateLimit ? { ...auth, rateLimit } : auth;
 }
 
 /** A key the gateway did not mint: counted (against the named client only when it is a real one), 401. */

@@ -11,6 +11,7 @@ import { createLoadingCache, type CacheOutcome, type CacheStats } from './cache.
 import { lookupTimeoutMs } from './lookup-timeout.js';
 import { authQuery } from './auth-query.js';
 import { directoryFor } from './client-directory.js';
+import { rateLimitOf, type RateLimit } from '../ratelimit/limit.js';
 
 export type Enforcement = 'required' | 'optional';
 
@@ -22,6 +23,8 @@ export type ClientPolicy = {
   isFrozen: boolean;
   /** What applies: the client's setting or the gateway default. */
   enforcement: Enforcement;
+  /** Default rate limit of its keys without one of their own; null = none. */
+  rateLimit: RateLimit | null;
 };
 
 /** Client names the catalog accepts (its CHECK constraint); anything else cannot exist. */
@@ -44,6 +47,8 @@ type ClientRow = {
   is_active: boolean;
   is_frozen: boolean;
   api_key_enforcement: string | null;
+  rate_limit_requests: number | null;
+  rate_limit_period_s: number | null;
 };
 
 /**
@@ -63,7 +68,7 @@ function loadPolicyByName(ctx: SessionContext, clientName: string, signal: Abort
   const { settings } = ctx.isolate;
   return policyCacheOf(ctx.isolate).get(clientName, async (lc) => {
     const rows = await authQuery(ctx, 'policy', clientName, lc, async (s) =>
-      (await s.query<ClientRow>('SELECT client_name, database_url, is_active, is_frozen, api_key_enforcement FROM clients WHERE client_name = $1', [clientName])).rows,
+      (await s.query<ClientRow>('SELECT client_name, database_url, is_active, is_frozen, api_key_enforcement, rate_limit_requests, rate_limit_period_s FROM clients WHERE client_name = $1', [clientName])).rows,
     );
     const row = rows[0];
     if (!row) return null;
@@ -74,6 +79,7 @@ function loadPolicyByName(ctx: SessionContext, clientName: string, signal: Abort
       isActive: row.is_active,
       isFrozen: row.is_frozen,
       enforcement: configured === 'required' || configured === 'optional' ? configured : settings.API_KEY_ENFORCEMENT_DEFAULT,
+      rateLimit: rateLimitOf(row.rate_limit_requests, row.rate_limit_period_s),
     };
   }, signal);
 }

@@ -10,14 +10,16 @@ export type RequestUsage = {
   clientName: string;
   /** The response was an error (status ≥ 400). */
   isError: boolean;
+  /** The response was a rate-limit refusal (429 rate_limited). */
+  rateLimited?: boolean;
   /** When the request finished, ms since the epoch. */
   at: number;
   keyId?: string | undefined;
   table?: { tableName: string; operation: Operation; durationMs: number } | undefined;
 };
 
-type ClientAcc = { requests: number; errors: number; lastSeen: number };
-type TableAcc = ClientAcc & { clientName: string; tableName: string; operation: Operation; durationMs: number };
+type ClientAcc = { requests: number; errors: number; rateLimited: number; lastSeen: number };
+type TableAcc = { requests: number; errors: number; lastSeen: number } & { clientName: string; tableName: string; operation: Operation; durationMs: number };
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -43,8 +45,9 @@ export class Deltas {
     if (client) {
       client.requests += 1;
       client.errors += errors;
+      client.rateLimited += u.rateLimited ? 1 : 0;
       client.lastSeen = Math.max(client.lastSeen, u.at);
-    } else if (canGrow()) this.clients.set(u.clientName, { requests: 1, errors, lastSeen: u.at });
+    } else if (canGrow()) this.clients.set(u.clientName, { requests: 1, errors, rateLimited: u.rateLimited ? 1 : 0, lastSeen: u.at });
     else dropped++;
 
     if (u.table) {
@@ -76,7 +79,7 @@ export class Deltas {
       batch_id: meta.batchId,
       source: meta.source,
       created_at: iso(meta.createdAt),
-      clients: [...this.clients].map(([client_name, r]) => ({ client_name, requests: r.requests, errors: r.errors, last_seen: iso(r.lastSeen) })),
+      clients: [...this.clients].map(([client_name, r]) => ({ client_name, requests: r.requests, errors: r.errors, rate_limited: r.rateLimited, last_seen: iso(r.lastSeen) })),
       tables: [...this.tables.values()].map((r) => ({
         client_name: r.clientName,
         table_name: r.tableName,

@@ -8,6 +8,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
 import { log } from '../log.js';
+import { errorCodeOf } from '../errors.js';
 import { statsOf } from './service.js';
 import { sessionContextOf } from '../db/session-context.js';
 
@@ -24,6 +25,7 @@ export const usage = (): MiddlewareHandler<AppEnv> =>
         {
           clientName: auth.clientName,
           isError: c.res.status >= 400,
+          rateLimited: errorCodeOf(c.res) === 'rate_limited',
           at,
           keyId: auth.key?.id,
           table: table ? { tableName: table.tableName, operation: table.operation, durationMs: at - startedAt } : undefined,
