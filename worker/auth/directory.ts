@@ -48,6 +48,19 @@ export type DirectoryRow = {
   rate_limit_period_s?: number | null;
 };
 
+/** A `clients` row as a policy: the client's enforcement, else the gateway default. One mapping for the directory and the per-name lookup. */
+export function policyOfRow(row: Omit<DirectoryRow, 'key_prefixes'>, defaultEnforcement: Enforcement): ClientPolicy {
+  const configured = row.api_key_enforcement;
+  return {
+    clientName: row.client_name,
+    databaseUrl: row.database_url,
+    isActive: row.is_active,
+    isFrozen: row.is_frozen,
+    enforcement: configured === 'required' || configured === 'optional' ? configured : defaultEnforcement,
+    rateLimit: rateLimitOf(row.rate_limit_requests, row.rate_limit_period_s),
+  };
+}
+
 /** Builds the directory from at most `maxClients + 1` rows (one more than the bound means "incomplete"). */
 export function buildDirectory(rows: readonly DirectoryRow[], opts: { loadedAt: number; maxClients: number; defaultEnforcement: Enforcement }): Directory {
   const clients = new Map<string, DirectoryClient>();
@@ -58,16 +71,7 @@ export function buildDirectory(rows: readonly DirectoryRow[], opts: { loadedAt: 
     const listed = prefixes.length <= MAX_PREFIXES_PER_CLIENT ? new Set(prefixes) : null;
     if (!listed) everyPrefixListed = false;
     for (const p of listed ?? []) prefixOwner.set(p, row.client_name);
-    const configured = row.api_key_enforcement;
-    clients.set(row.client_name, {
-      clientName: row.client_name,
-      databaseUrl: row.database_url,
-      isActive: row.is_active,
-      isFrozen: row.is_frozen,
-      enforcement: configured === 'required' || configured === 'optional' ? configured : opts.defaultEnforcement,
-      rateLimit: rateLimitOf(row.rate_limit_requests, row.rate_limit_period_s),
-      keyPrefixes: listed,
-    });
+    clients.set(row.client_name, { ...policyOfRow(row, opts.defaultEnforcement), keyPrefixes: listed });
   }
   const complete = rows.length <= opts.maxClients;
   return { loadedAt: opts.loadedAt, complete, clients, prefixOwner, prefixesComplete: complete && everyPrefixListed };

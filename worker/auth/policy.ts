@@ -11,7 +11,8 @@ import { createLoadingCache, type CacheOutcome, type CacheStats } from './cache.
 import { lookupTimeoutMs } from './lookup-timeout.js';
 import { authQuery } from './auth-query.js';
 import { directoryFor } from './client-directory.js';
-import { rateLimitOf, type RateLimit } from '../ratelimit/limit.js';
+import { policyOfRow, type DirectoryRow } from './directory.js';
+import type { RateLimit } from '../ratelimit/limit.js';
 
 export type Enforcement = 'required' | 'optional';
 
@@ -41,15 +42,7 @@ const policyCacheOf = isolateScoped('auth.policyCache', (iso) =>
   }),
 );
 
-type ClientRow = {
-  client_name: string;
-  database_url: string | null;
-  is_active: boolean;
-  is_frozen: boolean;
-  api_key_enforcement: string | null;
-  rate_limit_requests: number | null;
-  rate_limit_period_s: number | null;
-};
+type ClientRow = Omit<DirectoryRow, 'key_prefixes'>;
 
 /**
  * The policy of `clientName` (null when no such client), from the directory, or for a name an
@@ -71,16 +64,7 @@ function loadPolicyByName(ctx: SessionContext, clientName: string, signal: Abort
       (await s.query<ClientRow>('SELECT client_name, database_url, is_active, is_frozen, api_key_enforcement, rate_limit_requests, rate_limit_period_s FROM clients WHERE client_name = $1', [clientName])).rows,
     );
     const row = rows[0];
-    if (!row) return null;
-    const configured = row.api_key_enforcement;
-    return {
-      clientName: row.client_name,
-      databaseUrl: row.database_url,
-      isActive: row.is_active,
-      isFrozen: row.is_frozen,
-      enforcement: configured === 'required' || configured === 'optional' ? configured : settings.API_KEY_ENFORCEMENT_DEFAULT,
-      rateLimit: rateLimitOf(row.rate_limit_requests, row.rate_limit_period_s),
-    };
+    return row ? policyOfRow(row, settings.API_KEY_ENFORCEMENT_DEFAULT) : null;
   }, signal);
 }
 
