@@ -1,0 +1,188 @@
+/**
+ * Reads the product's sources with the TypeScript compiler API and lists where they break the shape
+ * rules: file length, function length, runtime import cycles, citations of notes kept outside the
+ * repository. Each finding is a stable key (no line counts in it) so an allow-list can name it.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
+
+export const MAX_FILE_LINES = 250;
+export const MAX_FUNCTION_LINES = 60;
+
+export type Finding = { key: string; detail: string };
+
+export type SourceFile = { path: string; text: string; ast: ts.SourceFile };
+
+/** Every .ts file under the given folders of `root`, as repository-relative paths with '/'. */
+export function readSources(root: string, folders: readonly string[]): SourceFile[] {
+  const out: SourceFile[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const full = join(dir, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (name.endsWith('.ts')) {
+        const text = readFileSync(full, 'utf8');
+        const path = relative(root, full).split('\\').join('/');
+        out.push({ path, text, ast: ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true) });
+      }
+    }
+  };
+  for (const folder of folders) walk(join(root, folder));
+  return out;
+}
+
+function lineOf(file: SourceFile, pos: number): number {
+  return file.ast.getLineAndCharacterOfPosition(pos).line + 1;
+}
+
+/** Lines of the file, a final newline not counting as an extra line. */
+export function longFiles(files: readonly SourceFile[]): Finding[] {
+  return files.flatMap((file) => {
+    const lines = file.text.replace(/\n$/, '').split('\n').length;
+    return lines > MAX_FILE_LINES ? [{ key: `file ${file.path}`, detail: `${lines} lines` }] : [];
+  });
+}
+
+type FunctionLike =
+  | ts.FunctionDeclaration
+  | ts.FunctionExpression
+  | ts.ArrowFunction
+  | ts.MethodDeclaration
+  | ts.ConstructorDeclaration
+  | ts.GetAccessorDeclaration
+  | ts.SetAccessorDeclaration;
+
+function isFunctionLike(node: ts.Node): node is FunctionLike {
+  return (
+    ts.isFunctionDeclaration(node) ||
+    ts.isFunctionExpression(node) ||
+    ts.isArrowFunction(node) ||
+    ts.isMethodDeclaration(node) ||
+    ts.isConstructorDeclaration(node) ||
+    ts.isGetAccessorDeclaration(node) ||
+    ts.isSetAccessorDeclaration(node)
+  );
+}
+
+/** A readable name: its own, else the variable, property or call it is handed to. */
+function nameOf(node: FunctionLike, file: SourceFile): string {
+  if (node.name && !ts.isComputedPropertyName(node.name)) return node.name.getText(file.ast);
+  if (ts.isConstructorDeclaration(node)) return 'constructor';
+  const parent = node.parent;
+  if (ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent)) {
+    return parent.name.getText(file.ast);
+  }
+  if (ts.isCallExpression(parent)) return `${parent.expression.getText(file.ast).slice(0, 40)}(…)`;
+  return '<anonymous>';
+}
+
+/** Functions whose text (from the keyword or first parameter to the closing brace) is too long. */
+export function longFunctions(files: readonly SourceFile[]): Finding[] {
+  const out: Finding[] = [];
+  for (const file of files) {
+    const visit = (node: ts.Node): void => {
+      if (isFunctionLike(node) && node.body) {
+        const lines = lineOf(file, node.end) - lineOf(file, node.getStart(file.ast)) + 1;
+        if (lines > MAX_FUNCTION_LINES) {
+          const at = lineOf(file, node.getStart(file.ast));
+          out.push({ key: `function ${file.path} ${nameOf(node, file)}`, detail: `${lines} lines at line ${at}` });
+        }
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(file.ast);
+  }
+  return out;
+}
+
+/**
+ * Relative imports and re-exports that load a module at run time. `import type` / `export type`
+ * are erased by the compiler, so a cycle through them costs nothing at run time and is not counted;
+ * `import { type X }` is kept as an import under verbatimModuleSyntax, so it counts.
+ */
+function runtimeImports(file: SourceFile, known: ReadonlySet<string>): string[] {
+  const specifiers: string[] = [];
+  for (const statement of file.ast.statements) {
+    if (ts.isImportDeclaration(statement) && !statement.importClause?.isTypeOnly) {
+      specifiers.push((statement.moduleSpecifier as ts.StringLiteral).text);
+    }
+    if (ts.isExportDeclaration(statement) && !statement.isTypeOnly && statement.moduleSpecifier) {
+      specifiers.push((statement.moduleSpecifier as ts.StringLiteral).text);
+    }
+  }
+  const targets = specifiers
+    .filter((s) => s.startsWith('.'))
+    .map((s) => relative('.', resolve(dirname(file.path), s.replace(/\.js$/, '.ts'))).split('\\').join('/'));
+  return targets.filter((t) => known.has(t));
+}
+
+/** Strongly connected components of more than one file (Tarjan), each as its sorted member list. */
+export function importCycles(files: readonly SourceFile[]): Finding[] {
+  const known = new Set(files.map((f) => f.path));
+  const edges = new Map(files.map((f) => [f.path, runtimeImports(f, known)]));
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: Finding[] = [];
+  const connect = (v: string): void => {
+    index.set(v, index.size);
+    low.set(v, index.get(v) ?? 0);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of edges.get(v) ?? []) {
+      if (!index.has(w)) connect(w);
+      if (onStack.has(w)) low.set(v, Math.min(low.get(v) ?? 0, low.get(w) ?? 0, index.get(w) ?? 0));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const members: string[] = [];
+    for (let w = stack.pop(); w !== undefined; w = stack.pop()) {
+      onStack.delete(w);
+      members.push(w);
+      if (w === v) break;
+    }
+    const selfLoop = (edges.get(v) ?? []).includes(v);
+    if (members.length > 1 || selfLoop) {
+      const sorted = members.sort();
+      out.push({ key: `cycle ${sorted.join(' ')}`, detail: `${sorted.length} files import each other` });
+    }
+  };
+  for (const file of files) if (!index.has(file.path)) connect(file.path);
+  return out;
+}
+
+/** Notes the team keeps outside the repository; the product must not point at them. */
+const OUTSIDE_NOTES = /\bDESIGN\b|PROTOCOL(-SDK5)?\.md|STYLE\.md|§/;
+
+/** The comment ranges and string literal texts of a file, each with its start position. */
+function commentsAndStrings(file: SourceFile): { pos: number; text: string }[] {
+  const out: { pos: number; text: string }[] = [];
+  const seen = new Set<number>();
+  const visit = (node: ts.Node): void => {
+    // Every token's leading trivia, so comments before a closing brace or at the end count too.
+    for (const range of ts.getLeadingCommentRanges(file.text, node.pos) ?? []) {
+      if (seen.has(range.pos)) continue;
+      seen.add(range.pos);
+      out.push({ pos: range.pos, text: file.text.slice(range.pos, range.end) });
+    }
+    if (ts.isStringLiteralLike(node) || ts.isTemplateLiteralToken(node)) {
+      out.push({ pos: node.getStart(file.ast), text: node.text });
+    }
+    for (const child of node.getChildren(file.ast)) visit(child);
+  };
+  visit(file.ast);
+  return out;
+}
+
+/** Comments and string literals that cite a note kept outside the repository, one finding per file. */
+export function outsideCitations(files: readonly SourceFile[]): Finding[] {
+  const out: Finding[] = [];
+  for (const file of files) {
+    const lines = commentsAndStrings(file)
+      .filter((piece) => OUTSIDE_NOTES.test(piece.text))
+      .map((piece) => lineOf(file, piece.pos));
+    if (lines.length > 0) out.push({ key: `cites ${file.path}`, detail: `line ${[...new Set(lines)].join(', ')}` });
+  }
+  return out;
+}
