@@ -47,23 +47,16 @@ function postgresOsUser(): { uid: number; gid: number } | undefined {
 /** Starts (initialising when needed) an embedded Postgres cluster on 127.0.0.1:`port`. */
 export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<EmbeddedPg> {
   const dataDir = opts.dataDir ?? join(tmpdir(), 'athena-gateway', `pg-${opts.name ?? opts.port}`);
-  const persistent = opts.persistent ?? true;
   const root = userInfo().uid === 0;
-  const osUser = postgresOsUser();
   mkdirSync(join(dataDir, '..'), { recursive: true });
-  // A stale pid file from a killed run would block start-up; Postgres rechecks the pid itself.
-  const pidFile = join(dataDir, 'postmaster.pid');
-  if (existsSync(pidFile)) {
-    const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-    if (!isAlive(pid)) rmSync(pidFile);
-  }
+  removeStalePidFile(dataDir);
   const log = opts.onLog ?? (() => undefined);
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: opts.port,
     user: USER,
     password: PASSWORD,
-    persistent,
+    persistent: opts.persistent ?? true,
     createPostgresUser: root,
     authMethod: 'password',
     postgresFlags: [
@@ -79,7 +72,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<Em
     onError: (m) => log(`[error] ${m instanceof Error ? m.message : String(m)}`),
   });
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
-    if (root && osUser) {
+    const osUser = root ? postgresOsUser() : undefined;
+    if (osUser) {
       mkdirSync(dataDir, { recursive: true });
       chownSync(dataDir, osUser.uid, osUser.gid);
     }
@@ -90,9 +84,21 @@ export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<Em
   } catch (err) {
     throw new Error(`embedded Postgres failed to start on port ${opts.port} (data dir ${dataDir}); is the port in use?${err instanceof Error ? ` ${err.message}` : ''}`);
   }
-  const url = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${database}`;
+  return handleOf(server, opts.port);
+}
+
+/** A stale pid file from a killed run would block start-up; Postgres rechecks the pid itself. */
+function removeStalePidFile(dataDir: string): void {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!isAlive(pid)) rmSync(pidFile);
+}
+
+function handleOf(server: EmbeddedPostgres, port: number): EmbeddedPg {
+  const url = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
   return {
-    port: opts.port,
+    port,
     user: USER,
     password: PASSWORD,
     url,

@@ -22,6 +22,7 @@ import { restartingChild } from './restarting-child.js';
 import { createRestartPolicy } from './restart-policy.js';
 import { issueDemoKey, seedTenant } from './seed.js';
 import { redactUrl } from './redact.js';
+import { readyLines } from './ready-lines.js';
 import { startWsProxy, type WsProxy } from './ws-proxy.js';
 import { freePort } from './ports.js';
 import { nodeVersionProblem } from './node-version.js';
@@ -160,7 +161,6 @@ async function assertPortsFree(): Promise<void> {
   }
 }
 
-/** Postgres, the two databases, migrations and demo data; returns the URLs and the demo key. */
 // Secrets persist across restarts so an ADMIN_TOKEN a developer copied (or a key signed with
 // KEY_SIGNING_SECRETS) keeps working.
 const previous = readDevVars(cfg.devVarsFile);
@@ -168,6 +168,7 @@ const previous = readDevVars(cfg.devVarsFile);
 const secret = (name: string) => ((previous[name]?.length ?? 0) >= ADMIN_TOKEN_MIN_LENGTH ? previous[name] : undefined) ?? randomBytes(24).toString('hex');
 const keySigningSecret = secret('KEY_SIGNING_SECRETS');
 
+/** Postgres, the two databases, migrations and demo data; returns the URLs and the demo key. */
 async function startDatabase() {
   say(`starting Postgres on 127.0.0.1:${cfg.pgPort} (data: ${cfg.pgDataDir})`);
   const pgLog = join(logDir, 'postgres.log');
@@ -234,15 +235,8 @@ async function start(): Promise<void> {
   writeFileSync(stackFile, `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 });
 
   readyAt = Date.now();
-  const extras = [flusherUrl ? `flusher ${flusherUrl}` : 'stats direct (no flusher/index.ts)', `postgres 127.0.0.1:${cfg.pgPort}`].join(', ');
-  console.log(`ready: worker ${workerUrl} (${extras}) in ${((readyAt - started) / 1000).toFixed(1)}s`);
-  console.log(`try:   ${curlCommand(workerUrl, demo.client, demo.key)}`);
-  console.log(`       the demo key is shown once; it and the URLs are in ${rel(stackFile)}. Ctrl-C stops everything.`);
-}
-
-/** The curl the README promises: fetch five todos as the demo client. */
-function curlCommand(workerUrl: string, client: string, key: string): string {
-  return `curl -s ${workerUrl}/gateway/fetch -H 'X-Athena-Client: ${client}' -H 'apikey: ${key}' -H 'content-type: application/json' -d '{"table_name":"todos","limit":5}'`;
+  const facts = { workerUrl, flusherUrl, pgPort: cfg.pgPort, seconds: (readyAt - started) / 1000, client: demo.client, key: demo.key, stackFile: rel(stackFile) };
+  for (const line of readyLines(facts)) console.log(line);
 }
 
 try {

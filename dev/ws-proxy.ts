@@ -35,36 +35,8 @@ export function startWsProxy(opts: WsProxyOptions): Promise<WsProxy> {
       ws.close(1008, 'address not allowed');
       return;
     }
-    const [host, port] = splitAddress(normalise(address));
-    const tcp: Socket = createConnection({ host, port });
-    tcp.setNoDelay(true);
     open.add(ws);
-    const pending: Buffer[] = [];
-    let connected = false;
-
-    ws.on('message', (data: RawData) => {
-      const buf = toBuffer(data);
-      if (connected) tcp.write(buf);
-      else pending.push(buf);
-    });
-    tcp.on('connect', () => {
-      connected = true;
-      for (const buf of pending.splice(0)) tcp.write(buf);
-    });
-    tcp.on('data', (chunk) => ws.readyState === ws.OPEN && ws.send(chunk));
-    const closeBoth = () => {
-      open.delete(ws);
-      if (!tcp.destroyed) tcp.end();
-      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close();
-    };
-    tcp.on('close', closeBoth);
-    tcp.on('error', (err) => {
-      log(`tcp error to ${address}: ${err.message}`);
-      tcp.destroy();
-      closeBoth();
-    });
-    ws.on('close', closeBoth);
-    ws.on('error', () => closeBoth());
+    bridge(ws, normalise(address), () => open.delete(ws), log);
   });
 
   return new Promise((resolve, reject) => {
@@ -84,6 +56,39 @@ export function startWsProxy(opts: WsProxyOptions): Promise<WsProxy> {
       });
     });
   });
+}
+
+/** Pipes one WebSocket to a TCP connection to `address`, both ways; either side closing closes both. */
+function bridge(ws: WebSocket, address: string, onClose: () => void, log: (line: string) => void): void {
+  const [host, port] = splitAddress(address);
+  const tcp: Socket = createConnection({ host, port });
+  tcp.setNoDelay(true);
+  const pending: Buffer[] = [];
+  let connected = false;
+
+  ws.on('message', (data: RawData) => {
+    const buf = toBuffer(data);
+    if (connected) tcp.write(buf);
+    else pending.push(buf);
+  });
+  tcp.on('connect', () => {
+    connected = true;
+    for (const buf of pending.splice(0)) tcp.write(buf);
+  });
+  tcp.on('data', (chunk) => ws.readyState === ws.OPEN && ws.send(chunk));
+  const closeBoth = () => {
+    onClose();
+    if (!tcp.destroyed) tcp.end();
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close();
+  };
+  tcp.on('close', closeBoth);
+  tcp.on('error', (err) => {
+    log(`tcp error to ${address}: ${err.message}`);
+    tcp.destroy();
+    closeBoth();
+  });
+  ws.on('close', closeBoth);
+  ws.on('error', () => closeBoth());
 }
 
 function splitAddress(address: string): [string, number] {

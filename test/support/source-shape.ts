@@ -14,6 +14,11 @@ export type Finding = { key: string; detail: string };
 
 export type SourceFile = { path: string; text: string; ast: ts.SourceFile };
 
+/** A source file from its repository-relative path and text. */
+export function sourceOf(path: string, text: string): SourceFile {
+  return { path, text, ast: ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true) };
+}
+
 /** Every .ts file under the given folders of `root`, as repository-relative paths with '/'. */
 export function readSources(root: string, folders: readonly string[]): SourceFile[] {
   const out: SourceFile[] = [];
@@ -22,9 +27,7 @@ export function readSources(root: string, folders: readonly string[]): SourceFil
       const full = join(dir, name);
       if (statSync(full).isDirectory()) walk(full);
       else if (name.endsWith('.ts')) {
-        const text = readFileSync(full, 'utf8');
-        const path = relative(root, full).split('\\').join('/');
-        out.push({ path, text, ast: ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true) });
+        out.push(sourceOf(relative(root, full).split('\\').join('/'), readFileSync(full, 'utf8')));
       }
     }
   };
@@ -160,8 +163,10 @@ function commentsAndStrings(file: SourceFile): { pos: number; text: string }[] {
   const out: { pos: number; text: string }[] = [];
   const seen = new Set<number>();
   const visit = (node: ts.Node): void => {
-    // Every token's leading trivia, so comments before a closing brace or at the end count too.
-    for (const range of ts.getLeadingCommentRanges(file.text, node.pos) ?? []) {
+    // Every token's trivia (a comment after code on its line is trailing, not leading), so comments
+    // before a closing brace or at the end of the file count too.
+    const trivia = [...(ts.getLeadingCommentRanges(file.text, node.pos) ?? []), ...(ts.getTrailingCommentRanges(file.text, node.pos) ?? [])];
+    for (const range of trivia) {
       if (seen.has(range.pos)) continue;
       seen.add(range.pos);
       out.push({ pos: range.pos, text: file.text.slice(range.pos, range.end) });

@@ -5,7 +5,8 @@
  * Plus the registry: auth and logging share a budget exactly when their URLs are one target.
  */
 import { describe, expect, it } from 'vitest';
-import { createBudget, withPermit, type AcquireResult, type Budget } from '../../worker/admission/budget.js';
+import { createBudget, type AcquireResult, type Budget } from '../../worker/admission/budget.js';
+import { withPermit } from '../support/with-permit.js';
 import { admissionSnapshot, budgetFor } from '../../worker/admission/registry.js';
 import { targetOf } from '../../worker/db/target.js';
 import { isolateFor } from '../../worker/isolate.js';

@@ -12,6 +12,7 @@ import {
   longFunctions,
   outsideCitations,
   readSources,
+  sourceOf,
 } from '../support/source-shape.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -58,5 +59,45 @@ describe('source shape', () => {
     expect(product.some((f) => f.path === 'flusher/index.ts')).toBe(true);
     expect(product.some((f) => f.path === 'cli/index.ts')).toBe(true);
     expect(layered.length).toBeGreaterThan(50);
+  });
+});
+
+describe('the checks themselves', () => {
+  const body = (n: number) => Array.from({ length: n }, (_, i) => `  const v${i} = ${i};`).join('\n');
+
+  it('counts a function from its first line to its closing brace, of every kind', () => {
+    const text = [
+      `export function fits() {\n${body(58)}\n}`,
+      `export const arrow = () => {\n${body(59)}\n};`,
+      `class C {\n  method() {\n${body(59)}\n  }\n}`,
+      `call(function () {\n${body(59)}\n});`,
+    ].join('\n');
+    const keys = longFunctions([sourceOf('worker/x.ts', text)]).map((f) => f.key);
+    expect(keys).toEqual(['function worker/x.ts arrow', 'function worker/x.ts method', 'function worker/x.ts call(…)']);
+  });
+
+  it('counts a file of 251 lines, not one of 250 with a final newline', () => {
+    const lines = (n: number) => `${Array.from({ length: n }, () => '// x').join('\n')}\n`;
+    expect(longFiles([sourceOf('a.ts', lines(250)), sourceOf('b.ts', lines(251))]).map((f) => f.key)).toEqual(['file b.ts']);
+  });
+
+  it('finds a runtime cycle and ignores one closed only by `import type`', () => {
+    const files = [
+      sourceOf('worker/db/a.ts', "import { b } from '../t/b.js';\nexport const a = b;"),
+      sourceOf('worker/t/b.ts', "export { c as b } from './c.js';"),
+      sourceOf('worker/t/c.ts', "import { a } from '../db/a.js';\nexport const c = () => a;"),
+      sourceOf('worker/t/d.ts', "import { e } from './e.js';\nexport const d = e;"),
+      sourceOf('worker/t/e.ts', "import type { d } from './d.js';\nexport const e = 1 as unknown as typeof d;"),
+    ];
+    expect(importCycles(files).map((f) => f.key)).toEqual(['cycle worker/db/a.ts worker/t/b.ts worker/t/c.ts']);
+  });
+
+  it('finds citations in comments and strings, not in other code', () => {
+    const cites = (text: string) => outsideCitations([sourceOf('x.ts', text)]).length;
+    expect(cites('// see DESIGN §4\nexport {};')).toBe(1);
+    expect(cites("export const h = 'read PROTOCOL.md';")).toBe(1);
+    expect(cites('export const h = `as STYLE.md says ${1}`;')).toBe(1);
+    expect(cites('const x = 1; /* before the brace: PROTOCOL-SDK5.md */\n')).toBe(1);
+    expect(cites('export const DESIGNER = 1; // docs/architecture.md')).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, resolveRelation, type Relation } from '../../worker/gateway/catalog.js';
-import { buildCount, buildDelete, buildInsert, buildSelect, buildUpdate, quoteIdent } from '../../worker/gateway/sql.js';
+import { buildCount, buildDelete, buildInsert, buildSelect, buildUpdate } from '../../worker/gateway/sql.js';
+import { quoteIdent } from '../../worker/gateway/sql-render.js';
 
 const catalog = buildCatalog([
   { schema_name: 'public', table_name: 'users', column_name: 'id', data_type: 'integer', is_pk: true },

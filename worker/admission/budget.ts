@@ -68,124 +68,136 @@ export type Budget = {
 
 type Waiter = { state: 'waiting' | 'granted' | 'done'; permitId: number };
 
+type Counters = Pick<BudgetSnapshot, 'acquired' | 'timeouts' | 'cancelled' | 'maxWaitMs' | 'reclaimedLeases'>;
+
+/** The budget's plain state, shared by the steps below; it outlives every request of the isolate. */
+type State = {
+  opts: BudgetOptions;
+  /** Permit id → time granted. Its size is "in use" (reserved-but-unclaimed permits included). */
+  leases: Map<number, number>;
+  queues: { refresh: Waiter[]; normal: Waiter[] };
+  nextId: number;
+  counters: Counters;
+};
+
 /** Creates an empty budget. */
 export function createBudget(opts: BudgetOptions): Budget {
-  const { permits, leaseMs, now } = opts;
-  /** Permit id → time granted. Its size is "in use" (reserved-but-unclaimed permits included). */
-  const leases = new Map<number, number>();
-  const queues = { refresh: [] as Waiter[], normal: [] as Waiter[] };
-  let nextId = 1;
-  const stats = { acquired: 0, timeouts: 0, cancelled: 0, maxWaitMs: 0, reclaimedLeases: 0 };
-
-  const lease = (): number => {
-    const id = nextId++;
-    leases.set(id, now());
-    return id;
+  const s: State = {
+    opts,
+    leases: new Map(),
+    queues: { refresh: [], normal: [] },
+    nextId: 1,
+    counters: { acquired: 0, timeouts: 0, cancelled: 0, maxWaitMs: 0, reclaimedLeases: 0 },
   };
-  const permitFor = (id: number): Permit => ({ id, release: () => giveBack(id) });
-  const noteWait = (ms: number): void => {
-    if (ms > stats.maxWaitMs) stats.maxWaitMs = ms;
-  };
-  const waitingCount = (): number => queues.refresh.length + queues.normal.length;
-
-  /** Reserves free capacity for the oldest waiters (refreshes first). Wakes nobody: they poll. */
-  const grantWaiting = (): void => {
-    while (leases.size < permits && waitingCount() > 0) {
-      const head = queues.refresh.shift() ?? queues.normal.shift();
-      if (!head || head.state !== 'waiting') continue;
-      head.state = 'granted';
-      head.permitId = lease();
-    }
-  };
-
-  function giveBack(id: number): void {
-    if (!leases.delete(id)) return; // second release, or the lease was already reclaimed
-    grantWaiting();
-  }
-
-  /** Reclaims expired leases (lazily: there are no background timers on Workers). */
-  const sweep = (): void => {
-    const t = now();
-    for (const [id, grantedAt] of leases) {
-      if (t - grantedAt >= leaseMs) {
-        leases.delete(id);
-        stats.reclaimedLeases++;
-      }
-    }
-    grantWaiting();
-  };
-
-  /** Ends a wait without a permit; a permit reserved but not yet claimed goes straight back. */
-  const abandon = (w: Waiter, queue: Waiter[], reason: 'timeout' | 'cancelled', waitedMs: number): AcquireResult => {
-    if (w.state === 'waiting') queue.splice(queue.indexOf(w), 1);
-    else if (w.state === 'granted') giveBack(w.permitId);
-    w.state = 'done';
-    stats[reason === 'timeout' ? 'timeouts' : 'cancelled']++;
-    noteWait(waitedMs);
-    return { ok: false, reason, waitedMs };
-  };
-
-  async function acquire(acq: AcquireOptions = {}): Promise<AcquireResult> {
-    sweep();
-    const start = now();
-    if (acq.signal?.aborted) {
-      stats.cancelled++;
-      return { ok: false, reason: 'cancelled', waitedMs: 0 };
-    }
-    if (waitingCount() === 0 && leases.size < permits) {
-      stats.acquired++;
-      return { ok: true, permit: permitFor(lease()), waitedMs: 0 };
-    }
-    const timeoutMs = acq.timeoutMs ?? opts.timeoutMs;
-    if (timeoutMs <= 0) {
-      stats.timeouts++;
-      return { ok: false, reason: 'timeout', waitedMs: 0 };
-    }
-    const w: Waiter = { state: 'waiting', permitId: 0 };
-    const queue = acq.priority === 'refresh' ? queues.refresh : queues.normal;
-    queue.push(w);
-    let cancelled: AcquireResult | undefined;
-    // The abort event is the waiter's own request: leave the queue (or hand a reservation on) at once.
-    const onAbort = (): void => {
-      if (w.state !== 'done') cancelled = abandon(w, queue, 'cancelled', now() - start);
-    };
-    acq.signal?.addEventListener('abort', onAbort, { once: true });
-    // A reservation counts only while its lease lives; at the deadline a reclaimed lease may still serve.
-    const claimable = (): boolean => w.state === 'granted' && leases.has(w.permitId);
-    const waited = await pollFor(opts, () => (claimable() || w.state === 'done' ? true : undefined), start + timeoutMs, acq.signal);
-    acq.signal?.removeEventListener('abort', onAbort);
-    if (cancelled) return cancelled;
-    if (!waited.ok && waited.reason === 'timeout') sweep();
-    const waitedMs = now() - start;
-    if (claimable() && (waited.ok || waited.reason === 'timeout')) return claim(w, waitedMs);
-    return abandon(w, queue, waited.ok ? 'timeout' : waited.reason, waitedMs);
-  }
-
-  const claim = (w: Waiter, waitedMs: number): AcquireResult => {
-    w.state = 'done';
-    stats.acquired++;
-    noteWait(waitedMs);
-    return { ok: true, permit: permitFor(w.permitId), waitedMs };
-  };
-
   return {
-    acquire,
+    acquire: (acq = {}) => acquire(s, acq),
     snapshot() {
-      sweep();
-      return { size: permits, inUse: leases.size, waiting: waitingCount(), ...stats };
+      sweep(s);
+      return { size: opts.permits, inUse: s.leases.size, waiting: waitingCount(s), ...s.counters };
     },
   };
 }
 
-export type PermitOutcome<T> = { ok: true; value: T; waitedMs: number } | { ok: false; reason: 'timeout' | 'cancelled'; waitedMs: number };
-
-/** Runs `fn` under a permit, releasing it in `finally` whatever `fn` does. */
-export async function withPermit<T>(budget: Budget, opts: AcquireOptions, fn: () => Promise<T>): Promise<PermitOutcome<T>> {
-  const acquired = await budget.acquire(opts);
-  if (!acquired.ok) return acquired;
-  try {
-    return { ok: true, value: await fn(), waitedMs: acquired.waitedMs };
-  } finally {
-    acquired.permit.release();
+async function acquire(s: State, acq: AcquireOptions): Promise<AcquireResult> {
+  sweep(s);
+  if (acq.signal?.aborted) {
+    s.counters.cancelled++;
+    return { ok: false, reason: 'cancelled', waitedMs: 0 };
   }
+  if (waitingCount(s) === 0 && s.leases.size < s.opts.permits) {
+    s.counters.acquired++;
+    return { ok: true, permit: permitFor(s, lease(s)), waitedMs: 0 };
+  }
+  const timeoutMs = acq.timeoutMs ?? s.opts.timeoutMs;
+  if (timeoutMs <= 0) {
+    s.counters.timeouts++;
+    return { ok: false, reason: 'timeout', waitedMs: 0 };
+  }
+  return wait(s, acq, timeoutMs);
+}
+
+/** Queues a waiter and re-checks on its own timers until it holds a reservation, gives up or is cancelled. */
+async function wait(s: State, acq: AcquireOptions, timeoutMs: number): Promise<AcquireResult> {
+  const { now } = s.opts;
+  const start = now();
+  const w: Waiter = { state: 'waiting', permitId: 0 };
+  const queue = acq.priority === 'refresh' ? s.queues.refresh : s.queues.normal;
+  queue.push(w);
+  let cancelled: AcquireResult | undefined;
+  // The abort event is the waiter's own request: leave the queue (or hand a reservation on) at once.
+  const onAbort = (): void => {
+    if (w.state !== 'done') cancelled = abandon(s, w, queue, 'cancelled', now() - start);
+  };
+  acq.signal?.addEventListener('abort', onAbort, { once: true });
+  // A reservation counts only while its lease lives; at the deadline a reclaimed lease may still serve.
+  const claimable = (): boolean => w.state === 'granted' && s.leases.has(w.permitId);
+  const waited = await pollFor(s.opts, () => (claimable() || w.state === 'done' ? true : undefined), start + timeoutMs, acq.signal);
+  acq.signal?.removeEventListener('abort', onAbort);
+  if (cancelled) return cancelled;
+  if (!waited.ok && waited.reason === 'timeout') sweep(s);
+  const waitedMs = now() - start;
+  if (claimable() && (waited.ok || waited.reason === 'timeout')) return claim(s, w, waitedMs);
+  return abandon(s, w, queue, waited.ok ? 'timeout' : waited.reason, waitedMs);
+}
+
+function lease(s: State): number {
+  const id = s.nextId++;
+  s.leases.set(id, s.opts.now());
+  return id;
+}
+
+function permitFor(s: State, id: number): Permit {
+  return { id, release: () => giveBack(s, id) };
+}
+
+function noteWait(s: State, ms: number): void {
+  if (ms > s.counters.maxWaitMs) s.counters.maxWaitMs = ms;
+}
+
+function waitingCount(s: State): number {
+  return s.queues.refresh.length + s.queues.normal.length;
+}
+
+/** Reserves free capacity for the oldest waiters (refreshes first). Wakes nobody: they poll. */
+function grantWaiting(s: State): void {
+  while (s.leases.size < s.opts.permits && waitingCount(s) > 0) {
+    const head = s.queues.refresh.shift() ?? s.queues.normal.shift();
+    if (!head || head.state !== 'waiting') continue;
+    head.state = 'granted';
+    head.permitId = lease(s);
+  }
+}
+
+function giveBack(s: State, id: number): void {
+  if (!s.leases.delete(id)) return; // second release, or the lease was already reclaimed
+  grantWaiting(s);
+}
+
+/** Reclaims expired leases (lazily: there are no background timers on Workers). */
+function sweep(s: State): void {
+  const t = s.opts.now();
+  for (const [id, grantedAt] of s.leases) {
+    if (t - grantedAt >= s.opts.leaseMs) {
+      s.leases.delete(id);
+      s.counters.reclaimedLeases++;
+    }
+  }
+  grantWaiting(s);
+}
+
+/** Ends a wait without a permit; a permit reserved but not yet claimed goes straight back. */
+function abandon(s: State, w: Waiter, queue: Waiter[], reason: 'timeout' | 'cancelled', waitedMs: number): AcquireResult {
+  if (w.state === 'waiting') queue.splice(queue.indexOf(w), 1);
+  else if (w.state === 'granted') giveBack(s, w.permitId);
+  w.state = 'done';
+  s.counters[reason === 'timeout' ? 'timeouts' : 'cancelled']++;
+  noteWait(s, waitedMs);
+  return { ok: false, reason, waitedMs };
+}
+
+function claim(s: State, w: Waiter, waitedMs: number): AcquireResult {
+  w.state = 'done';
+  s.counters.acquired++;
+  noteWait(s, waitedMs);
+  return { ok: true, permit: permitFor(s, w.permitId), waitedMs };
 }

@@ -6,7 +6,8 @@
  */
 import { GATEWAY_SCHEMAS, isSystemSchema, type ColumnInfo, type Relation } from './catalog.js';
 import { fail, ok, type Result } from './filter.js';
-import { quoteIdent, type Source } from './sql.js';
+import type { Source } from './sql.js';
+import { quoteIdent } from './sql-render.js';
 
 /** One row of the function query (function-source.ts). */
 export type FunctionRow = {

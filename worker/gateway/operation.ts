@@ -18,7 +18,8 @@ import { invalidateCatalog, mayRefresh, tenantCatalog } from './catalog-source.j
 import type { Result } from './filter.js';
 import { mapPgError, sqlState } from './pg-errors.js';
 import { describeIssue } from './schemas.js';
-import { MAX_PARAMS, type Projection, type Statement } from './sql.js';
+import { MAX_PARAMS, type Statement } from './sql.js';
+import type { Projection } from './sql-render.js';
 import { returningIfReadable } from './plan.js';
 import { resolveTenant, type Tenant } from './tenant.js';
 import { sessionContextOf } from '../db/session-context.js';

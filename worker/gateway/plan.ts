@@ -9,7 +9,8 @@ import type { DeleteBody, FetchBody, InsertBody, SortEntry, UpdateBody } from '.
 import { parseColumnToken, parseSelectTokens } from './select-list.js';
 import { isAllowed } from '../auth/scope.js';
 import type { AuthContext } from '../auth/context.js';
-import type { ConflictAction, DeletePlan, InsertPlan, MutationBounds, Order, ProjectedColumn, Projection, ProjectionItem, SelectPlan, UpdatePlan } from './sql.js';
+import type { ConflictAction, DeletePlan, InsertPlan, MutationBounds, SelectPlan, UpdatePlan } from './sql.js';
+import type { Order, ProjectedColumn, Projection, ProjectionItem } from './sql-render.js';
 
 const shown = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s);
 

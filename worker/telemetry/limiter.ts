@@ -80,11 +80,73 @@ const zeroReasons = (): ReasonCounts => ({ saturated: 0, unavailable: 0, failed:
 /** Creates a limiter; `limit` below 1 is treated as 1 so telemetry is throttled, not disabled. */
 export function createLimiter(opts: LimiterOptions): Limiter {
   const limit = Math.max(1, Math.floor(opts.limit));
+  const permits = createPermits(limit, opts);
+  const events = createEventCounts(opts);
+  return {
+    tryAcquire: permits.tryAcquire,
+    release: permits.release,
+    recordWritten: events.recordWritten,
+    recordDropped: events.recordDropped,
+    takeWarning: events.takeWarning,
+    snapshot() {
+      const p = permits.snapshot();
+      const e = events.snapshot();
+      // Field order as the status endpoint has always shown it.
+      return {
+        limit,
+        inFlight: p.inFlight,
+        maxInFlight: p.maxInFlight,
+        accepted: p.accepted,
+        written: e.written,
+        dropped: e.dropped,
+        droppedByReason: e.droppedByReason,
+        leaked: p.leaked,
+        warningsEmitted: e.warningsEmitted,
+        lastWarningAt: e.lastWarningAt,
+      };
+    },
+  };
+}
+
+type PermitCounts = Pick<LimiterSnapshot, 'inFlight' | 'maxInFlight' | 'accepted' | 'leaked'>;
+
+/** The permits: at most `limit` held, a permit older than `leaseMs` reclaimed as leaked. */
+function createPermits(limit: number, opts: LimiterOptions) {
   const held = new Map<number, number>(); // permit id → acquired at
   let nextId = 1;
-  let maxInFlight = 0;
-  let accepted = 0;
-  let leaked = 0;
+  const counts = { maxInFlight: 0, accepted: 0, leaked: 0 };
+
+  function reclaimExpired(now: number): void {
+    for (const [id, at] of held) {
+      if (now - at >= opts.leaseMs) {
+        held.delete(id);
+        counts.leaked++;
+      }
+    }
+  }
+
+  return {
+    tryAcquire(): LimiterPermit | undefined {
+      const now = opts.now();
+      if (held.size >= limit) reclaimExpired(now);
+      if (held.size >= limit) return undefined;
+      const id = nextId++;
+      held.set(id, now);
+      counts.accepted++;
+      counts.maxInFlight = Math.max(counts.maxInFlight, held.size);
+      return { id };
+    },
+    release(permit: LimiterPermit): void {
+      held.delete(permit.id);
+    },
+    snapshot: (): PermitCounts => ({ inFlight: held.size, ...counts }),
+  };
+}
+
+type EventCounts = Pick<LimiterSnapshot, 'written' | 'dropped' | 'droppedByReason' | 'warningsEmitted' | 'lastWarningAt'>;
+
+/** Events written and dropped, and the rate-limited warning that summarises recent drops. */
+function createEventCounts(opts: LimiterOptions) {
   const written = zeroKinds();
   const dropped = zeroKinds();
   const droppedByReason = zeroReasons();
@@ -93,33 +155,11 @@ export function createLimiter(opts: LimiterOptions): Limiter {
   let warningsEmitted = 0;
   let lastWarningAt: number | null = null;
 
-  function reclaimExpired(now: number): void {
-    for (const [id, at] of held) {
-      if (now - at >= opts.leaseMs) {
-        held.delete(id);
-        leaked++;
-      }
-    }
-  }
-
   return {
-    tryAcquire() {
-      const now = opts.now();
-      if (held.size >= limit) reclaimExpired(now);
-      if (held.size >= limit) return undefined;
-      const id = nextId++;
-      held.set(id, now);
-      accepted++;
-      maxInFlight = Math.max(maxInFlight, held.size);
-      return { id };
-    },
-    release(permit) {
-      held.delete(permit.id);
-    },
-    recordWritten(kinds) {
+    recordWritten(kinds: readonly TelemetryKindName[]): void {
       for (const k of kinds) written[k]++;
     },
-    recordDropped(kinds, reason) {
+    recordDropped(kinds: readonly TelemetryKindName[], reason: DropReason): void {
       if (kinds.length === 0) return;
       if (pending.count === 0) pending.since = opts.now();
       for (const k of kinds) {
@@ -130,33 +170,22 @@ export function createLimiter(opts: LimiterOptions): Limiter {
       pending.byReason[reason] += kinds.length;
       pending.count += kinds.length;
     },
-    takeWarning() {
+    takeWarning(): DropWarning | undefined {
       if (pending.count === 0) return undefined;
       const now = opts.now();
       if (lastWarningAt !== null && now - lastWarningAt < opts.warnIntervalMs) return undefined;
-      const warning: DropWarning = {
-        dropped: pending.dropped,
-        byReason: pending.byReason,
-        windowMs: now - (lastWarningAt ?? pending.since),
-      };
+      const warning: DropWarning = { dropped: pending.dropped, byReason: pending.byReason, windowMs: now - (lastWarningAt ?? pending.since) };
       pending = { dropped: zeroKinds(), byReason: zeroReasons(), count: 0, since: now };
       lastWarningAt = now;
       warningsEmitted++;
       return warning;
     },
-    snapshot() {
-      return {
-        limit,
-        inFlight: held.size,
-        maxInFlight,
-        accepted,
-        written: { ...written },
-        dropped: { ...dropped },
-        droppedByReason: { ...droppedByReason },
-        leaked,
-        warningsEmitted,
-        lastWarningAt,
-      };
-    },
+    snapshot: (): EventCounts => ({
+      written: { ...written },
+      dropped: { ...dropped },
+      droppedByReason: { ...droppedByReason },
+      warningsEmitted,
+      lastWarningAt,
+    }),
   };
 }
