@@ -4,7 +4,7 @@
  * package) into node_modules/.bin, which npm puts first on PATH for every `npm run` script.
  */
 
-export const REQUIRED_NODE_MAJOR = 22;
+const REQUIRED_NODE_MAJOR = 22;
 
 /** The major version of a `v20.1.0` / `20.1.0` string; 0 when it is not a version. */
 export function nodeMajor(version: string): number {

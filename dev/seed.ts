@@ -10,7 +10,7 @@ import { addClient, getClient, updateClient } from '../cli/client-store.js';
 import { createKey, revokeKeysNamed } from '../cli/key-store.js';
 import { CliError } from '../cli/errors.js';
 
-export const DEMO_CLIENT = 'demo';
+const DEMO_CLIENT = 'demo';
 const DEMO_KEY_NAME = 'demo';
 
 const TODOS = `

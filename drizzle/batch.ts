@@ -61,4 +61,3 @@ export const batchResultSchema = z.strictObject({
   batch_id: z.uuid(),
   status: z.enum(['applied', 'duplicate']),
 });
-export type BatchResult = z.infer<typeof batchResultSchema>;

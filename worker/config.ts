@@ -36,7 +36,7 @@ const share = (def: number) =>
 /** Operator tokens are bearer credentials: long enough that guessing is hopeless. */
 export const ADMIN_TOKEN_MIN_LENGTH = 32;
 /** The flusher refuses shorter signing secrets; the worker refuses them too, before deploy. */
-export const SIGNING_SECRET_MIN_LENGTH = 16;
+const SIGNING_SECRET_MIN_LENGTH = 16;
 
 /** Every var the worker reads. Secrets are marked so status output can redact them. */
 const SECRET_VARS = [

@@ -1,14 +1,16 @@
 /**
  * Reads the product's sources with the TypeScript compiler API and lists where they break the shape
  * rules: file length, function length, runtime import cycles, citations of notes kept outside the
- * repository. Each finding is a stable key (no line counts in it) so an allow-list can name it.
+ * repository; and asks knip (knip.jsonc) for unused files, exports and dependencies. Each finding is
+ * a stable key (no line counts in it) so an allow-list can name it.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
-export const MAX_FILE_LINES = 250;
-export const MAX_FUNCTION_LINES = 60;
+const MAX_FILE_LINES = 250;
+const MAX_FUNCTION_LINES = 60;
 
 export type Finding = { key: string; detail: string };
 
@@ -188,6 +190,35 @@ export function outsideCitations(files: readonly SourceFile[]): Finding[] {
       .filter((piece) => OUTSIDE_NOTES.test(piece.text))
       .map((piece) => lineOf(file, piece.pos));
     if (lines.length > 0) out.push({ key: `cites ${file.path}`, detail: `line ${[...new Set(lines)].join(', ')}` });
+  }
+  return out;
+}
+
+type KnipItem = { name: string; line?: number };
+type KnipIssue = { file: string } & Record<string, KnipItem[] | string>;
+
+/**
+ * knip's findings over the whole repository (tests and bench included, as its config says), one per
+ * unused file, export, type, dependency or unlisted binary: `<kind> <file> <name>`.
+ */
+export function unusedCode(root: string): Finding[] {
+  const knip = join(root, 'node_modules', 'knip', 'bin', 'knip.js');
+  const run = spawnSync(process.execPath, [knip, '--reporter', 'json', '--no-progress'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+  let report: { issues: KnipIssue[] };
+  try {
+    report = JSON.parse(run.stdout) as { issues: KnipIssue[] };
+  } catch {
+    throw new Error(`knip did not report (exit ${run.status}): ${run.stderr.slice(0, 2000)}`);
+  }
+  const out: Finding[] = [];
+  for (const issue of report.issues) {
+    for (const [kind, items] of Object.entries(issue)) {
+      if (!Array.isArray(items)) continue;
+      for (const item of items) {
+        const where = item.line === undefined ? '' : `line ${item.line}`;
+        out.push({ key: kind === 'files' ? `unused-file ${issue.file}` : `unused-${kind} ${issue.file} ${item.name}`, detail: where });
+      }
+    }
   }
   return out;
 }

@@ -115,7 +115,7 @@ function catalogIn(url: string, adminUrl: string, schema: string): Catalog {
 }
 
 /** The shared catalog DB (schema public) as the superuser of the test cluster. */
-export const catalog = catalogIn(databaseUrl, databaseUrl, 'public');
+const catalog = catalogIn(databaseUrl, databaseUrl, 'public');
 
 /** Runs SQL on the catalog DB. */
 export const sql = catalog.sql;
@@ -124,8 +124,6 @@ export const createClient = catalog.createClient;
 /** Creates a key for `client` exactly as the CLI does (same format and hash); returns the plaintext once. */
 export const createKey = catalog.createKey;
 export const revokeKey = catalog.revokeKey;
-/** Holds a lock on a catalog table until `release()`: blocks every gateway lookup on it. */
-export const lockTable = catalog.lockTable;
 
 export type AuthSandbox = Catalog & {
   role: string;

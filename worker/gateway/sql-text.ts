@@ -9,9 +9,9 @@ import { fail, ok, type Result } from './filter.js';
  * time grows with length (about 0.1 ms per 10 characters), so this also bounds CPU per request. */
 export const MAX_SQL_CHARS = 16_384;
 /** Deepest parenthesis nesting accepted; the statements the SDK generates use at most 2. */
-export const MAX_SQL_NESTING = 16;
+const MAX_SQL_NESTING = 16;
 /** NOT operators accepted: each nests the parse one level without a parenthesis. */
-export const MAX_SQL_NOTS = 32;
+const MAX_SQL_NOTS = 32;
 
 /**
  * Scans outside string literals (`'…'`) and quoted identifiers (`"…"`): comments are refused (the

@@ -57,7 +57,7 @@ export function columnOf(e: Expr, ctx: Pick<ExprContext, 'tableNames'>): Result<
 }
 
 /** The user's word for an expression we do not accept. */
-export function describeExpr(e: Expr): string {
+function describeExpr(e: Expr): string {
   switch (e.type) {
     case 'call':
       return `the function call ${identName(e.function.name)}()`;

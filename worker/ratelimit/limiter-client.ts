@@ -14,7 +14,7 @@ type LimiterNamespace = {
 };
 
 /** A limiter slower than this is treated as unavailable: the request is not held up for it. */
-export const LIMITER_TIMEOUT_MS = 1000;
+const LIMITER_TIMEOUT_MS = 1000;
 
 const verdictSchema = z.object({ allowed: z.boolean(), remaining: z.number().int().nonnegative(), resetMs: z.number().nonnegative() });
 
