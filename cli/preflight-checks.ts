@@ -33,7 +33,7 @@ export type PreflightInput = {
 
 const MiB = 1024 * 1024;
 /** Cloudflare's published Worker size limits: compressed 3 MiB (Free) / 10 MiB (Paid); newer docs state 64 MiB uncompressed. */
-export const LIMITS = { freeGzip: 3 * MiB, paidGzip: 10 * MiB, raw: 64 * MiB, startupMs: 1000 } as const;
+const LIMITS = { freeGzip: 3 * MiB, paidGzip: 10 * MiB, raw: 64 * MiB, startupMs: 1000 } as const;
 /** Half of Workers' 1 s startup limit: past this, a slower edge machine or growth tips it over. */
 const STARTUP_RISK_MS = 500;
 /** The Neon driver and node: built-ins need it. */

@@ -198,12 +198,13 @@ type KnipItem = { name: string; line?: number };
 type KnipIssue = { file: string } & Record<string, KnipItem[] | string>;
 
 /**
- * knip's findings over the whole repository (tests and bench included, as its config says), one per
- * unused file, export, type, dependency or unlisted binary: `<kind> <file> <name>`.
+ * knip's findings over the project in `dir` (for this repository: tests and bench included, as
+ * knip.jsonc says), one per unused file, export, type, dependency or unlisted binary:
+ * `unused-<kind> <file> <name>`. knip itself is taken from `root`'s node_modules.
  */
-export function unusedCode(root: string): Finding[] {
+export function unusedCode(root: string, dir = root): Finding[] {
   const knip = join(root, 'node_modules', 'knip', 'bin', 'knip.js');
-  const run = spawnSync(process.execPath, [knip, '--reporter', 'json', '--no-progress'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const run = spawnSync(process.execPath, [knip, '--reporter', 'json', '--no-progress'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 });
   let report: { issues: KnipIssue[] };
   try {
     report = JSON.parse(run.stdout) as { issues: KnipIssue[] };

@@ -5,6 +5,9 @@
  * export or dependency anywhere goes unused (knip, configured in knip.jsonc).
  * `npm run check:shape` runs this file alone.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -116,4 +119,19 @@ describe('the checks themselves', () => {
     expect(cites('const x = 1; /* before the brace: PROTOCOL-SDK5.md */\n')).toBe(1);
     expect(cites('export const DESIGNER = 1; // docs/architecture.md')).toBe(0);
   });
+
+  it('reports an unused file and an unused export through knip', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'knip-fixture-'));
+    try {
+      writeFileSync(join(dir, 'package.json'), '{"name":"fixture","type":"module","private":true}');
+      writeFileSync(join(dir, 'knip.json'), '{"entry":["main.ts"],"project":["*.ts"]}');
+      writeFileSync(join(dir, 'main.ts'), "import { used } from './lib.js';\nconsole.log(used);\n");
+      writeFileSync(join(dir, 'lib.ts'), 'export const used = 1;\nexport const dead = 2;\n');
+      writeFileSync(join(dir, 'orphan.ts'), 'export const x = 1;\n');
+      const keys = unusedCode(root, dir).map((f) => f.key).sort();
+      expect(keys).toEqual(['unused-exports lib.ts dead', 'unused-file orphan.ts']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
