@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, normalize, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
 const MAX_FILE_LINES = 250;
@@ -190,6 +190,33 @@ export function outsideCitations(files: readonly SourceFile[]): Finding[] {
       .filter((piece) => OUTSIDE_NOTES.test(piece.text))
       .map((piece) => lineOf(file, piece.pos));
     if (lines.length > 0) out.push({ key: `cites ${file.path}`, detail: `line ${[...new Set(lines)].join(', ')}` });
+  }
+  return out;
+}
+
+/** A path-like word ending in a source, doc, config or SQL extension: `docs/auth.md`, `poll.ts`. */
+const CITED_PATH = /(?<![\w./-])((?:\.{1,2}\/)?[\w.-]+(?:\/[\w.-]+)*\.(?:ts|md|toml|sql))\b/g;
+
+/**
+ * Files that comments and strings name but the repository does not hold (`repoFiles`: its paths).
+ * A name counts as found at its repository path, relative to the citing file, or as the tail of a
+ * path (`with-session.ts`, `db/with-session.ts`).
+ */
+export function missingCitedFiles(files: readonly SourceFile[], repoFiles: readonly string[]): Finding[] {
+  const out: Finding[] = [];
+  const exists = (from: string, cited: string): boolean => {
+    const beside = normalize(join(dirname(from), cited));
+    return repoFiles.some((f) => f === cited || f === beside || f.endsWith(`/${cited}`));
+  };
+  for (const file of files) {
+    const missing = new Set<string>();
+    for (const piece of commentsAndStrings(file)) {
+      for (const match of piece.text.matchAll(CITED_PATH)) {
+        const cited = match[1] ?? '';
+        if (!exists(file.path, cited)) missing.add(cited);
+      }
+    }
+    for (const cited of missing) out.push({ key: `cites-missing ${file.path} ${cited}`, detail: 'no such file in the repository' });
   }
   return out;
 }

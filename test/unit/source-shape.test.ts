@@ -1,10 +1,11 @@
 /**
- * The product's sources keep one shape (docs/architecture.md): no file over 250 lines, no function
- * over 60, no runtime import cycle among worker/, flusher/ and drizzle/, no comment or string that
- * cites notes kept outside the repository. Tests and the benchmark are not held to those; no file,
- * export or dependency anywhere goes unused (knip, configured in knip.jsonc).
- * `npm run check:shape` runs this file alone.
+ * The product's sources keep one shape (docs/architecture.md "Source shape"): no file over 250
+ * lines, no function over 60, no runtime import cycle among worker/, flusher/ and drizzle/, no
+ * comment or string citing notes kept outside the repository or a file it does not hold. Tests and
+ * the benchmark are not held to those; no file, export or dependency anywhere goes unused (knip,
+ * configured in knip.jsonc). `npm run check:shape` runs this file alone.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import {
   importCycles,
   longFiles,
   longFunctions,
+  missingCitedFiles,
   outsideCitations,
   readSources,
   sourceOf,
@@ -24,6 +26,8 @@ import {
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const product = readSources(root, ['worker', 'flusher', 'drizzle', 'cli', 'dev']);
 const layered = product.filter((f) => /^(worker|flusher|drizzle)\//.test(f.path));
+/** Tracked files and new ones not ignored: what a checkout of this tree holds. */
+const repoFiles = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean);
 
 /**
  * Known violations being fixed on other branches, by finding key. Merge those branches, then delete
@@ -59,7 +63,14 @@ let findings: Finding[] = [];
 
 describe('source shape', () => {
   beforeAll(() => {
-    findings = [...longFiles(product), ...longFunctions(product), ...importCycles(layered), ...outsideCitations(product), ...unusedCode(root)];
+    findings = [
+      ...longFiles(product),
+      ...longFunctions(product),
+      ...importCycles(layered),
+      ...outsideCitations(product),
+      ...missingCitedFiles(product, repoFiles),
+      ...unusedCode(root),
+    ];
   }, 120_000);
 
   it('has no violation outside the pending list', () => {
@@ -118,6 +129,20 @@ describe('the checks themselves', () => {
     expect(cites('export const h = `as STYLE.md says ${1}`;')).toBe(1);
     expect(cites('const x = 1; /* before the brace: PROTOCOL-SDK5.md */\n')).toBe(1);
     expect(cites('export const DESIGNER = 1; // docs/architecture.md')).toBe(0);
+  });
+
+  it('finds a cited file the repository does not hold, at its path, beside the citer or as a tail', () => {
+    const repo = ['docs/auth.md', 'worker/db/with-session.ts', 'worker/admission/poll.ts'];
+    const text = [
+      '// docs/auth.md, poll.ts, db/with-session.ts and ../db/with-session.ts all exist;',
+      "// docs/gone.md and stats/flush-route.ts do not.\nexport const hint = 'see docs/missing.md';",
+    ].join('\n');
+    const keys = missingCitedFiles([sourceOf('worker/admission/budget.ts', text)], repo).map((f) => f.key);
+    expect(keys).toEqual([
+      'cites-missing worker/admission/budget.ts docs/gone.md',
+      'cites-missing worker/admission/budget.ts stats/flush-route.ts',
+      'cites-missing worker/admission/budget.ts docs/missing.md',
+    ]);
   });
 
   it('reports an unused file and an unused export through knip', () => {
