@@ -5,7 +5,7 @@
  * a stable key (no line counts in it) so an allow-list can name it.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
@@ -217,6 +217,38 @@ export function missingCitedFiles(files: readonly SourceFile[], repoFiles: reado
       }
     }
     for (const cited of missing) out.push({ key: `cites-missing ${file.path} ${cited}`, detail: 'no such file in the repository' });
+  }
+  return out;
+}
+
+/** `docs/auth.md "Admission budget"`: a doc and the section a comment or string sends the reader to. */
+const CITED_SECTION = /(docs\/[\w-]+\.md)\s*["“]([^"”\n]+)["”]/g;
+
+/**
+ * Sections cited as `docs/<doc>.md "<heading>"` that the doc (read from `root`) has no heading
+ * for. A heading matches when it is the cited text, or starts with it and goes on after a space
+ * ("The flush service" names "The flush service (`flusher/`)").
+ */
+export function missingSections(files: readonly SourceFile[], root: string): Finding[] {
+  const headings = new Map<string, string[]>();
+  const headingsOf = (doc: string): string[] => {
+    let list = headings.get(doc);
+    if (!list) {
+      const text = existsSync(join(root, doc)) ? readFileSync(join(root, doc), 'utf8') : '';
+      list = [...text.matchAll(/^#+\s+(.+?)\s*$/gm)].map((m) => m[1] ?? '');
+      headings.set(doc, list);
+    }
+    return list;
+  };
+  const out: Finding[] = [];
+  for (const file of files) {
+    const missing = new Set<string>();
+    for (const piece of commentsAndStrings(file)) {
+      for (const [, doc = '', section = ''] of piece.text.matchAll(CITED_SECTION)) {
+        if (!headingsOf(doc).some((h) => h === section || h.startsWith(`${section} `))) missing.add(`${doc} "${section}"`);
+      }
+    }
+    for (const cited of missing) out.push({ key: `cites-section ${file.path} ${cited}`, detail: 'no such heading' });
   }
   return out;
 }

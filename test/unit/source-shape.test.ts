@@ -17,6 +17,7 @@ import {
   longFiles,
   longFunctions,
   missingCitedFiles,
+  missingSections,
   outsideCitations,
   readSources,
   sourceOf,
@@ -69,6 +70,7 @@ describe('source shape', () => {
       ...importCycles(layered),
       ...outsideCitations(product),
       ...missingCitedFiles(product, repoFiles),
+      ...missingSections(product, root),
       ...unusedCode(root),
     ];
   }, 120_000);
@@ -143,6 +145,15 @@ describe('the checks themselves', () => {
       'cites-missing worker/admission/budget.ts stats/flush-route.ts',
       'cites-missing worker/admission/budget.ts docs/missing.md',
     ]);
+  });
+
+  it('finds a cited docs section the doc has no heading for', () => {
+    const text = [
+      '// docs/architecture.md "The Workers rule" and docs/counters.md "The flush service" hold;',
+      '// docs/architecture.md "The Workers rules" and docs/auth.md "Nothing by this name" do not.',
+    ].join('\n');
+    const keys = missingSections([sourceOf('worker/x.ts', text)], root).map((f) => f.key);
+    expect(keys).toEqual(['cites-section worker/x.ts docs/architecture.md "The Workers rules"', 'cites-section worker/x.ts docs/auth.md "Nothing by this name"']);
   });
 
   it('reports an unused file and an unused export through knip', () => {
