@@ -1,12 +1,10 @@
 /**
  * Reads the product's sources with the TypeScript compiler API and lists where they break the shape
- * rules: file length, function length, runtime import cycles, citations of notes kept outside the
- * repository; and asks knip (knip.jsonc) for unused files, exports and dependencies. Each finding is
+ * rules on size and structure: file length, function length, runtime import cycles. Each finding is
  * a stable key (no line counts in it) so an allow-list can name it.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, normalize, relative, resolve } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
 const MAX_FILE_LINES = 250;
@@ -37,7 +35,7 @@ export function readSources(root: string, folders: readonly string[]): SourceFil
   return out;
 }
 
-function lineOf(file: SourceFile, pos: number): number {
+export function lineOf(file: SourceFile, pos: number): number {
   return file.ast.getLineAndCharacterOfPosition(pos).line + 1;
 }
 
@@ -154,131 +152,5 @@ export function importCycles(files: readonly SourceFile[]): Finding[] {
     }
   };
   for (const file of files) if (!index.has(file.path)) connect(file.path);
-  return out;
-}
-
-/** Notes the team keeps outside the repository; the product must not point at them. */
-const OUTSIDE_NOTES = /\bDESIGN\b|PROTOCOL(-SDK5)?\.md|STYLE\.md|§/;
-
-/** The comment ranges and string literal texts of a file, each with its start position. */
-function commentsAndStrings(file: SourceFile): { pos: number; text: string }[] {
-  const out: { pos: number; text: string }[] = [];
-  const seen = new Set<number>();
-  const visit = (node: ts.Node): void => {
-    // Every token's trivia (a comment after code on its line is trailing, not leading), so comments
-    // before a closing brace or at the end of the file count too.
-    const trivia = [...(ts.getLeadingCommentRanges(file.text, node.pos) ?? []), ...(ts.getTrailingCommentRanges(file.text, node.pos) ?? [])];
-    for (const range of trivia) {
-      if (seen.has(range.pos)) continue;
-      seen.add(range.pos);
-      out.push({ pos: range.pos, text: file.text.slice(range.pos, range.end) });
-    }
-    if (ts.isStringLiteralLike(node) || ts.isTemplateLiteralToken(node)) {
-      out.push({ pos: node.getStart(file.ast), text: node.text });
-    }
-    for (const child of node.getChildren(file.ast)) visit(child);
-  };
-  visit(file.ast);
-  return out;
-}
-
-/** Comments and string literals that cite a note kept outside the repository, one finding per file. */
-export function outsideCitations(files: readonly SourceFile[]): Finding[] {
-  const out: Finding[] = [];
-  for (const file of files) {
-    const lines = commentsAndStrings(file)
-      .filter((piece) => OUTSIDE_NOTES.test(piece.text))
-      .map((piece) => lineOf(file, piece.pos));
-    if (lines.length > 0) out.push({ key: `cites ${file.path}`, detail: `line ${[...new Set(lines)].join(', ')}` });
-  }
-  return out;
-}
-
-/** A path-like word ending in a source, doc, config or SQL extension: `docs/auth.md`, `poll.ts`. */
-const CITED_PATH = /(?<![\w./-])((?:\.{1,2}\/)?[\w.-]+(?:\/[\w.-]+)*\.(?:ts|md|toml|sql))\b/g;
-
-/**
- * Files that comments and strings name but the repository does not hold (`repoFiles`: its paths).
- * A name counts as found at its repository path, relative to the citing file, or as the tail of a
- * path (`with-session.ts`, `db/with-session.ts`).
- */
-export function missingCitedFiles(files: readonly SourceFile[], repoFiles: readonly string[]): Finding[] {
-  const out: Finding[] = [];
-  const exists = (from: string, cited: string): boolean => {
-    const beside = normalize(join(dirname(from), cited));
-    return repoFiles.some((f) => f === cited || f === beside || f.endsWith(`/${cited}`));
-  };
-  for (const file of files) {
-    const missing = new Set<string>();
-    for (const piece of commentsAndStrings(file)) {
-      for (const match of piece.text.matchAll(CITED_PATH)) {
-        const cited = match[1] ?? '';
-        if (!exists(file.path, cited)) missing.add(cited);
-      }
-    }
-    for (const cited of missing) out.push({ key: `cites-missing ${file.path} ${cited}`, detail: 'no such file in the repository' });
-  }
-  return out;
-}
-
-/** `docs/auth.md "Admission budget"`: a doc and the section a comment or string sends the reader to. */
-const CITED_SECTION = /(docs\/[\w-]+\.md)\s*["“]([^"”\n]+)["”]/g;
-
-/**
- * Sections cited as `docs/<doc>.md "<heading>"` that the doc (read from `root`) has no heading
- * for. A heading matches when it is the cited text, or starts with it and goes on after a space
- * ("The flush service" names "The flush service (`flusher/`)").
- */
-export function missingSections(files: readonly SourceFile[], root: string): Finding[] {
-  const headings = new Map<string, string[]>();
-  const headingsOf = (doc: string): string[] => {
-    let list = headings.get(doc);
-    if (!list) {
-      const text = existsSync(join(root, doc)) ? readFileSync(join(root, doc), 'utf8') : '';
-      list = [...text.matchAll(/^#+\s+(.+?)\s*$/gm)].map((m) => m[1] ?? '');
-      headings.set(doc, list);
-    }
-    return list;
-  };
-  const out: Finding[] = [];
-  for (const file of files) {
-    const missing = new Set<string>();
-    for (const piece of commentsAndStrings(file)) {
-      for (const [, doc = '', section = ''] of piece.text.matchAll(CITED_SECTION)) {
-        if (!headingsOf(doc).some((h) => h === section || h.startsWith(`${section} `))) missing.add(`${doc} "${section}"`);
-      }
-    }
-    for (const cited of missing) out.push({ key: `cites-section ${file.path} ${cited}`, detail: 'no such heading' });
-  }
-  return out;
-}
-
-type KnipItem = { name: string; line?: number };
-type KnipIssue = { file: string } & Record<string, KnipItem[] | string>;
-
-/**
- * knip's findings over the project in `dir` (for this repository: tests and bench included, as
- * knip.jsonc says), one per unused file, export, type, dependency or unlisted binary:
- * `unused-<kind> <file> <name>`. knip itself is taken from `root`'s node_modules.
- */
-export function unusedCode(root: string, dir = root): Finding[] {
-  const knip = join(root, 'node_modules', 'knip', 'bin', 'knip.js');
-  const run = spawnSync(process.execPath, [knip, '--reporter', 'json', '--no-progress'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 });
-  let report: { issues: KnipIssue[] };
-  try {
-    report = JSON.parse(run.stdout) as { issues: KnipIssue[] };
-  } catch {
-    throw new Error(`knip did not report (exit ${run.status}): ${run.stderr.slice(0, 2000)}`);
-  }
-  const out: Finding[] = [];
-  for (const issue of report.issues) {
-    for (const [kind, items] of Object.entries(issue)) {
-      if (!Array.isArray(items)) continue;
-      for (const item of items) {
-        const where = item.line === undefined ? '' : `line ${item.line}`;
-        out.push({ key: kind === 'files' ? `unused-file ${issue.file}` : `unused-${kind} ${issue.file} ${item.name}`, detail: where });
-      }
-    }
-  }
   return out;
 }

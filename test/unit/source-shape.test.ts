@@ -11,18 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Finding,
-  importCycles,
-  longFiles,
-  longFunctions,
-  missingCitedFiles,
-  missingSections,
-  outsideCitations,
-  readSources,
-  sourceOf,
-  unusedCode,
-} from '../support/source-shape.js';
+import { missingCitedFiles, missingSections, outsideCitations } from '../support/citations.js';
+import { type Finding, importCycles, longFiles, longFunctions, readSources, sourceOf } from '../support/source-shape.js';
+import { unusedCode } from '../support/unused-code.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const product = readSources(root, ['worker', 'flusher', 'drizzle', 'cli', 'dev']);
