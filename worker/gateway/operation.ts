@@ -49,7 +49,7 @@ export function authOf(c: Context<AppEnv>): AuthContext {
  * A mutation's plan with RETURNING only when the key may read the table: returned rows are a read,
  * so they need the `read` scope as well. Without it the mutation still runs and answers its count
  * with no rows, whatever `columns` asked for — the SDK sends `columns: "*"` on every insert, so a
- * 403 would refuse every insert of an insert-only key (docs/auth.md "The path, in order", step 7).
+ * 403 would refuse every insert of an insert-only key (docs/auth.md "The path, in order", step 7: scopes).
  */
 export function scopeReturning<P extends { returning: Projection | null }>(c: Context<AppEnv>, tableName: string, plan: P): P {
   return returningIfReadable(authOf(c), tableName, plan);
