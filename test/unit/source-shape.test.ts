@@ -28,6 +28,7 @@ const repoFiles = execFileSync('git', ['ls-files', '--cached', '--others', '--ex
 const PENDING: ReadonlySet<string> = new Set<string>([
   // branch `shape` (issue 15 part A): the sinks rework, the stats → counters rename, the hook that
   // takes admission telemetry out of db/with-session.ts.
+  // createBatcher has no owner yet: split it after the merge (the folder may be renamed counters/).
   'function worker/stats/batcher.ts createBatcher',
   'function worker/stats/service.ts createStatsService',
   'cycle worker/db/with-session.ts worker/telemetry/emit.ts worker/telemetry/task.ts',
