@@ -4,7 +4,7 @@
  * its limit); client B is unlimited and sends its hot key while injecting key-cache misses at
  * scenario 5's steady rate. Both call `POST /gateway/fetch` with an empty object: it passes auth
  * and the limiter, then stops at body validation (400) — so no tenant database is involved and
- * the figures isolate auth + limiter. Reported: A's 429s and allowed rate (target: its limit,
+ * the figures isolate auth + limiter. Client B first runs alone (its baseline), then beside A. Reported: A's 429s and allowed rate (target: its limit,
  * 10/s), B's 503s (target 0) and p99; then the limiter's per-request cost: the same request at the
  * same concurrency with a key limited far above what it sends (every request asks the Durable
  * Object, none is refused) against an unlimited key.
@@ -30,6 +30,9 @@ export type RateLimitFigures = {
   bCompleted: number;
   b503: number;
   bP99Ms: number;
+  bRequestsPerSecond: number;
+  /** Client B alone (same load, no client A), run first on the same isolate: the baseline for B's figures. */
+  bAlone: { completed: number; b503: number; p99Ms: number; requestsPerSecond: number };
   cost: { limitedP50Ms: number; unlimitedP50Ms: number; limitedRps: number; unlimitedRps: number };
 };
 
@@ -88,6 +91,7 @@ export async function runRateLimitScenario(ctx: Ctx): Promise<ScenarioResult> {
     const common = { baseUrl: w.url, durationMs: p.durationMs, tail: { method: 'GET' as const, path: '/health' }, drainCapMs: 5_000, timeoutSec: 10 };
     const aSpec: LoadSpec = { ...common, connections: CONNECTIONS.a, request: fetchOf(LIMITED_CLIENT, keys.limitedKey) };
     const bSpec: LoadSpec = { ...common, connections: CONNECTIONS.b, request: b, injectMisses: { name: 'x-athena-key', values: ctx.seeded.missKeys, perSecond: STARVATION.missesPerSecond } };
+    const bAlone = await runLoad(bSpec);
     const [a, bRes] = await Promise.all([runLoad(aSpec), runLoad(bSpec)]);
     const costMs = Math.min(p.durationMs, 5_000);
     const limitedCost = await runLoad({ ...common, durationMs: costMs, connections: CONNECTIONS.cost, request: fetchOf(LIMITED_CLIENT, keys.highKey) });
@@ -100,6 +104,8 @@ export async function runRateLimitScenario(ctx: Ctx): Promise<ScenarioResult> {
       bCompleted: bRes.completed,
       b503: bRes.byStatus['503'] ?? 0,
       bP99Ms: bRes.latencyMs.p99,
+      bRequestsPerSecond: bRes.requestsPerSecond,
+      bAlone: { completed: bAlone.completed, b503: bAlone.byStatus['503'] ?? 0, p99Ms: bAlone.latencyMs.p99, requestsPerSecond: bAlone.requestsPerSecond },
       cost: { limitedP50Ms: limitedCost.latencyMs.p50, unlimitedP50Ms: plainCost.latencyMs.p50, limitedRps: limitedCost.requestsPerSecond, unlimitedRps: plainCost.requestsPerSecond },
     };
     const status = await fetch(`${w.url}/__gateway/status`, { headers: { authorization: `Bearer ${ctx.adminToken}` } });
@@ -121,6 +127,13 @@ export function renderRateLimit(results: ScenarioResult[]): string[] {
     '| A req/s sent | A allowed/s (limit 10/s) | A 429s | B requests | B 503s | B p99 ms | cost run p50 ms limited / unlimited | cost run req/s limited / unlimited |',
     '|---|---|---|---|---|---|---|---|',
     `| ${Math.round(g.aRequestsPerSecond)} | ${g.aAllowedPerSecond.toFixed(1)} | ${g.a429} | ${g.bCompleted} | ${g.b503} | ${g.bP99Ms.toFixed(1)} | ${g.cost.limitedP50Ms.toFixed(1)} / ${g.cost.unlimitedP50Ms.toFixed(1)} | ${Math.round(g.cost.limitedRps)} / ${Math.round(g.cost.unlimitedRps)} |`,
+    '',
+    'Client B alone (the same load without client A, first, on the same isolate) against B beside A:',
+    '',
+    '| run | B req/s | B requests | B 503s | B p99 ms |',
+    '|---|---|---|---|---|',
+    `| B alone | ${Math.round(g.bAlone.requestsPerSecond)} | ${g.bAlone.completed} | ${g.bAlone.b503} | ${g.bAlone.p99Ms.toFixed(1)} |`,
+    `| B beside A | ${Math.round(g.bRequestsPerSecond)} | ${g.bCompleted} | ${g.b503} | ${g.bP99Ms.toFixed(1)} |`,
     '',
   ];
 }

@@ -135,7 +135,7 @@ async function main(): Promise<number> {
       log('scenario 8: client A limited to 100/10s at ≫20× its limit, client B unlimited with key-cache misses');
       const r = await runRateLimitScenario(ctx).catch((err: unknown) => errored('8', 8, 'rate limits', err));
       report(r);
-      if (r.rateLimit) log(`  A ${r.rateLimit.aAllowedPerSecond.toFixed(1)} allowed/s, ${r.rateLimit.a429} 429s; B ${r.rateLimit.b503} 503s, p99 ${r.rateLimit.bP99Ms.toFixed(1)} ms`);
+      if (r.rateLimit) log(`  A ${r.rateLimit.aAllowedPerSecond.toFixed(1)} allowed/s, ${r.rateLimit.a429} 429s; B ${r.rateLimit.b503} 503s, p99 ${r.rateLimit.bP99Ms.toFixed(1)} ms (alone: ${r.rateLimit.bAlone.b503} 503s, p99 ${r.rateLimit.bAlone.p99Ms.toFixed(1)} ms)`);
       results.push(r);
     }
     if (args.profile && wants(1) && wants(2)) {
