@@ -7,14 +7,14 @@ import { onError, notFound } from './middleware/errors.js';
 import { health } from './routes/health.js';
 import { ready } from './routes/ready.js';
 import { verify } from './routes/verify.js';
-import { authenticate } from './auth/middleware.js';
-import { rateLimit } from './ratelimit/middleware.js';
-import { requestLog } from './telemetry/request-log.js';
-import { status } from './admin/status.js';
-import { usage } from './stats/middleware.js';
-import { statsFlush } from './stats/flush-route.js';
-import { gatewayGuard } from './gateway/guard.js';
-import { gatewayRoutes } from './gateway/routes/index.js';
+import { authenticate } from './middleware/authenticate.js';
+import { rateLimit } from './middleware/rate-limit.js';
+import { requestLog } from './middleware/request-log.js';
+import { status } from './routes/status.js';
+import { usage } from './middleware/counters.js';
+import { statsFlush } from './routes/counters-flush.js';
+import { gatewayGuard } from './middleware/gateway-guard.js';
+import { gatewayRoutes } from './routes/gateway/index.js';
 
 const app = new Hono<AppEnv>();
 

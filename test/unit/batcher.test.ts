@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createBatcher, type BatcherOptions } from '../../worker/stats/batcher.js';
-import type { RequestUsage } from '../../worker/stats/deltas.js';
+import { createBatcher, type BatcherOptions } from '../../worker/counters/batcher.js';
+import type { RequestUsage } from '../../worker/counters/deltas.js';
 import type { Batch } from '../../drizzle/batch.js';
 
 /** A batcher on a hand-driven clock with sequential ids. */

@@ -11,7 +11,7 @@ import { isolateFor } from '../../worker/isolate.js';
 import { requestContext } from '../../worker/middleware/request-context.js';
 import { onError } from '../../worker/middleware/errors.js';
 import { emitTelemetry } from '../../worker/telemetry/emit.js';
-import { requestLog } from '../../worker/telemetry/request-log.js';
+import { requestLog } from '../../worker/middleware/request-log.js';
 import { telemetrySnapshot } from '../../worker/telemetry/task.js';
 import { GatewayError } from '../../worker/errors.js';
 import { baseEnv, fetchWith } from './harness.js';

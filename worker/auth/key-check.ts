@@ -4,8 +4,8 @@
  * configured, can only be judged by the directory's live prefixes and then a lookup.
  */
 import { isolateScoped, type Isolate } from '../isolate.js';
-import type { ParsedKey } from './key-format.js';
-import { importSigningKey, tagMatches } from './key-signing.js';
+import type { ParsedKey } from '../../drizzle/key-format.js';
+import { importSigningKey, tagMatches } from '../../drizzle/key-signing.js';
 
 /** Imported HMAC keys as plain objects, filled by the first request that needs them (never a shared promise). */
 const signingKeysOf = isolateScoped('auth.signingKeys', (): { keys: CryptoKey[] | undefined } => ({ keys: undefined }));

@@ -10,17 +10,17 @@ import type { AppEnv } from '../env.js';
 import { GatewayError, type ErrorCode } from '../errors.js';
 import { emitTelemetry } from '../telemetry/emit.js';
 import { log } from '../log.js';
-import type { AuthContext } from './context.js';
-import { loggableClientName, readApiKey } from './credentials.js';
-import { hashApiKey, parseApiKey, type ParsedKey } from './key-format.js';
-import { CLIENT_NAME, loadClientPolicy, type ClientPolicy } from './policy.js';
-import { keyState, lookupKey, type KeyRecord } from './keys.js';
-import type { CacheOutcome } from './cache.js';
+import type { AuthContext } from '../auth/context.js';
+import { loggableClientName, readApiKey } from '../auth/credentials.js';
+import { hashApiKey, parseApiKey, type ParsedKey } from '../../drizzle/key-format.js';
+import { CLIENT_NAME, loadClientPolicy, type ClientPolicy } from '../auth/policy.js';
+import { keyState, lookupKey, type KeyRecord } from '../auth/keys.js';
+import type { CacheOutcome } from '../auth/cache.js';
 import { sessionContextOf } from '../db/session-context.js';
-import { offlineKeyCheck } from './key-check.js';
-import { directoryFor, listsClient } from './client-directory.js';
-import { checkPrefix } from './directory.js';
-import { refusalsOf } from './auth-metrics.js';
+import { offlineKeyCheck } from '../auth/key-check.js';
+import { directoryFor, listsClient } from '../auth/client-directory.js';
+import { checkPrefix } from '../auth/directory.js';
+import { refusalsOf } from '../auth/auth-metrics.js';
 import { applicableLimit } from '../ratelimit/limit.js';
 
 export type AuthenticateOptions = {

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createClient, createKey, uniqueName } from './seed.js';
-import { clientRow, createStatsRole, createTenantTable, fetchRows, flush, keyLastUsed, load, tableRows, type Caller } from './stats-helpers.js';
+import { clientRow, createStatsRole, createTenantTable, fetchRows, flush, keyLastUsed, load, tableRows, type Caller } from './counters-helpers.js';
 import { fetchWith } from './harness.js';
 
 let table: string;

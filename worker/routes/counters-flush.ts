@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.js';
 import { requireAdmin } from '../middleware/admin-token.js';
-import { statsOf } from './service.js';
+import { statsOf } from '../counters/service.js';
 import { sessionContextOf } from '../db/session-context.js';
 
 export const statsFlush = new Hono<AppEnv>();

@@ -9,12 +9,12 @@ import type { AppEnv } from '../../env.js';
 import { sessionContextOf } from '../../db/session-context.js';
 import type { Session } from '../../db/session.js';
 import { GatewayError } from '../../errors.js';
-import { readJsonObject } from '../body.js';
-import { complete, release, requestHash, reserve } from '../idempotency.js';
-import { authOf, parseBody, run, unwrap, withCatalog, withTenant } from '../operation.js';
-import { mapPgError } from '../pg-errors.js';
-import { stripNulls, toCount } from '../shape.js';
-import { beginStatement, planOperation, transactionBody, type PlannedOp, type TransactionBody } from '../transaction-plan.js';
+import { readJsonObject } from '../../gateway/body.js';
+import { complete, release, requestHash, reserve } from '../../gateway/idempotency.js';
+import { authOf, parseBody, run, unwrap, withCatalog, withTenant } from '../../gateway/operation.js';
+import { mapPgError } from '../../gateway/pg-errors.js';
+import { stripNulls, toCount } from '../../gateway/shape.js';
+import { beginStatement, planOperation, transactionBody, type PlannedOp, type TransactionBody } from '../../gateway/transaction-plan.js';
 
 type OpResult = { id: string; ok: true; status: number; data: Record<string, unknown>[]; count: number | null };
 type TxResponse = { data: { committed: true; results: OpResult[] } };

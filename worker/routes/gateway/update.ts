@@ -1,13 +1,13 @@
 /** `POST|PATCH /gateway/update`: update the rows matching `conditions` (never unfiltered). */
 import { Hono } from 'hono';
 import type { AppEnv } from '../../env.js';
-import { readJsonObject } from '../body.js';
-import { parseConditions } from '../conditions.js';
-import { parseBody, run, runOnTenant, scopeReturning, unwrap } from '../operation.js';
-import { planUpdate } from '../plan.js';
-import { updateBody } from '../schemas.js';
-import { envelope, resolveStripNulls } from '../shape.js';
-import { buildUpdate } from '../sql.js';
+import { readJsonObject } from '../../gateway/body.js';
+import { parseConditions } from '../../gateway/conditions.js';
+import { parseBody, run, runOnTenant, scopeReturning, unwrap } from '../../gateway/operation.js';
+import { planUpdate } from '../../gateway/plan.js';
+import { updateBody } from '../../gateway/schemas.js';
+import { envelope, resolveStripNulls } from '../../gateway/shape.js';
+import { buildUpdate } from '../../gateway/sql.js';
 
 export const updateRoute = new Hono<AppEnv>();
 

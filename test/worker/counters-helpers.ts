@@ -6,7 +6,7 @@
 import { inject } from 'vitest';
 import { adminDatabaseUrl, databaseUrl, fetchWith, tenantDatabaseUrl } from './harness.js';
 import { sql, uniqueName, withConnection } from './seed.js';
-import type { StatsSnapshot } from '../../worker/stats/service.js';
+import type { StatsSnapshot } from '../../worker/counters/service.js';
 import { TEST_ADMIN_TOKEN } from '../support/admin-token.js';
 
 export const ADMIN = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };

@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.js';
 import { requireAdmin } from '../middleware/admin-token.js';
-import { isolateStatus } from './snapshot.js';
+import { isolateStatus } from './status-document.js';
 
 export const status = new Hono<AppEnv>();
 

@@ -7,15 +7,15 @@
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../../env.js';
 import { assertFunctionScope } from '../../auth/scope.js';
-import { readJsonObject } from '../body.js';
+import { readJsonObject } from '../../gateway/body.js';
 import { GatewayError } from '../../errors.js';
-import { loadFunction } from '../function-source.js';
-import { callSource, checkFunctionSchema, describeFunction, pickOverload, resultRelation } from '../functions.js';
-import { authOf, parseBody, run, unwrap, withTenant } from '../operation.js';
-import { planFetch } from '../plan.js';
-import { fromBody, fromQuery, rpcBody, type RpcRequest } from '../rpc-request.js';
-import { envelope, resolveStripNulls, toCount, type DataEnvelope } from '../shape.js';
-import { buildCount, buildSelect } from '../sql.js';
+import { loadFunction } from '../../gateway/function-source.js';
+import { callSource, checkFunctionSchema, describeFunction, pickOverload, resultRelation } from '../../gateway/functions.js';
+import { authOf, parseBody, run, unwrap, withTenant } from '../../gateway/operation.js';
+import { planFetch } from '../../gateway/plan.js';
+import { fromBody, fromQuery, rpcBody, type RpcRequest } from '../../gateway/rpc-request.js';
+import { envelope, resolveStripNulls, toCount, type DataEnvelope } from '../../gateway/shape.js';
+import { buildCount, buildSelect } from '../../gateway/sql.js';
 
 export const rpcRoute = new Hono<AppEnv>();
 

@@ -9,7 +9,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
 import { log } from '../log.js';
 import { errorCodeOf } from '../errors.js';
-import { statsOf } from './service.js';
+import { statsOf } from '../counters/service.js';
 import { sessionContextOf } from '../db/session-context.js';
 
 export const usage = (): MiddlewareHandler<AppEnv> =>

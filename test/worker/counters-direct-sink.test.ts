@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import app from '../../worker/index.js';
 import { baseEnv } from './harness.js';
 import { createClient, createKey, sql, uniqueName } from './seed.js';
-import { clientRow, createStatsRole, createTenantTable, fetchRows, flush, load, type Caller } from './stats-helpers.js';
+import { clientRow, createStatsRole, createTenantTable, fetchRows, flush, load, type Caller } from './counters-helpers.js';
 
 async function caller(): Promise<Caller> {
   const client = await createClient();

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fetchWith } from './harness.js';
 import { createClient, createKey, uniqueName } from './seed.js';
-import { ADMIN, clientRow, createTenantTable, fetchRows, flush, flushSigningSecret, load, sample, startFlusher, tableRows, type Caller, type TestFlusher } from './stats-helpers.js';
+import { ADMIN, clientRow, createTenantTable, fetchRows, flush, flushSigningSecret, load, sample, startFlusher, tableRows, type Caller, type TestFlusher } from './counters-helpers.js';
 
 let table: string;
 beforeAll(async () => {

@@ -2,12 +2,12 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../../env.js';
 import { assertScope } from '../../auth/scope.js';
-import { readJsonObject } from '../body.js';
-import { authOf, parseBody, run, runOnTenant, scopeReturning, unwrap } from '../operation.js';
-import { planInsert } from '../plan.js';
-import { insertBody } from '../schemas.js';
-import { envelope, resolveStripNulls } from '../shape.js';
-import { buildInsert } from '../sql.js';
+import { readJsonObject } from '../../gateway/body.js';
+import { authOf, parseBody, run, runOnTenant, scopeReturning, unwrap } from '../../gateway/operation.js';
+import { planInsert } from '../../gateway/plan.js';
+import { insertBody } from '../../gateway/schemas.js';
+import { envelope, resolveStripNulls } from '../../gateway/shape.js';
+import { buildInsert } from '../../gateway/sql.js';
 
 export const insertRoute = new Hono<AppEnv>();
 

@@ -12,7 +12,7 @@ import type { Isolate } from '../isolate.js';
 import { scrub } from '../log.js';
 import { refusalSnapshot } from '../middleware/refusals.js';
 import { rateLimitSnapshot } from '../ratelimit/counters.js';
-import { statsSnapshot } from '../stats/service.js';
+import { statsSnapshot } from '../counters/service.js';
 import { telemetrySnapshot } from '../telemetry/task.js';
 import { VERSION } from '../version.js';
 

@@ -7,7 +7,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
 import { GatewayError, errorResponse } from '../errors.js';
-import { declaresTooLarge, payloadTooLarge } from './body.js';
+import { declaresTooLarge, payloadTooLarge } from '../gateway/body.js';
 
 /** Methods each data route accepts (docs/protocol.md "Routes"). */
 const ROUTE_METHODS = {

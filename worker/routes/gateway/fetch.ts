@@ -2,16 +2,16 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../../env.js';
 import { assertScope } from '../../auth/scope.js';
-import { readJsonObject } from '../body.js';
-import { resolveEmbed } from '../embed.js';
-import { foreignKeysOf } from '../foreign-keys.js';
-import { authOf, parseBody, run, runOnTenant, unwrap } from '../operation.js';
-import { planFetch } from '../plan.js';
-import { fetchBodyFromQuery } from '../query-params.js';
-import { fetchBody } from '../schemas.js';
-import { envelope, resolveStripNulls, toCount } from '../shape.js';
-import { buildCount, buildSelect, type Embed } from '../sql.js';
-import { plannerShapeOf } from '../structured.js';
+import { readJsonObject } from '../../gateway/body.js';
+import { resolveEmbed } from '../../gateway/embed.js';
+import { foreignKeysOf } from '../../gateway/foreign-keys.js';
+import { authOf, parseBody, run, runOnTenant, unwrap } from '../../gateway/operation.js';
+import { planFetch } from '../../gateway/plan.js';
+import { fetchBodyFromQuery } from '../../gateway/query-params.js';
+import { fetchBody } from '../../gateway/schemas.js';
+import { envelope, resolveStripNulls, toCount } from '../../gateway/shape.js';
+import { buildCount, buildSelect, type Embed } from '../../gateway/sql.js';
+import { plannerShapeOf } from '../../gateway/structured.js';
 
 export const fetchRoute = new Hono<AppEnv>();
 

@@ -7,11 +7,11 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AuthContext } from '../auth/context.js';
 import type { SessionContext } from '../db/with-session.js';
 import type { AppEnv } from '../env.js';
-import type { TelemetryEvent } from './events.js';
-import { openRequestBatch } from './emit.js';
-import { runTelemetryTask } from './task.js';
+import type { TelemetryEvent } from '../telemetry/events.js';
+import { openRequestBatch } from '../telemetry/emit.js';
+import { runTelemetryTask } from '../telemetry/task.js';
 import { loggableClientName } from '../auth/credentials.js';
-import { loggablePath } from './loggable-path.js';
+import { loggablePath } from '../telemetry/loggable-path.js';
 
 export type RequestLogOptions = {
   /** Overrides REQUEST_LOG (all | errors | off); by default the setting decides per request. */

@@ -3,7 +3,7 @@
  * once (like the ledger), and can be told to fail the next sends.
  */
 import type { Batch } from '../../drizzle/batch.js';
-import type { SinkResult, StatsSink } from './sink.js';
+import type { SinkResult, StatsSink } from '../../worker/counters/sink.js';
 
 export class MemorySink implements StatsSink {
   readonly kind = 'memory';

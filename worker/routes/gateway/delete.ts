@@ -1,13 +1,13 @@
 /** `DELETE|POST /gateway/delete`: delete by `conditions` and/or `resource_id` (never unfiltered). */
 import { Hono } from 'hono';
 import type { AppEnv } from '../../env.js';
-import { readJsonObject } from '../body.js';
-import { parseConditions } from '../conditions.js';
-import { parseBody, run, runOnTenant, scopeReturning, unwrap } from '../operation.js';
-import { planDelete } from '../plan.js';
-import { deleteBody } from '../schemas.js';
-import { envelope, resolveStripNulls } from '../shape.js';
-import { buildDelete } from '../sql.js';
+import { readJsonObject } from '../../gateway/body.js';
+import { parseConditions } from '../../gateway/conditions.js';
+import { parseBody, run, runOnTenant, scopeReturning, unwrap } from '../../gateway/operation.js';
+import { planDelete } from '../../gateway/plan.js';
+import { deleteBody } from '../../gateway/schemas.js';
+import { envelope, resolveStripNulls } from '../../gateway/shape.js';
+import { buildDelete } from '../../gateway/sql.js';
 
 export const deleteRoute = new Hono<AppEnv>();
 

@@ -9,11 +9,11 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
 import { GatewayError, errorResponse } from '../errors.js';
 import { log } from '../log.js';
-import { formatRateLimit, type AppliedLimit } from './limit.js';
-import { hitLimiter } from './limiter-client.js';
-import { ceilSeconds, rateLimitHeaders } from './headers.js';
-import type { Verdict } from './window.js';
-import { countLimited, countLimiterUnavailable } from './counters.js';
+import { formatRateLimit, type AppliedLimit } from '../ratelimit/limit.js';
+import { hitLimiter } from '../ratelimit/limiter-client.js';
+import { ceilSeconds, rateLimitHeaders } from '../ratelimit/headers.js';
+import type { Verdict } from '../ratelimit/window.js';
+import { countLimited, countLimiterUnavailable } from '../ratelimit/counters.js';
 
 export const rateLimit = (): MiddlewareHandler<AppEnv> =>
   async function rateLimit(c, next) {

@@ -6,13 +6,13 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../../env.js';
-import { readJsonObject } from '../body.js';
-import { parseBody, run, runOnTenant, unwrap } from '../operation.js';
-import { planFetch } from '../plan.js';
-import type { FetchBody } from '../schemas.js';
-import { envelope, resolveStripNulls, type Row } from '../shape.js';
-import { buildSelect } from '../sql.js';
-import { translateSelect, type SelectItem } from '../sql-select.js';
+import { readJsonObject } from '../../gateway/body.js';
+import { parseBody, run, runOnTenant, unwrap } from '../../gateway/operation.js';
+import { planFetch } from '../../gateway/plan.js';
+import type { FetchBody } from '../../gateway/schemas.js';
+import { envelope, resolveStripNulls, type Row } from '../../gateway/shape.js';
+import { buildSelect } from '../../gateway/sql.js';
+import { translateSelect, type SelectItem } from '../../gateway/sql-select.js';
 
 /** What `query()`, `db.query()` and `admin.query()` send; `operation`/`expectedShape` are client-side hints. */
 export const queryBody = z.strictObject({

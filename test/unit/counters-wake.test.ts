@@ -4,7 +4,7 @@
  * batcher.test.ts, "batcher.nextDueAt".)
  */
 import { describe, expect, it } from 'vitest';
-import { createWakePolicy } from '../../worker/stats/wake.js';
+import { createWakePolicy } from '../../worker/counters/wake.js';
 
 function setup() {
   let t = 1_000_000;
