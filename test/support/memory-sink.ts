@@ -3,9 +3,9 @@
  * once (like the ledger), and can be told to fail the next sends.
  */
 import type { Batch } from '../../drizzle/batch.js';
-import type { SinkResult, StatsSink } from '../../worker/counters/sink.js';
+import type { SinkResult, CountersSink } from '../../worker/counters/sink.js';
 
-export class MemorySink implements StatsSink {
+export class MemorySink implements CountersSink {
   readonly kind = 'memory';
   /** Every send, in order, including failed and duplicate ones. */
   readonly sent: Batch[] = [];

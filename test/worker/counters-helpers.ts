@@ -6,7 +6,7 @@
 import { inject } from 'vitest';
 import { adminDatabaseUrl, databaseUrl, fetchWith, tenantDatabaseUrl } from './harness.js';
 import { sql, uniqueName, withConnection } from './seed.js';
-import type { StatsSnapshot } from '../../worker/counters/service.js';
+import type { CountersSnapshot } from '../../worker/counters/service.js';
 import { TEST_ADMIN_TOKEN } from '../support/admin-token.js';
 
 export const ADMIN = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
@@ -46,7 +46,7 @@ export async function load(total: number, concurrency: number, fn: (i: number) =
   return statuses;
 }
 
-export type FlushAnswer = { sent: number; results: Array<{ ok: boolean; status?: string; kind?: string }>; stats: StatsSnapshot };
+export type FlushAnswer = { sent: number; results: Array<{ ok: boolean; status?: string; kind?: string }>; stats: CountersSnapshot };
 
 /** `POST /__gateway/flush` in the isolate state of `vars`. */
 export async function flush(vars: Record<string, string>): Promise<FlushAnswer> {

@@ -5,13 +5,13 @@
  */
 import type { SessionContext } from '../db/with-session.js';
 import type { Batcher } from './batcher.js';
-import type { SinkResult, StatsSink } from './sink.js';
+import type { SinkResult, CountersSink } from './sink.js';
 
 export type FlushReport = { sent: number; results: SinkResult[] };
 
 export async function runFlush(
   batcher: Batcher,
-  sink: StatsSink,
+  sink: CountersSink,
   ctx: SessionContext,
   opts: { force?: boolean; onFailure?: (result: Extract<SinkResult, { ok: false }>, batchId: string) => void } = {},
 ): Promise<FlushReport> {

@@ -1,19 +1,19 @@
 /**
- * The isolate's usage-counter service: one batcher and the sink STATS_SINK picks (the one place
- * that choice is made). Isolate-scoped, so it persists across requests; it holds only data —
- * every send runs inside the `waitUntil` of the live request that triggered it.
+ * The isolate's counters service: the delivery STATS_SINK picks (the one place that choice is
+ * made) — a batcher in front of the flusher or direct sink, or per-request writes. One of the
+ * isolate's services, so it persists across requests; it holds only data — every send runs inside
+ * the `waitUntil` of the live request that triggered it.
  */
 import type { Settings } from '../config.js';
 import type { SessionContext } from '../db/with-session.js';
-import { isolateScoped, type Isolate } from '../isolate.js';
 import { log } from '../log.js';
 import { createBatcher, type Batcher, type BatcherSnapshot } from './batcher.js';
-import { Deltas, type RequestUsage } from './deltas.js';
+import type { RequestUsage } from './deltas.js';
 import { runFlush, type FlushReport } from './flush.js';
-import type { StatsSink } from './sink.js';
+import { logFlushFailure, type CountersSink } from './sink.js';
 import { DirectSink } from './sink-direct.js';
 import { FlusherSink, type ReplicaSnapshot } from './sink-flusher.js';
-import { PerRequestSink } from './sink-per-request.js';
+import { createPerRequestCounters } from './sink-per-request.js';
 import { createWakePolicy, type WakeClaim } from './wake.js';
 
 /** One attempt at the flusher gives up after this long; the batch is then retried. */
@@ -26,7 +26,7 @@ const RETRY_MAX_MS = 30_000;
  */
 export const WAKE_BUDGET_MS = 20_000;
 
-export type StatsSnapshot = BatcherSnapshot & {
+export type CountersSnapshot = BatcherSnapshot & {
   sink: Settings['STATS_SINK'];
   source: string;
   lastError: string | null;
@@ -34,7 +34,7 @@ export type StatsSnapshot = BatcherSnapshot & {
   replicas?: ReplicaSnapshot[];
 };
 
-export type StatsService = {
+export type CountersService = {
   /**
    * Records one finished request. A due flush runs on `ctx.waitUntil` now; deltas due later are
    * flushed when due within the same `waitUntil`, unless another live request already waits for them.
@@ -42,23 +42,28 @@ export type StatsService = {
   record(usage: RequestUsage, ctx: SessionContext): void;
   /** Flushes now regardless of the interval (operators, tests); waits for a running flush first. */
   flushNow(ctx: SessionContext): Promise<FlushReport>;
-  snapshot(): StatsSnapshot;
+  snapshot(): CountersSnapshot;
 };
 
-function sinkFor(settings: Settings): StatsSink {
+/** The isolate's counters service (one of its services): per-request writes, or batched into a sink. */
+export function createCountersService(settings: Settings): CountersService {
+  const source = `worker:${crypto.randomUUID().slice(0, 8)}`;
+  if (settings.STATS_SINK === 'per_request') return createPerRequestCounters(settings, source);
+  return createBatchedCounters(settings, sinkFor(settings), source);
+}
+
+function sinkFor(settings: Settings): CountersSink {
   const secret = settings.FLUSH_SIGNING_SECRET?.[0];
   if (settings.STATS_SINK === 'flusher' && settings.FLUSHER_URL && secret) {
     // The first secret signs; the flusher accepts every secret it lists, so rotations overlap.
     return new FlusherSink({ flusherUrls: settings.FLUSHER_URL, signingSecret: secret, timeoutMs: FLUSHER_TIMEOUT_MS, now: Date.now });
   }
-  // config.ts refuses STATS_SINK=flusher without URL and secret, so this is direct or per_request.
-  if (settings.STATS_SINK === 'per_request') return new PerRequestSink(settings.loggingDatabaseUrl);
+  // config.ts refuses STATS_SINK=flusher without URL and secret, so this is direct.
   return new DirectSink(settings.loggingDatabaseUrl, { now: Date.now });
 }
 
-/** Builds the service for one isolate's settings; request code reaches it through `statsOf`. */
-function createStatsService(settings: Settings, sink: StatsSink = sinkFor(settings), now: () => number = Date.now): StatsService {
-  const source = `worker:${crypto.randomUUID().slice(0, 8)}`;
+/** Counters recorded into the batcher and flushed through `sink` when due (flusher or direct). */
+function createBatchedCounters(settings: Settings, sink: CountersSink, source: string, now: () => number = Date.now): CountersService {
   const batcher: Batcher = createBatcher({
     maxPendingKeys: settings.STATS_MAX_PENDING_KEYS,
     flushIntervalMs: settings.STATS_FLUSH_INTERVAL_MS,
@@ -71,13 +76,9 @@ function createStatsService(settings: Settings, sink: StatsSink = sinkFor(settin
     newId: () => crypto.randomUUID(),
   });
   let lastError: string | null = null;
-  // per_request bookkeeping (the batcher is bypassed in that mode).
-  const perRequest = { sent: 0, failures: 0 };
-
   const onFailure = (r: { kind: string; message: string }, batchId: string) => {
     lastError = `${r.kind}: ${r.message}`;
-    // A misconfigured sink never heals by waiting: say so at error level.
-    log(r.kind === 'misconfigured' ? 'error' : 'warn', 'stats_flush_failed', { sink: sink.kind, batchId, kind: r.kind, message: r.message });
+    logFlushFailure(sink.kind, batchId, r);
   };
   const flush = (ctx: SessionContext, force: boolean) =>
     runFlush(batcher, sink, ctx, { force, onFailure }).catch((err: unknown) => {
@@ -105,26 +106,6 @@ function createStatsService(settings: Settings, sink: StatsSink = sinkFor(settin
 
   return {
     record(usage, ctx) {
-      if (sink.kind === 'per_request') {
-        const one = new Deltas();
-        one.add(usage, () => true);
-        const batch = one.toBatch({ batchId: crypto.randomUUID(), source, createdAt: now() });
-        ctx.waitUntil(
-          sink
-            .send(batch, ctx)
-            .then((r) => {
-              perRequest.sent++;
-              if (!r.ok) {
-                perRequest.failures++;
-                onFailure(r, batch.batch_id);
-              }
-            })
-            .catch((err: unknown) => {
-              log('error', 'stats_flush_crashed', { message: err instanceof Error ? err.message : 'unknown' });
-            }),
-        );
-        return;
-      }
       batcher.record(usage);
       if (batcher.due()) return ctx.waitUntil(flushAndFollow(ctx, undefined));
       const claim = wake.claim(batcher.nextDueAt(), WAKE_BUDGET_MS);
@@ -140,16 +121,8 @@ function createStatsService(settings: Settings, sink: StatsSink = sinkFor(settin
     },
 
     snapshot() {
-      const snap = batcher.snapshot();
-      if (sink.kind === 'per_request') return { ...snap, flushes: perRequest.sent - perRequest.failures, failures: perRequest.failures, sink: settings.STATS_SINK, source, lastError };
       const replicas = sink instanceof FlusherSink ? sink.snapshot() : undefined;
-      return { ...snap, sink: settings.STATS_SINK, source, lastError, ...(replicas ? { replicas } : {}) };
+      return { ...batcher.snapshot(), sink: settings.STATS_SINK, source, lastError, ...(replicas ? { replicas } : {}) };
     },
   };
 }
-
-/** The isolate's stats service, created on first use. */
-export const statsOf: (isolate: Isolate) => StatsService = isolateScoped('stats', (iso) => createStatsService(iso.settings));
-
-/** For the status endpoint: pending rows, last flush, failures, dropped. */
-export const statsSnapshot = (isolate: Isolate): StatsSnapshot => statsOf(isolate).snapshot();

@@ -12,7 +12,7 @@ import { deltaStatements, ledgerInsert, ledgerPrune, mergeDeltas } from '../../d
 import { withSession, type SessionContext } from '../db/with-session.js';
 import type { Session } from '../db/session.js';
 import { log } from '../log.js';
-import type { SinkResult, StatsSink } from './sink.js';
+import type { SinkResult, CountersSink } from './sink.js';
 
 export type LedgerPruning = {
   /** Ledger rows older than this are deleted: far beyond any retry of a batch id. */
@@ -26,7 +26,7 @@ export type LedgerPruning = {
 
 const DEFAULT_PRUNING = { retentionMs: 24 * 3_600_000, intervalMs: 60_000, limit: 1000 };
 
-export class DirectSink implements StatsSink {
+export class DirectSink implements CountersSink {
   readonly kind = 'direct';
   private readonly pruning: LedgerPruning;
   private lastPruneAt: number | undefined;

@@ -14,7 +14,7 @@ import { signBatch } from '../../drizzle/signing.js';
 import { originAndPath } from '../config.js';
 import type { SessionContext } from '../db/with-session.js';
 import { log } from '../log.js';
-import type { SinkResult, StatsSink } from './sink.js';
+import type { SinkResult, CountersSink } from './sink.js';
 
 export type FlusherSinkOptions = {
   /** FLUSHER_URL entries (one per replica). */
@@ -46,7 +46,7 @@ export function batchesEndpoint(base: string): string {
   return u.toString();
 }
 
-export class FlusherSink implements StatsSink {
+export class FlusherSink implements CountersSink {
   readonly kind = 'flusher';
   private readonly replicas: Replica[];
   private next = 0;

@@ -1,9 +1,10 @@
 /**
- * The stats sink port: where a batch of counter deltas goes. Implementations are chosen in one
+ * The counters sink port: where a batch of counter deltas goes. Implementations are chosen in one
  * place (service.ts, from STATS_SINK); expected failures are values, never thrown.
  */
 import type { Batch } from '../../drizzle/batch.js';
 import type { SessionContext } from '../db/with-session.js';
+import { log } from '../log.js';
 
 export type SinkResult =
   | { ok: true; status: 'applied' | 'duplicate' }
@@ -17,7 +18,13 @@ export type SinkResult =
    */
   | { ok: false; kind: 'unavailable' | 'rejected' | 'misconfigured'; message: string };
 
-export interface StatsSink {
-  readonly kind: 'flusher' | 'direct' | 'per_request' | 'memory';
+export interface CountersSink {
+  /** Names the sink in logs (`flusher`, `direct`, `per_request`). */
+  readonly kind: string;
   send(batch: Batch, ctx: SessionContext): Promise<SinkResult>;
+}
+
+/** A misconfigured sink never heals by waiting: said at error level, other failures as warnings. */
+export function logFlushFailure(sink: CountersSink['kind'], batchId: string, r: { kind: string; message: string }): void {
+  log(r.kind === 'misconfigured' ? 'error' : 'warn', 'stats_flush_failed', { sink, batchId, kind: r.kind, message: r.message });
 }

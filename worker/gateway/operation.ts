@@ -21,7 +21,6 @@ import { describeIssue } from './schemas.js';
 import { MAX_PARAMS, type Projection, type Statement } from './sql.js';
 import { returningIfReadable } from './plan.js';
 import { resolveTenant, type Tenant } from './tenant.js';
-import { sessionContextOf } from '../db/session-context.js';
 
 /** A plan/parse result's value, or its error thrown as the HTTP error. */
 export function unwrap<T>(result: Result<T>): T {
@@ -67,7 +66,7 @@ export async function run(session: Session, st: Statement): Promise<{ rows: Reco
 /** What a route may need beyond its relation: the whole catalog (embeds resolve other tables in it). */
 export type TenantScope = { catalog: Catalog };
 
-/** Scope → tenant → session → relation → `fn`. Sets `c.get('usage')` once the table is known. */
+/** Scope → tenant → session → relation → `fn`. Sets `c.get('counted')` once the table is known. */
 export async function runOnTenant<T>(
   c: Context<AppEnv>,
   tableName: string,
@@ -78,7 +77,7 @@ export async function runOnTenant<T>(
   return withTenant(c, (session, tenant) =>
     withCatalog(c, session, tenant, (catalog) => {
       const relation = unwrap(resolveRelation(catalog, tableName));
-      c.set('usage', { tableName: relationLabel(relation), operation });
+      c.set('counted', { tableName: relationLabel(relation), operation });
       return fn(session, relation, { catalog });
     }),
   );
@@ -90,19 +89,19 @@ export async function runOnTenant<T>(
  * SQL runs, so the retry never repeats a write.
  */
 export async function withCatalog<T>(c: Context<AppEnv>, session: Session, tenant: Tenant, attempt: (catalog: Catalog) => Promise<T>): Promise<T> {
-  const loaded = await tenantCatalog(c.get('isolate'), tenant.target.key, session);
+  const loaded = await tenantCatalog(c.get('scope').isolate, tenant.target.key, session);
   try {
     return await attempt(loaded.catalog);
   } catch (err) {
     const miss = err instanceof GatewayError && (err.code === 'unknown_table' || err.code === 'unknown_column');
     if (!miss || !mayRefresh(loaded, Date.now())) throw err;
-    return attempt((await tenantCatalog(c.get('isolate'), tenant.target.key, session, { refresh: true })).catalog);
+    return attempt((await tenantCatalog(c.get('scope').isolate, tenant.target.key, session, { refresh: true })).catalog);
   }
 }
 
 /** Tenant → one budgeted session → `fn`; every failure leaves as a gateway error. */
 export async function withTenant<T>(c: Context<AppEnv>, fn: (session: Session, tenant: Tenant) => Promise<T>): Promise<T> {
-  const ctx = sessionContextOf(c);
+  const ctx = c.get('scope');
   const signal = c.req.raw.signal;
   const tenant = resolveTenant(ctx.isolate.settings, authOf(c));
   try {
@@ -126,8 +125,8 @@ function tenantError(c: Context<AppEnv>, tenant: Tenant, err: unknown): GatewayE
   }
   const code = sqlState(err);
   // The cached catalog promised a table or column the database no longer has.
-  if (code === '42P01' || code === '42703') invalidateCatalog(c.get('isolate'), tenant.target.key);
+  if (code === '42P01' || code === '42703') invalidateCatalog(c.get('scope').isolate, tenant.target.key);
   const mapped = mapPgError(err);
-  if (mapped.status >= 500) log('warn', 'tenant_query_failed', { requestId: c.get('requestId'), target: tenant.target.label, sqlstate: code ?? null, status: mapped.status });
+  if (mapped.status >= 500) log('warn', 'tenant_query_failed', { requestId: c.get('scope').requestId, target: tenant.target.label, sqlstate: code ?? null, status: mapped.status });
   return mapped;
 }

@@ -13,7 +13,7 @@ export type AdminTokenOptions = {
 
 export const requireAdmin = (opts: AdminTokenOptions = {}): MiddlewareHandler<AppEnv> =>
   async function requireAdmin(c, next) {
-    const expected = c.get('settings').ADMIN_TOKEN;
+    const expected = c.get('scope').settings.ADMIN_TOKEN;
     if (!expected || expected.length === 0) {
       if (opts.optional) return next();
       throw new GatewayError('unauthorized', 'Operator endpoint disabled', { hint: 'Set the ADMIN_TOKEN secret to enable it.' });

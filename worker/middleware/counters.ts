@@ -1,38 +1,35 @@
 /**
- * `usage()`: after the rest of the chain has answered, records the request in the usage counters
+ * `counters()`: after the rest of the chain has answered, records the request in the counters
  * (client; client × table × operation when the handler named one; key last-used) and lets the
- * stats service schedule a flush. Only requests whose client the auth middleware decided count.
+ * counters service schedule a flush. Only requests whose client the auth middleware decided count.
  * Errors are status ≥ 400 — 4xx and 5xx alike: both are requests the client saw fail.
  * Recording never throws into the request and never delays its response.
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
 import { log } from '../log.js';
-import { errorCodeOf } from '../errors.js';
-import { statsOf } from '../counters/service.js';
-import { sessionContextOf } from '../db/session-context.js';
 
-export const usage = (): MiddlewareHandler<AppEnv> =>
-  async function usage(c, next) {
+export const counters = (): MiddlewareHandler<AppEnv> =>
+  async function counters(c, next) {
     await next();
     const auth = c.get('auth');
     if (!auth) return;
+    const scope = c.get('scope');
     try {
       const at = Date.now();
-      const table = c.get('usage');
-      const startedAt = c.get('startedAt');
-      statsOf(c.get('isolate')).record(
+      const table = c.get('counted');
+      scope.services.counters.record(
         {
           clientName: auth.clientName,
           isError: c.res.status >= 400,
-          rateLimited: errorCodeOf(c.res) === 'rate_limited',
+          rateLimited: c.get('errorCode') === 'rate_limited',
           at,
           keyId: auth.key?.id,
-          table: table ? { tableName: table.tableName, operation: table.operation, durationMs: at - startedAt } : undefined,
+          table: table ? { tableName: table.tableName, operation: table.operation, durationMs: at - scope.startedAt } : undefined,
         },
-        sessionContextOf(c),
+        scope,
       );
     } catch (err) {
-      log('error', 'usage_record_failed', { requestId: c.get('requestId'), message: err instanceof Error ? err.message : 'unknown' });
+      log('error', 'usage_record_failed', { requestId: scope.requestId, message: err instanceof Error ? err.message : 'unknown' });
     }
   };

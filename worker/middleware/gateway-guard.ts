@@ -6,7 +6,8 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
-import { GatewayError, errorResponse } from '../errors.js';
+import { GatewayError } from '../errors.js';
+import { answerError } from './errors.js';
 import { declaresTooLarge, payloadTooLarge } from '../gateway/body.js';
 
 /** Methods each data route accepts (docs/protocol.md "Routes"). */
@@ -35,12 +36,12 @@ export const gatewayGuard = (): MiddlewareHandler<AppEnv> =>
     const allowed: readonly string[] = ROUTE_METHODS[op as keyof typeof ROUTE_METHODS];
     if (!allowed.includes(c.req.method)) {
       const err = new GatewayError('method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}`, { hint: `Use ${allowed.join(' or ')}.` });
-      const res = errorResponse(err, c.get('requestId'));
+      const res = answerError(c, err);
       res.headers.set('allow', allowed.join(', '));
       return res;
     }
-    if (declaresTooLarge(c.req.header('content-length'), c.get('settings').GATEWAY_MAX_BODY_BYTES)) {
-      throw payloadTooLarge(c.get('settings').GATEWAY_MAX_BODY_BYTES);
+    if (declaresTooLarge(c.req.header('content-length'), c.get('scope').settings.GATEWAY_MAX_BODY_BYTES)) {
+      throw payloadTooLarge(c.get('scope').settings.GATEWAY_MAX_BODY_BYTES);
     }
     await next();
   };

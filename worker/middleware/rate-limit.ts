@@ -7,7 +7,8 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
-import { GatewayError, errorResponse } from '../errors.js';
+import { GatewayError } from '../errors.js';
+import { answerError } from './errors.js';
 import { log } from '../log.js';
 import { formatRateLimit, type AppliedLimit } from '../ratelimit/limit.js';
 import { hitLimiter } from '../ratelimit/limiter-client.js';
@@ -23,8 +24,8 @@ export const rateLimit = (): MiddlewareHandler<AppEnv> =>
     if (!verdict) return next();
     const headers = rateLimitHeaders(limit, verdict);
     if (!verdict.allowed) {
-      countLimited(c.get('isolate'), c.get('auth').clientName, limit.requests === 0);
-      const res = errorResponse(refusal(limit, verdict), c.get('requestId'));
+      countLimited(c.get('scope').isolate, c.get('auth').clientName, limit.requests === 0);
+      const res = answerError(c, refusal(limit, verdict));
       for (const [name, value] of Object.entries(headers)) res.headers.set(name, value);
       return res;
     }
@@ -39,8 +40,8 @@ function blockedVerdict(limit: AppliedLimit): Verdict {
 async function ask(c: Context<AppEnv>, limit: AppliedLimit): Promise<Verdict | undefined> {
   const answer = await hitLimiter(c.env, limit);
   if (answer.ok) return answer.verdict;
-  countLimiterUnavailable(c.get('isolate'));
-  log('warn', 'rate_limiter_unavailable', { requestId: c.get('requestId'), scope: limit.scope, reason: answer.reason });
+  countLimiterUnavailable(c.get('scope').isolate);
+  log('warn', 'rate_limiter_unavailable', { requestId: c.get('scope').requestId, scope: limit.scope, reason: answer.reason });
   return undefined;
 }
 

@@ -4,15 +4,12 @@
  * settings through `redactedSettings`, and every string is scrubbed once more before it leaves.
  */
 import { admissionSnapshot } from '../admission/registry.js';
-import { keyCacheStats } from '../auth/keys.js';
-import { policyCacheStats } from '../auth/policy.js';
 import { authStatus } from '../auth/auth-metrics.js';
 import { redactedSettings } from '../config.js';
 import type { Isolate } from '../isolate.js';
 import { scrub } from '../log.js';
 import { refusalSnapshot } from '../middleware/refusals.js';
 import { rateLimitSnapshot } from '../ratelimit/counters.js';
-import { statsSnapshot } from '../counters/service.js';
 import { telemetrySnapshot } from '../telemetry/task.js';
 import { VERSION } from '../version.js';
 
@@ -26,12 +23,12 @@ export function isolateStatus(isolate: Isolate, requestId: string, now: number) 
     requestId,
     isolate: { startedAt: new Date(isolate.startedAt).toISOString(), uptimeMs: now - isolate.startedAt },
     budgets: scrubbed(admissionSnapshot(isolate)),
-    keyCache: scrubbed(keyCacheStats(isolate)),
-    policyCache: scrubbed(policyCacheStats(isolate)),
+    keyCache: scrubbed(isolate.services.keyCache.stats()),
+    policyCache: scrubbed(isolate.services.policyCache.stats()),
     auth: scrubbed(authStatus(isolate)),
     refusals: scrubbed(refusalSnapshot(isolate)),
     rateLimits: scrubbed(rateLimitSnapshot(isolate)),
-    batcher: scrubbed(statsSnapshot(isolate)),
+    batcher: scrubbed(isolate.services.counters.snapshot()),
     telemetry: scrubbed(telemetrySnapshot(isolate)),
     settings: scrubbed(redactedSettings(isolate.settings)),
   };

@@ -12,7 +12,7 @@ import { buildDelete } from '../../gateway/sql.js';
 export const deleteRoute = new Hono<AppEnv>();
 
 deleteRoute.on(['DELETE', 'POST'], '/gateway/delete', async (c) => {
-  const raw = await readJsonObject(c.req.raw, c.get('settings').GATEWAY_MAX_BODY_BYTES);
+  const raw = await readJsonObject(c.req.raw, c.get('scope').settings.GATEWAY_MAX_BODY_BYTES);
   const body = parseBody(deleteBody, raw);
   const where = unwrap(parseConditions(body.conditions));
   const strip = resolveStripNulls(body.strip_nulls, c.req.header('x-strip-nulls'));

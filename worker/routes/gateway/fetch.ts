@@ -16,7 +16,7 @@ import { plannerShapeOf } from '../../gateway/structured.js';
 export const fetchRoute = new Hono<AppEnv>();
 
 fetchRoute.on(['POST', 'GET'], '/gateway/fetch', async (c) => {
-  const settings = c.get('settings');
+  const settings = c.get('scope').settings;
   const raw = c.req.method === 'GET' ? fetchBodyFromQuery(new URL(c.req.url).searchParams) : await readJsonObject(c.req.raw, settings.GATEWAY_MAX_BODY_BYTES);
   const body = parseBody(fetchBody, raw);
   const shape = unwrap(plannerShapeOf(body));
@@ -25,7 +25,7 @@ fetchRoute.on(['POST', 'GET'], '/gateway/fetch', async (c) => {
   const result = await runOnTenant(c, table, 'read', async (session, relation, scope) => {
     const plan = unwrap(planFetch({ ...body, columns: shape.columns?.length ? shape.columns : undefined, sort_by: shape.sort }, relation, shape.where, { maxLimit: settings.GATEWAY_MAX_LIMIT }));
     if (shape.embeds.length > 0) {
-      const keys = await foreignKeysOf(c.get('isolate'), scope.catalog, session);
+      const keys = await foreignKeysOf(c.get('scope').isolate, scope.catalog, session);
       const embeds: Embed[] = shape.embeds.map((spec) => unwrap(resolveEmbed(relation, spec, scope.catalog, keys)));
       // Embedding reads another table: the key must be allowed to read it too.
       for (const e of embeds) assertScope(authOf(c), 'read', `${e.relation.schema}.${e.relation.name}`);

@@ -12,7 +12,7 @@ import { buildInsert } from '../../gateway/sql.js';
 export const insertRoute = new Hono<AppEnv>();
 
 insertRoute.on(['PUT', 'POST'], '/gateway/insert', async (c) => {
-  const raw = await readJsonObject(c.req.raw, c.get('settings').GATEWAY_MAX_BODY_BYTES);
+  const raw = await readJsonObject(c.req.raw, c.get('scope').settings.GATEWAY_MAX_BODY_BYTES);
   const body = parseBody(insertBody, raw);
   const strip = resolveStripNulls(body.strip_nulls, c.req.header('x-strip-nulls'));
   const result = await runOnTenant(c, body.table_name, 'insert', async (session, relation) => {

@@ -26,7 +26,7 @@ export const queryBody = z.strictObject({
 export const queryRoute = new Hono<AppEnv>();
 
 queryRoute.post('/gateway/query', async (c) => {
-  const settings = c.get('settings');
+  const settings = c.get('scope').settings;
   const body = parseBody(queryBody, await readJsonObject(c.req.raw, settings.GATEWAY_MAX_BODY_BYTES));
   const sel = unwrap(translateSelect(body.query.trim(), body.params ?? []));
   const strip = resolveStripNulls(body.strip_nulls, c.req.header('x-strip-nulls'));

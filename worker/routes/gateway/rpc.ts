@@ -20,7 +20,7 @@ import { buildCount, buildSelect } from '../../gateway/sql.js';
 export const rpcRoute = new Hono<AppEnv>();
 
 rpcRoute.post('/gateway/rpc', async (c) => {
-  const raw = await readJsonObject(c.req.raw, c.get('settings').GATEWAY_MAX_BODY_BYTES);
+  const raw = await readJsonObject(c.req.raw, c.get('scope').settings.GATEWAY_MAX_BODY_BYTES);
   return c.json(await callFunction(c, fromBody(parseBody(rpcBody, raw)), false));
 });
 
@@ -34,13 +34,13 @@ async function callFunction(c: Context<AppEnv>, req: RpcRequest, readOnly: boole
   const label = req.schema === 'public' ? req.name : `${req.schema}.${req.name}`;
   assertFunctionScope(authOf(c), `${req.schema}.${req.name}`);
   const strip = resolveStripNulls(req.stripNulls, c.req.header('x-strip-nulls'));
-  const maxLimit = c.get('settings').GATEWAY_MAX_LIMIT;
+  const maxLimit = c.get('scope').settings.GATEWAY_MAX_LIMIT;
   return withTenant(c, async (session) => {
     const overloads = await loadFunction(session, req.schema, req.name);
     // Only input parameters are arguments: on GET, a key naming a result column is a filter.
     const names = new Set(overloads.flatMap((o) => describeFunction(o).inputs.map((p) => p.name)));
     const fn = unwrap(pickOverload(overloads, label, req.argNames(names)));
-    c.set('usage', { tableName: label, operation: 'rpc' });
+    c.set('counted', { tableName: label, operation: 'rpc' });
     const { args, where } = unwrap(req.split(fn));
     const relation = resultRelation(fn);
     if (fn.result === null && (req.fetch.columns !== undefined || where.length || req.fetch.sort_by !== undefined)) {

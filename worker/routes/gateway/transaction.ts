@@ -6,7 +6,6 @@
  */
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../../env.js';
-import { sessionContextOf } from '../../db/session-context.js';
 import type { Session } from '../../db/session.js';
 import { GatewayError } from '../../errors.js';
 import { readJsonObject } from '../../gateway/body.js';
@@ -22,7 +21,7 @@ type TxResponse = { data: { committed: true; results: OpResult[] } };
 export const transactionRoute = new Hono<AppEnv>();
 
 transactionRoute.post('/gateway/transaction', async (c) => {
-  const settings = c.get('settings');
+  const settings = c.get('scope').settings;
   const body = parseBody(transactionBody, await readJsonObject(c.req.raw, settings.GATEWAY_MAX_BODY_BYTES));
   if (body.operations.length > settings.TRANSACTION_MAX_OPERATIONS) {
     throw new GatewayError('payload_too_large', `operations: ${body.operations.length} operations; the limit is ${settings.TRANSACTION_MAX_OPERATIONS}`, {
@@ -32,7 +31,7 @@ transactionRoute.post('/gateway/transaction', async (c) => {
   const begin = unwrap(beginStatement(body.options));
   if (!body.idempotency_key) return c.json(await runTransaction(c, body, begin));
 
-  const ctx = sessionContextOf(c);
+  const ctx = c.get('scope');
   const key = {
     client: authOf(c).clientName,
     key: body.idempotency_key,
@@ -69,7 +68,7 @@ async function catalogStep<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 function runTransaction(c: Context<AppEnv>, body: TransactionBody, begin: string): Promise<TxResponse> {
-  const settings = c.get('settings');
+  const settings = c.get('scope').settings;
   return withTenant(c, (session, tenant) =>
     withCatalog(c, session, tenant, async (catalog) => {
       const ctx = { catalog, tenant, auth: authOf(c), maxLimit: settings.GATEWAY_MAX_LIMIT, stripHeader: c.req.header('x-strip-nulls'), readOnly: body.options?.read_only === true };

@@ -12,7 +12,7 @@ import { buildUpdate } from '../../gateway/sql.js';
 export const updateRoute = new Hono<AppEnv>();
 
 updateRoute.on(['POST', 'PATCH'], '/gateway/update', async (c) => {
-  const raw = await readJsonObject(c.req.raw, c.get('settings').GATEWAY_MAX_BODY_BYTES);
+  const raw = await readJsonObject(c.req.raw, c.get('scope').settings.GATEWAY_MAX_BODY_BYTES);
   const body = parseBody(updateBody, raw);
   const where = unwrap(parseConditions(body.conditions));
   const strip = resolveStripNulls(body.strip_nulls, c.req.header('x-strip-nulls'));
