@@ -1,7 +1,7 @@
 /**
  * withSession against real Postgres inside workerd: whatever the work does — succeeds, throws,
  * fails in SQL, never connects, or finds no permit — every permit comes back once its session has
- * closed, long before any lease could be reclaimed. (The budget's own unit test drives withPermit.)
+ * closed, long before any lease could be reclaimed. (The budget's own unit test drives the budget directly.)
  */
 import { describe, expect, it } from 'vitest';
 import { budgetFor } from '../../worker/admission/registry.js';

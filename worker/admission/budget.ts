@@ -176,16 +176,3 @@ export function createBudget(opts: BudgetOptions): Budget {
     },
   };
 }
-
-export type PermitOutcome<T> = { ok: true; value: T; waitedMs: number } | { ok: false; reason: 'timeout' | 'cancelled'; waitedMs: number };
-
-/** Runs `fn` under a permit, releasing it in `finally` whatever `fn` does. */
-export async function withPermit<T>(budget: Budget, opts: AcquireOptions, fn: () => Promise<T>): Promise<PermitOutcome<T>> {
-  const acquired = await budget.acquire(opts);
-  if (!acquired.ok) return acquired;
-  try {
-    return { ok: true, value: await fn(), waitedMs: acquired.waitedMs };
-  } finally {
-    acquired.permit.release();
-  }
-}

@@ -30,7 +30,7 @@ export function budgetFor(isolate: Isolate, target: Target): Budget {
 }
 
 /** One target's counters, labelled without credentials (`host:port/database`). */
-export type TargetSnapshot = BudgetSnapshot & SlowAcquireCounts & { target: string };
+type TargetSnapshot = BudgetSnapshot & SlowAcquireCounts & { target: string };
 
 /** Snapshot of every budget of this isolate (for `/__gateway/status` and tests). */
 export function admissionSnapshot(isolate: Isolate): TargetSnapshot[] {

@@ -10,7 +10,7 @@ import { systemClock } from './clock.js';
 import { createSlowAcquireTracker, type SlowAcquireCounts } from './slow-acquire.js';
 
 /** At most one warning per target per this interval; the next line says how many were skipped. */
-export const SLOW_ACQUIRE_WARN_INTERVAL_MS = 10_000;
+const SLOW_ACQUIRE_WARN_INTERVAL_MS = 10_000;
 
 /** The isolate's slow-acquire tracker (one of its services). */
 export const createSlowAcquireLog = (settings: Settings) =>

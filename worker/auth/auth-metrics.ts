@@ -14,7 +14,7 @@ const MAX_CLIENT_ROWS = 1000;
 /** The isolate's auth refusal counters (one of its services). */
 export const createAuthRefusals = () => createRefusalCounters(MAX_CLIENT_ROWS);
 
-export type ClientAuthFigures = ShareCounters & ClientRefusals;
+type ClientAuthFigures = ShareCounters & ClientRefusals;
 
 export function authStatus(isolate: Isolate) {
   const { settings } = isolate;

@@ -36,7 +36,7 @@ async function load(ctx: SessionContext, lc: LoadContext): Promise<Directory> {
   return buildDirectory(rows, { loadedAt: Date.now(), maxClients: settings.AUTH_DIRECTORY_MAX_CLIENTS, defaultEnforcement: settings.API_KEY_ENFORCEMENT_DEFAULT });
 }
 
-export type DirectoryAnswer = { ok: true; directory: Directory } | { ok: false; outcome: CacheOutcome<unknown> };
+type DirectoryAnswer = { ok: true; directory: Directory } | { ok: false; outcome: CacheOutcome<unknown> };
 
 /**
  * The directory to answer with, for a question `lists(directory)` says it can answer (a known

@@ -10,7 +10,7 @@ import { importSigningKey, tagMatches } from '../../drizzle/key-signing.js';
 /** Imported HMAC keys as plain objects, filled by the first request that needs them (never a shared promise). */
 export type SigningKeys = { keys: CryptoKey[] | undefined };
 
-export type OfflineVerdict = 'signed' | 'forged' | 'legacy';
+type OfflineVerdict = 'signed' | 'forged' | 'legacy';
 
 export async function offlineKeyCheck(isolate: Isolate, key: ParsedKey): Promise<OfflineVerdict> {
   const secrets = isolate.settings.KEY_SIGNING_SECRETS;

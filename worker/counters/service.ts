@@ -24,7 +24,7 @@ const RETRY_MAX_MS = 30_000;
  * How long one request's `waitUntil` may wait to flush deltas that are not yet due: Workers end work
  * after the response at about 30 s, so a due time further away is left to later traffic.
  */
-export const WAKE_BUDGET_MS = 20_000;
+const WAKE_BUDGET_MS = 20_000;
 
 export type CountersSnapshot = BatcherSnapshot & {
   sink: Settings['STATS_SINK'];

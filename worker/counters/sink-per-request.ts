@@ -13,7 +13,7 @@ import type { BatcherSnapshot } from './batcher.js';
 import type { CountersService } from './service.js';
 import { logFlushFailure, type SinkResult, type CountersSink } from './sink.js';
 
-export class PerRequestSink implements CountersSink {
+class PerRequestSink implements CountersSink {
   readonly kind = 'per_request';
 
   constructor(private readonly databaseUrl: string) {}

@@ -33,7 +33,7 @@ export class SessionUnavailableError extends Error {
   }
 }
 
-export type WithSessionOptions = {
+type WithSessionOptions = {
   /** Overrides DB_ACQUIRE_TIMEOUT_MS (telemetry waits only briefly; 0 = try-acquire). */
   acquireTimeoutMs?: number;
   /** The request's abort signal: a cancelled request leaves the queue instead of waiting. */

@@ -38,7 +38,7 @@ LIMIT ${MAX_CATALOG_COLUMNS}`;
  */
 export const CATALOG_MIN_REFRESH_MS = 1000;
 
-export type LoadedCatalog = { catalog: Catalog; loadedAt: number; fromCache: boolean };
+type LoadedCatalog = { catalog: Catalog; loadedAt: number; fromCache: boolean };
 
 /** The tenant's catalog: cached, or loaded now with `session` (`refresh` skips the cache). */
 export async function tenantCatalog(isolate: Isolate, targetKey: string, session: Session, opts: { refresh?: boolean } = {}): Promise<LoadedCatalog> {

@@ -50,7 +50,7 @@ ORDER BY con.conname
 LIMIT ${MAX_FOREIGN_KEYS}`;
 
 /** Rows of the query above → foreign keys. Pure. */
-export function buildForeignKeys(rows: readonly ForeignKeyRow[]): ForeignKey[] {
+function buildForeignKeys(rows: readonly ForeignKeyRow[]): ForeignKey[] {
   return rows.map((r) => ({
     name: r.name,
     fromSchema: r.from_schema,

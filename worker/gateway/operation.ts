@@ -47,7 +47,7 @@ export function authOf(c: Context<AppEnv>): AuthContext {
  * A mutation's plan with RETURNING only when the key may read the table: returned rows are a read,
  * so they need the `read` scope as well. Without it the mutation still runs and answers its count
  * with no rows, whatever `columns` asked for — the SDK sends `columns: "*"` on every insert, so a
- * 403 would refuse every insert of an insert-only key (docs/auth.md "Scopes").
+ * 403 would refuse every insert of an insert-only key (docs/auth.md "The path, in order", step 7: scopes).
  */
 export function scopeReturning<P extends { returning: Projection | null }>(c: Context<AppEnv>, tableName: string, plan: P): P {
   return returningIfReadable(authOf(c), tableName, plan);
@@ -64,7 +64,7 @@ export async function run(session: Session, st: Statement): Promise<{ rows: Reco
 }
 
 /** What a route may need beyond its relation: the whole catalog (embeds resolve other tables in it). */
-export type TenantScope = { catalog: Catalog };
+type TenantScope = { catalog: Catalog };
 
 /** Scope → tenant → session → relation → `fn`. Sets `c.get('counted')` once the table is known. */
 export async function runOnTenant<T>(

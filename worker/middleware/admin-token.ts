@@ -6,7 +6,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
 import { GatewayError } from '../errors.js';
 
-export type AdminTokenOptions = {
+type AdminTokenOptions = {
   /** When true and no ADMIN_TOKEN is configured, the endpoint is open; otherwise it is closed. */
   optional?: boolean;
 };

@@ -17,7 +17,7 @@ import { loggableClientName } from '../auth/credentials.js';
 import { listsClient } from '../auth/client-directory.js';
 import { judge, withLimit, type DecisionInput, type Refusal, type RefusalName, type Unavailable } from '../auth/decision.js';
 
-export type AuthenticateOptions = {
+type AuthenticateOptions = {
   /** Where the client comes from: the `X-Athena-Client` header (default), or else the key's own client. */
   client?: 'header' | 'header-or-key';
   /** Refuse anonymous access even when the client's enforcement is optional. */

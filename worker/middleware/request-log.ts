@@ -12,7 +12,7 @@ import { runTelemetryTask } from '../telemetry/task.js';
 import { loggableClientName } from '../auth/credentials.js';
 import { loggablePath } from '../telemetry/loggable-path.js';
 
-export type RequestLogOptions = {
+type RequestLogOptions = {
   /** Overrides REQUEST_LOG (all | errors | off); by default the setting decides per request. */
   mode?: 'all' | 'errors' | 'off';
 };

@@ -15,7 +15,7 @@ import { buildSelect } from '../../gateway/sql.js';
 import { translateSelect, type SelectItem } from '../../gateway/sql-select.js';
 
 /** What `query()`, `db.query()` and `admin.query()` send; `operation`/`expectedShape` are client-side hints. */
-export const queryBody = z.strictObject({
+const queryBody = z.strictObject({
   query: z.string().min(1, 'must not be empty'),
   params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).max(1000).optional(),
   expectedShape: z.string().max(32).optional(),
