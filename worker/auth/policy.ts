@@ -42,7 +42,8 @@ export const createPolicyCache = (settings: Settings) =>
     ...systemClock,
   });
 
-type ClientRow = Omit<DirectoryRow, 'key_prefixes'>;
+/** A `clients` row as the per-name policy query reads it. */
+type PolicyRow = Omit<DirectoryRow, 'key_prefixes'>;
 
 /**
  * The policy of `clientName` (null when no such client), from the directory, or for a name an
@@ -61,7 +62,7 @@ function loadPolicyByName(ctx: SessionContext, clientName: string, signal: Abort
   const { settings } = ctx.isolate;
   return ctx.isolate.services.policyCache.get(clientName, async (lc) => {
     const rows = await authQuery(ctx, 'policy', clientName, lc, async (s) =>
-      (await s.query<ClientRow>('SELECT client_name, database_url, is_active, is_frozen, api_key_enforcement, rate_limit_requests, rate_limit_period_s FROM clients WHERE client_name = $1', [clientName])).rows,
+      (await s.query<PolicyRow>('SELECT client_name, database_url, is_active, is_frozen, api_key_enforcement, rate_limit_requests, rate_limit_period_s FROM clients WHERE client_name = $1', [clientName])).rows,
     );
     const row = rows[0];
     return row ? policyOfRow(row, settings.API_KEY_ENFORCEMENT_DEFAULT) : null;

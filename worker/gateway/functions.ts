@@ -7,6 +7,7 @@
 import { GATEWAY_SCHEMAS, isSystemSchema, type ColumnInfo, type Relation } from './catalog.js';
 import { fail, ok, type Result } from './filter.js';
 import { quoteIdent, type Source } from './sql.js';
+import { clipped } from './clip.js';
 
 /** One row of the function query (function-source.ts). */
 export type FunctionRow = {
@@ -43,7 +44,7 @@ export type FunctionInfo = {
   volatile: boolean;
 };
 
-const shown = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s);
+const shown = (s: string) => clipped(s, 64);
 const column = (name: string, type: string): ColumnInfo => ({ name, type, json: type === 'json' || type === 'jsonb' });
 
 /** Refused before any catalog lookup: Postgres' own schemas and the gateway's. */

@@ -18,7 +18,8 @@ import { invalidateCatalog, mayRefresh, tenantCatalog } from './catalog-source.j
 import type { Result } from './filter.js';
 import { mapPgError, sqlState } from './pg-errors.js';
 import { describeIssue } from './schemas.js';
-import { MAX_PARAMS, type Projection, type Statement } from './sql.js';
+import { MAX_PARAMS, type Projection } from './sql.js';
+import type { Statement } from '../../drizzle/statement.js';
 import { returningIfReadable } from './plan.js';
 import { resolveTenant, type Tenant } from './tenant.js';
 

@@ -10,8 +10,9 @@ import { parseColumnToken, parseSelectTokens } from './select-list.js';
 import { isAllowed } from '../auth/scope.js';
 import type { AuthContext } from '../auth/context.js';
 import type { ConflictAction, DeletePlan, InsertPlan, MutationBounds, Order, ProjectedColumn, Projection, ProjectionItem, SelectPlan, UpdatePlan } from './sql.js';
+import { clipped } from './clip.js';
 
-const shown = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s);
+const shown = (s: string) => clipped(s, 64);
 
 function checkColumn(rel: Relation, name: string, field: string): Result<string> {
   if (rel.byName.has(name)) return ok(name);

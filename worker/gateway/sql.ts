@@ -9,7 +9,7 @@ import { CASTS, type CastName, type Filter } from './filter.js';
 /** Postgres' limit on bind parameters in one statement. */
 export const MAX_PARAMS = 65_535;
 
-export type Statement = { text: string; params: unknown[] };
+import type { Statement } from '../../drizzle/statement.js';
 /** A checked column with the key it is returned under and an allowed cast. */
 export type ProjectedColumn = { column: string; alias?: string; cast?: CastName };
 /** A plain column name, `'*'` (every column) or a column with alias/cast. */

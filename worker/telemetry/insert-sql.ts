@@ -8,7 +8,7 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import { admissionEvents, authAttemptLog, gatewayRequestLog } from '../../drizzle/schema.js';
 import type { TelemetryEvent } from './events.js';
 
-export type Statement = { text: string; params: unknown[] };
+import type { Statement } from '../../drizzle/statement.js';
 
 type Of<K extends TelemetryEvent['kind']> = Extract<TelemetryEvent, { kind: K }>;
 
