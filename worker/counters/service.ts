@@ -64,17 +64,7 @@ function sinkFor(settings: Settings): CountersSink {
 
 /** Counters recorded into the batcher and flushed through `sink` when due (flusher or direct). */
 function createBatchedCounters(settings: Settings, sink: CountersSink, source: string, now: () => number = Date.now): CountersService {
-  const batcher: Batcher = createBatcher({
-    maxPendingKeys: settings.STATS_MAX_PENDING_KEYS,
-    flushIntervalMs: settings.STATS_FLUSH_INTERVAL_MS,
-    flushMaxKeys: settings.STATS_FLUSH_MAX_KEYS,
-    flightTimeoutMs: settings.DB_PERMIT_LEASE_MS,
-    retryBaseMs: Math.max(100, settings.STATS_FLUSH_INTERVAL_MS),
-    retryMaxMs: RETRY_MAX_MS,
-    source,
-    now,
-    newId: () => crypto.randomUUID(),
-  });
+  const batcher = batcherFor(settings, source, now);
   let lastError: string | null = null;
   const onFailure = (r: { kind: string; message: string }, batchId: string) => {
     lastError = `${r.kind}: ${r.message}`;
@@ -125,4 +115,18 @@ function createBatchedCounters(settings: Settings, sink: CountersSink, source: s
       return { ...batcher.snapshot(), sink: settings.STATS_SINK, source, lastError, ...(replicas ? { replicas } : {}) };
     },
   };
+}
+
+function batcherFor(settings: Settings, source: string, now: () => number): Batcher {
+  return createBatcher({
+    maxPendingKeys: settings.STATS_MAX_PENDING_KEYS,
+    flushIntervalMs: settings.STATS_FLUSH_INTERVAL_MS,
+    flushMaxKeys: settings.STATS_FLUSH_MAX_KEYS,
+    flightTimeoutMs: settings.DB_PERMIT_LEASE_MS,
+    retryBaseMs: Math.max(100, settings.STATS_FLUSH_INTERVAL_MS),
+    retryMaxMs: RETRY_MAX_MS,
+    source,
+    now,
+    newId: () => crypto.randomUUID(),
+  });
 }
