@@ -1,5 +1,5 @@
 /**
- * Usage counters through the flusher sink, inside workerd: the worker signs and POSTs its batches
+ * Counters through the flusher sink, inside workerd: the worker signs and POSTs its batches
  * to a real flusher (Node, started per test), exact sums after the final flush, and a flusher that
  * stops mid-traffic and comes back — requests unaffected, deltas kept, everything delivered once.
  */
@@ -27,7 +27,7 @@ const flusherVars = (f: TestFlusher, over: Record<string, string> = {}) => ({
   ...over,
 });
 
-describe('usage counters, flusher sink', () => {
+describe('counters, flusher sink', () => {
   it('N requests at concurrency C: exact sums after the final flush, each batch applied by the flusher', async () => {
     const f = await startFlusher();
     try {

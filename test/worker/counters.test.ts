@@ -1,5 +1,5 @@
 /**
- * Usage counters with the direct sink, inside workerd against real Postgres: exact sums through the
+ * Counters with the direct sink, inside workerd against real Postgres: exact sums through the
  * real `/gateway/fetch` with a real key, what is not counted, one statement per table per flush
  * (counted by Postgres), the per_request baseline's statement-per-request, and the bound.
  */
@@ -22,7 +22,7 @@ async function caller(): Promise<Caller & { keyId: string }> {
 /** Vars for a fresh isolate state (the tag makes the configuration, hence the state, unique). */
 const varsFor = (over: Record<string, string>) => ({ STATS_FLUSH_INTERVAL_MS: '0', STATS_TEST_TAG: uniqueName('iso'), ...over });
 
-describe('usage counters, direct sink', () => {
+describe('counters, direct sink', () => {
   it('N requests at concurrency C: client and client×table×operation rows equal N after the final flush; errors and key last-used recorded', async () => {
     const who = await caller();
     const vars = varsFor({ STATS_SINK: 'direct' });

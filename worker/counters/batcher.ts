@@ -1,5 +1,5 @@
 /**
- * The usage-counter batcher (docs/counters.md): a pure state machine over one isolate's deltas. It decides
+ * The counters batcher (docs/counters.md): a pure state machine over one isolate's deltas. It decides
  * when a flush is due, hands out at most one batch at a time, and keeps a failed batch intact for
  * retry under its original id. It never sends anything itself and takes its clock.
  *
@@ -8,7 +8,7 @@
  * harmless duplicate; resending that id with extra deltas would silently lose the extras.
  */
 import { batchRows, type Batch } from '../../drizzle/batch.js';
-import { Deltas, type RequestUsage } from './deltas.js';
+import { Deltas, type CountedRequest } from './deltas.js';
 
 export type BatcherOptions = {
   /** STATS_MAX_PENDING_KEYS: rows held in memory, pending plus the batch out for delivery. */
@@ -53,7 +53,7 @@ export type BatcherSnapshot = {
 };
 
 export type Batcher = {
-  record(usage: RequestUsage): void;
+  record(usage: CountedRequest): void;
   /** A batch could be taken now. */
   due(): boolean;
   /**

@@ -5,8 +5,8 @@
 import type { Batch } from '../../drizzle/batch.js';
 import type { Operation } from '../../drizzle/schema.js';
 
-/** What one finished request contributes to the usage counters. */
-export type RequestUsage = {
+/** What one finished request contributes to the counters. */
+export type CountedRequest = {
   clientName: string;
   /** The response was an error (status ≥ 400). */
   isError: boolean;
@@ -38,7 +38,7 @@ export class Deltas {
    * Adds one request. A row not yet held is created only while `canGrow()` says so; otherwise it
    * is dropped, and the number of dropped rows is returned. Existing rows always absorb the delta.
    */
-  add(u: RequestUsage, canGrow: () => boolean): number {
+  add(u: CountedRequest, canGrow: () => boolean): number {
     let dropped = 0;
     const errors = u.isError ? 1 : 0;
     const client = this.clients.get(u.clientName);

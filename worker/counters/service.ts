@@ -8,7 +8,7 @@ import type { Settings } from '../config.js';
 import type { SessionContext } from '../db/with-session.js';
 import { log } from '../log.js';
 import { createBatcher, type Batcher, type BatcherSnapshot } from './batcher.js';
-import type { RequestUsage } from './deltas.js';
+import type { CountedRequest } from './deltas.js';
 import { runFlush, type FlushReport } from './flush.js';
 import { logFlushFailure, type CountersSink } from './sink.js';
 import { DirectSink } from './sink-direct.js';
@@ -39,7 +39,7 @@ export type CountersService = {
    * Records one finished request. A due flush runs on `ctx.waitUntil` now; deltas due later are
    * flushed when due within the same `waitUntil`, unless another live request already waits for them.
    */
-  record(usage: RequestUsage, ctx: SessionContext): void;
+  record(usage: CountedRequest, ctx: SessionContext): void;
   /** Flushes now regardless of the interval (operators, tests); waits for a running flush first. */
   flushNow(ctx: SessionContext): Promise<FlushReport>;
   snapshot(): CountersSnapshot;

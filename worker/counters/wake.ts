@@ -3,7 +3,7 @@
  * background timers, so the request that records deltas not yet due keeps its `waitUntil` open until
  * they are due and then flushes them itself — its own timer, its own I/O, awaited by no other
  * request. This policy makes sure one live wake covers a due time instead of one per request.
- * Pure: it takes its clock; the stats service sleeps.
+ * Pure: it takes its clock; the counters service sleeps.
  */
 export type WakeClaim = { waitMs: number; at: number };
 

@@ -104,7 +104,7 @@ export function resolveRelationPair(catalog: Catalog, schema: string, name: stri
   return ok(rel);
 }
 
-/** The name usage counters record: `table` for public, `schema.table` otherwise. */
+/** The name the counters record: `table` for public, `schema.table` otherwise. */
 export function relationLabel(rel: Relation): string {
   return rel.schema === 'public' ? rel.name : `${rel.schema}.${rel.name}`;
 }

@@ -1,6 +1,6 @@
 /**
  * The shared path of every data route once its body is valid: scope check, tenant resolution,
- * one budgeted session on the tenant database, catalog lookup, usage label, then the route's SQL.
+ * one budgeted session on the tenant database, catalog lookup, counters label, then the route's SQL.
  * Database failures leave here only as gateway errors (pg-errors.ts); nothing else escapes.
  */
 import type { Context } from 'hono';

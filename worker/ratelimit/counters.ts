@@ -1,7 +1,7 @@
 /**
  * This isolate's rate-limit figures for `/__gateway/status` and the console: refusals per client
  * (bounded rows) and how often the limiter could not answer (requests then went through).
- * The durable per-client total is `client_statistics.rate_limited`, through the usage counters.
+ * The durable per-client total is `client_statistics.rate_limited`, through the counters.
  */
 import type { Isolate } from '../isolate.js';
 import { boundedRows } from '../auth/bounded-rows.js';

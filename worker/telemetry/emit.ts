@@ -19,7 +19,7 @@ const MAX_OPEN_BATCHES = 2048;
 /**
  * Admission events record requests refused with 503. Budget timeouts of background work are not
  * that: a logging one is already a counted telemetry drop (writing it would spend a logging permit
- * to say logging permits ran out) and a stats one is a counted batcher failure.
+ * to say logging permits ran out) and a counters one is a counted batcher failure.
  */
 const BACKGROUND_PURPOSES: ReadonlySet<string> = new Set(['logging', 'stats']);
 
