@@ -22,7 +22,7 @@ import type { CatalogCache } from './gateway/catalog.js';
 import { createTenantCatalogs } from './gateway/catalog-source.js';
 import type { ForeignKeyCache } from './gateway/foreign-keys.js';
 import type { RefusalSnapshot } from './middleware/refusals.js';
-import { createRateLimitCounters } from './ratelimit/counters.js';
+import { createRateLimitCounters, type RateLimitCounters } from './ratelimit/counters.js';
 import { createTelemetryState, type TelemetryState } from './telemetry/task.js';
 
 export type Services = {
@@ -37,7 +37,7 @@ export type Services = {
   readonly shareGate: ShareGate;
   readonly authRefusals: RefusalCounters;
   readonly signingKeys: SigningKeys;
-  readonly rateLimits: ReturnType<typeof createRateLimitCounters>;
+  readonly rateLimits: RateLimitCounters;
   /** Tenant catalogs and the foreign keys that go with each catalog object. */
   readonly catalogs: CatalogCache;
   readonly foreignKeys: ForeignKeyCache;

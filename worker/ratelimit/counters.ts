@@ -4,15 +4,17 @@
  * The durable per-client total is `client_statistics.rate_limited`, through the counters.
  */
 import type { Isolate } from '../isolate.js';
-import { boundedRows } from '../auth/bounded-rows.js';
+import { boundedRows, type BoundedRows } from '../auth/bounded-rows.js';
 
 /** Distinct clients with their own row; the rest are summed under `(other)`. */
 const MAX_CLIENT_ROWS = 1000;
 
 type ClientFigures = { limited: number; blocked: number };
 
+export type RateLimitCounters = { byClient: BoundedRows<ClientFigures>; limited: number; limiterUnavailable: number };
+
 /** The isolate's rate-limit figures (one of its services). */
-export const createRateLimitCounters = () => ({
+export const createRateLimitCounters = (): RateLimitCounters => ({
   byClient: boundedRows<ClientFigures>(MAX_CLIENT_ROWS, () => ({ limited: 0, blocked: 0 })),
   limited: 0,
   limiterUnavailable: 0,
