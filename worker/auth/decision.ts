@@ -34,7 +34,7 @@ export type Unavailable = {
   policy?: ClientPolicy;
 };
 
-export type Verdict = { admitted: AuthContext } | Refusal | Unavailable;
+type Verdict = { admitted: AuthContext } | Refusal | Unavailable;
 
 export type DecisionInput = {
   ctx: SessionContext;

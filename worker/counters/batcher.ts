@@ -28,7 +28,7 @@ export type BatcherOptions = {
   newId: () => string;
 };
 
-export type SettleOutcome = 'delivered' | 'failed' | 'rejected';
+type SettleOutcome = 'delivered' | 'failed' | 'rejected';
 
 /** Counters and state for operators (the status endpoint). */
 export type BatcherSnapshot = {

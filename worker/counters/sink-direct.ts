@@ -14,7 +14,7 @@ import type { Session } from '../db/session.js';
 import { log } from '../log.js';
 import type { SinkResult, CountersSink } from './sink.js';
 
-export type LedgerPruning = {
+type LedgerPruning = {
   /** Ledger rows older than this are deleted: far beyond any retry of a batch id. */
   retentionMs: number;
   /** At most this often per isolate (the first applied batch of an isolate prunes at once). */

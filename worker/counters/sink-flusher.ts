@@ -16,7 +16,7 @@ import type { SessionContext } from '../db/with-session.js';
 import { log } from '../log.js';
 import type { SinkResult, CountersSink } from './sink.js';
 
-export type FlusherSinkOptions = {
+type FlusherSinkOptions = {
   /** FLUSHER_URL entries (one per replica). */
   flusherUrls: readonly string[];
   signingSecret: string;
@@ -39,7 +39,7 @@ type Replica = ReplicaSnapshot & { url: string };
 type Failure = Extract<SinkResult, { ok: false }>;
 
 /** `<base>/v1/batches`, keeping the base's path (`new URL('/v1/batches', base)` would drop it). */
-export function batchesEndpoint(base: string): string {
+function batchesEndpoint(base: string): string {
   const u = new URL(base);
   u.pathname = `${u.pathname.replace(/\/+$/, '')}/v1/batches`;
   u.hash = '';

@@ -7,7 +7,7 @@
  */
 export type WakeClaim = { waitMs: number; at: number };
 
-export type WakePolicy = {
+type WakePolicy = {
   /**
    * A wake for `dueAt` this request should run, or undefined: nothing is due, a live wake fires no
    * later, or the wait would exceed `maxWaitMs` (the request's remaining time for work after its response).
