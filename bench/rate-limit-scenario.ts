@@ -11,8 +11,8 @@
  */
 import pg from 'pg';
 import { freePort } from '../dev/ports.js';
-import { mintApiKey, hashApiKey } from '../worker/auth/key-format.js';
-import { signerFor } from '../worker/auth/key-signing.js';
+import { mintApiKey, hashApiKey } from '../drizzle/key-format.js';
+import { signerFor } from '../drizzle/key-signing.js';
 import { runLoad } from './load.js';
 import type { HttpRequestSpec, LoadResult, LoadSpec } from './load-spec.js';
 import { HOT_CLIENT } from './seed.js';

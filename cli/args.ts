@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
+import { postgresUrlVar } from '../drizzle/env-vars.js';
 import { parseRateLimit, type RateLimit } from '../worker/ratelimit/limit.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -52,10 +53,7 @@ export const clientName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'client names are 1-63 characters: letters, digits, _ . - (not starting with _ . -)');
 
 /** A postgres:// connection URL. */
-export const postgresUrl = z
-  .string()
-  .trim()
-  .refine((v) => /^postgres(ql)?:\/\/[^/]+/.test(v) && URL.canParse(v), 'must be a postgres:// connection URL');
+export const postgresUrl = postgresUrlVar();
 
 /** `required`, `optional`, or `default` (null: follow API_KEY_ENFORCEMENT_DEFAULT). */
 export const enforcement = z

@@ -11,10 +11,10 @@ import { CliError } from './errors.js';
 
 export type CatalogDb = NodePgDatabase<typeof schema>;
 
-export type Catalog = { db: CatalogDb; close(): Promise<void> };
+export type CatalogHandle = { db: CatalogDb; close(): Promise<void> };
 
 /** Connects to the catalog at `databaseUrl` (must already be migrated). */
-export async function openCatalog(databaseUrl: string): Promise<Catalog> {
+export async function openCatalog(databaseUrl: string): Promise<CatalogHandle> {
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
   client.on('error', () => undefined); // a dropped connection surfaces on the next query instead
   try {

@@ -1,9 +1,9 @@
 /** What a CLI command gets from the entry point: the catalog (opened lazily) and stdout. */
-import type { Catalog, CatalogDb } from './catalog.js';
+import type { CatalogHandle, CatalogDb } from './catalog.js';
 
 export type CommandContext = {
   /** Opens the catalog named by DATABASE_URL; only commands that need it call this. */
-  openCatalog(): Promise<Catalog>;
+  openCatalog(): Promise<CatalogHandle>;
   print(text: string): void;
 };
 

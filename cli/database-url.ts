@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from './errors.js';
 import { readDevVars } from '../dev/dev-vars.js';
-import { signingSecretsOf } from '../worker/auth/key-signing.js';
+import { signingSecretsOf } from '../drizzle/key-signing.js';
 
 /** KEY_SIGNING_SECRETS from the environment, else from `.dev.vars` (written by `npm run dev`); may be empty. */
 export function resolveSigningSecrets(env: NodeJS.ProcessEnv, cwd: string): string[] {

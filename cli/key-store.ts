@@ -4,8 +4,8 @@
  */
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { apiKeys, type KeyScopes } from '../drizzle/schema.js';
-import { generateApiKey, hashApiKey, mintApiKey, parseApiKey } from '../worker/auth/key-format.js';
-import { signerFor } from '../worker/auth/key-signing.js';
+import { generateApiKey, hashApiKey, mintApiKey, parseApiKey } from '../drizzle/key-format.js';
+import { signerFor } from '../drizzle/key-signing.js';
 import type { CatalogDb } from './catalog.js';
 import { getClient } from './client-store.js';
 import { CliError } from './errors.js';

@@ -1,5 +1,5 @@
 /**
- * Integer env vars as zod schemas, shared by the worker's, the flusher's and the dev stack's config
+ * Integer, list and Postgres-URL env vars as zod schemas, shared by the worker's, the flusher's and the dev stack's config
  * parsers (the shared home for worker+flusher code is drizzle/, like the batch shape and signing).
  * Unset or empty → the default; anything else must be an integer in [min, max].
  */
@@ -37,3 +37,7 @@ export const listVar = (entry: z.ZodType<string>, what: string) =>
       }
       return items;
     });
+
+/** A postgres:// (or postgresql://) connection URL with a host; the message never echoes the value. */
+export const postgresUrlVar = (base: z.ZodString = z.string()) =>
+  base.trim().refine((v) => /^postgres(ql)?:\/\/[^/]+/.test(v) && URL.canParse(v), 'must be a postgres:// connection URL');

@@ -218,4 +218,3 @@ export const catalogMarker = gatewaySchema.table('catalog_marker', {
 });
 
 export type ClientRow = typeof clients.$inferSelect;
-export type ApiKeyRow = typeof apiKeys.$inferSelect;

@@ -7,7 +7,7 @@
  */
 import type { Batch, ClientDelta, KeyDelta, TableDelta } from './batch.js';
 
-export type Statement = { text: string; params: unknown[] };
+import type { Statement } from './statement.js';
 
 /** Deltas merged by key and sorted by key: the input every builder expects. */
 export type MergedDeltas = { clients: ClientDelta[]; tables: TableDelta[]; keys: KeyDelta[] };

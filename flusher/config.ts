@@ -3,13 +3,10 @@
  * a secret's value (DATABASE_URL, FLUSH_SIGNING_SECRET).
  */
 import { z } from 'zod';
-import { intVar, listVar } from '../drizzle/env-vars.js';
+import { intVar, listVar, postgresUrlVar } from '../drizzle/env-vars.js';
 
 const schema = z.object({
-  DATABASE_URL: z
-    .string({ error: 'is required' })
-    .trim()
-    .refine((v) => /^postgres(ql)?:\/\/[^/]+/.test(v) && URL.canParse(v), 'must be a postgres:// connection URL'),
+  DATABASE_URL: postgresUrlVar(z.string({ error: 'is required' })),
   // A comma-separated list during a rotation: a batch signed with any of them is accepted.
   FLUSH_SIGNING_SECRET: listVar(z.string().min(16), 'at least 16 characters (each entry of a comma-separated list)').refine((v) => v !== undefined, 'is required'),
   FLUSHER_HOST: z.string().trim().optional().transform((v) => v || '127.0.0.1'),

@@ -3,7 +3,7 @@
  * documented default (docs/configuration.md); an invalid value names the var, never a secret's value.
  */
 import { z } from 'zod';
-import { intVar, listVar } from '../drizzle/env-vars.js';
+import { intVar, listVar, postgresUrlVar } from '../drizzle/env-vars.js';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => intVar(def, min, max);
 const oneOf = <T extends string>(values: readonly [T, ...T[]], def: T) =>
@@ -15,10 +15,7 @@ const oneOf = <T extends string>(values: readonly [T, ...T[]], def: T) =>
     }
     return v as T;
   });
-const postgresUrl = z
-  .string()
-  .trim()
-  .refine((v) => /^postgres(ql)?:\/\/[^/]+/.test(v) && URL.canParse(v), 'must be a postgres:// connection URL');
+const postgresUrl = postgresUrlVar();
 const optionalUrl = z.string().trim().optional().transform((v) => (v ? v : undefined)).pipe(postgresUrl.optional());
 const optionalText = z.string().optional().transform((v) => (v ? v : undefined));
 const bool = (def: boolean) => oneOf(['true', 'false'], def ? 'true' : 'false').transform((v) => v === 'true');

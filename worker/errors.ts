@@ -60,21 +60,11 @@ export class GatewayError extends Error {
   }
 }
 
-/** The code of each envelope built here, so counters need not parse bodies. */
-const codes = new WeakMap<Response, ErrorCode>();
-
-/** The error code `errorResponse` built `res` with, if it did. */
-export function errorCodeOf(res: Response): ErrorCode | undefined {
-  return codes.get(res);
-}
-
 /** Builds the error response: envelope, status, and `Retry-After` when set. */
 export function errorResponse(err: GatewayError, requestId?: string): Response {
   const body: ErrorBody = { error: { code: err.code, message: err.message, hint: err.hint } };
   const headers = new Headers({ 'content-type': 'application/json; charset=utf-8' });
   if (err.retryAfter !== undefined) headers.set('retry-after', String(err.retryAfter));
   if (requestId) headers.set('x-request-id', requestId);
-  const res = new Response(JSON.stringify(body), { status: err.status, headers });
-  codes.set(res, err.code);
-  return res;
+  return new Response(JSON.stringify(body), { status: err.status, headers });
 }

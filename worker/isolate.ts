@@ -6,41 +6,29 @@
 import { parseSettings, type ConfigResult, type Settings } from './config.js';
 import type { Bindings } from './env.js';
 import { log } from './log.js';
+import { createServices, type Services } from './services.js';
 
 export type Isolate = {
-  settings: Settings;
-  startedAt: number;
-  /** Isolate-scoped singletons (budgets, caches, batcher, limiter), created on first use. */
-  readonly slots: Map<string, unknown>;
+  readonly settings: Settings;
+  readonly startedAt: number;
+  /** Budgets, caches, counters, telemetry: created with the isolate (services.ts). */
+  readonly services: Services;
 };
 
-/**
- * Declares a piece of isolate state: `const budgetsOf = isolateScoped('budgets', (iso) => …)`,
- * then `budgetsOf(c.var.isolate)` anywhere. Each module owns its state; this file owns where it lives.
- */
-export function isolateScoped<T>(name: string, create: (isolate: Isolate) => T): (isolate: Isolate) => T {
-  return (isolate) => {
-    if (isolate.slots.has(name)) return isolate.slots.get(name) as T;
-    const value = create(isolate);
-    isolate.slots.set(name, value);
-    return value;
-  };
-}
+type IsolateEntry = { ok: true; isolate: Isolate } | { ok: false; variable: string; problem: string };
 
-type Entry = { ok: true; isolate: Isolate } | { ok: false; variable: string; problem: string };
-
-const byEnv = new WeakMap<object, Entry>();
-const byFingerprint = new Map<string, Entry>();
+const byEnv = new WeakMap<object, IsolateEntry>();
+const byFingerprint = new Map<string, IsolateEntry>();
 const MAX_CONFIGURATIONS = 16;
 
 function createIsolate(settings: Settings): Isolate {
   if (settings.AUTH_FAIL_MODE === 'open') {
     log('warn', 'auth_fail_mode_open', { message: 'AUTH_FAIL_MODE=open: requests are admitted when keys cannot be validated' });
   }
-  return { settings, startedAt: Date.now(), slots: new Map() };
+  return { settings, startedAt: Date.now(), services: createServices(settings) };
 }
 
-function build(result: ConfigResult): Entry {
+function build(result: ConfigResult): IsolateEntry {
   if (!result.ok) {
     log('error', 'gateway_misconfigured', { variable: result.variable, problem: result.problem });
     return result;
@@ -49,7 +37,7 @@ function build(result: ConfigResult): Entry {
 }
 
 /** The isolate state for these bindings, created on first use and reused afterwards. */
-export function isolateFor(env: Bindings): Entry {
+export function isolateFor(env: Bindings): IsolateEntry {
   const cached = byEnv.get(env);
   if (cached) return cached;
   const fingerprint = JSON.stringify(Object.entries(env).filter(([, v]) => typeof v === 'string').sort());

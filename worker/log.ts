@@ -4,7 +4,7 @@
  * their visible prefix and URLs as `targetOf(url).label`. As a second line of defence every string
  * field is scrubbed of connection-URL credentials, whole API keys and SHA-256 hex digests.
  */
-import { KEY_SHAPE } from './auth/key-format.js';
+import { KEY_SHAPE } from '../drizzle/key-format.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { hashApiKey, mintApiKey } from '../../worker/auth/key-format.js';
-import { signerFor } from '../../worker/auth/key-signing.js';
+import { hashApiKey, mintApiKey } from '../../drizzle/key-format.js';
+import { signerFor } from '../../drizzle/key-signing.js';
 import { TEST_KEY_SIGNING_SECRET } from '../support/key-signing.js';
 import { queryOnce } from '../support/query-once.js';
 

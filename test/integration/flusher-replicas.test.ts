@@ -12,7 +12,7 @@ import type { Batch } from '../../drizzle/batch.js';
 import { OPERATIONS } from '../../drizzle/schema.js';
 import { freePort } from '../../dev/ports.js';
 import type { SessionContext } from '../../worker/db/with-session.js';
-import { FlusherSink } from '../../worker/stats/sink-flusher.js';
+import { FlusherSink } from '../../worker/counters/sink-flusher.js';
 import { SECRET, batch, clientTotals, databaseUrl, db, hotBatch, iso, metric, post, runFlusher, seedHotRows, shuffled, startTestFlusher, tableTotals, uniq, untilUp, type FlusherProcess } from './flusher-harness.js';
 
 afterAll(async () => {

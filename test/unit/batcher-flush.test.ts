@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createBatcher } from '../../worker/stats/batcher.js';
-import { runFlush } from '../../worker/stats/flush.js';
-import { MemorySink } from '../../worker/stats/sink-memory.js';
+import { createBatcher } from '../../worker/counters/batcher.js';
+import { runFlush } from '../../worker/counters/flush.js';
+import { MemorySink } from '../support/memory-sink.js';
 import type { SessionContext } from '../../worker/db/with-session.js';
 import type { Isolate } from '../../worker/isolate.js';
 

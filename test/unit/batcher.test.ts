@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createBatcher, type BatcherOptions } from '../../worker/stats/batcher.js';
-import type { RequestUsage } from '../../worker/stats/deltas.js';
+import { createBatcher, type BatcherOptions } from '../../worker/counters/batcher.js';
+import type { CountedRequest } from '../../worker/counters/deltas.js';
 import type { Batch } from '../../drizzle/batch.js';
 
 /** A batcher on a hand-driven clock with sequential ids. */
@@ -19,7 +19,7 @@ function setup(over: Partial<BatcherOptions> = {}) {
     newId: () => `00000000-0000-4000-8000-${String(++id).padStart(12, '0')}`,
     ...over,
   });
-  const use = (u: Partial<RequestUsage> = {}): RequestUsage => ({ clientName: 'acme', isError: false, at: t, ...u });
+  const use = (u: Partial<CountedRequest> = {}): CountedRequest => ({ clientName: 'acme', isError: false, at: t, ...u });
   return { batcher, use, advance: (ms: number) => (t += ms), now: () => t };
 }
 

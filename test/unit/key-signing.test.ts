@@ -5,8 +5,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { generateApiKey, mintApiKey, parseApiKey } from '../../worker/auth/key-format.js';
-import { importSigningKey, signerFor, signingSecretsOf, tagMatches } from '../../worker/auth/key-signing.js';
+import { generateApiKey, mintApiKey, parseApiKey } from '../../drizzle/key-format.js';
+import { importSigningKey, signerFor, signingSecretsOf, tagMatches } from '../../drizzle/key-signing.js';
 
 const OLD = 'old-signing-secret-0123456789abcdefghij';
 const NEW = 'new-signing-secret-0123456789abcdefghij';

@@ -64,11 +64,11 @@ describe('telemetry limiter', () => {
     limiter.recordDropped(['request', 'auth_attempt'], 'saturated');
     limiter.recordDropped(['admission'], 'unavailable');
     limiter.recordDropped(['request'], 'failed');
-    limiter.recordWritten(['request', 'key_last_used', 'key_last_used']);
+    limiter.recordWritten(['request', 'admission', 'admission']);
     const s = limiter.snapshot();
-    expect(s.dropped).toEqual({ request: 2, auth_attempt: 1, admission: 1, key_last_used: 0 });
+    expect(s.dropped).toEqual({ request: 2, auth_attempt: 1, admission: 1 });
     expect(s.droppedByReason).toEqual({ saturated: 2, unavailable: 1, failed: 1 });
-    expect(s.written).toEqual({ request: 1, auth_attempt: 0, admission: 0, key_last_used: 2 });
+    expect(s.written).toEqual({ request: 1, auth_attempt: 0, admission: 2 });
   });
 
   it('warns at the first drop, then at most once per interval with a summary of what was suppressed', () => {
@@ -76,7 +76,7 @@ describe('telemetry limiter', () => {
     expect(limiter.takeWarning()).toBeUndefined(); // nothing dropped yet
     limiter.recordDropped(['request'], 'saturated');
     expect(limiter.takeWarning()).toEqual({
-      dropped: { request: 1, auth_attempt: 0, admission: 0, key_last_used: 0 },
+      dropped: { request: 1, auth_attempt: 0, admission: 0 },
       byReason: { saturated: 1, unavailable: 0, failed: 0 },
       windowMs: 0,
     });
@@ -87,7 +87,7 @@ describe('telemetry limiter', () => {
     }
     advance(500);
     expect(limiter.takeWarning()).toEqual({
-      dropped: { request: 100, auth_attempt: 100, admission: 0, key_last_used: 0 },
+      dropped: { request: 100, auth_attempt: 100, admission: 0 },
       byReason: { saturated: 200, unavailable: 0, failed: 0 },
       windowMs: 1000,
     });

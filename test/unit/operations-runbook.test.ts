@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseSettings } from '../../worker/config.js';
 import { STATUS } from '../../worker/errors.js';
 import type { Isolate } from '../../worker/isolate.js';
+import { createServices } from '../../worker/services.js';
 import { runTelemetryTask } from '../../worker/telemetry/task.js';
 import { noteAcquire } from '../../worker/admission/slow-acquire-log.js';
 import { targetOf } from '../../worker/db/target.js';
@@ -46,7 +47,7 @@ describe('operations runbook', () => {
     // A real drop: limit 1, the first task holds the permit (its DB is unreachable), the second is dropped.
     const parsed = parseSettings({ DATABASE_URL: 'postgres://u@127.0.0.1:1/db', LOG_TASK_LIMIT: '1' });
     if (!parsed.ok) throw new Error('settings must parse');
-    const isolate: Isolate = { settings: parsed.settings, startedAt: Date.now(), slots: new Map() };
+    const isolate: Isolate = { settings: parsed.settings, startedAt: Date.now(), services: createServices(parsed.settings) };
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const pending: Promise<unknown>[] = [];
     const ctx = { isolate, waitUntil: (p: Promise<unknown>) => void pending.push(p) };
@@ -71,7 +72,7 @@ describe('operations runbook', () => {
     const documented = Object.keys(JSON.parse(example ?? '{}') as object);
     const parsed = parseSettings({ DATABASE_URL: 'postgres://u:secret@127.0.0.1:1/db', DB_ACQUIRE_SLOW_MS: '100' });
     if (!parsed.ok) throw new Error('settings must parse');
-    const isolate: Isolate = { settings: parsed.settings, startedAt: Date.now(), slots: new Map() };
+    const isolate: Isolate = { settings: parsed.settings, startedAt: Date.now(), services: createServices(parsed.settings) };
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const budget = { snapshot: () => ({ inUse: 8, waiting: 5 }) };
     noteAcquire({ isolate, requestId: 'r-1' }, targetOf(parsed.settings.DATABASE_URL), 'auth', 100, budget); // not slow

@@ -6,9 +6,8 @@
  * table costs one directory query, not one per name.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, fetchWith } from './harness.js';
+import { baseEnv, fetchWith, budgetSnapshotFor } from './harness.js';
 import { createAuthSandbox, type AuthSandbox, type SeededKey } from './seed.js';
-import { budgetSnapshotFor } from '../../worker/admission/registry.js';
 import { targetOf } from '../../worker/db/target.js';
 import { isolateFor } from '../../worker/isolate.js';
 import { authStatus } from '../../worker/auth/auth-metrics.js';

@@ -5,9 +5,8 @@
  * AUTH_CACHE_TTL_MS (the revocation bound), then gets 401.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, fetchWith, gateway } from './harness.js';
+import { baseEnv, fetchWith, gateway, authCacheStats } from './harness.js';
 import { createAuthSandbox, createClient, createKey, type AuthSandbox } from './seed.js';
-import { authCacheStats } from '../../worker/auth/stats.js';
 import { isolateFor } from '../../worker/isolate.js';
 
 const verifyUrl = 'http://gateway/v1/auth/verify';

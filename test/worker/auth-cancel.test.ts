@@ -6,9 +6,8 @@
  * here each request carries an AbortController's signal the test fires.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, fetchWith, until } from './harness.js';
+import { baseEnv, fetchWith, until, budgetSnapshotFor } from './harness.js';
 import { createAuthSandbox, type AuthSandbox, type SeededKey } from './seed.js';
-import { budgetSnapshotFor } from '../../worker/admission/registry.js';
 import { targetOf } from '../../worker/db/target.js';
 import { isolateFor } from '../../worker/isolate.js';
 

@@ -11,8 +11,8 @@ import { baseEnv, fetchWith } from './harness.js';
 import { createAuthSandbox, type AuthSandbox, type SeededKey } from './seed.js';
 import { isolateFor } from '../../worker/isolate.js';
 import { authStatus } from '../../worker/auth/auth-metrics.js';
-import { generateApiKey, mintApiKey } from '../../worker/auth/key-format.js';
-import { signerFor } from '../../worker/auth/key-signing.js';
+import { generateApiKey, mintApiKey } from '../../drizzle/key-format.js';
+import { signerFor } from '../../drizzle/key-signing.js';
 
 const verifyUrl = 'http://gateway/v1/auth/verify';
 const PROBE = 'http://gateway/gateway/fetch';

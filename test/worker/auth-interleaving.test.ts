@@ -7,12 +7,10 @@
  * is proven over HTTP in test/integration/admission-served.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, fetchWith, until } from './harness.js';
+import { baseEnv, fetchWith, until, budgetSnapshotFor, authCacheStats } from './harness.js';
 import { createAuthSandbox, type AuthSandbox, type SeededKey } from './seed.js';
-import { budgetSnapshotFor } from '../../worker/admission/registry.js';
 import { targetOf } from '../../worker/db/target.js';
 import { isolateFor } from '../../worker/isolate.js';
-import { authCacheStats } from '../../worker/auth/stats.js';
 
 const verifyUrl = 'http://gateway/v1/auth/verify';
 const KEY_QUERIES = '%from api_keys where key_hash%';

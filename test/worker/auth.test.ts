@@ -6,9 +6,8 @@
  * which answers 400 `invalid_request` — where a refused one answers 401/403/503.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, fetchWith } from './harness.js';
+import { baseEnv, fetchWith, authCacheStats } from './harness.js';
 import { createAuthSandbox, createClient, createKey, revokeKey, sql, type AuthSandbox } from './seed.js';
-import { authCacheStats } from '../../worker/auth/stats.js';
 import { isolateFor } from '../../worker/isolate.js';
 
 type ErrorBody = { error: { code: string; message: string; hint: string | null } };

@@ -6,6 +6,10 @@ import { exports, env } from 'cloudflare:workers';
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { inject } from 'vitest';
 import app from '../../worker/index.js';
+import type { Isolate } from '../../worker/isolate.js';
+import type { Target } from '../../worker/db/target.js';
+import type { BudgetSnapshot } from '../../worker/admission/budget.js';
+import type { CacheStats } from '../../worker/auth/cache.js';
 
 /** The worker as wrangler.toml configures it, with the test bindings. */
 export const gateway = (exports as unknown as { default: Fetcher }).default;
@@ -35,4 +39,14 @@ export async function until(check: () => boolean, timeoutMs = 10_000): Promise<v
     if (Date.now() > deadline) throw new Error('condition not reached');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** One target's budget in `isolate`, or undefined when it never used that target. */
+export function budgetSnapshotFor(isolate: Isolate, target: Target): BudgetSnapshot | undefined {
+  return isolate.services.budgets.get(target.key)?.budget.snapshot();
+}
+
+/** Counters of the isolate's key and policy caches. */
+export function authCacheStats(isolate: Isolate): { keys: CacheStats; policies: CacheStats } {
+  return { keys: isolate.services.keyCache.stats(), policies: isolate.services.policyCache.stats() };
 }

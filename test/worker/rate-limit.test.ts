@@ -10,7 +10,7 @@ import { inject } from 'vitest';
 import { createClient, createKey, uniqueName, withConnection } from './seed.js';
 import { tenantDatabaseUrl } from './harness.js';
 import { openSession } from '../../worker/db/session.js';
-import { ADMIN, createTenantTable, fetchRows, flush, type Caller } from './stats-helpers.js';
+import { ADMIN, createTenantTable, fetchRows, flush, type Caller } from './counters-helpers.js';
 import { fetchWith } from './harness.js';
 import { sql } from './seed.js';
 

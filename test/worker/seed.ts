@@ -8,8 +8,8 @@
 import { inject } from 'vitest';
 import { OPERATIONS, type KeyScopes } from '../../drizzle/schema.js';
 import { openSession, type Session } from '../../worker/db/session.js';
-import { generateApiKey, hashApiKey, mintApiKey } from '../../worker/auth/key-format.js';
-import { signerFor } from '../../worker/auth/key-signing.js';
+import { generateApiKey, hashApiKey, mintApiKey } from '../../drizzle/key-format.js';
+import { signerFor } from '../../drizzle/key-signing.js';
 import { adminDatabaseUrl, baseEnv, databaseUrl } from './harness.js';
 
 const wsProxy = inject('wsProxy');

@@ -78,8 +78,8 @@ describe('GET /__gateway/status', () => {
         inFlight: 0,
         // The /ready request's log task ran before this status request.
         accepted: 1,
-        written: { request: 1, auth_attempt: 0, admission: 0, key_last_used: 0 },
-        dropped: { request: 0, auth_attempt: 0, admission: 0, key_last_used: 0 },
+        written: { request: 1, auth_attempt: 0, admission: 0 },
+        dropped: { request: 0, auth_attempt: 0, admission: 0 },
         droppedByReason: { saturated: 0, unavailable: 0, failed: 0 },
       },
       settings: { DB_POOL_MAX: 8, REQUEST_LOG: 'all', LOG_TASK_LIMIT: 3, logTaskLimit: 3, DATABASE_URL: '[redacted]', ADMIN_TOKEN: '[redacted]' },

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import app from '../../worker/index.js';
 import { isolateFor } from '../../worker/isolate.js';
 import { openSession } from '../../worker/db/session.js';
-import { generateApiKey } from '../../worker/auth/key-format.js';
+import { generateApiKey } from '../../drizzle/key-format.js';
 import { telemetrySnapshot } from '../../worker/telemetry/task.js';
 import { baseEnv, databaseUrl, tenantDatabaseUrl } from './harness.js';
 import { createClient, createKey, sql, uniqueName, withConnection, type SeededKey } from './seed.js';

@@ -11,7 +11,7 @@ import { isolateFor } from '../../worker/isolate.js';
 import { requestContext } from '../../worker/middleware/request-context.js';
 import { onError } from '../../worker/middleware/errors.js';
 import { emitTelemetry } from '../../worker/telemetry/emit.js';
-import { requestLog } from '../../worker/telemetry/request-log.js';
+import { requestLog } from '../../worker/middleware/request-log.js';
 import { telemetrySnapshot } from '../../worker/telemetry/task.js';
 import { GatewayError } from '../../worker/errors.js';
 import { baseEnv, fetchWith } from './harness.js';
@@ -78,13 +78,13 @@ describe('events of one request', () => {
   app.use(requestContext());
   app.use(requestLog());
   app.get('/probe', (c) => {
-    const ctx = { isolate: c.var.isolate, requestId: c.var.requestId, waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p) };
-    c.set('usage', { tableName: 'public.things', operation: 'read' });
-    emitTelemetry(ctx, { kind: 'auth_attempt', requestId: c.var.requestId, clientName: 'acme', keyPrefix: 'ath_abcdefghij', reason: 'revoked_key' });
-    emitTelemetry(ctx, { kind: 'auth_attempt', requestId: c.var.requestId, clientName: 'acme', keyPrefix: null, reason: 'missing_key' });
-    emitTelemetry(ctx, { kind: 'admission', requestId: c.var.requestId, target: '127.0.0.1:5432/x', purpose: 'auth', waitedMs: 12, inUse: 8, waiting: 3 });
+    const ctx = { isolate: c.var.scope.isolate, requestId: c.var.scope.requestId, waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p) };
+    c.set('counted', { tableName: 'public.things', operation: 'read' });
+    emitTelemetry(ctx, { kind: 'auth_attempt', requestId: c.var.scope.requestId, clientName: 'acme', keyPrefix: 'ath_abcdefghij', reason: 'revoked_key' });
+    emitTelemetry(ctx, { kind: 'auth_attempt', requestId: c.var.scope.requestId, clientName: 'acme', keyPrefix: null, reason: 'missing_key' });
+    emitTelemetry(ctx, { kind: 'admission', requestId: c.var.scope.requestId, target: '127.0.0.1:5432/x', purpose: 'auth', waitedMs: 12, inUse: 8, waiting: 3 });
     // Background purposes are not 503s: never written.
-    emitTelemetry(ctx, { kind: 'admission', requestId: c.var.requestId, target: '127.0.0.1:5432/x', purpose: 'logging', waitedMs: 1, inUse: 8, waiting: 0 });
+    emitTelemetry(ctx, { kind: 'admission', requestId: c.var.scope.requestId, target: '127.0.0.1:5432/x', purpose: 'logging', waitedMs: 1, inUse: 8, waiting: 0 });
     throw new GatewayError('api_key_validation_unavailable', 'API key validation unavailable');
   });
   app.onError(onError);
@@ -112,26 +112,6 @@ describe('events of one request', () => {
     expect(snap.accepted - before).toBe(1);
     expect(snap.written).toMatchObject({ request: 1, auth_attempt: 2, admission: 1 });
     expect(snap.inFlight).toBe(0);
-  });
-});
-
-describe('key last-used (unbatched sink)', () => {
-  it('moves api_keys.last_used_at forward only', async () => {
-    const client = await createClient();
-    const keyId = (await createKey(client)).id;
-    const isolate = isolateOf({ TEST_ISOLATE: 'last-used' });
-    const emitAt = async (at: number) => {
-      const ctx = createExecutionContext();
-      emitTelemetry({ isolate, waitUntil: (p) => ctx.waitUntil(p) }, { kind: 'key_last_used', keyId, at });
-      await waitOnExecutionContext(ctx);
-    };
-    const later = Date.parse('2026-06-01T00:00:00Z');
-    await emitAt(later);
-    await emitAt(later - 60_000); // older: must not move it back
-    const [row] = await sql<{ last_used_at: string }>('SELECT last_used_at::text FROM api_keys WHERE id = $1', [keyId]);
-    expect(new Date(row?.last_used_at ?? 0).getTime()).toBe(later);
-    expect(telemetrySnapshot(isolate).written.key_last_used).toBe(2);
-    await sql('DELETE FROM clients WHERE client_name = $1', [client]);
   });
 });
 

@@ -3,20 +3,19 @@
  * database as the same role share one budget — exactly when auth and logging would share a pool.
  * Wires the pure budget to the real clock and timers; the state persists across requests.
  */
-import { isolateScoped, type Isolate } from '../isolate.js';
+import type { Isolate } from '../isolate.js';
 import type { Target } from '../db/target.js';
 import { systemClock } from './clock.js';
 import { createBudget, type Budget, type BudgetSnapshot } from './budget.js';
 import { slowAcquireCounts } from './slow-acquire-log.js';
 import type { SlowAcquireCounts } from './slow-acquire.js';
 
-type Entry = { target: Target; budget: Budget };
-
-const budgetsOf = isolateScoped('admission.budgets', () => new Map<string, Entry>());
+/** The isolate's budgets by target key (one of its services). */
+export type Budgets = Map<string, { target: Target; budget: Budget }>;
 
 /** The budget of `target` in this isolate, created on first use from the isolate's settings. */
 export function budgetFor(isolate: Isolate, target: Target): Budget {
-  const budgets = budgetsOf(isolate);
+  const budgets = isolate.services.budgets;
   const existing = budgets.get(target.key);
   if (existing) return existing.budget;
   const { settings } = isolate;
@@ -31,14 +30,10 @@ export function budgetFor(isolate: Isolate, target: Target): Budget {
 }
 
 /** One target's counters, labelled without credentials (`host:port/database`). */
-export type TargetSnapshot = BudgetSnapshot & SlowAcquireCounts & { target: string };
+type TargetSnapshot = BudgetSnapshot & SlowAcquireCounts & { target: string };
 
 /** Snapshot of every budget of this isolate (for `/__gateway/status` and tests). */
 export function admissionSnapshot(isolate: Isolate): TargetSnapshot[] {
-  return [...budgetsOf(isolate).values()].map(({ target, budget }) => ({ target: target.label, ...budget.snapshot(), ...slowAcquireCounts(isolate, target) }));
+  return [...isolate.services.budgets.values()].map(({ target, budget }) => ({ target: target.label, ...budget.snapshot(), ...slowAcquireCounts(isolate, target) }));
 }
 
-/** Snapshot of one target's budget, or undefined when this isolate never used that target. */
-export function budgetSnapshotFor(isolate: Isolate, target: Target): BudgetSnapshot | undefined {
-  return budgetsOf(isolate).get(target.key)?.budget.snapshot();
-}

@@ -3,23 +3,24 @@
  * persist across requests), a `db_acquire_slow` warning when the policy says so.
  */
 import type { Target } from '../db/target.js';
-import { isolateScoped, type Isolate } from '../isolate.js';
+import type { Settings } from '../config.js';
+import type { Isolate } from '../isolate.js';
 import { log } from '../log.js';
 import { systemClock } from './clock.js';
 import { createSlowAcquireTracker, type SlowAcquireCounts } from './slow-acquire.js';
 
 /** At most one warning per target per this interval; the next line says how many were skipped. */
-export const SLOW_ACQUIRE_WARN_INTERVAL_MS = 10_000;
+const SLOW_ACQUIRE_WARN_INTERVAL_MS = 10_000;
 
-const trackerOf = isolateScoped('admission.slowAcquire', (iso) =>
-  createSlowAcquireTracker({ thresholdMs: iso.settings.DB_ACQUIRE_SLOW_MS, warnIntervalMs: SLOW_ACQUIRE_WARN_INTERVAL_MS, now: systemClock.now }),
-);
+/** The isolate's slow-acquire tracker (one of its services). */
+export const createSlowAcquireLog = (settings: Settings) =>
+  createSlowAcquireTracker({ thresholdMs: settings.DB_ACQUIRE_SLOW_MS, warnIntervalMs: SLOW_ACQUIRE_WARN_INTERVAL_MS, now: systemClock.now });
 
 type Where = { isolate: Isolate; requestId?: string };
 
 /** Call after a permit was granted: counts the wait, warns when it was slow (rate-limited). */
 export function noteAcquire(at: Where, target: Target, purpose: string, waitedMs: number, budget: { snapshot(): { inUse: number; waiting: number } }): void {
-  const verdict = trackerOf(at.isolate).record(target.key, waitedMs);
+  const verdict = at.isolate.services.slowAcquire.record(target.key, waitedMs);
   if (!verdict.warn) return;
   const { inUse, waiting } = budget.snapshot();
   log('warn', 'db_acquire_slow', {
@@ -36,5 +37,5 @@ export function noteAcquire(at: Where, target: Target, purpose: string, waitedMs
 
 /** The slow-acquire counters of `target` in this isolate (zeros when never used). */
 export function slowAcquireCounts(isolate: Isolate, target: Target): SlowAcquireCounts {
-  return trackerOf(isolate).counts(target.key);
+  return isolate.services.slowAcquire.counts(target.key);
 }

@@ -3,23 +3,23 @@
  * (auth-query.ts), forged-key refusals and fail-open admissions (refusals.ts), unknown-client
  * refusals (one total), and the client directory's size and age. Counts only, never key material.
  */
-import { isolateScoped, type Isolate } from '../isolate.js';
+import type { Isolate } from '../isolate.js';
 import { createRefusalCounters, type ClientRefusals } from './refusals.js';
-import { shareGateOf } from './auth-query.js';
 import { shareCap, type ShareCounters } from './fair-share.js';
 import { directoryStats } from './client-directory.js';
 
 /** Bound on clients with their own refusal row. */
 const MAX_CLIENT_ROWS = 1000;
 
-export const refusalsOf = isolateScoped('auth.refusals', () => createRefusalCounters(MAX_CLIENT_ROWS));
+/** The isolate's auth refusal counters (one of its services). */
+export const createAuthRefusals = () => createRefusalCounters(MAX_CLIENT_ROWS);
 
-export type ClientAuthFigures = ShareCounters & ClientRefusals;
+type ClientAuthFigures = ShareCounters & ClientRefusals;
 
 export function authStatus(isolate: Isolate) {
   const { settings } = isolate;
-  const shares = shareGateOf(isolate).snapshot();
-  const refusals = refusalsOf(isolate).snapshot();
+  const shares = isolate.services.shareGate.snapshot();
+  const refusals = isolate.services.authRefusals.snapshot();
   const clients: Record<string, ClientAuthFigures> = {};
   const empty: ClientAuthFigures = { inFlight: 0, refusedByShare: 0, forgedKeys: 0, failOpenAdmissions: 0 };
   for (const [name, s] of Object.entries(shares)) clients[name] = { ...empty, ...s };

@@ -6,7 +6,7 @@
  * timer — for one of that client's lookups to end; the share wait and the permit wait together
  * stay within DB_ACQUIRE_TIMEOUT_MS. The caller's request signal ends either wait when it aborts.
  */
-import { isolateScoped } from '../isolate.js';
+import type { Settings } from '../config.js';
 import { withSession, type SessionContext, type SessionPurpose } from '../db/with-session.js';
 import type { Session } from '../db/session.js';
 import { createShareGate, shareCap, type ShareGate } from './fair-share.js';
@@ -25,10 +25,9 @@ export class ShareExceededError extends Error {
   }
 }
 
-export const shareGateOf = isolateScoped(
-  'auth.shareGate',
-  ({ settings }): ShareGate => createShareGate({ cap: shareCap(settings.DB_POOL_MAX, settings.AUTH_CLIENT_MAX_SHARE), maxOwners: MAX_SHARE_OWNERS }),
-);
+/** The isolate's fair-share gate for auth lookups (one of its services). */
+export const createAuthShareGate = (settings: Settings): ShareGate =>
+  createShareGate({ cap: shareCap(settings.DB_POOL_MAX, settings.AUTH_CLIENT_MAX_SHARE), maxOwners: MAX_SHARE_OWNERS });
 
 /**
  * Runs `fn` on an auth session for `owner` (a client name; undefined = not counted against any
@@ -43,7 +42,7 @@ export async function authQuery<T>(
   fn: (session: Session) => Promise<T>,
 ): Promise<T> {
   const { settings } = ctx.isolate;
-  const gate = shareGateOf(ctx.isolate);
+  const gate = ctx.isolate.services.shareGate;
   const deadline = Date.now() + settings.DB_ACQUIRE_TIMEOUT_MS;
   if (owner !== undefined && lc.refresh) gate.enter(owner); // single-flight bounds refreshes: one per key
   else if (owner !== undefined && !gate.tryEnter(owner)) {

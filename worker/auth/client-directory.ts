@@ -4,7 +4,8 @@
  * copy in memory may still answer (waitUntil of the request that noticed), in the foreground
  * otherwise. The copy is plain data: requests read it, never a promise of another request.
  */
-import { isolateScoped, type Isolate } from '../isolate.js';
+import type { Settings } from '../config.js';
+import type { Isolate } from '../isolate.js';
 import type { SessionContext } from '../db/with-session.js';
 import { systemClock } from '../admission/clock.js';
 import { createLoadingCache, type CacheOutcome, type LoadContext } from './cache.js';
@@ -15,16 +16,15 @@ import { buildDirectory, decide, MAX_PREFIXES_PER_CLIENT, type Directory, type D
 const KEY = 'directory';
 
 /** Entries expire at once: `peek` answers, `get` always (re)loads — single-flight. */
-const directoryCacheOf = isolateScoped('auth.directory', (iso) =>
+export const createDirectoryCache = (settings: Settings) =>
   createLoadingCache<Directory>({
     maxEntries: 1,
     ttlMs: 0,
     negativeTtlMs: 0,
     staleIfUnavailableMs: 0,
-    flightTimeoutMs: lookupTimeoutMs(iso.settings),
+    flightTimeoutMs: lookupTimeoutMs(settings),
     ...systemClock,
-  }),
-);
+  });
 
 const DIRECTORY_SQL = `SELECT c.client_name, c.database_url, c.is_active, c.is_frozen, c.api_key_enforcement, c.rate_limit_requests, c.rate_limit_period_s,
   ARRAY(SELECT k.prefix FROM api_keys k WHERE k.client_name = c.client_name AND k.revoked_at IS NULL LIMIT ${MAX_PREFIXES_PER_CLIENT + 1}) AS key_prefixes
@@ -36,7 +36,7 @@ async function load(ctx: SessionContext, lc: LoadContext): Promise<Directory> {
   return buildDirectory(rows, { loadedAt: Date.now(), maxClients: settings.AUTH_DIRECTORY_MAX_CLIENTS, defaultEnforcement: settings.API_KEY_ENFORCEMENT_DEFAULT });
 }
 
-export type DirectoryAnswer = { ok: true; directory: Directory } | { ok: false; outcome: CacheOutcome<unknown> };
+type DirectoryAnswer = { ok: true; directory: Directory } | { ok: false; outcome: CacheOutcome<unknown> };
 
 /**
  * The directory to answer with, for a question `lists(directory)` says it can answer (a known
@@ -46,7 +46,7 @@ export type DirectoryAnswer = { ok: true; directory: Directory } | { ok: false; 
  */
 export async function directoryFor(ctx: SessionContext, lists: (d: Directory) => boolean, signal: AbortSignal | undefined): Promise<DirectoryAnswer> {
   const { settings } = ctx.isolate;
-  const cache = directoryCacheOf(ctx.isolate);
+  const cache = ctx.isolate.services.directory;
   const current = cache.peek(KEY)?.value ?? undefined;
   const found = current !== undefined && lists(current);
   const now = Date.now();
@@ -67,7 +67,7 @@ export async function directoryFor(ctx: SessionContext, lists: (d: Directory) =>
 
 /** Size and age of this isolate's directory, for status (no names). */
 export function directoryStats(isolate: Isolate): { loaded: boolean; clients: number; keyPrefixes: number; complete: boolean; ageMs: number | null; loads: number; failures: number } {
-  const cache = directoryCacheOf(isolate);
+  const cache = isolate.services.directory;
   const d = cache.peek(KEY)?.value ?? undefined;
   const { loads, failures } = cache.stats();
   return {
@@ -83,5 +83,5 @@ export function directoryStats(isolate: Isolate): { loaded: boolean; clients: nu
 
 /** Whether the directory in memory lists `clientName` (no reload): who refusal counters may name. */
 export function listsClient(isolate: Isolate, clientName: string): boolean {
-  return directoryCacheOf(isolate).peek(KEY)?.value?.clients.has(clientName) ?? false;
+  return isolate.services.directory.peek(KEY)?.value?.clients.has(clientName) ?? false;
 }

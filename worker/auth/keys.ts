@@ -4,11 +4,11 @@
  * single-flight per hash. Revocation and expiry are judged at use time from the cached row.
  */
 import { OPERATIONS, type KeyScopes, type Operation } from '../../drizzle/schema.js';
-import { isolateScoped, type Isolate } from '../isolate.js';
+import type { Settings } from '../config.js';
 import type { SessionContext } from '../db/with-session.js';
 import { authQuery } from './auth-query.js';
 import { systemClock } from '../admission/clock.js';
-import { createLoadingCache, type CacheOutcome, type CacheStats } from './cache.js';
+import { createLoadingCache, type CacheOutcome } from './cache.js';
 import { lookupTimeoutMs } from './lookup-timeout.js';
 import { rateLimitOf, type RateLimit } from '../ratelimit/limit.js';
 
@@ -26,16 +26,16 @@ export type KeyRecord = {
 
 export type KeyState = 'active' | 'revoked' | 'expired';
 
-const keyCacheOf = isolateScoped('auth.keyCache', (iso) =>
+/** The isolate's key cache (one of its services). */
+export const createKeyCache = (settings: Settings) =>
   createLoadingCache<KeyRecord>({
-    maxEntries: iso.settings.AUTH_CACHE_MAX_ENTRIES,
-    ttlMs: iso.settings.AUTH_CACHE_TTL_MS,
-    negativeTtlMs: iso.settings.AUTH_NEGATIVE_CACHE_TTL_MS,
-    staleIfUnavailableMs: iso.settings.AUTH_STALE_IF_UNAVAILABLE_MS,
-    flightTimeoutMs: lookupTimeoutMs(iso.settings),
+    maxEntries: settings.AUTH_CACHE_MAX_ENTRIES,
+    ttlMs: settings.AUTH_CACHE_TTL_MS,
+    negativeTtlMs: settings.AUTH_NEGATIVE_CACHE_TTL_MS,
+    staleIfUnavailableMs: settings.AUTH_STALE_IF_UNAVAILABLE_MS,
+    flightTimeoutMs: lookupTimeoutMs(settings),
     ...systemClock,
-  }),
-);
+  });
 
 type KeyRow = {
   id: string;
@@ -54,7 +54,7 @@ type KeyRow = {
  * `signal` (the caller's request) ends only this caller's wait; a leader's also ends its read.
  */
 export function lookupKey(ctx: SessionContext, keyHash: string, owner: string, signal?: AbortSignal): Promise<CacheOutcome<KeyRecord>> {
-  return keyCacheOf(ctx.isolate).get(keyHash, async (lc) => {
+  return ctx.isolate.services.keyCache.get(keyHash, async (lc) => {
     const rows = await authQuery(ctx, 'auth', owner, lc, async (s) =>
       (await s.query<KeyRow>('SELECT id::text AS id, client_name, prefix, scopes, expires_at, revoked_at, rate_limit_requests, rate_limit_period_s FROM api_keys WHERE key_hash = $1', [keyHash])).rows,
     );
@@ -90,10 +90,6 @@ export function parseScopes(raw: unknown): KeyScopes {
   return { operations: [...new Set(ops)], tables: [...new Set(tbls)], ...(fns.length ? { functions: [...new Set(fns)] } : {}) };
 }
 
-/** Counters of this isolate's key cache. */
-export function keyCacheStats(isolate: Isolate): CacheStats {
-  return keyCacheOf(isolate).stats();
-}
 
 function toMillis(v: Date | string | null): number | null {
   if (v === null) return null;

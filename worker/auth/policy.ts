@@ -4,10 +4,10 @@
  * (client-directory.ts); only when the directory is incomplete (more clients than its bound) is a
  * name it does not list read on its own — cached per name, single-flight, under the fair share.
  */
-import { isolateScoped, type Isolate } from '../isolate.js';
+import type { Settings } from '../config.js';
 import type { SessionContext } from '../db/with-session.js';
 import { systemClock } from '../admission/clock.js';
-import { createLoadingCache, type CacheOutcome, type CacheStats } from './cache.js';
+import { createLoadingCache, type CacheOutcome } from './cache.js';
 import { lookupTimeoutMs } from './lookup-timeout.js';
 import { authQuery } from './auth-query.js';
 import { directoryFor } from './client-directory.js';
@@ -31,18 +31,19 @@ export type ClientPolicy = {
 /** Client names the catalog accepts (its CHECK constraint); anything else cannot exist. */
 export const CLIENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
-const policyCacheOf = isolateScoped('auth.policyCache', (iso) =>
+/** The per-name policy cache, used only beyond the directory's bound (one of the isolate's services). */
+export const createPolicyCache = (settings: Settings) =>
   createLoadingCache<ClientPolicy>({
-    maxEntries: iso.settings.AUTH_CACHE_MAX_ENTRIES,
-    ttlMs: iso.settings.AUTH_POLICY_CACHE_TTL_MS,
-    negativeTtlMs: iso.settings.AUTH_NEGATIVE_CACHE_TTL_MS,
-    staleIfUnavailableMs: iso.settings.AUTH_STALE_IF_UNAVAILABLE_MS,
-    flightTimeoutMs: lookupTimeoutMs(iso.settings),
+    maxEntries: settings.AUTH_CACHE_MAX_ENTRIES,
+    ttlMs: settings.AUTH_POLICY_CACHE_TTL_MS,
+    negativeTtlMs: settings.AUTH_NEGATIVE_CACHE_TTL_MS,
+    staleIfUnavailableMs: settings.AUTH_STALE_IF_UNAVAILABLE_MS,
+    flightTimeoutMs: lookupTimeoutMs(settings),
     ...systemClock,
-  }),
-);
+  });
 
-type ClientRow = Omit<DirectoryRow, 'key_prefixes'>;
+/** A `clients` row as the per-name policy query reads it. */
+type PolicyRow = Omit<DirectoryRow, 'key_prefixes'>;
 
 /**
  * The policy of `clientName` (null when no such client), from the directory, or for a name an
@@ -59,16 +60,12 @@ export async function loadClientPolicy(ctx: SessionContext, clientName: string, 
 
 function loadPolicyByName(ctx: SessionContext, clientName: string, signal: AbortSignal | undefined): Promise<CacheOutcome<ClientPolicy>> {
   const { settings } = ctx.isolate;
-  return policyCacheOf(ctx.isolate).get(clientName, async (lc) => {
+  return ctx.isolate.services.policyCache.get(clientName, async (lc) => {
     const rows = await authQuery(ctx, 'policy', clientName, lc, async (s) =>
-      (await s.query<ClientRow>('SELECT client_name, database_url, is_active, is_frozen, api_key_enforcement, rate_limit_requests, rate_limit_period_s FROM clients WHERE client_name = $1', [clientName])).rows,
+      (await s.query<PolicyRow>('SELECT client_name, database_url, is_active, is_frozen, api_key_enforcement, rate_limit_requests, rate_limit_period_s FROM clients WHERE client_name = $1', [clientName])).rows,
     );
     const row = rows[0];
     return row ? policyOfRow(row, settings.API_KEY_ENFORCEMENT_DEFAULT) : null;
   }, signal);
 }
 
-/** Counters of this isolate's per-name policy cache (used only beyond the directory's bound). */
-export function policyCacheStats(isolate: Isolate): CacheStats {
-  return policyCacheOf(isolate).stats();
-}

@@ -16,7 +16,7 @@ export type RefusalCounters = {
 };
 
 /** Refusals for requests that named no (known) client. */
-export const NO_CLIENT = '(none)';
+const NO_CLIENT = '(none)';
 
 export function createRefusalCounters(maxClients: number): RefusalCounters {
   const byClient = boundedRows<ClientRefusals>(maxClients, () => ({ forgedKeys: 0, failOpenAdmissions: 0 }));

@@ -1,20 +1,24 @@
 /**
  * The one way request code touches a database: acquire a permit from the target's budget, open a
- * Neon session, run `fn`, close via waitUntil, release the permit in `finally`.
+ * Neon session, run `fn`, close it via waitUntil and release the permit once it has closed.
  */
 import type { Isolate } from '../isolate.js';
 import { budgetFor } from '../admission/registry.js';
 import { noteAcquire } from '../admission/slow-acquire-log.js';
-import { emitTelemetry } from '../telemetry/emit.js';
 import { openSession, type Session } from './session.js';
 import { targetOf, type Target } from './target.js';
 
 export type SessionPurpose = 'auth' | 'policy' | 'tenant' | 'logging' | 'stats' | 'ready' | 'idempotency';
 
+/** A budget timeout as the session context's hook hears of it (no credentials: the target's label). */
+export type AdmissionRefusal = { target: string; purpose: SessionPurpose; waitedMs: number; inUse: number; waiting: number };
+
 export type SessionContext = {
-  isolate: Isolate;
+  readonly isolate: Isolate;
   waitUntil(promise: Promise<unknown>): void;
-  requestId?: string;
+  readonly requestId?: string;
+  /** Told when no permit came in time, before the timeout is thrown (the request scope records it). */
+  onAdmissionRefused?(refusal: AdmissionRefusal): void;
 };
 
 /** The session could not be had: no permit in time, the request went away, or no connection. */
@@ -29,7 +33,7 @@ export class SessionUnavailableError extends Error {
   }
 }
 
-export type WithSessionOptions = {
+type WithSessionOptions = {
   /** Overrides DB_ACQUIRE_TIMEOUT_MS (telemetry waits only briefly; 0 = try-acquire). */
   acquireTimeoutMs?: number;
   /** The request's abort signal: a cancelled request leaves the queue instead of waiting. */
@@ -43,7 +47,7 @@ export type WithSessionOptions = {
 /**
  * Runs `fn` with a session on `databaseUrl` under that target's budget. Throws
  * `SessionUnavailableError('budget_timeout')` when no permit came within the acquire timeout (and
- * emits an `admission` event), `('connect_failed')` when the database cannot be reached; errors of
+ * tells `ctx.onAdmissionRefused`), `('connect_failed')` when the database cannot be reached; errors of
  * `fn` pass through. The session closes via `waitUntil` and the permit is released once it has closed.
  */
 export async function withSession<T>(
@@ -60,15 +64,7 @@ export async function withSession<T>(
   if (!acquired.ok && acquired.reason === 'cancelled') throw new SessionUnavailableError('cancelled', target, acquired.waitedMs);
   if (!acquired.ok) {
     const snap = budget.snapshot();
-    emitTelemetry(ctx, {
-      kind: 'admission',
-      requestId: ctx.requestId ?? null,
-      target: target.label,
-      purpose,
-      waitedMs: acquired.waitedMs,
-      inUse: snap.inUse,
-      waiting: snap.waiting,
-    });
+    ctx.onAdmissionRefused?.({ target: target.label, purpose, waitedMs: acquired.waitedMs, inUse: snap.inUse, waiting: snap.waiting });
     throw new SessionUnavailableError('budget_timeout', target, acquired.waitedMs);
   }
   noteAcquire(ctx, target, purpose, acquired.waitedMs, budget);

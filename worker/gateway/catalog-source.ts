@@ -2,7 +2,8 @@
  * Loads a tenant database's catalog (tables, views, columns, primary keys) through a session the
  * request already holds, and keeps it per isolate for `CATALOG_CACHE_TTL_MS` per tenant target.
  */
-import { isolateScoped, type Isolate } from '../isolate.js';
+import type { Settings } from '../config.js';
+import type { Isolate } from '../isolate.js';
 import type { Session } from '../db/session.js';
 import { gatewaySchema } from '../../drizzle/schema.js';
 import { buildCatalog, createCatalogCache, type Catalog, type CatalogRow } from './catalog.js';
@@ -12,9 +13,9 @@ const MAX_TARGETS = 64;
 /** Columns read per load; a catalog bigger than this is truncated (documented limit). */
 const MAX_CATALOG_COLUMNS = 50_000;
 
-const catalogCacheOf = isolateScoped('gateway.catalog', (iso) =>
-  createCatalogCache({ ttlMs: iso.settings.CATALOG_CACHE_TTL_MS, maxTargets: MAX_TARGETS, now: () => Date.now() }),
-);
+/** The isolate's tenant catalogs (one of its services). */
+export const createTenantCatalogs = (settings: Settings) =>
+  createCatalogCache({ ttlMs: settings.CATALOG_CACHE_TTL_MS, maxTargets: MAX_TARGETS, now: () => Date.now() });
 
 // Tables, partitioned tables, views, materialized views and foreign tables outside system schemas.
 // The gateway's own schema sorts first, so a truncated catalog still shows the catalog marker.
@@ -37,11 +38,11 @@ LIMIT ${MAX_CATALOG_COLUMNS}`;
  */
 export const CATALOG_MIN_REFRESH_MS = 1000;
 
-export type LoadedCatalog = { catalog: Catalog; loadedAt: number; fromCache: boolean };
+type LoadedCatalog = { catalog: Catalog; loadedAt: number; fromCache: boolean };
 
 /** The tenant's catalog: cached, or loaded now with `session` (`refresh` skips the cache). */
 export async function tenantCatalog(isolate: Isolate, targetKey: string, session: Session, opts: { refresh?: boolean } = {}): Promise<LoadedCatalog> {
-  const cache = catalogCacheOf(isolate);
+  const cache = isolate.services.catalogs;
   const cached = opts.refresh ? undefined : cache.get(targetKey);
   if (cached) return { ...cached, fromCache: true };
   const { rows } = await session.query<CatalogRow>(CATALOG_SQL);
@@ -55,5 +56,5 @@ export function mayRefresh(loaded: LoadedCatalog, now: number): boolean {
 
 /** Drops a target's cached catalog (a table or column the cache promised turned out missing). */
 export function invalidateCatalog(isolate: Isolate, targetKey: string): void {
-  catalogCacheOf(isolate).invalidate(targetKey);
+  isolate.services.catalogs.invalidate(targetKey);
 }

@@ -7,6 +7,7 @@ import { is } from 'drizzle-orm';
 import { getTableConfig, PgSchema, PgTable } from 'drizzle-orm/pg-core';
 import * as catalogSchema from '../../drizzle/schema.js';
 import { fail, ok, type Result } from './filter.js';
+import { clipped } from './clip.js';
 
 export type ColumnInfo = {
   name: string;
@@ -93,7 +94,7 @@ export function resolveRelation(catalog: Catalog, tableName: string): Result<Rel
 
 /** The relation (schema, name) as a pair — never re-split at a dot — or why it may not be served. */
 export function resolveRelationPair(catalog: Catalog, schema: string, name: string, asWritten = `${schema}.${name}`): Result<Relation> {
-  const shown = asWritten.length > 80 ? `${asWritten.slice(0, 80)}…` : asWritten;
+  const shown = clipped(asWritten, 80);
   if (isSystemSchema(schema)) return fail('forbidden_table', `Table "${shown}" is in a system schema and is never served`, 'Only tables and views of the tenant schemas are served.');
   if (catalog.gatewayOwned && (GATEWAY_SCHEMAS.has(schema) || GATEWAY_TABLES.has(relationKey(schema, name)))) {
     return fail('forbidden_table', `Table "${shown}" belongs to the gateway and is never served`, 'Give this client its own tenant database (clients.database_url).');
@@ -103,7 +104,7 @@ export function resolveRelationPair(catalog: Catalog, schema: string, name: stri
   return ok(rel);
 }
 
-/** The name usage counters record: `table` for public, `schema.table` otherwise. */
+/** The name the counters record: `table` for public, `schema.table` otherwise. */
 export function relationLabel(rel: Relation): string {
   return rel.schema === 'public' ? rel.name : `${rel.schema}.${rel.name}`;
 }

@@ -3,7 +3,7 @@
  * catalog and kept with that catalog object: they live and die with it (same TTL, same
  * invalidation), and a fetch without embeds never pays for them.
  */
-import { isolateScoped, type Isolate } from '../isolate.js';
+import type { Isolate } from '../isolate.js';
 import type { Session } from '../db/session.js';
 import type { Catalog } from './catalog.js';
 
@@ -63,11 +63,11 @@ function buildForeignKeys(rows: readonly ForeignKeyRow[]): ForeignKey[] {
 }
 
 /** Per isolate: catalog object → its foreign keys. Weak, so an evicted catalog takes its keys along. */
-const foreignKeyCacheOf = isolateScoped('gateway.foreignKeys', () => new WeakMap<Catalog, readonly ForeignKey[]>());
+export type ForeignKeyCache = WeakMap<Catalog, readonly ForeignKey[]>;
 
 /** The foreign keys that go with `catalog`, loaded with `session` the first time they are asked for. */
 export async function foreignKeysOf(isolate: Isolate, catalog: Catalog, session: Session): Promise<readonly ForeignKey[]> {
-  const cache = foreignKeyCacheOf(isolate);
+  const cache = isolate.services.foreignKeys;
   const cached = cache.get(catalog);
   if (cached) return cached;
   const { rows } = await session.query<ForeignKeyRow>(FOREIGN_KEYS_SQL);

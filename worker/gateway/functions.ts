@@ -8,6 +8,7 @@ import { GATEWAY_SCHEMAS, isSystemSchema, type ColumnInfo, type Relation } from 
 import { fail, ok, type Result } from './filter.js';
 import type { Source } from './sql.js';
 import { quoteIdent } from './sql-render.js';
+import { clipped } from './clip.js';
 
 /** One row of the function query (function-source.ts). */
 export type FunctionRow = {
@@ -44,7 +45,7 @@ export type FunctionInfo = {
   volatile: boolean;
 };
 
-const shown = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s);
+const shown = (s: string) => clipped(s, 64);
 const column = (name: string, type: string): ColumnInfo => ({ name, type, json: type === 'json' || type === 'jsonb' });
 
 /** Refused before any catalog lookup: Postgres' own schemas and the gateway's. */

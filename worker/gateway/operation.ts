@@ -1,6 +1,6 @@
 /**
  * The shared path of every data route once its body is valid: scope check, tenant resolution,
- * one budgeted session on the tenant database, catalog lookup, usage label, then the route's SQL.
+ * one budgeted session on the tenant database, catalog lookup, counters label, then the route's SQL.
  * Database failures leave here only as gateway errors (pg-errors.ts); nothing else escapes.
  */
 import type { Context } from 'hono';
@@ -18,11 +18,11 @@ import { invalidateCatalog, mayRefresh, tenantCatalog } from './catalog-source.j
 import type { Result } from './filter.js';
 import { mapPgError, sqlState } from './pg-errors.js';
 import { describeIssue } from './schemas.js';
-import { MAX_PARAMS, type Statement } from './sql.js';
+import { MAX_PARAMS } from './sql.js';
 import type { Projection } from './sql-render.js';
+import type { Statement } from '../../drizzle/statement.js';
 import { returningIfReadable } from './plan.js';
 import { resolveTenant, type Tenant } from './tenant.js';
-import { sessionContextOf } from '../db/session-context.js';
 
 /** A plan/parse result's value, or its error thrown as the HTTP error. */
 export function unwrap<T>(result: Result<T>): T {
@@ -66,9 +66,9 @@ export async function run(session: Session, st: Statement): Promise<{ rows: Reco
 }
 
 /** What a route may need beyond its relation: the whole catalog (embeds resolve other tables in it). */
-export type TenantScope = { catalog: Catalog };
+type TenantScope = { catalog: Catalog };
 
-/** Scope → tenant → session → relation → `fn`. Sets `c.get('usage')` once the table is known. */
+/** Scope → tenant → session → relation → `fn`. Sets `c.get('counted')` once the table is known. */
 export async function runOnTenant<T>(
   c: Context<AppEnv>,
   tableName: string,
@@ -79,7 +79,7 @@ export async function runOnTenant<T>(
   return withTenant(c, (session, tenant) =>
     withCatalog(c, session, tenant, (catalog) => {
       const relation = unwrap(resolveRelation(catalog, tableName));
-      c.set('usage', { tableName: relationLabel(relation), operation });
+      c.set('counted', { tableName: relationLabel(relation), operation });
       return fn(session, relation, { catalog });
     }),
   );
@@ -91,19 +91,19 @@ export async function runOnTenant<T>(
  * SQL runs, so the retry never repeats a write.
  */
 export async function withCatalog<T>(c: Context<AppEnv>, session: Session, tenant: Tenant, attempt: (catalog: Catalog) => Promise<T>): Promise<T> {
-  const loaded = await tenantCatalog(c.get('isolate'), tenant.target.key, session);
+  const loaded = await tenantCatalog(c.get('scope').isolate, tenant.target.key, session);
   try {
     return await attempt(loaded.catalog);
   } catch (err) {
     const miss = err instanceof GatewayError && (err.code === 'unknown_table' || err.code === 'unknown_column');
     if (!miss || !mayRefresh(loaded, Date.now())) throw err;
-    return attempt((await tenantCatalog(c.get('isolate'), tenant.target.key, session, { refresh: true })).catalog);
+    return attempt((await tenantCatalog(c.get('scope').isolate, tenant.target.key, session, { refresh: true })).catalog);
   }
 }
 
 /** Tenant → one budgeted session → `fn`; every failure leaves as a gateway error. */
 export async function withTenant<T>(c: Context<AppEnv>, fn: (session: Session, tenant: Tenant) => Promise<T>): Promise<T> {
-  const ctx = sessionContextOf(c);
+  const ctx = c.get('scope');
   const signal = c.req.raw.signal;
   const tenant = resolveTenant(ctx.isolate.settings, authOf(c));
   try {
@@ -127,8 +127,8 @@ function tenantError(c: Context<AppEnv>, tenant: Tenant, err: unknown): GatewayE
   }
   const code = sqlState(err);
   // The cached catalog promised a table or column the database no longer has.
-  if (code === '42P01' || code === '42703') invalidateCatalog(c.get('isolate'), tenant.target.key);
+  if (code === '42P01' || code === '42703') invalidateCatalog(c.get('scope').isolate, tenant.target.key);
   const mapped = mapPgError(err);
-  if (mapped.status >= 500) log('warn', 'tenant_query_failed', { requestId: c.get('requestId'), target: tenant.target.label, sqlstate: code ?? null, status: mapped.status });
+  if (mapped.status >= 500) log('warn', 'tenant_query_failed', { requestId: c.get('scope').requestId, target: tenant.target.label, sqlstate: code ?? null, status: mapped.status });
   return mapped;
 }

@@ -11,8 +11,9 @@ import { isAllowed } from '../auth/scope.js';
 import type { AuthContext } from '../auth/context.js';
 import type { ConflictAction, DeletePlan, InsertPlan, MutationBounds, SelectPlan, UpdatePlan } from './sql.js';
 import type { Order, ProjectedColumn, Projection, ProjectionItem } from './sql-render.js';
+import { clipped } from './clip.js';
 
-const shown = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s);
+const shown = (s: string) => clipped(s, 64);
 
 function checkColumn(rel: Relation, name: string, field: string): Result<string> {
   if (rel.byName.has(name)) return ok(name);

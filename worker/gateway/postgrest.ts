@@ -5,6 +5,7 @@
  * parameters; column names are checked against the catalog afterwards. Pure: no I/O, no HTTP.
  */
 import { fail, ok, type CompareOp, type Filter, type Result } from './filter.js';
+import { clipped } from './clip.js';
 
 /** Bounds so a hostile string cannot cost more than a few microseconds per character. */
 export const LIMITS = { maxLength: 4096, maxDepth: 8, maxItems: 100 } as const;
@@ -161,6 +162,4 @@ function unquote(value: string): string {
 }
 
 /** Echo at most a short piece of client input in messages. */
-function clip(s: string): string {
-  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
-}
+const clip = (s: string): string => clipped(s, 40);

@@ -6,6 +6,7 @@
  */
 import { fail, isCastName, ok, type CastName, type Result } from './filter.js';
 import { splitTopLevel as splitFilterList } from './postgrest.js';
+import { clipped } from './clip.js';
 
 /** An embedded relation as written: `key` names it in the response. */
 export type EmbedSpec = {
@@ -25,7 +26,7 @@ export type ColumnToken = { column: string; alias?: string; cast?: CastName };
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_ITEMS = 200;
-const shown = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s);
+const shown = (s: string) => clipped(s, 64);
 
 /** Top-level comma split (quotes and parentheses respected), empty entries dropped. */
 function splitTopLevel(input: string, field: string): Result<string[]> {

@@ -10,7 +10,7 @@ import { bindValue, orderClause, Params, projection, qualified, quoteIdent, retu
 /** Postgres' limit on bind parameters in one statement. */
 export const MAX_PARAMS = 65_535;
 
-export type Statement = { text: string; params: unknown[] };
+import type { Statement } from '../../drizzle/statement.js';
 
 /**
  * A related table returned under `key`: `many` → JSON array (the embedded table holds the foreign

@@ -8,6 +8,7 @@ import { parseConditions, parseCondition } from './conditions.js';
 import { fail, ok, type Filter, type Result } from './filter.js';
 import type { FetchBody, Operator, SortEntry } from './schemas.js';
 import { parseSelectObject, parseSelectTokens, type EmbedSpec, type SelectList } from './select-list.js';
+import { clipped } from './clip.js';
 
 export type PlannerShape = {
   /** Column tokens for planProjection; undefined = every column; [] with embeds = only the embeds (as PostgREST). */
@@ -22,7 +23,7 @@ const WHERE_LIMITS = { maxDepth: 8, maxLeaves: 100 } as const;
 const LEAF_OPERATORS = new Set<string>(['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'is', 'in', 'contains', 'containedBy']);
 const RELATION_PREDICATES = new Set(['some', 'none', 'every', 'exists', 'isNot']);
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const shown = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s);
+const shown = (s: string) => clipped(s, 40);
 
 /** The planner's shape of a fetch body, from either spelling (schemas.ts refuses mixing them). */
 export function plannerShapeOf(body: FetchBody): Result<PlannerShape> {

@@ -15,7 +15,8 @@ import { planDelete, planFetch, planInsert, planUpdate, returningIfReadable } fr
 import { deleteBody, describeIssue, fetchBody, insertBody, updateBody } from './schemas.js';
 import { resolveStripNulls } from './shape.js';
 import { plannerShapeOf } from './structured.js';
-import { buildCount, buildDelete, buildInsert, buildSelect, buildUpdate, type Statement } from './sql.js';
+import { buildCount, buildDelete, buildInsert, buildSelect, buildUpdate } from './sql.js';
+import type { Statement } from '../../drizzle/statement.js';
 
 const KINDS = ['fetch', 'insert', 'update', 'delete'] as const;
 type Kind = (typeof KINDS)[number];

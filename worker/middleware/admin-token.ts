@@ -6,14 +6,14 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
 import { GatewayError } from '../errors.js';
 
-export type AdminTokenOptions = {
+type AdminTokenOptions = {
   /** When true and no ADMIN_TOKEN is configured, the endpoint is open; otherwise it is closed. */
   optional?: boolean;
 };
 
 export const requireAdmin = (opts: AdminTokenOptions = {}): MiddlewareHandler<AppEnv> =>
   async function requireAdmin(c, next) {
-    const expected = c.get('settings').ADMIN_TOKEN;
+    const expected = c.get('scope').settings.ADMIN_TOKEN;
     if (!expected || expected.length === 0) {
       if (opts.optional) return next();
       throw new GatewayError('unauthorized', 'Operator endpoint disabled', { hint: 'Set the ADMIN_TOKEN secret to enable it.' });

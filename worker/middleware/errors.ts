@@ -1,4 +1,8 @@
-/** The HTTP edge of failures: one `onError` and one `notFound`, both writing the error envelope. */
+/**
+ * The HTTP edge of failures: one `onError` and one `notFound`, both writing the error envelope, and
+ * `answerError` for middleware that answers a refusal itself. Each records the code it answered
+ * with as `c.var.errorCode`, where the refusal counters, the counters and the request log read it.
+ */
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from '../env.js';
@@ -6,27 +10,32 @@ import { GatewayError, errorResponse } from '../errors.js';
 import { log } from '../log.js';
 import { loggablePath } from '../telemetry/loggable-path.js';
 
-const requestIdOf = (c: Context<AppEnv>): string | undefined => c.get('requestId');
+/** The error envelope for `err`, its code recorded on the context. */
+export function answerError(c: Context<AppEnv>, err: GatewayError): Response {
+  c.set('errorCode', err.code);
+  // No scope when the configuration itself is broken (the request-context middleware threw).
+  return errorResponse(err, c.get('scope')?.requestId);
+}
 
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
-  if (err instanceof GatewayError) return errorResponse(err, requestIdOf(c));
+  if (err instanceof GatewayError) return answerError(c, err);
   if (err instanceof HTTPException && err.status < 500) {
     const code = err.status === 413 ? 'payload_too_large' : err.status === 405 ? 'method_not_allowed' : 'invalid_request';
-    return errorResponse(new GatewayError(code, err.message || 'Invalid request'), requestIdOf(c));
+    return answerError(c, new GatewayError(code, err.message || 'Invalid request'));
   }
   log('error', 'unhandled_error', {
-    requestId: requestIdOf(c),
+    requestId: c.get('scope')?.requestId,
     path: loggablePath(c.req.url),
     error: err instanceof Error ? err.name : 'unknown',
     message: err instanceof Error ? err.message.slice(0, 300) : undefined,
   });
-  return errorResponse(new GatewayError('internal_error', 'Internal gateway error'), requestIdOf(c));
+  return answerError(c, new GatewayError('internal_error', 'Internal gateway error'));
 };
 
 export const notFound: NotFoundHandler<AppEnv> = (c) =>
-  errorResponse(
+  answerError(
+    c,
     new GatewayError('not_found', `No route for ${c.req.method} ${c.req.path}`, {
       hint: 'The routes are /gateway/fetch, /gateway/insert, /gateway/update, /gateway/delete and /health (docs/protocol.md).',
     }),
-    requestIdOf(c),
   );

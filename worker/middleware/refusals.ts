@@ -1,16 +1,13 @@
 /**
  * Counts the requests this isolate refused, by error code (the envelope's `code`) and by HTTP
  * status, for `/__gateway/status` and the operator console's 503/s. Mounted right after
- * `requestContext()`, so it sees the response the error edge built before headers are added.
+ * `requestContext()`, so it sees every answer the chain gave.
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
-import { errorCodeOf } from '../errors.js';
-import { isolateScoped, type Isolate } from '../isolate.js';
+import type { Isolate } from '../isolate.js';
 
 export type RefusalSnapshot = { total: number; byCode: Record<string, number>; byStatus: Record<string, number> };
-
-const refusalsOf = isolateScoped('refusals', (): RefusalSnapshot => ({ total: 0, byCode: {}, byStatus: {} }));
 
 const bump = (counts: Record<string, number>, key: string) => {
   counts[key] = (counts[key] ?? 0) + 1;
@@ -22,12 +19,11 @@ export const refusals = (): MiddlewareHandler<AppEnv> =>
       await next();
     } finally {
       const status = c.res.status;
-      const isolate = c.get('isolate');
-      if (status >= 400 && isolate) {
-        const counts = refusalsOf(isolate);
+      if (status >= 400) {
+        const counts = c.get('scope').services.refusals;
         counts.total += 1;
         // A response not built by the error edge has no code of ours: counted by status only.
-        bump(counts.byCode, errorCodeOf(c.res) ?? `http_${status}`);
+        bump(counts.byCode, c.get('errorCode') ?? `http_${status}`);
         bump(counts.byStatus, String(status));
       }
     }
@@ -35,6 +31,6 @@ export const refusals = (): MiddlewareHandler<AppEnv> =>
 
 /** A copy of this isolate's refusal counters. */
 export function refusalSnapshot(isolate: Isolate): RefusalSnapshot {
-  const r = refusalsOf(isolate);
+  const r = isolate.services.refusals;
   return { total: r.total, byCode: { ...r.byCode }, byStatus: { ...r.byStatus } };
 }

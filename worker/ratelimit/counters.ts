@@ -1,25 +1,28 @@
 /**
  * This isolate's rate-limit figures for `/__gateway/status` and the console: refusals per client
  * (bounded rows) and how often the limiter could not answer (requests then went through).
- * The durable per-client total is `client_statistics.rate_limited`, through the usage counters.
+ * The durable per-client total is `client_statistics.rate_limited`, through the counters.
  */
-import { isolateScoped, type Isolate } from '../isolate.js';
-import { boundedRows } from '../auth/bounded-rows.js';
+import type { Isolate } from '../isolate.js';
+import { boundedRows, type BoundedRows } from '../auth/bounded-rows.js';
 
 /** Distinct clients with their own row; the rest are summed under `(other)`. */
 const MAX_CLIENT_ROWS = 1000;
 
 type ClientFigures = { limited: number; blocked: number };
 
-const countersOf = isolateScoped('rateLimit.counters', () => ({
+export type RateLimitCounters = { byClient: BoundedRows<ClientFigures>; limited: number; limiterUnavailable: number };
+
+/** The isolate's rate-limit figures (one of its services). */
+export const createRateLimitCounters = (): RateLimitCounters => ({
   byClient: boundedRows<ClientFigures>(MAX_CLIENT_ROWS, () => ({ limited: 0, blocked: 0 })),
   limited: 0,
   limiterUnavailable: 0,
-}));
+});
 
 /** Counts one refusal of `client`'s request (`blocked`: its limit is 0). */
 export function countLimited(isolate: Isolate, client: string, blocked: boolean): void {
-  const c = countersOf(isolate);
+  const c = isolate.services.rateLimits;
   c.limited++;
   const row = c.byClient.row(client);
   if (blocked) row.blocked++;
@@ -28,10 +31,10 @@ export function countLimited(isolate: Isolate, client: string, blocked: boolean)
 
 /** Counts one request let through because the limiter could not answer. */
 export function countLimiterUnavailable(isolate: Isolate): void {
-  countersOf(isolate).limiterUnavailable++;
+  isolate.services.rateLimits.limiterUnavailable++;
 }
 
 export function rateLimitSnapshot(isolate: Isolate): { limited: number; limiterUnavailable: number; byClient: Record<string, ClientFigures> } {
-  const c = countersOf(isolate);
+  const c = isolate.services.rateLimits;
   return { limited: c.limited, limiterUnavailable: c.limiterUnavailable, byClient: c.byClient.snapshot() };
 }

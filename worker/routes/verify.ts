@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.js';
-import { authenticate } from '../auth/middleware.js';
+import { authenticate } from '../middleware/authenticate.js';
 
 export const verify = new Hono<AppEnv>();
 

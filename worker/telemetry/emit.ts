@@ -6,10 +6,10 @@
  * Events outside a request (or after it ended, e.g. from a background flush) run as their own task.
  */
 import type { SessionContext } from '../db/with-session.js';
-import { isolateScoped, type Isolate } from '../isolate.js';
+import type { Isolate } from '../isolate.js';
 import { log } from '../log.js';
 import type { TelemetryEvent } from './events.js';
-import { runTelemetryTask } from './task.js';
+import { runTelemetryTask, type RequestEvents } from './task.js';
 
 /** More events than this in one request go out as their own tasks (bounded memory per request). */
 const MAX_EVENTS_PER_BATCH = 32;
@@ -19,20 +19,15 @@ const MAX_OPEN_BATCHES = 2048;
 /**
  * Admission events record requests refused with 503. Budget timeouts of background work are not
  * that: a logging one is already a counted telemetry drop (writing it would spend a logging permit
- * to say logging permits ran out) and a stats one is a counted batcher failure.
+ * to say logging permits ran out) and a counters one is a counted batcher failure.
  */
 const BACKGROUND_PURPOSES: ReadonlySet<string> = new Set(['logging', 'stats']);
-
-type Batch = { events: TelemetryEvent[] };
-
-/** Open batches by request id: entries live only between `openRequestBatch` and its close. */
-const openBatchesOf = isolateScoped('telemetryBatches', () => new Map<string, Batch>());
 
 /** Records `event` best-effort: joins the request's open batch, or runs as its own task. */
 export function emitTelemetry(ctx: SessionContext, event: TelemetryEvent): void {
   try {
     if (event.kind === 'admission' && BACKGROUND_PURPOSES.has(event.purpose)) return;
-    const batch = ctx.requestId === undefined ? undefined : openBatchesOf(ctx.isolate).get(ctx.requestId);
+    const batch = ctx.requestId === undefined ? undefined : ctx.isolate.services.telemetry.openBatches.get(ctx.requestId);
     if (batch && batch.events.length < MAX_EVENTS_PER_BATCH) {
       batch.events.push(event);
       return;
@@ -49,9 +44,9 @@ export function emitTelemetry(ctx: SessionContext, event: TelemetryEvent): void 
  * the first closes, go out on their own — correct, just less coalesced.
  */
 export function openRequestBatch(isolate: Isolate, requestId: string): () => TelemetryEvent[] {
-  const open = openBatchesOf(isolate);
+  const open = isolate.services.telemetry.openBatches;
   if (open.has(requestId) || open.size >= MAX_OPEN_BATCHES) return () => [];
-  const batch: Batch = { events: [] };
+  const batch: RequestEvents = { events: [] };
   open.set(requestId, batch);
   return () => {
     if (open.get(requestId) === batch) open.delete(requestId);

@@ -30,5 +30,4 @@ export type TelemetryEvent =
       waitedMs: number;
       inUse: number;
       waiting: number;
-    }
-  | { kind: 'key_last_used'; keyId: string; at: number };
+    };

@@ -1,15 +1,14 @@
 /**
- * Telemetry rows → one SQL statement. Every kind in a task becomes one multi-row INSERT (or, for
- * key last-used, one UPDATE … FROM VALUES) and all of them run as data-modifying CTEs of a single
- * statement: one round trip and one snapshot per task, however many events it carries.
+ * Telemetry rows → one SQL statement. Every kind in a task becomes one multi-row INSERT and all of
+ * them run as data-modifying CTEs of a single statement: one round trip and one snapshot per task, however many events it carries.
  * Pure: table and column names come from the drizzle schema, values are always bound parameters.
  */
 import { getTableName, type Column } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { admissionEvents, apiKeys, authAttemptLog, gatewayRequestLog } from '../../drizzle/schema.js';
+import { admissionEvents, authAttemptLog, gatewayRequestLog } from '../../drizzle/schema.js';
 import type { TelemetryEvent } from './events.js';
 
-export type Statement = { text: string; params: unknown[] };
+import type { Statement } from '../../drizzle/statement.js';
 
 type Of<K extends TelemetryEvent['kind']> = Extract<TelemetryEvent, { kind: K }>;
 
@@ -62,28 +61,6 @@ function insertPart<E>(spec: RowSpec<E>, events: E[], params: unknown[]): string
   return `INSERT INTO ${quote(getTableName(spec.table))} (${cols}) VALUES ${tuples.join(', ')}`;
 }
 
-/**
- * Forward-only last-used: one row per key (the latest time), sorted by id so concurrent tasks
- * lock `api_keys` rows in the same order and cannot deadlock each other.
- */
-function lastUsedPart(events: Of<'key_last_used'>[], params: unknown[]): string {
-  const latest = new Map<string, number>();
-  for (const e of events) latest.set(e.keyId, Math.max(latest.get(e.keyId) ?? 0, e.at));
-  const tuples = [...latest.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([id, at]) => {
-      params.push(id, new Date(at).toISOString());
-      return `($${params.length - 1}::uuid, $${params.length}::timestamptz)`;
-    });
-  const t = quote(getTableName(apiKeys));
-  const lastUsed = quote(apiKeys.lastUsedAt.name);
-  const id = quote(apiKeys.id.name);
-  return (
-    `UPDATE ${t} AS k SET ${lastUsed} = GREATEST(k.${lastUsed}, v.at) ` +
-    `FROM (VALUES ${tuples.join(', ')}) AS v(id, at) WHERE k.${id} = v.id`
-  );
-}
-
 /** The single statement writing `events`, or undefined when there is nothing to write. */
 export function buildTelemetryStatement(events: readonly TelemetryEvent[]): Statement | undefined {
   const params: unknown[] = [];
@@ -92,11 +69,9 @@ export function buildTelemetryStatement(events: readonly TelemetryEvent[]): Stat
   const request = of('request');
   const auth = of('auth_attempt');
   const admission = of('admission');
-  const lastUsed = of('key_last_used');
   if (request.length) parts.push(insertPart(requestRows, request, params));
   if (auth.length) parts.push(insertPart(authRows, auth, params));
   if (admission.length) parts.push(insertPart(admissionRows, admission, params));
-  if (lastUsed.length) parts.push(lastUsedPart(lastUsed, params));
   const [only] = parts;
   if (only === undefined) return undefined;
   if (parts.length === 1) return { text: only, params };

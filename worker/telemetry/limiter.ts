@@ -9,7 +9,7 @@
  */
 
 /** What a telemetry task can carry; mirrors `TelemetryEvent['kind']`. */
-export const TELEMETRY_KINDS = ['request', 'auth_attempt', 'admission', 'key_last_used'] as const;
+export const TELEMETRY_KINDS = ['request', 'auth_attempt', 'admission'] as const;
 export type TelemetryKindName = (typeof TELEMETRY_KINDS)[number];
 
 /** Why events were dropped: no permit, no logging-DB session in time, or the write itself failed. */
@@ -74,7 +74,7 @@ export type Limiter = {
   snapshot(): LimiterSnapshot;
 };
 
-const zeroKinds = (): KindCounts => ({ request: 0, auth_attempt: 0, admission: 0, key_last_used: 0 });
+const zeroKinds = (): KindCounts => ({ request: 0, auth_attempt: 0, admission: 0 });
 const zeroReasons = (): ReasonCounts => ({ saturated: 0, unavailable: 0, failed: 0 });
 
 /** Creates a limiter; `limit` below 1 is treated as 1 so telemetry is throttled, not disabled. */

@@ -5,39 +5,46 @@
  */
 import { SessionUnavailableError, withSession, type SessionContext } from '../db/with-session.js';
 import { targetOf } from '../db/target.js';
-import { isolateScoped, type Isolate } from '../isolate.js';
+import type { Settings } from '../config.js';
+import type { Isolate } from '../isolate.js';
 import { log } from '../log.js';
 import type { TelemetryEvent } from './events.js';
 import { buildTelemetryStatement } from './insert-sql.js';
 import { createLimiter, type DropReason, type Limiter, type LimiterSnapshot } from './limiter.js';
 
-type TelemetryState = {
+/** Events of one request, written together when it ends. */
+export type RequestEvents = { events: TelemetryEvent[] };
+
+export type TelemetryState = {
   limiter: Limiter;
   /** Class of the last failed write (error name / SQLSTATE), for the drop warning and status. */
   lastFailure: string | null;
+  /** Open request batches by request id: entries live only between opening and closing the batch. */
+  readonly openBatches: Map<string, RequestEvents>;
 };
 
-/** The isolate's limiter: persists across requests, holds only counters and permit timestamps. */
-const telemetryOf = isolateScoped<TelemetryState>('telemetry', (iso) => ({
+/** The isolate's telemetry (one of its services): persists across requests, holds only counters and permit timestamps. */
+export const createTelemetryState = (settings: Settings): TelemetryState => ({
   limiter: createLimiter({
-    limit: iso.settings.logTaskLimit,
-    warnIntervalMs: iso.settings.LOG_DROP_WARN_INTERVAL_MS,
-    leaseMs: iso.settings.DB_PERMIT_LEASE_MS,
+    limit: settings.logTaskLimit,
+    warnIntervalMs: settings.LOG_DROP_WARN_INTERVAL_MS,
+    leaseMs: settings.DB_PERMIT_LEASE_MS,
     now: () => Date.now(),
   }),
   lastFailure: null,
-}));
+  openBatches: new Map(),
+});
 
 /** The limiter's counters plus the last write failure, for `GET /__gateway/status`. */
 export function telemetrySnapshot(isolate: Isolate): LimiterSnapshot & { lastFailure: string | null } {
-  const state = telemetryOf(isolate);
+  const state = isolate.services.telemetry;
   return { ...state.limiter.snapshot(), lastFailure: state.lastFailure };
 }
 
 /** Submits `events` as one task. Returns at once; the write (if accepted) runs in `waitUntil`. */
 export function runTelemetryTask(ctx: SessionContext, events: readonly TelemetryEvent[]): void {
   if (events.length === 0) return;
-  const state = telemetryOf(ctx.isolate);
+  const state = ctx.isolate.services.telemetry;
   const kinds = events.map((e) => e.kind);
   const permit = state.limiter.tryAcquire();
   if (!permit) {
@@ -80,7 +87,6 @@ function drop(isolate: Isolate, state: TelemetryState, kinds: TelemetryEvent['ki
     request: dropped.request,
     auth_attempt: dropped.auth_attempt,
     admission: dropped.admission,
-    key_last_used: dropped.key_last_used,
     saturated: byReason.saturated,
     unavailable: byReason.unavailable,
     failed: byReason.failed,

@@ -1,0 +1,40 @@
+/** `POST /gateway/fetch` (also GET with query parameters): select rows, optionally counted, optionally with embeds. */
+import { Hono } from 'hono';
+import type { AppEnv } from '../../env.js';
+import { assertScope } from '../../auth/scope.js';
+import { readJsonObject } from '../../gateway/body.js';
+import { resolveEmbed } from '../../gateway/embed.js';
+import { foreignKeysOf } from '../../gateway/foreign-keys.js';
+import { authOf, parseBody, run, runOnTenant, unwrap } from '../../gateway/operation.js';
+import { planFetch } from '../../gateway/plan.js';
+import { fetchBodyFromQuery } from '../../gateway/query-params.js';
+import { fetchBody } from '../../gateway/schemas.js';
+import { envelope, resolveStripNulls, toCount } from '../../gateway/shape.js';
+import { buildCount, buildSelect, type Embed } from '../../gateway/sql.js';
+import { plannerShapeOf } from '../../gateway/structured.js';
+
+export const fetchRoute = new Hono<AppEnv>();
+
+fetchRoute.on(['POST', 'GET'], '/gateway/fetch', async (c) => {
+  const settings = c.get('scope').settings;
+  const raw = c.req.method === 'GET' ? fetchBodyFromQuery(new URL(c.req.url).searchParams) : await readJsonObject(c.req.raw, settings.GATEWAY_MAX_BODY_BYTES);
+  const body = parseBody(fetchBody, raw);
+  const shape = unwrap(plannerShapeOf(body));
+  const strip = resolveStripNulls(body.strip_nulls, c.req.header('x-strip-nulls'));
+  const table = body.table_name ?? body.view_name ?? '';
+  const result = await runOnTenant(c, table, 'read', async (session, relation, scope) => {
+    const plan = unwrap(planFetch({ ...body, columns: shape.columns?.length ? shape.columns : undefined, sort_by: shape.sort }, relation, shape.where, { maxLimit: settings.GATEWAY_MAX_LIMIT }));
+    if (shape.embeds.length > 0) {
+      const keys = await foreignKeysOf(c.get('scope').isolate, scope.catalog, session);
+      const embeds: Embed[] = shape.embeds.map((spec) => unwrap(resolveEmbed(relation, spec, scope.catalog, keys)));
+      // Embedding reads another table: the key must be allowed to read it too.
+      for (const e of embeds) assertScope(authOf(c), 'read', `${e.relation.schema}.${e.relation.name}`);
+      const columns = shape.columns?.length === 0 ? [] : plan.select.columns; // only embeds selected
+      plan.select = { ...plan.select, columns, embeds, embedLimit: settings.GATEWAY_MAX_LIMIT };
+    }
+    const count = plan.withCount ? toCount((await run(session, buildCount(relation, plan.select.where))).rows[0]?.count) : null;
+    const rows = plan.head ? [] : (await run(session, buildSelect(plan.select))).rows;
+    return envelope(rows, count, strip);
+  });
+  return c.json(result);
+});
