@@ -22,7 +22,7 @@ export function importSigningKey(secret: string): Promise<CryptoKey> {
 }
 
 /** The tag of `body` under `key`. */
-export async function keyTag(key: CryptoKey, body: string): Promise<string> {
+async function keyTag(key: CryptoKey, body: string): Promise<string> {
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, ENCODER.encode(body)));
   return toHex(mac.subarray(0, TAG_BYTES));
 }

@@ -26,25 +26,10 @@ const repoFiles = execFileSync('git', ['ls-files', '--cached', '--others', '--ex
  * their entries: an entry that matches nothing fails the test, so this list can only shrink.
  */
 const PENDING: ReadonlySet<string> = new Set<string>([
-  // branch `shape` (issue 15 part A): the sinks rework, the stats → counters rename, the hook that
-  // takes admission telemetry out of db/with-session.ts.
-  // createBatcher has no owner yet: split it after the merge (the folder may be renamed counters/).
-  'function worker/stats/batcher.ts createBatcher',
-  'function worker/stats/service.ts createStatsService',
-  'cycle worker/db/with-session.ts worker/telemetry/emit.ts worker/telemetry/task.ts',
   // branch `adm2` (coalesced key lookups) owns worker/auth/cache.ts.
   'function worker/auth/cache.ts createLoadingCache',
   // branch `perf` (issue 13) owns flusher/group-commit.ts.
   'function flusher/group-commit.ts createGroupCommitter',
-  // Unused exports (knip). Branch `shape`: dead code in worker/ and the key-format move.
-  'unused-exports worker/admin/snapshot.ts scrubbed',
-  'unused-exports worker/admission/slow-acquire-log.ts SLOW_ACQUIRE_WARN_INTERVAL_MS',
-  'unused-exports worker/auth/key-signing.ts keyTag',
-  'unused-exports worker/auth/refusals.ts NO_CLIENT',
-  'unused-exports worker/db/session.ts ConnectTimeoutError',
-  'unused-exports worker/gateway/routes/query.ts queryBody',
-  'unused-exports worker/stats/service.ts WAKE_BUDGET_MS',
-  'unused-exports worker/stats/sink-flusher.ts batchesEndpoint',
   // Branch `adm2`: its files.
   'unused-exports worker/admission/poll.ts MAX_POLL_MS',
   'unused-exports worker/admission/poll.ts sleep',

@@ -69,103 +69,111 @@ export type Batcher = {
 };
 
 export function createBatcher(opts: BatcherOptions): Batcher {
-  const { now } = opts;
-  let pending = new Deltas();
-  let pendingSince: number | undefined;
-  let flight: { batch: Batch; since: number } | undefined;
-  let retry: { batch: Batch; at: number } | undefined;
-  let consecutiveFailures = 0;
-  const stats = { lastFlushAt: null as number | null, lastFailureAt: null as number | null, flushes: 0, failures: 0, rejected: 0, dropped: 0, lostFlights: 0 };
+  return new DeltaBatcher(opts);
+}
 
-  const heldRows = () => pending.size + (flight ? batchRows(flight.batch) : 0) + (retry ? batchRows(retry.batch) : 0);
+type BatcherCounters = Pick<BatcherSnapshot, 'lastFlushAt' | 'lastFailureAt' | 'flushes' | 'failures' | 'rejected' | 'dropped' | 'lostFlights'>;
 
-  function reclaimLostFlight(t: number): void {
-    if (flight && t - flight.since >= opts.flightTimeoutMs) {
-      retry = { batch: flight.batch, at: t };
-      flight = undefined;
-      stats.lostFlights++;
+/** The batcher's state machine: pending deltas → one batch in flight → delivered, rejected or retried. */
+class DeltaBatcher implements Batcher {
+  private pending = new Deltas();
+  private pendingSince: number | undefined;
+  private flight: { batch: Batch; since: number } | undefined;
+  private retry: { batch: Batch; at: number } | undefined;
+  private consecutiveFailures = 0;
+  private readonly stats: BatcherCounters = { lastFlushAt: null, lastFailureAt: null, flushes: 0, failures: 0, rejected: 0, dropped: 0, lostFlights: 0 };
+
+  constructor(private readonly opts: BatcherOptions) {}
+
+  private heldRows(): number {
+    return this.pending.size + (this.flight ? batchRows(this.flight.batch) : 0) + (this.retry ? batchRows(this.retry.batch) : 0);
+  }
+
+  private reclaimLostFlight(t: number): void {
+    if (this.flight && t - this.flight.since >= this.opts.flightTimeoutMs) {
+      this.retry = { batch: this.flight.batch, at: t };
+      this.flight = undefined;
+      this.stats.lostFlights++;
     }
   }
 
-  function pendingDue(t: number, force: boolean): boolean {
-    if (pending.size === 0 || pendingSince === undefined) return false;
-    return force || pending.size >= opts.flushMaxKeys || t - pendingSince >= opts.flushIntervalMs;
+  private pendingDue(t: number, force: boolean): boolean {
+    if (this.pending.size === 0 || this.pendingSince === undefined) return false;
+    return force || this.pending.size >= this.opts.flushMaxKeys || t - this.pendingSince >= this.opts.flushIntervalMs;
   }
 
-  return {
-    record(usage) {
-      if (pending.size === 0) pendingSince = now();
-      stats.dropped += pending.add(usage, () => heldRows() < opts.maxPendingKeys);
-      if (pending.size === 0) pendingSince = undefined;
-    },
+  record(usage: Parameters<Batcher['record']>[0]): void {
+    if (this.pending.size === 0) this.pendingSince = this.opts.now();
+    this.stats.dropped += this.pending.add(usage, () => this.heldRows() < this.opts.maxPendingKeys);
+    if (this.pending.size === 0) this.pendingSince = undefined;
+  }
 
-    due() {
-      const t = now();
-      reclaimLostFlight(t);
-      if (flight) return false;
-      if (retry) return t >= retry.at;
-      return pendingDue(t, false);
-    },
+  due(): boolean {
+    const t = this.opts.now();
+    this.reclaimLostFlight(t);
+    if (this.flight) return false;
+    if (this.retry) return t >= this.retry.at;
+    return this.pendingDue(t, false);
+  }
 
-    nextDueAt() {
-      if (flight || retry || pending.size === 0 || pendingSince === undefined) return undefined;
-      return pending.size >= opts.flushMaxKeys ? now() : pendingSince + opts.flushIntervalMs;
-    },
+  nextDueAt(): number | undefined {
+    if (this.flight || this.retry || this.pending.size === 0 || this.pendingSince === undefined) return undefined;
+    return this.pending.size >= this.opts.flushMaxKeys ? this.opts.now() : this.pendingSince + this.opts.flushIntervalMs;
+  }
 
-    take({ force = false } = {}) {
-      const t = now();
-      reclaimLostFlight(t);
-      if (flight) return undefined;
-      if (retry) {
-        if (!force && t < retry.at) return undefined;
-        flight = { batch: retry.batch, since: t };
-        retry = undefined;
-        return flight.batch;
-      }
-      if (!pendingDue(t, force)) return undefined;
-      const batch = pending.toBatch({ batchId: opts.newId(), source: opts.source, createdAt: t });
-      pending = new Deltas(); // swap first: requests arriving during the send start a fresh buffer
-      pendingSince = undefined;
-      flight = { batch, since: t };
-      return batch;
-    },
+  take({ force = false }: { force?: boolean } = {}): Batch | undefined {
+    const t = this.opts.now();
+    this.reclaimLostFlight(t);
+    if (this.flight) return undefined;
+    if (this.retry) {
+      if (!force && t < this.retry.at) return undefined;
+      this.flight = { batch: this.retry.batch, since: t };
+      this.retry = undefined;
+      return this.flight.batch;
+    }
+    if (!this.pendingDue(t, force)) return undefined;
+    const batch = this.pending.toBatch({ batchId: this.opts.newId(), source: this.opts.source, createdAt: t });
+    this.pending = new Deltas(); // swap first: requests arriving during the send start a fresh buffer
+    this.pendingSince = undefined;
+    this.flight = { batch, since: t };
+    return batch;
+  }
 
-    settle(batchId, outcome) {
-      const t = now();
-      if (!flight || flight.batch.batch_id !== batchId) {
-        // The flight was reclaimed as lost; if it did get through, its retry is no longer needed.
-        if (outcome === 'delivered' && retry?.batch.batch_id === batchId) retry = undefined;
-        return;
-      }
-      const { batch } = flight;
-      flight = undefined;
-      if (outcome === 'delivered') {
-        consecutiveFailures = 0;
-        stats.flushes++;
-        stats.lastFlushAt = t;
-      } else if (outcome === 'rejected') {
-        stats.rejected++;
-        stats.lastFailureAt = t;
-      } else {
-        consecutiveFailures++;
-        stats.failures++;
-        stats.lastFailureAt = t;
-        const delay = Math.min(opts.retryMaxMs, opts.retryBaseMs * 2 ** Math.min(consecutiveFailures - 1, 20));
-        retry = { batch, at: t + delay };
-      }
-    },
+  settle(batchId: string, outcome: SettleOutcome): void {
+    const t = this.opts.now();
+    if (!this.flight || this.flight.batch.batch_id !== batchId) {
+      // The flight was reclaimed as lost; if it did get through, its retry is no longer needed.
+      if (outcome === 'delivered' && this.retry?.batch.batch_id === batchId) this.retry = undefined;
+      return;
+    }
+    const { batch } = this.flight;
+    this.flight = undefined;
+    if (outcome === 'delivered') {
+      this.consecutiveFailures = 0;
+      this.stats.flushes++;
+      this.stats.lastFlushAt = t;
+    } else if (outcome === 'rejected') {
+      this.stats.rejected++;
+      this.stats.lastFailureAt = t;
+    } else {
+      this.consecutiveFailures++;
+      this.stats.failures++;
+      this.stats.lastFailureAt = t;
+      const delay = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** Math.min(this.consecutiveFailures - 1, 20));
+      this.retry = { batch, at: t + delay };
+    }
+  }
 
-    snapshot() {
-      const t = now();
-      return {
-        pendingKeys: pending.size,
-        pendingAgeMs: pendingSince === undefined ? null : t - pendingSince,
-        inFlight: flight !== undefined,
-        retryRows: retry ? batchRows(retry.batch) : 0,
-        retryBatchId: retry?.batch.batch_id ?? null,
-        consecutiveFailures,
-        ...stats,
-      };
-    },
-  };
+  snapshot(): BatcherSnapshot {
+    const t = this.opts.now();
+    return {
+      pendingKeys: this.pending.size,
+      pendingAgeMs: this.pendingSince === undefined ? null : t - this.pendingSince,
+      inFlight: this.flight !== undefined,
+      retryRows: this.retry ? batchRows(this.retry.batch) : 0,
+      retryBatchId: this.retry?.batch.batch_id ?? null,
+      consecutiveFailures: this.consecutiveFailures,
+      ...this.stats,
+    };
+  }
 }

@@ -21,7 +21,7 @@ export type Session = {
 };
 
 /** The connect attempt outlived `connectTimeoutMs`. */
-export class ConnectTimeoutError extends Error {
+class ConnectTimeoutError extends Error {
   constructor(readonly timeoutMs: number) {
     super(`connect timed out after ${timeoutMs} ms`);
     this.name = 'ConnectTimeoutError';

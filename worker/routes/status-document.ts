@@ -35,7 +35,7 @@ export function isolateStatus(isolate: Isolate, requestId: string, now: number) 
 }
 
 /** Deep copy with scrubbed strings; drops undefined and functions. */
-export function scrubbed(value: unknown): Json {
+function scrubbed(value: unknown): Json {
   if (typeof value === 'string') return scrub(value);
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   if (typeof value === 'boolean' || value === null || value === undefined) return value ?? null;
