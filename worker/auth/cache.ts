@@ -8,9 +8,14 @@
  * passes or their request is cancelled. When the leader's own request was cancelled, a follower
  * that is still wanted starts a new flight and does its own I/O. Only the current flight may write
  * the cache, so a superseded load that settles late never overwrites newer data.
+ *
+ * Coalesced lookups (`getBatched`): a miss with no flight joins its group's open batch (whose leader
+ * still waits for its session) and follows its own key's flight; the leader seals the batch when
+ * its session is ready, reads every key in one query and settles each flight.
  */
 import type { TimerAdapter } from '../admission/budget.js';
-import { pollFor, type PollResult } from '../admission/poll.js';
+import { pollFor, raceOwn, type PollResult } from '../admission/poll.js';
+import { createBatches } from './lookup-batch.js';
 
 export type LoadingCacheOptions = TimerAdapter & {
   maxEntries: number;
@@ -22,6 +27,8 @@ export type LoadingCacheOptions = TimerAdapter & {
   staleIfUnavailableMs: number;
   /** How long any caller waits for one load before giving up (and when a new leader may start). */
   flightTimeoutMs: number;
+  /** Most keys one batched load reads (`getBatched`); 1 = no coalescing. */
+  maxBatch?: number;
   now: () => number;
 };
 
@@ -41,10 +48,18 @@ export type CacheStats = {
   inFlight: number;
   /** Loads that settled after a newer flight replaced them: their result was dropped. */
   superseded: number;
+  /** Misses that joined another key's batched load instead of starting one. */
+  batched: number;
 };
 
 /** What the loader learns about the call: its leader's signal, and whether a known-good entry is being re-read. */
 export type LoadContext = { signal: AbortSignal | undefined; refresh: boolean };
+
+/**
+ * A batched load: calls `seal()` once its session is ready (no key joins after that), reads every
+ * key `seal()` returns in one go and maps each found key to its value (a key left out = not found).
+ */
+export type BatchLoad<V> = (lc: LoadContext, seal: () => string[]) => Promise<ReadonlyMap<string, V | null>>;
 
 export type LoadingCache<V> = {
   /**
@@ -52,6 +67,8 @@ export type LoadingCache<V> = {
    * `signal` ends only this caller's wait; a leader's signal is also handed to its load.
    */
   get(key: string, load: (lc: LoadContext) => Promise<V | null>, signal?: AbortSignal): Promise<CacheOutcome<V>>;
+  /** As `get`, but a miss joins the open batch of `group` when there is one (see above). */
+  getBatched(key: string, group: string, load: BatchLoad<V>, signal?: AbortSignal): Promise<CacheOutcome<V>>;
   /** The stored entry even when expired (no LRU touch, no counters), or undefined. */
   peek(key: string): { value: V | null; fresh: boolean } | undefined;
   stats(): CacheStats;
@@ -66,7 +83,8 @@ type Flight<V> = { startedAt: number; result?: LoadResult<V> };
 export function createLoadingCache<V>(opts: LoadingCacheOptions): LoadingCache<V> {
   const entries = new Map<string, Entry<V>>();
   const flights = new Map<string, Flight<V>>();
-  const stats = { hits: 0, misses: 0, loads: 0, staleServed: 0, failures: 0, evictions: 0, superseded: 0 };
+  const batches = createBatches<Flight<V>>({ maxSize: Math.max(1, opts.maxBatch ?? 1), maxAgeMs: opts.flightTimeoutMs });
+  const stats = { hits: 0, misses: 0, loads: 0, staleServed: 0, failures: 0, evictions: 0, superseded: 0, batched: 0 };
 
   const store = (key: string, value: V | null): void => {
     entries.delete(key); // re-insert: Map order is the LRU order
@@ -90,35 +108,62 @@ export function createLoadingCache<V>(opts: LoadingCacheOptions): LoadingCache<V
     if (result.ok) store(key, result.value);
   };
 
-  /** Leads a new flight: runs `load` in this caller's request and waits for it on this caller's timer. */
-  const lead = async (key: string, load: (lc: LoadContext) => Promise<V | null>, signal: AbortSignal | undefined) => {
-    const flight: Flight<V> = { startedAt: opts.now() };
+  const newFlight = (key: string, startedAt = opts.now()): Flight<V> => {
+    const flight: Flight<V> = { startedAt };
     flights.set(key, flight);
-    stats.loads++;
+    return flight;
+  };
+  const contextFor = (key: string, signal: AbortSignal | undefined): LoadContext => {
     const known = entries.get(key);
-    const lc: LoadContext = { signal, refresh: known !== undefined && known.value !== null };
-    const settled = load(lc).then(
+    return { signal, refresh: known !== undefined && known.value !== null };
+  };
+  const failed = (cause: unknown, cancelled: boolean): LoadResult<V> => ({ ok: false, cause, cancelled });
+
+  /** Leads a new flight: runs `load` in this caller's request and waits for it on this caller's timer. */
+  const lead = (key: string, load: (lc: LoadContext) => Promise<V | null>, signal: AbortSignal | undefined) => {
+    const flight = newFlight(key);
+    stats.loads++;
+    const settled = load(contextFor(key, signal)).then(
       (value) => settle(key, flight, { ok: true, value }),
-      (cause: unknown) => settle(key, flight, { ok: false, cause, cancelled: signal?.aborted === true }),
+      (cause: unknown) => settle(key, flight, failed(cause, signal?.aborted === true)),
     );
     // The load is this caller's own I/O, so awaiting it directly is safe (and saves a re-check).
-    return raceOwn(settled.then(() => flight.result as LoadResult<V>), flight.startedAt + opts.flightTimeoutMs, signal);
+    return raceOwn(opts, settled.then(() => flight.result as LoadResult<V>), flight.startedAt + opts.flightTimeoutMs, signal);
   };
 
-  /** `p`, or timeout at `deadline`, or cancellation: every wake-up belongs to the calling request. */
-  const raceOwn = <T>(p: Promise<T>, deadline: number, signal: AbortSignal | undefined): Promise<PollResult<T>> =>
-    new Promise((resolve) => {
-      const finish = (r: PollResult<T>): void => {
-        opts.clearTimer(timer);
-        signal?.removeEventListener('abort', onAbort);
-        resolve(r);
-      };
-      const onAbort = (): void => finish({ ok: false, reason: 'cancelled' });
-      const timer = opts.setTimer(() => finish({ ok: false, reason: 'timeout' }), Math.max(0, deadline - opts.now()));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      void p.then((value) => finish({ ok: true, value }));
-    });
+  /** Leads a new batch of `group` (refreshes and first-time lookups batch apart: they queue apart). */
+  const leadBatch = (key: string, group: string, load: BatchLoad<V>, signal: AbortSignal | undefined) => {
+    const flight = newFlight(key);
+    stats.loads++;
+    const batch = batches.open(group, { key, flight }, flight.startedAt);
+    let queried: ReadonlySet<string> = new Set();
+    const seal = (): string[] => {
+      const keys = batches.seal(batch).map((m) => m.key);
+      queried = new Set(keys);
+      return keys;
+    };
+    const settled = load(contextFor(key, signal), seal).then(
+      (found) => {
+        // A member the load never read (it did not seal) is handed back to look itself up.
+        for (const m of batches.seal(batch)) settle(m.key, m.flight, queried.has(m.key) ? { ok: true, value: found.get(m.key) ?? null } : failed(undefined, true));
+      },
+      (cause: unknown) => {
+        for (const m of batches.seal(batch)) settle(m.key, m.flight, failed(cause, signal?.aborted === true));
+      },
+    );
+    return raceOwn(opts, settled.then(() => flight.result as LoadResult<V>), flight.startedAt + opts.flightTimeoutMs, signal);
+  };
 
+  /** Joins `group`'s open batch when there is one: this key's flight then ends with the batch. */
+  const join = (key: string, group: string, signal: AbortSignal | undefined) => {
+    const batch = batches.joinable(group, opts.now());
+    const leader = batch?.members[0];
+    if (!batch || !leader) return undefined;
+    const flight = newFlight(key, leader.flight.startedAt); // lost with its leader, not later
+    batch.members.push({ key, flight });
+    stats.batched++;
+    return follow(flight, signal);
+  };
   /** Waits for `flight` on this caller's own timers: its outcome, its deadline, or this caller's cancellation. */
   const follow = (flight: Flight<V>, signal: AbortSignal | undefined) =>
     pollFor(opts, () => flight.result, flight.startedAt + opts.flightTimeoutMs, signal);
@@ -140,22 +185,23 @@ export function createLoadingCache<V>(opts: LoadingCacheOptions): LoadingCache<V
     return e;
   };
 
-  async function get(key: string, load: (lc: LoadContext) => Promise<V | null>, signal?: AbortSignal): Promise<CacheOutcome<V>> {
-    const cached = hit(key);
-    if (cached) {
-      stats.hits++;
-      return { ok: true, value: cached.value, source: 'cache' };
-    }
+  type Wait = Promise<PollResult<LoadResult<V>>>;
+
+  /**
+   * A miss: follows the key's live flight, else `begin()` (join a batch or lead). At most two
+   * rounds: following a flight whose leader was cancelled, then starting our own.
+   */
+  async function miss(key: string, begin: () => { wait: Wait; led: boolean }, signal: AbortSignal | undefined): Promise<CacheOutcome<V>> {
     stats.misses++;
-    // At most two rounds: following a flight whose leader was cancelled, then leading our own.
     for (let round = 0; round < 2; round++) {
       if (signal?.aborted) return { ok: false, reason: 'cancelled', cause: undefined }; // starts no lookup
       const current = flights.get(key);
       const live = current && opts.now() - current.startedAt < opts.flightTimeoutMs ? current : undefined;
-      const waited = live ? await follow(live, signal) : await lead(key, load, signal);
+      const { wait, led } = live ? { wait: follow(live, signal), led: false } : begin();
+      const waited = await wait;
       if (!waited.ok && waited.reason === 'cancelled') return { ok: false, reason: 'cancelled', cause: undefined };
       if (waited.ok && waited.value.ok) return { ok: true, value: waited.value.value, source: 'load' };
-      if (waited.ok && !waited.value.ok && live && waited.value.cancelled) continue; // the leader's request went away, not the database
+      if (waited.ok && !waited.value.ok && !led && waited.value.cancelled) continue; // the leader's request went away, not the database
       stats.failures++;
       const failure: CacheOutcome<V> =
         waited.ok && !waited.value.ok ? { ok: false, reason: 'load_failed', cause: waited.value.cause } : { ok: false, reason: 'flight_timeout', cause: undefined };
@@ -165,8 +211,35 @@ export function createLoadingCache<V>(opts: LoadingCacheOptions): LoadingCache<V
     return stale(key) ?? { ok: false, reason: 'load_failed', cause: undefined };
   }
 
+  const cachedOutcome = (key: string): CacheOutcome<V> | undefined => {
+    const cached = hit(key);
+    if (!cached) return undefined;
+    stats.hits++;
+    return { ok: true, value: cached.value, source: 'cache' };
+  };
+
+  async function get(key: string, load: (lc: LoadContext) => Promise<V | null>, signal?: AbortSignal): Promise<CacheOutcome<V>> {
+    return cachedOutcome(key) ?? miss(key, () => ({ wait: lead(key, load, signal), led: true }), signal);
+  }
+
+  async function getBatched(key: string, group: string, load: BatchLoad<V>, signal?: AbortSignal): Promise<CacheOutcome<V>> {
+    const cached = cachedOutcome(key);
+    if (cached) return cached;
+    return miss(
+      key,
+      () => {
+        // Refreshes queue ahead of first-time lookups, so the two never share a batch.
+        const g = `${contextFor(key, signal).refresh ? 'refresh' : 'first'}:${group}`;
+        const joined = join(key, g, signal);
+        return joined ? { wait: joined, led: false } : { wait: leadBatch(key, g, load, signal), led: true };
+      },
+      signal,
+    );
+  }
+
   return {
     get,
+    getBatched,
     peek(key) {
       const e = entries.get(key);
       return e ? { value: e.value, fresh: e.expiresAt > opts.now() } : undefined;
