@@ -132,6 +132,19 @@ describe('coalesced lookups, failures', () => {
     expect(cache.stats()).toMatchObject({ loads: 2, failures: 0 });
   });
 
+  it('a cancelled leader whose load never settles (workerd dropped its request) still hands its members back at once', async () => {
+    const { cache, clock } = make();
+    const ac = new AbortController();
+    const never: BatchLoad<string> = () => new Promise(() => undefined);
+    const leader = cache.getBatched('a', 'c', never, ac.signal);
+    const member = cache.getBatched('b', 'c', (_lc, seal) => Promise.resolve(new Map(seal().map((k) => [k, 'mine']))));
+    ac.abort();
+    await elapse(clock, 8);
+    expect(await leader).toEqual({ ok: false, reason: 'cancelled', cause: undefined });
+    expect(await member).toEqual({ ok: true, value: 'mine', source: 'load' });
+    expect(cache.stats()).toMatchObject({ inFlight: 0, superseded: 0 });
+  });
+
   it('a failed load fails every member (not cached); the next miss loads again', async () => {
     const { cache, clock, load, calls, call } = make();
     const got = ['a', 'b'].map((k) => cache.getBatched(k, 'c', load));

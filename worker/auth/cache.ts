@@ -13,66 +13,12 @@
  * still waits for its session) and follows its own key's flight; the leader seals the batch when
  * its session is ready, reads every key in one query and settles each flight.
  */
-import type { TimerAdapter } from '../admission/budget.js';
 import { pollFor, raceOwn, type PollResult } from '../admission/poll.js';
 import { createBatches } from './lookup-batch.js';
 
-export type LoadingCacheOptions = TimerAdapter & {
-  maxEntries: number;
-  /** Lifetime of a found value. */
-  ttlMs: number;
-  /** Lifetime of "not found" (`null`). */
-  negativeTtlMs: number;
-  /** Fail-static window: a found value expired less than this long ago may serve when loading fails. */
-  staleIfUnavailableMs: number;
-  /** How long any caller waits for one load before giving up (and when a new leader may start). */
-  flightTimeoutMs: number;
-  /** Most keys one batched load reads (`getBatched`); 1 = no coalescing. */
-  maxBatch?: number;
-  now: () => number;
-};
+import type { BatchLoad, CacheOutcome, CacheStats, LoadContext, LoadingCache, LoadingCacheOptions } from './cache-types.js';
 
-export type CacheOutcome<V> =
-  | { ok: true; value: V | null; source: 'cache' | 'load' | 'stale' }
-  | { ok: false; reason: 'load_failed' | 'flight_timeout' | 'cancelled'; cause: unknown };
-
-export type CacheStats = {
-  size: number;
-  hits: number;
-  misses: number;
-  /** Loads started (DB lookups); misses minus this = callers served by single-flight. */
-  loads: number;
-  staleServed: number;
-  failures: number;
-  evictions: number;
-  inFlight: number;
-  /** Loads that settled after a newer flight replaced them: their result was dropped. */
-  superseded: number;
-  /** Misses that joined another key's batched load instead of starting one. */
-  batched: number;
-};
-
-/** What the loader learns about the call: its leader's signal, and whether a known-good entry is being re-read. */
-export type LoadContext = { signal: AbortSignal | undefined; refresh: boolean };
-
-/**
- * A batched load: calls `seal()` once its session is ready (no key joins after that), reads every
- * key `seal()` returns in one go and maps each found key to its value (a key left out = not found).
- */
-export type BatchLoad<V> = (lc: LoadContext, seal: () => string[]) => Promise<ReadonlyMap<string, V | null>>;
-
-export type LoadingCache<V> = {
-  /**
-   * Cached value for `key`, else the result of `load` shared with concurrent callers. Never rejects.
-   * `signal` ends only this caller's wait; a leader's signal is also handed to its load.
-   */
-  get(key: string, load: (lc: LoadContext) => Promise<V | null>, signal?: AbortSignal): Promise<CacheOutcome<V>>;
-  /** As `get`, but a miss joins the open batch of `group` when there is one (see above). */
-  getBatched(key: string, group: string, load: BatchLoad<V>, signal?: AbortSignal): Promise<CacheOutcome<V>>;
-  /** The stored entry even when expired (no LRU touch, no counters), or undefined. */
-  peek(key: string): { value: V | null; fresh: boolean } | undefined;
-  stats(): CacheStats;
-};
+export type { BatchLoad, CacheOutcome, CacheStats, LoadContext, LoadingCache, LoadingCacheOptions } from './cache-types.js';
 
 type Entry<V> = { value: V | null; expiresAt: number };
 type LoadResult<V> = { ok: true; value: V | null } | { ok: false; cause: unknown; cancelled: boolean };
@@ -99,6 +45,7 @@ export function createLoadingCache<V>(opts: LoadingCacheOptions): LoadingCache<V
 
   /** Settles `flight` with `result`; only the current flight of `key` may store or clear it. */
   const settle = (key: string, flight: Flight<V>, result: LoadResult<V>): void => {
+    if (flight.result) return; // settled already (its leader's request was cancelled)
     flight.result = result;
     if (flights.get(key) !== flight) {
       stats.superseded++;
@@ -119,16 +66,25 @@ export function createLoadingCache<V>(opts: LoadingCacheOptions): LoadingCache<V
   };
   const failed = (cause: unknown, cancelled: boolean): LoadResult<V> => ({ ok: false, cause, cancelled });
 
-  /** Leads a new flight: runs `load` in this caller's request and waits for it on this caller's timer. */
+  /**
+   * Runs `load` in this caller's request and waits for it on this caller's timer. If the request
+   * is cancelled, `settleAll` hands the flight(s) back at once, from the abort event itself: workerd
+   * may drop a cancelled request's continuations, so the load's own rejection might never run.
+   */
+  const run = <T>(flight: Flight<V>, loaded: Promise<T>, onLoaded: (v: T) => void, settleAll: (r: LoadResult<V>) => void, signal: AbortSignal | undefined) => {
+    const onAbort = (): void => settleAll(failed(undefined, true));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const settled = loaded.then(onLoaded, (cause: unknown) => settleAll(failed(cause, signal?.aborted === true))).finally(() => signal?.removeEventListener('abort', onAbort));
+    // The load is this caller's own I/O, so awaiting it directly is safe (and saves a re-check).
+    return raceOwn(opts, settled.then(() => flight.result as LoadResult<V>), flight.startedAt + opts.flightTimeoutMs, signal);
+  };
+
+  /** Leads a new flight for `key`. */
   const lead = (key: string, load: (lc: LoadContext) => Promise<V | null>, signal: AbortSignal | undefined) => {
     const flight = newFlight(key);
     stats.loads++;
-    const settled = load(contextFor(key, signal)).then(
-      (value) => settle(key, flight, { ok: true, value }),
-      (cause: unknown) => settle(key, flight, failed(cause, signal?.aborted === true)),
-    );
-    // The load is this caller's own I/O, so awaiting it directly is safe (and saves a re-check).
-    return raceOwn(opts, settled.then(() => flight.result as LoadResult<V>), flight.startedAt + opts.flightTimeoutMs, signal);
+    const settleAll = (r: LoadResult<V>): void => settle(key, flight, r);
+    return run(flight, load(contextFor(key, signal)), (value) => settleAll({ ok: true, value }), settleAll, signal);
   };
 
   /** Leads a new batch of `group` (refreshes and first-time lookups batch apart: they queue apart). */
@@ -142,16 +98,14 @@ export function createLoadingCache<V>(opts: LoadingCacheOptions): LoadingCache<V
       queried = new Set(keys);
       return keys;
     };
-    const settled = load(contextFor(key, signal), seal).then(
-      (found) => {
-        // A member the load never read (it did not seal) is handed back to look itself up.
-        for (const m of batches.seal(batch)) settle(m.key, m.flight, queried.has(m.key) ? { ok: true, value: found.get(m.key) ?? null } : failed(undefined, true));
-      },
-      (cause: unknown) => {
-        for (const m of batches.seal(batch)) settle(m.key, m.flight, failed(cause, signal?.aborted === true));
-      },
-    );
-    return raceOwn(opts, settled.then(() => flight.result as LoadResult<V>), flight.startedAt + opts.flightTimeoutMs, signal);
+    const settleAll = (r: LoadResult<V>): void => {
+      for (const m of batches.seal(batch)) settle(m.key, m.flight, r);
+    };
+    // A member the load never read (it did not seal) is handed back to look itself up.
+    const onLoaded = (found: ReadonlyMap<string, V | null>): void => {
+      for (const m of batches.seal(batch)) settle(m.key, m.flight, queried.has(m.key) ? { ok: true, value: found.get(m.key) ?? null } : failed(undefined, true));
+    };
+    return run(flight, load(contextFor(key, signal), seal), onLoaded, settleAll, signal);
   };
 
   /** Joins `group`'s open batch when there is one: this key's flight then ends with the batch. */
