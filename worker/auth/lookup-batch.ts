@@ -4,9 +4,9 @@
  * older than `maxAgeMs` (its leader is presumed lost, so nobody joins it any more). Pure.
  */
 
-export type BatchMember<F> = { key: string; flight: F };
+type BatchMember<F> = { key: string; flight: F };
 
-export type Batch<F> = { group: string; openedAt: number; members: BatchMember<F>[]; sealed: boolean };
+type Batch<F> = { group: string; openedAt: number; members: BatchMember<F>[]; sealed: boolean };
 
 export type Batches<F> = {
   /** The open batch of `group` with room for one more key, if any. */
