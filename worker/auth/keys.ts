@@ -26,6 +26,9 @@ export type KeyRecord = {
 
 export type KeyState = 'active' | 'revoked' | 'expired';
 
+/** Most key hashes one lookup reads: a burst of misses for one client shares one query per this many. */
+const KEY_BATCH_MAX = 64;
+
 const keyCacheOf = isolateScoped('auth.keyCache', (iso) =>
   createLoadingCache<KeyRecord>({
     maxEntries: iso.settings.AUTH_CACHE_MAX_ENTRIES,
@@ -49,9 +52,6 @@ type KeyRow = {
   rate_limit_requests: number | null;
   rate_limit_period_s: number | null;
 };
-
-/** Most key hashes one lookup reads: a burst of misses for one client shares one query per this many. */
-export const KEY_BATCH_MAX = 64;
 
 /**
  * The key whose hash is `keyHash` (null when none), from cache or one DB read counted against
