@@ -14,8 +14,8 @@ import { queryOnce } from '../support/query-once.js';
 export type NodeSandbox = {
   url: string;
   role: string;
-  /** A new client (enforcement required) with one all-scope key; returns both. */
-  clientWithKey(): Promise<{ client: string; key: string }>;
+  /** A new client (enforcement required) with `count` (default 1) all-scope keys; `key` is the first. */
+  clientWithKey(count?: number): Promise<{ client: string; key: string; keys: string[] }>;
   /** Sum of pg_stat_statements calls by the role whose text matches `pattern` (ILIKE). */
   calls(pattern: string): Promise<number>;
   /** Holds `LOCK TABLE <table>` in an open transaction until `release()`. */
@@ -46,17 +46,22 @@ export async function createNodeSandbox(databaseUrl: string, adminUrl: string): 
   return {
     url: u.toString(),
     role,
-    async clientWithKey() {
+    async clientWithKey(count = 1) {
       const client = `burst-${randomUUID().slice(0, 12)}`;
-      const { key, prefix } = await mintApiKey(sign);
       await queryOnce(databaseUrl, `INSERT INTO ${schema}.clients (client_name, api_key_enforcement) VALUES ($1, 'required')`, [client]);
-      await queryOnce(databaseUrl, `INSERT INTO ${schema}.api_keys (client_name, name, prefix, key_hash, scopes) VALUES ($1, 'k', $2, $3, $4::jsonb)`, [
-        client,
-        prefix,
-        await hashApiKey(key),
-        JSON.stringify({ operations: ['read', 'insert', 'update', 'delete'], tables: ['*'] }),
-      ]);
-      return { client, key };
+      const keys: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const { key, prefix } = await mintApiKey(sign);
+        await queryOnce(databaseUrl, `INSERT INTO ${schema}.api_keys (client_name, name, prefix, key_hash, scopes) VALUES ($1, $2, $3, $4, $5::jsonb)`, [
+          client,
+          `k${i}`,
+          prefix,
+          await hashApiKey(key),
+          JSON.stringify({ operations: ['read', 'insert', 'update', 'delete'], tables: ['*'] }),
+        ]);
+        keys.push(key);
+      }
+      return { client, key: keys[0] ?? '', keys };
     },
     async calls(pattern) {
       const rows = await queryOnce<{ n: number }>(

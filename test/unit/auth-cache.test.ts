@@ -122,7 +122,7 @@ describe('auth loading cache', () => {
 });
 
 describe('auth loading cache, cancelled callers', () => {
-  it('a cancelled caller stops waiting; the shared load still serves the others', async () => {
+  it('a cancelled follower stops waiting; the shared load still serves the others', async () => {
     const { cache, clock } = make();
     let release: (v: string) => void = () => undefined;
     const load = () =>
@@ -130,14 +130,18 @@ describe('auth loading cache, cancelled callers', () => {
         release = resolve;
       });
     const ac = new AbortController();
-    const leader = cache.get('k', load, ac.signal);
+    const leader = cache.get('k', load);
+    const cancelled = cache.get('k', load, ac.signal);
     const follower = cache.get('k', load);
     ac.abort();
-    expect(await leader).toEqual({ ok: false, reason: 'cancelled', cause: undefined });
+    await elapse(clock, 8); // it notices on its own next re-check
+    expect(await cancelled).toEqual({ ok: false, reason: 'cancelled', cause: undefined });
     release('v');
     await elapse(clock, 8);
+    expect(await leader).toEqual({ ok: true, value: 'v', source: 'load' });
     expect(await follower).toEqual({ ok: true, value: 'v', source: 'load' });
     expect(await cache.get('k', load)).toEqual({ ok: true, value: 'v', source: 'cache' });
+    expect(cache.stats().loads).toBe(1);
   });
 
   it('a leader whose request was cancelled hands over: a follower still waiting leads its own load', async () => {
@@ -157,6 +161,20 @@ describe('auth loading cache, cancelled callers', () => {
     expect(await follower).toEqual({ ok: true, value: 'mine', source: 'load' });
     expect(ownLoads).toBe(1);
     expect(cache.stats()).toMatchObject({ loads: 2, failures: 0 });
+  });
+});
+
+describe('auth loading cache, a leader cancelled for good', () => {
+  it('a cancelled leader whose load never settles (workerd dropped its request) frees the key at once', async () => {
+    const { cache, clock, loader } = make();
+    const ac = new AbortController();
+    const leader = cache.get('k', () => new Promise<string>(() => undefined), ac.signal);
+    const follower = cache.get('k', loader('mine'));
+    ac.abort();
+    await elapse(clock, 8);
+    expect(await leader).toEqual({ ok: false, reason: 'cancelled', cause: undefined });
+    expect(await follower).toEqual({ ok: true, value: 'mine', source: 'load' });
+    expect(cache.stats()).toMatchObject({ inFlight: 0, loads: 2 });
   });
 });
 

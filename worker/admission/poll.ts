@@ -35,3 +35,21 @@ export async function pollFor<T>(clock: PollClock, check: () => T | undefined, d
     delay = Math.min(delay * 2, MAX_POLL_MS);
   }
 }
+
+/**
+ * `p`, or timeout at `deadline`, or cancellation by `signal`. Only for a promise of the caller's
+ * own I/O: every other wake-up is the caller's own timer or its own request's abort event.
+ */
+export function raceOwn<T>(clock: PollClock, p: Promise<T>, deadline: number, signal: AbortSignal | undefined): Promise<PollResult<T>> {
+  return new Promise((resolve) => {
+    const finish = (r: PollResult<T>): void => {
+      clock.clearTimer(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(r);
+    };
+    const onAbort = (): void => finish({ ok: false, reason: 'cancelled' });
+    const timer = clock.setTimer(() => finish({ ok: false, reason: 'timeout' }), Math.max(0, deadline - clock.now()));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    void p.then((value) => finish({ ok: true, value }));
+  });
+}

@@ -52,6 +52,15 @@ export async function authQuery<T>(
       throw new ShareExceededError();
     }
   }
+  // Leaves the share at once when the request is cancelled: workerd may never run the `finally`
+  // of a cancelled request, and a share slot, unlike a permit, has no lease to reclaim it.
+  let left = owner === undefined;
+  const leave = (): void => {
+    if (left || owner === undefined) return;
+    left = true;
+    gate.leave(owner);
+  };
+  lc.signal?.addEventListener('abort', leave, { once: true });
   try {
     return await withSession(ctx, settings.authDatabaseUrl, purpose, fn, {
       acquireTimeoutMs: Math.max(1, deadline - Date.now()),
@@ -60,6 +69,7 @@ export async function authQuery<T>(
       lookupTimeoutMs: settings.AUTH_LOOKUP_TIMEOUT_MS,
     });
   } finally {
-    if (owner !== undefined) gate.leave(owner);
+    lc.signal?.removeEventListener('abort', leave);
+    leave();
   }
 }

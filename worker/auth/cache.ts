@@ -8,54 +8,17 @@
  * passes or their request is cancelled. When the leader's own request was cancelled, a follower
  * that is still wanted starts a new flight and does its own I/O. Only the current flight may write
  * the cache, so a superseded load that settles late never overwrites newer data.
+ *
+ * Coalesced lookups (`getBatched`): a miss with no flight joins its group's open batch (whose leader
+ * still waits for its session) and follows its own key's flight; the leader seals the batch when
+ * its session is ready, reads every key in one query and settles each flight.
  */
-import type { TimerAdapter } from '../admission/budget.js';
-import { pollFor, type PollResult } from '../admission/poll.js';
+import { pollFor, raceOwn, type PollResult } from '../admission/poll.js';
+import { createBatches, type Batches } from './lookup-batch.js';
 
-export type LoadingCacheOptions = TimerAdapter & {
-  maxEntries: number;
-  /** Lifetime of a found value. */
-  ttlMs: number;
-  /** Lifetime of "not found" (`null`). */
-  negativeTtlMs: number;
-  /** Fail-static window: a found value expired less than this long ago may serve when loading fails. */
-  staleIfUnavailableMs: number;
-  /** How long any caller waits for one load before giving up (and when a new leader may start). */
-  flightTimeoutMs: number;
-  now: () => number;
-};
+import type { BatchLoad, CacheOutcome, CacheStats, LoadContext, LoadingCache, LoadingCacheOptions } from './cache-types.js';
 
-export type CacheOutcome<V> =
-  | { ok: true; value: V | null; source: 'cache' | 'load' | 'stale' }
-  | { ok: false; reason: 'load_failed' | 'flight_timeout' | 'cancelled'; cause: unknown };
-
-export type CacheStats = {
-  size: number;
-  hits: number;
-  misses: number;
-  /** Loads started (DB lookups); misses minus this = callers served by single-flight. */
-  loads: number;
-  staleServed: number;
-  failures: number;
-  evictions: number;
-  inFlight: number;
-  /** Loads that settled after a newer flight replaced them: their result was dropped. */
-  superseded: number;
-};
-
-/** What the loader learns about the call: its leader's signal, and whether a known-good entry is being re-read. */
-export type LoadContext = { signal: AbortSignal | undefined; refresh: boolean };
-
-export type LoadingCache<V> = {
-  /**
-   * Cached value for `key`, else the result of `load` shared with concurrent callers. Never rejects.
-   * `signal` ends only this caller's wait; a leader's signal is also handed to its load.
-   */
-  get(key: string, load: (lc: LoadContext) => Promise<V | null>, signal?: AbortSignal): Promise<CacheOutcome<V>>;
-  /** The stored entry even when expired (no LRU touch, no counters), or undefined. */
-  peek(key: string): { value: V | null; fresh: boolean } | undefined;
-  stats(): CacheStats;
-};
+export type { BatchLoad, CacheOutcome, CacheStats, LoadContext, LoadingCache, LoadingCacheOptions } from './cache-types.js';
 
 type Entry<V> = { value: V | null; expiresAt: number };
 type LoadResult<V> = { ok: true; value: V | null } | { ok: false; cause: unknown; cancelled: boolean };
@@ -64,115 +27,186 @@ type Flight<V> = { startedAt: number; result?: LoadResult<V> };
 
 /** Creates an empty cache. */
 export function createLoadingCache<V>(opts: LoadingCacheOptions): LoadingCache<V> {
-  const entries = new Map<string, Entry<V>>();
-  const flights = new Map<string, Flight<V>>();
-  const stats = { hits: 0, misses: 0, loads: 0, staleServed: 0, failures: 0, evictions: 0, superseded: 0 };
+  return new Cache<V>(opts);
+}
 
-  const store = (key: string, value: V | null): void => {
+type Wait<V> = Promise<PollResult<LoadResult<V>>>;
+
+class Cache<V> implements LoadingCache<V> {
+  private readonly entries = new Map<string, Entry<V>>();
+  private readonly flights = new Map<string, Flight<V>>();
+  private readonly batches: Batches<Flight<V>>;
+  private readonly counts = { hits: 0, misses: 0, loads: 0, staleServed: 0, failures: 0, evictions: 0, superseded: 0, batched: 0 };
+
+  constructor(private readonly opts: LoadingCacheOptions) {
+    this.batches = createBatches<Flight<V>>({ maxSize: Math.max(1, opts.maxBatch ?? 1), maxAgeMs: opts.flightTimeoutMs });
+  }
+
+  get(key: string, load: (lc: LoadContext) => Promise<V | null>, signal?: AbortSignal): Promise<CacheOutcome<V>> {
+    const cached = this.cachedOutcome(key);
+    if (cached) return Promise.resolve(cached);
+    return this.miss(key, () => ({ wait: this.lead(key, load, signal), led: true }), signal);
+  }
+
+  getBatched(key: string, group: string, load: BatchLoad<V>, signal?: AbortSignal): Promise<CacheOutcome<V>> {
+    const cached = this.cachedOutcome(key);
+    if (cached) return Promise.resolve(cached);
+    const begin = () => {
+      // Refreshes queue ahead of first-time lookups, so the two never share a batch.
+      const g = `${this.contextFor(key, signal).refresh ? 'refresh' : 'first'}:${group}`;
+      const joined = this.join(key, g, signal);
+      return joined ? { wait: joined, led: false } : { wait: this.leadBatch(key, g, load, signal), led: true };
+    };
+    return this.miss(key, begin, signal);
+  }
+
+  peek(key: string): { value: V | null; fresh: boolean } | undefined {
+    const e = this.entries.get(key);
+    return e ? { value: e.value, fresh: e.expiresAt > this.opts.now() } : undefined;
+  }
+
+  stats(): CacheStats {
+    return { size: this.entries.size, inFlight: this.flights.size, ...this.counts };
+  }
+
+  /**
+   * A miss: follows the key's live flight, else `begin()` (join a batch or lead). At most two
+   * rounds: following a flight whose leader was cancelled, then starting our own.
+   */
+  private async miss(key: string, begin: () => { wait: Wait<V>; led: boolean }, signal: AbortSignal | undefined): Promise<CacheOutcome<V>> {
+    this.counts.misses++;
+    for (let round = 0; round < 2; round++) {
+      if (signal?.aborted) return { ok: false, reason: 'cancelled', cause: undefined }; // starts no lookup
+      const current = this.flights.get(key);
+      const live = current && this.opts.now() - current.startedAt < this.opts.flightTimeoutMs ? current : undefined;
+      const { wait, led } = live ? { wait: this.follow(live, signal), led: false } : begin();
+      const waited = await wait;
+      if (!waited.ok && waited.reason === 'cancelled') return { ok: false, reason: 'cancelled', cause: undefined };
+      if (waited.ok && waited.value.ok) return { ok: true, value: waited.value.value, source: 'load' };
+      if (waited.ok && !waited.value.ok && !led && waited.value.cancelled) continue; // the leader's request went away, not the database
+      this.counts.failures++;
+      const failure: CacheOutcome<V> =
+        waited.ok && !waited.value.ok ? { ok: false, reason: 'load_failed', cause: waited.value.cause } : { ok: false, reason: 'flight_timeout', cause: undefined };
+      return this.stale(key) ?? failure;
+    }
+    this.counts.failures++;
+    return this.stale(key) ?? { ok: false, reason: 'load_failed', cause: undefined };
+  }
+
+  /** Leads a new flight for `key`. */
+  private lead(key: string, load: (lc: LoadContext) => Promise<V | null>, signal: AbortSignal | undefined): Wait<V> {
+    const flight = this.newFlight(key);
+    this.counts.loads++;
+    const settleAll = (r: LoadResult<V>): void => this.settle(key, flight, r);
+    return this.run(flight, load(this.contextFor(key, signal)), (value) => settleAll({ ok: true, value }), settleAll, signal);
+  }
+
+  /** Leads a new batch of `group`: the load seals it when its session is ready. */
+  private leadBatch(key: string, group: string, load: BatchLoad<V>, signal: AbortSignal | undefined): Wait<V> {
+    const flight = this.newFlight(key);
+    this.counts.loads++;
+    const batch = this.batches.open(group, { key, flight }, flight.startedAt);
+    let queried: ReadonlySet<string> = new Set();
+    const seal = (): string[] => {
+      const keys = this.batches.seal(batch).map((m) => m.key);
+      queried = new Set(keys);
+      return keys;
+    };
+    const settleAll = (r: LoadResult<V>): void => {
+      for (const m of this.batches.seal(batch)) this.settle(m.key, m.flight, r);
+    };
+    // A member the load never read (it did not seal) is handed back to look itself up.
+    const onLoaded = (found: ReadonlyMap<string, V | null>): void => {
+      for (const m of this.batches.seal(batch)) this.settle(m.key, m.flight, queried.has(m.key) ? { ok: true, value: found.get(m.key) ?? null } : failed(undefined, true));
+    };
+    return this.run(flight, load(this.contextFor(key, signal), seal), onLoaded, settleAll, signal);
+  }
+
+  /**
+   * Waits for this caller's own `loaded` on its own timer. If the request is cancelled,
+   * `settleAll` hands the flight(s) back at once, from the abort event itself: workerd may drop a
+   * cancelled request's continuations, so the load's own rejection might never run.
+   */
+  private run<T>(flight: Flight<V>, loaded: Promise<T>, onLoaded: (v: T) => void, settleAll: (r: LoadResult<V>) => void, signal: AbortSignal | undefined): Wait<V> {
+    const onAbort = (): void => settleAll(failed(undefined, true));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const settled = loaded
+      .then(onLoaded, (cause: unknown) => settleAll(failed(cause, signal?.aborted === true)))
+      .finally(() => signal?.removeEventListener('abort', onAbort));
+    // The load is this caller's own I/O, so awaiting it directly is safe (and saves a re-check).
+    return raceOwn(this.opts, settled.then(() => flight.result as LoadResult<V>), flight.startedAt + this.opts.flightTimeoutMs, signal);
+  }
+
+  /** Joins `group`'s open batch when there is one: this key's flight then ends with the batch. */
+  private join(key: string, group: string, signal: AbortSignal | undefined): Wait<V> | undefined {
+    const batch = this.batches.joinable(group, this.opts.now());
+    const leader = batch?.members[0];
+    if (!batch || !leader) return undefined;
+    const flight = this.newFlight(key, leader.flight.startedAt); // lost with its leader, not later
+    batch.members.push({ key, flight });
+    this.counts.batched++;
+    return this.follow(flight, signal);
+  }
+
+  /** Waits for `flight` on this caller's own timers: its outcome, its deadline, or this caller's cancellation. */
+  private follow(flight: Flight<V>, signal: AbortSignal | undefined): Wait<V> {
+    return pollFor(this.opts, () => flight.result, flight.startedAt + this.opts.flightTimeoutMs, signal);
+  }
+
+  private newFlight(key: string, startedAt = this.opts.now()): Flight<V> {
+    const flight: Flight<V> = { startedAt };
+    this.flights.set(key, flight);
+    return flight;
+  }
+
+  /** Settles `flight` with `result`; only the current flight of `key` may store or clear it. */
+  private settle(key: string, flight: Flight<V>, result: LoadResult<V>): void {
+    if (flight.result) return; // settled already (its leader's request was cancelled)
+    flight.result = result;
+    if (this.flights.get(key) !== flight) {
+      this.counts.superseded++;
+      return;
+    }
+    this.flights.delete(key);
+    if (result.ok) this.store(key, result.value);
+  }
+
+  private store(key: string, value: V | null): void {
+    const { entries, opts } = this;
     entries.delete(key); // re-insert: Map order is the LRU order
     entries.set(key, { value, expiresAt: opts.now() + (value === null ? opts.negativeTtlMs : opts.ttlMs) });
     while (entries.size > opts.maxEntries) {
       const oldest = entries.keys().next();
       if (oldest.done) break;
       entries.delete(oldest.value);
-      stats.evictions++;
+      this.counts.evictions++;
     }
-  };
-
-  /** Settles `flight` with `result`; only the current flight of `key` may store or clear it. */
-  const settle = (key: string, flight: Flight<V>, result: LoadResult<V>): void => {
-    flight.result = result;
-    if (flights.get(key) !== flight) {
-      stats.superseded++;
-      return;
-    }
-    flights.delete(key);
-    if (result.ok) store(key, result.value);
-  };
-
-  /** Leads a new flight: runs `load` in this caller's request and waits for it on this caller's timer. */
-  const lead = async (key: string, load: (lc: LoadContext) => Promise<V | null>, signal: AbortSignal | undefined) => {
-    const flight: Flight<V> = { startedAt: opts.now() };
-    flights.set(key, flight);
-    stats.loads++;
-    const known = entries.get(key);
-    const lc: LoadContext = { signal, refresh: known !== undefined && known.value !== null };
-    const settled = load(lc).then(
-      (value) => settle(key, flight, { ok: true, value }),
-      (cause: unknown) => settle(key, flight, { ok: false, cause, cancelled: signal?.aborted === true }),
-    );
-    // The load is this caller's own I/O, so awaiting it directly is safe (and saves a re-check).
-    return raceOwn(settled.then(() => flight.result as LoadResult<V>), flight.startedAt + opts.flightTimeoutMs, signal);
-  };
-
-  /** `p`, or timeout at `deadline`, or cancellation: every wake-up belongs to the calling request. */
-  const raceOwn = <T>(p: Promise<T>, deadline: number, signal: AbortSignal | undefined): Promise<PollResult<T>> =>
-    new Promise((resolve) => {
-      const finish = (r: PollResult<T>): void => {
-        opts.clearTimer(timer);
-        signal?.removeEventListener('abort', onAbort);
-        resolve(r);
-      };
-      const onAbort = (): void => finish({ ok: false, reason: 'cancelled' });
-      const timer = opts.setTimer(() => finish({ ok: false, reason: 'timeout' }), Math.max(0, deadline - opts.now()));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      void p.then((value) => finish({ ok: true, value }));
-    });
-
-  /** Waits for `flight` on this caller's own timers: its outcome, its deadline, or this caller's cancellation. */
-  const follow = (flight: Flight<V>, signal: AbortSignal | undefined) =>
-    pollFor(opts, () => flight.result, flight.startedAt + opts.flightTimeoutMs, signal);
-
-  /** Fail-static: a found value that expired less than `staleIfUnavailableMs` ago. */
-  const stale = (key: string): CacheOutcome<V> | undefined => {
-    const e = entries.get(key);
-    if (!e || e.value === null || opts.staleIfUnavailableMs <= 0) return undefined;
-    if (opts.now() - e.expiresAt >= opts.staleIfUnavailableMs) return undefined;
-    stats.staleServed++;
-    return { ok: true, value: e.value, source: 'stale' };
-  };
-
-  const hit = (key: string): Entry<V> | undefined => {
-    const e = entries.get(key);
-    if (!e || e.expiresAt <= opts.now()) return undefined;
-    entries.delete(key);
-    entries.set(key, e);
-    return e;
-  };
-
-  async function get(key: string, load: (lc: LoadContext) => Promise<V | null>, signal?: AbortSignal): Promise<CacheOutcome<V>> {
-    const cached = hit(key);
-    if (cached) {
-      stats.hits++;
-      return { ok: true, value: cached.value, source: 'cache' };
-    }
-    stats.misses++;
-    // At most two rounds: following a flight whose leader was cancelled, then leading our own.
-    for (let round = 0; round < 2; round++) {
-      if (signal?.aborted) return { ok: false, reason: 'cancelled', cause: undefined }; // starts no lookup
-      const current = flights.get(key);
-      const live = current && opts.now() - current.startedAt < opts.flightTimeoutMs ? current : undefined;
-      const waited = live ? await follow(live, signal) : await lead(key, load, signal);
-      if (!waited.ok && waited.reason === 'cancelled') return { ok: false, reason: 'cancelled', cause: undefined };
-      if (waited.ok && waited.value.ok) return { ok: true, value: waited.value.value, source: 'load' };
-      if (waited.ok && !waited.value.ok && live && waited.value.cancelled) continue; // the leader's request went away, not the database
-      stats.failures++;
-      const failure: CacheOutcome<V> =
-        waited.ok && !waited.value.ok ? { ok: false, reason: 'load_failed', cause: waited.value.cause } : { ok: false, reason: 'flight_timeout', cause: undefined };
-      return stale(key) ?? failure;
-    }
-    stats.failures++;
-    return stale(key) ?? { ok: false, reason: 'load_failed', cause: undefined };
   }
 
-  return {
-    get,
-    peek(key) {
-      const e = entries.get(key);
-      return e ? { value: e.value, fresh: e.expiresAt > opts.now() } : undefined;
-    },
-    stats() {
-      return { size: entries.size, inFlight: flights.size, ...stats };
-    },
-  };
+  private contextFor(key: string, signal: AbortSignal | undefined): LoadContext {
+    const known = this.entries.get(key);
+    return { signal, refresh: known !== undefined && known.value !== null };
+  }
+
+  private cachedOutcome(key: string): CacheOutcome<V> | undefined {
+    const e = this.entries.get(key);
+    if (!e || e.expiresAt <= this.opts.now()) return undefined;
+    this.entries.delete(key); // LRU touch
+    this.entries.set(key, e);
+    this.counts.hits++;
+    return { ok: true, value: e.value, source: 'cache' };
+  }
+
+  /** Fail-static: a found value that expired less than `staleIfUnavailableMs` ago. */
+  private stale(key: string): CacheOutcome<V> | undefined {
+    const e = this.entries.get(key);
+    if (!e || e.value === null || this.opts.staleIfUnavailableMs <= 0) return undefined;
+    if (this.opts.now() - e.expiresAt >= this.opts.staleIfUnavailableMs) return undefined;
+    this.counts.staleServed++;
+    return { ok: true, value: e.value, source: 'stale' };
+  }
+}
+
+function failed<V>(cause: unknown, cancelled: boolean): LoadResult<V> {
+  return { ok: false, cause, cancelled };
 }

@@ -1,7 +1,7 @@
 /**
  * API key records by SHA-256 hash, from the auth target under its budget, cached (positive TTL
  * `AUTH_CACHE_TTL_MS` = the revocation bound, negative TTL for unknown hashes, bounded LRU) with
- * single-flight per hash. Revocation and expiry are judged at use time from the cached row.
+ * single-flight per hash and concurrent misses of one client coalesced into one read. Revocation and expiry are judged at use time from the cached row.
  */
 import { OPERATIONS, type KeyScopes, type Operation } from '../../drizzle/schema.js';
 import type { Settings } from '../config.js';
@@ -26,6 +26,9 @@ export type KeyRecord = {
 
 export type KeyState = 'active' | 'revoked' | 'expired';
 
+/** Most key hashes one lookup reads: a burst of misses for one client shares one query per this many. */
+const KEY_BATCH_MAX = 64;
+
 /** The isolate's key cache (one of its services). */
 export const createKeyCache = (settings: Settings) =>
   createLoadingCache<KeyRecord>({
@@ -34,10 +37,12 @@ export const createKeyCache = (settings: Settings) =>
     negativeTtlMs: settings.AUTH_NEGATIVE_CACHE_TTL_MS,
     staleIfUnavailableMs: settings.AUTH_STALE_IF_UNAVAILABLE_MS,
     flightTimeoutMs: lookupTimeoutMs(settings),
+    maxBatch: KEY_BATCH_MAX,
     ...systemClock,
   });
 
 type KeyRow = {
+  key_hash: string;
   id: string;
   client_name: string;
   prefix: string;
@@ -49,27 +54,37 @@ type KeyRow = {
 };
 
 /**
- * The key whose hash is `keyHash` (null when none), from cache or one shared DB read counted
- * against `owner`'s fair share (the client the request names, or the key's listed owner).
+ * The key whose hash is `keyHash` (null when none), from cache or one DB read counted against
+ * `owner`'s fair share (the client the request names, or the key's listed owner). Concurrent misses
+ * for the same owner share one read (`key_hash = ANY(...)`, at most KEY_BATCH_MAX hashes).
  * `signal` (the caller's request) ends only this caller's wait; a leader's also ends its read.
  */
 export function lookupKey(ctx: SessionContext, keyHash: string, owner: string, signal?: AbortSignal): Promise<CacheOutcome<KeyRecord>> {
-  return ctx.isolate.services.keyCache.get(keyHash, async (lc) => {
-    const rows = await authQuery(ctx, 'auth', owner, lc, async (s) =>
-      (await s.query<KeyRow>('SELECT id::text AS id, client_name, prefix, scopes, expires_at, revoked_at, rate_limit_requests, rate_limit_period_s FROM api_keys WHERE key_hash = $1', [keyHash])).rows,
-    );
-    const row = rows[0];
-    if (!row) return null;
-    return {
-      id: row.id,
-      clientName: row.client_name,
-      prefix: row.prefix,
-      scopes: parseScopes(row.scopes),
-      expiresAt: toMillis(row.expires_at),
-      revokedAt: toMillis(row.revoked_at),
-      rateLimit: rateLimitOf(row.rate_limit_requests, row.rate_limit_period_s),
-    };
-  }, signal);
+  return ctx.isolate.services.keyCache.getBatched(
+    keyHash,
+    owner,
+    async (lc, seal) => {
+      const rows = await authQuery(ctx, 'auth', owner, lc, async (s) =>
+        (await s.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE key_hash = ANY($1::text[])`, [seal()])).rows,
+      );
+      return new Map(rows.map((row) => [row.key_hash, recordOf(row)]));
+    },
+    signal,
+  );
+}
+
+const KEY_COLUMNS = 'key_hash, id::text AS id, client_name, prefix, scopes, expires_at, revoked_at, rate_limit_requests, rate_limit_period_s';
+
+function recordOf(row: KeyRow): KeyRecord {
+  return {
+    id: row.id,
+    clientName: row.client_name,
+    prefix: row.prefix,
+    scopes: parseScopes(row.scopes),
+    expiresAt: toMillis(row.expires_at),
+    revokedAt: toMillis(row.revoked_at),
+    rateLimit: rateLimitOf(row.rate_limit_requests, row.rate_limit_period_s),
+  };
 }
 
 /** Whether a key may be used at `now` (epoch ms). */
