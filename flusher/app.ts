@@ -7,7 +7,8 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { batchSchema } from '../drizzle/batch.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBatchAny } from '../drizzle/signing.js';
-import { BatchRejectedError, GroupCommitError, ShuttingDownError, type GroupCommitter } from './group-commit.js';
+import { BatchRejectedError, GroupCommitError, ShuttingDownError } from './commit-errors.js';
+import type { GroupCommitter } from './group-commit.js';
 import type { FlusherMetrics, RejectReason } from './metrics.js';
 
 export type FlusherDeps = {
