@@ -1,9 +1,11 @@
 /**
- * `npx tsx bench/commit-anatomy.ts [--groups=40] [--batches=8] [--clients=200]`: where one flusher
+ * `npx tsx bench/commit-anatomy.ts [--groups=40] [--batches=8] [--clients=200] [--fillfactor=N]`: where one flusher
  * group commit spends its time, without HTTP in the way. Starts a throwaway Postgres, builds groups
  * of scenario 6's batches (500 deltas each) and times every phase of the committer's path (JSON
  * parse, schema check, merge, statement building, each statement's round trip) and each candidate
- * statement shape on the same groups. Prints a table; writes `<out>/commit-anatomy-<stamp>.json`.
+ * statement shape on the same groups. `--fillfactor` sets the counter tables' fillfactor first (room
+ * for HOT updates), to measure what a migration would buy. Prints a table; writes
+ * `bench/results/commit-anatomy-<stamp>.json`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -59,6 +61,15 @@ async function single(client: pg.PoolClient, group: Batch[], phases: Record<stri
   await timedQuery(p('one: statement'), client, st);
 }
 
+/** Updates, HOT updates, dead tuples and size of the wide counter table. */
+async function bloat(client: pg.PoolClient): Promise<unknown> {
+  const { rows } = await client.query(
+    `SELECT n_tup_upd::int AS updates, n_tup_hot_upd::int AS hot_updates, n_dead_tup::int AS dead, pg_relation_size('client_table_statistics')::int AS bytes
+       FROM pg_stat_user_tables WHERE relname = 'client_table_statistics'`,
+  );
+  return rows[0];
+}
+
 async function main(): Promise<void> {
   const groups = arg('groups', 40);
   const perGroup = arg('batches', 8);
@@ -69,6 +80,8 @@ async function main(): Promise<void> {
   await server.ensureDatabase('anatomy');
   await migrateCatalog(url);
   const pool = new pg.Pool({ connectionString: url, max: 2 });
+  const fillfactor = arg('fillfactor', 100);
+  for (const t of ['client_statistics', 'client_table_statistics']) await pool.query(`ALTER TABLE ${t} SET (fillfactor = ${Math.trunc(fillfactor)})`);
   const phases: Record<string, Phase> = {};
   const p = (n: string) => (phases[n] ??= { name: n, ms: [] });
   let n = 0;
@@ -79,6 +92,7 @@ async function main(): Promise<void> {
       return timed(p('zod batchSchema (per batch)'), () => batchSchema.parse(json));
     });
   const client = await pool.connect();
+  let bloatAfter: unknown;
   try {
     // Warm both paths (plans, caches, rows existing: the steady state of a running flusher).
     for (let i = 0; i < 5; i++) {
@@ -86,6 +100,7 @@ async function main(): Promise<void> {
       await single(client, makeGroup(), {});
     }
     for (const k of Object.keys(phases)) delete phases[k];
+    const bloat0 = await bloat(client);
     for (let i = 0; i < groups; i++) {
       const a = makeGroup();
       const b = makeGroup();
@@ -96,19 +111,21 @@ async function main(): Promise<void> {
       await single(client, b, phases);
       p('one: whole commit').ms.push(performance.now() - t);
     }
+    bloatAfter = { before: bloat0, after: await bloat(client) };
   } finally {
     client.release();
     await pool.end();
     await server.stop();
   }
   const rows = Object.values(phases).map((ph) => ({ phase: ph.name, n: ph.ms.length, p50: +percentile(ph.ms, 50).toFixed(2), p90: +percentile(ph.ms, 90).toFixed(2), mean: +(ph.ms.reduce((s, x) => s + x, 0) / ph.ms.length).toFixed(2) }));
-  const report = { at: new Date().toISOString(), loadavg: loadavg(), groups, batchesPerGroup: perGroup, deltasPerBatch: 500, clients, phasesMs: rows };
+  const report = { at: new Date().toISOString(), loadavg: loadavg(), groups, batchesPerGroup: perGroup, deltasPerBatch: 500, clients, fillfactor, clientTableStatistics: bloatAfter, phasesMs: rows };
   const out = join(ROOT, 'bench', 'results');
   mkdirSync(out, { recursive: true });
   const file = join(out, `commit-anatomy-${report.at.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 1)}\n`);
-  console.log(`load average ${report.loadavg.map((x) => x.toFixed(2)).join(' ')}; ${groups} groups × ${perGroup} batches × 500 deltas, ${clients} clients`);
+  console.log(`load average ${report.loadavg.map((x) => x.toFixed(2)).join(' ')}; ${groups} groups × ${perGroup} batches × 500 deltas, ${clients} clients, fillfactor ${fillfactor}`);
   console.table(rows);
+  console.log('client_table_statistics', JSON.stringify(bloatAfter));
   console.log(`written ${file}`);
 }
 

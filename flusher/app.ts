@@ -34,6 +34,9 @@ const HINTS: Record<RejectReason, { status: ContentfulStatusCode; message: strin
   shutting_down: { status: 503, message: 'Flusher is shutting down; batch not applied', hint: 'Retry with the same batch_id.' },
 };
 
+/** One strict decoder for every request: `decode()` without `stream` keeps no state between calls. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 export function createApp(deps: FlusherDeps): Hono {
   const { metrics } = deps;
   const app = new Hono();
@@ -67,7 +70,7 @@ export function createApp(deps: FlusherDeps): Hono {
       if (!verdict.ok) return refuse(c, verdict.reason);
       let json: unknown;
       try {
-        json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+        json = JSON.parse(utf8.decode(body));
       } catch {
         return refuse(c, 'invalid_json');
       }
