@@ -15,17 +15,23 @@ import { startFlusher } from './stack.js';
  * case for the database. With 20 clients (420 rows) groups merge heavily, like many isolates
  * reporting the same hot client.
  */
-export async function runFlusherScenario(ctx: Ctx, connections: number, clients = 200, replicas = 1): Promise<ScenarioResult> {
+export const flusherLevelId = (l: FlusherLevel): string =>
+  `6-c${l.connections}${l.clients === 200 ? '' : `-k${l.clients}`}${l.replicas === 1 ? '' : `-r${l.replicas}`}${l.fillfactor === 100 ? '' : `-ff${l.fillfactor}`}`;
+
+export type FlusherLevel = { connections: number; clients: number; replicas: number; fillfactor: number };
+
+export async function runFlusherScenario(ctx: Ctx, level: FlusherLevel): Promise<ScenarioResult> {
+  const { connections, clients, replicas, fillfactor } = level;
   const p = PARAMS[ctx.mode];
   const deltasPerBatch = 500;
   const base: ScenarioResult = {
-    id: `6-c${connections}${clients === 200 ? '' : `-k${clients}`}${replicas === 1 ? '' : `-r${replicas}`}`,
+    id: flusherLevelId(level),
     group: 6,
-    title: `flusher ingest, ${connections} concurrent posters, ${clients} clients${replicas === 1 ? '' : `, ${replicas} replicas`}`,
+    title: `flusher ingest, ${connections} concurrent posters, ${clients} clients${replicas === 1 ? '' : `, ${replicas} replicas`}${fillfactor === 100 ? '' : `, fillfactor ${fillfactor}`}`,
     request: 'POST /v1/batches',
     connections,
     durationMs: p.flusherLevelMs,
-    vars: { deltasPerBatch: String(deltasPerBatch), clients: String(clients), replicas: String(replicas) },
+    vars: { deltasPerBatch: String(deltasPerBatch), clients: String(clients), replicas: String(replicas), fillfactor: String(fillfactor) },
   };
   if (!ctx.flusher) return { ...base, skipped: 'flusher/index.ts not available' };
   // Extra replicas on the same catalog, for this scenario only; posters are split evenly over all.
@@ -33,6 +39,7 @@ export async function runFlusherScenario(ctx: Ctx, connections: number, clients 
   try {
     const flushers = [ctx.flusher, ...extra];
     await ctx.catalog.resetCounters();
+    await ctx.catalog.setFillfactor(fillfactor);
     await ctx.probe.resetStatements();
     const roots: Record<string, number | undefined> = { postgres: ctx.stack.postgresPid };
     flushers.forEach((f, i) => (roots[i === 0 ? 'flusher' : `flusher-${i + 1}`] = f.child.proc.pid));
@@ -81,6 +88,7 @@ export async function runFlusherScenario(ctx: Ctx, connections: number, clients 
       },
     };
   } finally {
+    if (fillfactor !== 100) await ctx.catalog.setFillfactor(100);
     await Promise.all(extra.map((f) => f.stop().catch(() => undefined)));
   }
 }

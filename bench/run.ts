@@ -19,7 +19,7 @@ import { compareRuntimes, type RuntimeCheck } from './runtime-check.js';
 import { profileFlusher, profileRequest, type ProfileSummary } from './profile.js';
 import { gatewayScenarios, PARAMS, randomSecret, runGatewayScenario, STARVATION, workerVars, type Ctx, type Mode, type ScenarioResult } from './scenarios.js';
 import { seedBench } from './seed.js';
-import { runFlusherScenario } from './flusher-scenario.js';
+import { flusherLevelId, runFlusherScenario, type FlusherLevel } from './flusher-scenario.js';
 import { runForgedFloodScenario } from './forged-flood.js';
 import { runRateLimitScenario } from './rate-limit-scenario.js';
 import { CATALOG_DB, flusherAvailable, startFlusher, startStack, type Flusher, type Stack } from './stack.js';
@@ -151,15 +151,11 @@ async function main(): Promise<number> {
       profiles.push(await profileFlusher(stack.catalogUrl, signingSecret, 16, PARAMS[args.mode].profileMs));
     }
     if (wants(6)) {
-      const twoReplicas = new Set(PARAMS[args.mode].flusherReplicaLevels.map(([c, k]) => `${c}/${k}`));
-      for (const [c, clients] of PARAMS[args.mode].flusherLevels) {
-        // A 2-replica run right after its 1-replica twin, so both see the same machine load.
-        for (const replicas of twoReplicas.has(`${c}/${clients}`) ? [1, 2] : [1]) {
-          log(`scenario 6: flusher ingest at ${c} concurrent posters, ${clients} clients, ${replicas} replica(s)`);
-          const r = await runFlusherScenario(ctx, c, clients, replicas).catch((err: unknown) => errored(`6-c${c}${replicas > 1 ? `-r${replicas}` : ''}`, 6, `flusher ingest, ${c} posters, ${replicas} replica(s)`, err));
-          report(r);
-          results.push(r);
-        }
+      for (const level of flusherLevels(args.mode)) {
+        log(`scenario 6: flusher ingest at ${level.connections} concurrent posters, ${level.clients} clients, ${level.replicas} replica(s), fillfactor ${level.fillfactor}`);
+        const r = await runFlusherScenario(ctx, level).catch((err: unknown) => errored(flusherLevelId(level), 6, `flusher ingest, ${level.connections} posters`, err));
+        report(r);
+        results.push(r);
       }
     }
   } finally {
@@ -197,6 +193,20 @@ async function main(): Promise<number> {
   if (args.mode === 'full' && !args.only && !args.out) updatePerformanceDoc(run, stamp);
   process.stdout.write(`${markdown}\nresults: ${join(outDir, stamp)}.{json,md,svg}\n`);
   return failures === 0 ? 0 : 1;
+}
+
+/** Scenario 6's levels; a twin (2 replicas, or fillfactor 50) runs right after its plain level, so both see the same machine load. */
+function flusherLevels(mode: Mode): FlusherLevel[] {
+  const p = PARAMS[mode];
+  const has = (list: readonly (readonly [number, number])[], c: number, k: number) => list.some(([a, b]) => a === c && b === k);
+  return p.flusherLevels.flatMap(([connections, clients]) => {
+    const plain = { connections, clients, replicas: 1, fillfactor: 100 };
+    return [
+      plain,
+      ...(has(p.flusherReplicaLevels, connections, clients) ? [{ ...plain, replicas: 2 }] : []),
+      ...(has(p.flusherFillfactorLevels, connections, clients) ? [{ ...plain, fillfactor: 50 }] : []),
+    ];
+  });
 }
 
 function errored(id: string, group: number, title: string, err: unknown): ScenarioResult {

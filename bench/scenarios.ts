@@ -17,10 +17,13 @@ import { startWorkerd, type Bundle, type Workerd } from './workerd.js';
 
 export type Mode = 'quick' | 'full';
 
-/** `flusherReplicaLevels` ⊂ `flusherLevels`: those levels run again with 2 flusher replicas, right after their 1-replica run. */
+/**
+ * `flusherReplicaLevels` ⊂ `flusherLevels`: those levels run again with 2 flusher replicas, right after their 1-replica run;
+ * `flusherFillfactorLevels` run again with the counter tables at fillfactor 50 (what that migration would buy).
+ */
 export const PARAMS = {
-  full: { durationMs: 20_000, connections: 64, starvationConnections: 256, flusherLevels: [[1, 200], [2, 200], [4, 200], [8, 200], [16, 200], [32, 200], [64, 200], [4, 20], [16, 20], [32, 20], [64, 20]], flusherReplicaLevels: [[16, 200], [16, 20]], flusherLevelMs: 8_000, settleCapMs: 20_000, runtimeCheckMs: 8_000, profileMs: 8_000 },
-  quick: { durationMs: 3_000, connections: 32, starvationConnections: 256, flusherLevels: [[4, 200], [32, 200], [16, 20]], flusherReplicaLevels: [[32, 200]], flusherLevelMs: 2_000, settleCapMs: 8_000, runtimeCheckMs: 0, profileMs: 3_000 },
+  full: { durationMs: 20_000, connections: 64, starvationConnections: 256, flusherLevels: [[1, 200], [2, 200], [4, 200], [8, 200], [16, 200], [32, 200], [64, 200], [4, 20], [16, 20], [32, 20], [64, 20]], flusherReplicaLevels: [[16, 200], [16, 20]], flusherFillfactorLevels: [[16, 200], [32, 200], [64, 200]], flusherLevelMs: 8_000, settleCapMs: 20_000, runtimeCheckMs: 8_000, profileMs: 8_000 },
+  quick: { durationMs: 3_000, connections: 32, starvationConnections: 256, flusherLevels: [[4, 200], [32, 200], [16, 20]], flusherReplicaLevels: [[32, 200]], flusherFillfactorLevels: [[32, 200]], flusherLevelMs: 2_000, settleCapMs: 8_000, runtimeCheckMs: 0, profileMs: 3_000 },
 } as const;
 
 /**

@@ -78,7 +78,7 @@ export function evaluateTargets(results: ScenarioResult[]): Target[] {
   // 4. Flusher ≥ 100k deltas/s with ack p99 ≤ 100 ms: the best level that keeps the p99 bound,
   // reported separately for low-merge batches (200 clients) and merge-heavy ones (20 clients).
   for (const clients of ['200', '20']) {
-    const levels = results.filter((r) => r.group === 6 && r.flusher && (r.flusher.replicas ?? 1) === 1 && r.vars.clients === clients);
+    const levels = results.filter((r) => r.group === 6 && r.flusher && (r.flusher.replicas ?? 1) === 1 && (r.vars.fillfactor ?? '100') === '100' && r.vars.clients === clients);
     const label = clients === '200' ? '200 clients, 4,200 distinct rows' : '20 clients, hot rows merge';
     if (!levels.length) {
       out.push({ id: `flusher-${clients}`, target: `flusher (${label})`, actual: 'not measured', status: 'unknown' });
