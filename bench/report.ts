@@ -6,6 +6,7 @@ import { renderForgery } from './forged-flood.js';
 import { renderRateLimit } from './rate-limit-scenario.js';
 import type { ProfileSummary } from './profile.js';
 import type { RuntimeCheck } from './runtime-check.js';
+import { renderRounds } from './rounds-report.js';
 import type { ScenarioResult } from './scenarios.js';
 import type { Target } from './targets.js';
 
@@ -91,6 +92,7 @@ export function renderMarkdown(run: RunReport, chartFile: string): string {
   lines.push('| # | scenario | conns | req/s | p50 ms | p95 ms | p99 ms | 503 by code | other non-2xx, stalls | DB statements | lock-wait samples | counters (DB/served 2xx) | server CPU µs/req | CPU cores busy |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of run.scenarios) {
+    if (r.rounds) continue; // rendered by renderRounds
     if (r.skipped) {
       lines.push(`| ${r.id} | ${r.title} | ${r.connections} | skipped: ${r.skipped} | | | | | | | | | | |`);
       continue;
@@ -112,6 +114,7 @@ export function renderMarkdown(run: RunReport, chartFile: string): string {
     }
     lines.push('');
   }
+  lines.push(...renderRounds(run.scenarios));
   lines.push(...replicaComparison(run.scenarios));
   lines.push(...fillfactorComparison(run.scenarios));
   lines.push('## Targets', '', '| target | measured | status | gap |', '|---|---|---|---|');

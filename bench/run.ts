@@ -19,6 +19,7 @@ import { compareRuntimes, type RuntimeCheck } from './runtime-check.js';
 import { profileFlusher, profileRequest, type ProfileSummary } from './profile.js';
 import { gatewayScenarios, PARAMS, randomSecret, runGatewayScenario, STARVATION, workerVars, type Ctx, type Mode, type ScenarioResult } from './scenarios.js';
 import { seedBench } from './seed.js';
+import { runRoundScenarios } from './rounds.js';
 import { flusherLevelId, runFlusherScenario, type FlusherLevel } from './flusher-scenario.js';
 import { runForgedFloodScenario } from './forged-flood.js';
 import { runRateLimitScenario } from './rate-limit-scenario.js';
@@ -121,6 +122,7 @@ async function main(): Promise<number> {
       report(r);
       results.push(r);
     }
+    if (wants(1) && wants(2)) results.push(...(await runRoundScenarios(ctx).catch((err: unknown) => [errored('1v2', 9, 'alternating rounds', err)])));
     if (wants(7)) {
       const runs: [Parameters<typeof runForgedFloodScenario>[1], 'after' | 'baseline'][] = [[bundle, 'after']];
       if (args.baseline) runs.push([bundleAt(args.baseline, mkdtempSync(join(tmpdir(), 'bench-baseline-'))), 'baseline']);

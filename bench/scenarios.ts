@@ -22,8 +22,8 @@ export type Mode = 'quick' | 'full';
  * `flusherFillfactorLevels` run again with the counter tables at fillfactor 50 (what that migration would buy).
  */
 export const PARAMS = {
-  full: { durationMs: 20_000, connections: 64, starvationConnections: 256, flusherLevels: [[1, 200], [2, 200], [4, 200], [8, 200], [16, 200], [32, 200], [64, 200], [4, 20], [16, 20], [32, 20], [64, 20]], flusherReplicaLevels: [[16, 200], [16, 20]], flusherFillfactorLevels: [[16, 200], [32, 200], [64, 200]], flusherLevelMs: 8_000, settleCapMs: 20_000, runtimeCheckMs: 8_000, profileMs: 8_000 },
-  quick: { durationMs: 3_000, connections: 32, starvationConnections: 256, flusherLevels: [[4, 200], [32, 200], [16, 20]], flusherReplicaLevels: [[32, 200]], flusherFillfactorLevels: [[32, 200]], flusherLevelMs: 2_000, settleCapMs: 8_000, runtimeCheckMs: 0, profileMs: 3_000 },
+  full: { durationMs: 20_000, connections: 64, starvationConnections: 256, flusherLevels: [[1, 200], [2, 200], [4, 200], [8, 200], [16, 200], [32, 200], [64, 200], [4, 20], [16, 20], [32, 20], [64, 20]], flusherReplicaLevels: [[16, 200], [16, 20]], flusherFillfactorLevels: [[16, 200], [32, 200], [64, 200]], alternatingPairs: 6, roundMs: 3_000, curveConnections: [16, 64, 256], flusherLevelMs: 8_000, settleCapMs: 20_000, runtimeCheckMs: 8_000, profileMs: 8_000 },
+  quick: { durationMs: 3_000, connections: 32, starvationConnections: 256, flusherLevels: [[4, 200], [32, 200], [16, 20]], flusherReplicaLevels: [[32, 200]], flusherFillfactorLevels: [[32, 200]], alternatingPairs: 2, roundMs: 1_500, curveConnections: [16, 64, 256], flusherLevelMs: 2_000, settleCapMs: 8_000, runtimeCheckMs: 0, profileMs: 3_000 },
 } as const;
 
 /**
@@ -70,6 +70,8 @@ export type ScenarioResult = {
   forgery?: import('./forged-flood.js').ForgeryFigures;
   /** Scenario 8: rate-limited vs unlimited client and the limiter's cost (bench/rate-limit-scenario.ts). */
   rateLimit?: import('./rate-limit-scenario.js').RateLimitFigures;
+  /** Rounds on one workerd: the alternating 1/2 ratio and the scaling curve (bench/rounds.ts). */
+  rounds?: import('./rounds.js').RoundsFigures;
   /** Budgets, key cache, batcher and limiter of the isolate after the run (GET /__gateway/status). */
   gatewayStatus?: unknown;
   skipped?: string;
