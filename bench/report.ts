@@ -6,6 +6,7 @@ import { renderForgery } from './forged-flood.js';
 import { renderRateLimit } from './rate-limit-scenario.js';
 import type { ProfileSummary } from './profile.js';
 import type { RuntimeCheck } from './runtime-check.js';
+import { renderManyIsolates } from './isolates-report.js';
 import { renderRounds } from './rounds-report.js';
 import type { ScenarioResult } from './scenarios.js';
 import type { Target } from './targets.js';
@@ -115,6 +116,7 @@ export function renderMarkdown(run: RunReport, chartFile: string): string {
     lines.push('');
   }
   lines.push(...renderRounds(run.scenarios));
+  lines.push(...renderManyIsolates(run.scenarios));
   lines.push(...replicaComparison(run.scenarios));
   lines.push(...fillfactorComparison(run.scenarios));
   lines.push('## Targets', '', '| target | measured | status | gap |', '|---|---|---|---|');

@@ -20,6 +20,7 @@ import { profileFlusher, profileRequest, type ProfileSummary } from './profile.j
 import { gatewayScenarios, PARAMS, randomSecret, runGatewayScenario, STARVATION, workerVars, type Ctx, type Mode, type ScenarioResult } from './scenarios.js';
 import { seedBench } from './seed.js';
 import { runRoundScenarios } from './rounds.js';
+import { MANY_ISOLATE_SINKS, runManyIsolates } from './many-isolates.js';
 import { flusherLevelId, runFlusherScenario, type FlusherLevel } from './flusher-scenario.js';
 import { runForgedFloodScenario } from './forged-flood.js';
 import { runRateLimitScenario } from './rate-limit-scenario.js';
@@ -33,7 +34,7 @@ function parseArgs(argv: string[]): Args {
   const args: Args = { mode: 'full', only: undefined, out: undefined, runtimeCheck: true, profile: true, baseline: undefined };
   for (const a of argv) {
     if (a === '--quick') args.mode = 'quick';
-    else if (a.startsWith('--only=')) args.only = new Set(a.slice(7).split(',').map(Number).filter((n) => n >= 1 && n <= 8));
+    else if (a.startsWith('--only=')) args.only = new Set(a.slice(7).split(',').map(Number).filter((n) => n >= 1 && n <= 10));
     else if (a.startsWith('--out=')) args.out = a.slice(6);
     else if (a.startsWith('--baseline=')) args.baseline = a.slice(11);
     else if (a === '--no-runtime-check') args.runtimeCheck = false;
@@ -123,6 +124,14 @@ async function main(): Promise<number> {
       results.push(r);
     }
     if (wants(1) && wants(2)) results.push(...(await runRoundScenarios(ctx).catch((err: unknown) => [errored('1v2', 9, 'alternating rounds', err)])));
+    if (wants(10)) {
+      for (const sink of MANY_ISOLATE_SINKS) {
+        log(`scenario 10-${sink}: starvation over ${PARAMS[args.mode].isolates} workerd processes`);
+        const r = await runManyIsolates(ctx, sink, PARAMS[args.mode].isolates).catch((err: unknown) => errored(`10-${sink}`, 10, `many isolates, ${sink}`, err));
+        report(r);
+        results.push(r);
+      }
+    }
     if (wants(7)) {
       const runs: [Parameters<typeof runForgedFloodScenario>[1], 'after' | 'baseline'][] = [[bundle, 'after']];
       if (args.baseline) runs.push([bundleAt(args.baseline, mkdtempSync(join(tmpdir(), 'bench-baseline-'))), 'baseline']);

@@ -22,8 +22,8 @@ export type Mode = 'quick' | 'full';
  * `flusherFillfactorLevels` run again with the counter tables at fillfactor 50 (what that migration would buy).
  */
 export const PARAMS = {
-  full: { durationMs: 20_000, connections: 64, starvationConnections: 256, flusherLevels: [[1, 200], [2, 200], [4, 200], [8, 200], [16, 200], [32, 200], [64, 200], [4, 20], [16, 20], [32, 20], [64, 20]], flusherReplicaLevels: [[16, 200], [16, 20]], flusherFillfactorLevels: [[16, 200], [32, 200], [64, 200]], alternatingPairs: 6, roundMs: 3_000, curveConnections: [16, 64, 256], flusherLevelMs: 8_000, settleCapMs: 20_000, runtimeCheckMs: 8_000, profileMs: 8_000 },
-  quick: { durationMs: 3_000, connections: 32, starvationConnections: 256, flusherLevels: [[4, 200], [32, 200], [16, 20]], flusherReplicaLevels: [[32, 200]], flusherFillfactorLevels: [[32, 200]], alternatingPairs: 2, roundMs: 1_500, curveConnections: [16, 64, 256], flusherLevelMs: 2_000, settleCapMs: 8_000, runtimeCheckMs: 0, profileMs: 3_000 },
+  full: { durationMs: 20_000, connections: 64, starvationConnections: 256, flusherLevels: [[1, 200], [2, 200], [4, 200], [8, 200], [16, 200], [32, 200], [64, 200], [4, 20], [16, 20], [32, 20], [64, 20]], flusherReplicaLevels: [[16, 200], [16, 20]], flusherFillfactorLevels: [[16, 200], [32, 200], [64, 200]], alternatingPairs: 6, roundMs: 3_000, curveConnections: [16, 64, 256], isolates: 4, flusherLevelMs: 8_000, settleCapMs: 20_000, runtimeCheckMs: 8_000, profileMs: 8_000 },
+  quick: { durationMs: 3_000, connections: 32, starvationConnections: 256, flusherLevels: [[4, 200], [32, 200], [16, 20]], flusherReplicaLevels: [[32, 200]], flusherFillfactorLevels: [[32, 200]], alternatingPairs: 2, roundMs: 1_500, curveConnections: [16, 64, 256], isolates: 4, flusherLevelMs: 2_000, settleCapMs: 8_000, runtimeCheckMs: 0, profileMs: 3_000 },
 } as const;
 
 /**
@@ -70,6 +70,8 @@ export type ScenarioResult = {
   forgery?: import('./forged-flood.js').ForgeryFigures;
   /** Scenario 8: rate-limited vs unlimited client and the limiter's cost (bench/rate-limit-scenario.ts). */
   rateLimit?: import('./rate-limit-scenario.js').RateLimitFigures;
+  /** Scenario 10: several isolates (bench/many-isolates.ts). */
+  isolates?: import('./many-isolates.js').IsolateFigures;
   /** Rounds on one workerd: the alternating 1/2 ratio and the scaling curve (bench/rounds.ts). */
   rounds?: import('./rounds.js').RoundsFigures;
   /** Budgets, key cache, batcher and limiter of the isolate after the run (GET /__gateway/status). */
@@ -148,7 +150,7 @@ export function workerVars(ctx: Ctx, s: GatewayScenario): Record<string, string>
 
 const PUBLIC_VARS = ['STATS_SINK', 'DB_POOL_MAX', 'DB_ACQUIRE_TIMEOUT_MS', 'AUTH_CACHE_TTL_MS', 'AUTH_POLICY_CACHE_TTL_MS', 'STATS_FLUSH_INTERVAL_MS', 'STATS_FLUSH_MAX_KEYS', 'REQUEST_LOG'];
 
-async function admin(w: Workerd, ctx: Ctx, method: 'GET' | 'POST', path: string): Promise<unknown> {
+export async function admin(w: Workerd, ctx: Ctx, method: 'GET' | 'POST', path: string): Promise<unknown> {
   const res = await fetch(`${w.url}${path}`, { method, headers: { authorization: `Bearer ${ctx.adminToken}` } });
   return res.ok ? res.json() : { status: res.status, body: await res.text() };
 }
@@ -205,7 +207,7 @@ export async function runGatewayScenario(ctx: Ctx, s: GatewayScenario): Promise<
     }
     const cpu = cpuBetween(cpuBefore, cpuSnapshot(roots), 'orchestrator+ws-proxy');
     cpu.cpuSeconds['load-generator'] = load.cpuSeconds;
-    const counters = s.counted ? await settleCounters(ctx, w, load.byStatus, p.settleCapMs) : undefined;
+    const counters = s.counted ? await settleCounters(ctx, [w], load.byStatus, p.settleCapMs) : undefined;
     const statements = await ctx.probe.statements();
     const gatewayStatus = await admin(w, ctx, 'GET', '/__gateway/status');
     return { ...base, load, statements, cpu, ...(counters ? { counters } : {}), gatewayStatus: trimStatus(gatewayStatus) };
@@ -215,19 +217,19 @@ export async function runGatewayScenario(ctx: Ctx, s: GatewayScenario): Promise<
 }
 
 /**
- * Forces the final flush (POST /__gateway/flush, this workerd's only isolate) until the hot
+ * Forces the final flush (POST /__gateway/flush to every workerd, one isolate each) until the hot
  * client's DB counters reach the served count, or stop changing (per_request writes that timed
- * out are lost — that is a result, not a harness error).
+ * out are lost — that is a result, not a harness error). `flushes` sums the isolates' flushes.
  */
-async function settleCounters(ctx: Ctx, w: Workerd, byStatus: Record<string, number>, capMs: number): Promise<CounterCheck> {
+export async function settleCounters(ctx: Ctx, ws: readonly Workerd[], byStatus: Record<string, number>, capMs: number): Promise<CounterCheck> {
   const expected = Object.entries(byStatus).reduce((n, [status, count]) => (status.startsWith('2') ? n + count : n), 0);
   const started = Date.now();
   let last = -1;
   let stableSince = Date.now();
-  let view: StatsView = {};
+  let views: StatsView[] = [];
   let db: CounterSums = { requests: 0, errors: 0, tableRequests: 0, rows: 0 };
   while (Date.now() - started < capMs) {
-    view = statsOfReport(await admin(w, ctx, 'POST', '/__gateway/flush'));
+    views = await Promise.all(ws.map(async (w) => statsOfReport(await admin(w, ctx, 'POST', '/__gateway/flush'))));
     db = await ctx.catalog.sums(HOT_CLIENT);
     if (db.requests >= expected) break;
     if (db.requests !== last) {
@@ -236,18 +238,19 @@ async function settleCounters(ctx: Ctx, w: Workerd, byStatus: Record<string, num
     } else if (Date.now() - stableSince > 2_000) break;
     await sleep(250);
   }
+  const total = (k: keyof StatsView): number | null => (views.some((v) => v[k] === undefined) ? null : views.reduce((n, v) => n + (v[k] ?? 0), 0));
   return {
     expectedRequests: expected,
     db,
     exact: db.requests === expected && db.errors === 0,
     settleMs: Date.now() - started,
-    flushes: view.flushes ?? null,
-    flushFailures: view.failures ?? null,
-    droppedRows: view.dropped ?? null,
+    flushes: total('flushes'),
+    flushFailures: total('failures'),
+    droppedRows: total('dropped'),
   };
 }
 
-function trimStatus(status: unknown): unknown {
+export function trimStatus(status: unknown): unknown {
   if (!status || typeof status !== 'object') return status;
   const { settings: _settings, ...rest } = status as Record<string, unknown>;
   return rest;

@@ -2,6 +2,7 @@
  * The issue's targets, evaluated from a run's results: each says what was measured, whether it is
  * met and, when not, by how much. Nothing here is tuned to pass; a missing measurement is "unknown".
  */
+import { manyIsolatesTarget } from './isolates-report.js';
 import { cpuPerRequestUs } from './report.js';
 import type { ScenarioResult } from './scenarios.js';
 
@@ -59,6 +60,7 @@ export function evaluateTargets(results: ScenarioResult[]): Target[] {
   } else out.push({ id: 'statements', target: 'counter statements', actual: 'not measured', status: 'unknown' });
 
   out.push(authOverhead(results));
+  out.push(manyIsolatesTarget(results));
 
   // 4. Flusher ≥ 100k deltas/s (200 clients, low merge) and ≥ 300k (20 clients, merge-heavy) with
   // ack p99 ≤ 100 ms, at the best level that keeps the p99 bound.
