@@ -6,7 +6,7 @@ import { cpuBetween, cpuSnapshot } from './cpu.js';
 import { FLUSH_CLIENT_PREFIX } from './flusher-batch.js';
 import { runLoad } from './load.js';
 import { mergeLoadResults, type LoadResult } from './load-spec.js';
-import { PARAMS, type Ctx, type ScenarioResult } from './scenarios.js';
+import { PARAMS, type Ctx, type Mode, type ScenarioResult } from './scenarios.js';
 import { startFlusher } from './stack.js';
 
 /**
@@ -19,6 +19,20 @@ export const flusherLevelId = (l: FlusherLevel): string =>
   `6-c${l.connections}${l.clients === 200 ? '' : `-k${l.clients}`}${l.replicas === 1 ? '' : `-r${l.replicas}`}${l.fillfactor === 100 ? '' : `-ff${l.fillfactor}`}`;
 
 export type FlusherLevel = { connections: number; clients: number; replicas: number; fillfactor: number };
+
+/** Scenario 6's levels; a twin (2 replicas, or fillfactor 50) runs right after its plain level, so both see the same machine load. */
+export function flusherLevels(mode: Mode): FlusherLevel[] {
+  const p = PARAMS[mode];
+  const has = (list: readonly (readonly [number, number])[], c: number, k: number) => list.some(([a, b]) => a === c && b === k);
+  return p.flusherLevels.flatMap(([connections, clients]) => {
+    const plain = { connections, clients, replicas: 1, fillfactor: 100 };
+    return [
+      plain,
+      ...(has(p.flusherReplicaLevels, connections, clients) ? [{ ...plain, replicas: 2 }] : []),
+      ...(has(p.flusherFillfactorLevels, connections, clients) ? [{ ...plain, fillfactor: 50 }] : []),
+    ];
+  });
+}
 
 export async function runFlusherScenario(ctx: Ctx, level: FlusherLevel): Promise<ScenarioResult> {
   const { connections, clients, replicas, fillfactor } = level;

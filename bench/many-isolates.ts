@@ -12,7 +12,8 @@ import { cpuBetween, cpuSnapshot } from './cpu.js';
 import { runLoad } from './load.js';
 import { mergeLoadResults, type LoadResult } from './load-spec.js';
 import { sleep } from './processes.js';
-import { admin, gatewayScenarios, PARAMS, settleCounters, STARVATION, trimStatus, workerVars, type Ctx, type GatewayScenario, type ScenarioResult } from './scenarios.js';
+import { gatewayScenarios, PARAMS, STARVATION, workerVars, type Ctx, type GatewayScenario, type ScenarioResult } from './scenarios.js';
+import { admin, settleCounters, trimStatus } from './settle.js';
 import { startWorkerd, type Workerd } from './workerd.js';
 
 export type IsolateFigures = {

@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --quick] [-- --only=1,2,5] [-- --out=<dir>]`: starts its own stack (embedded
  * Postgres, WebSocket proxy, flusher, the bundled worker under `workerd serve`), seeds a hot client
- * and keys, runs the six scenarios with bounded load on 127.0.0.1, and writes
+ * and keys, runs the scenarios (1–8, 10; the alternating 1/2 rounds and scaling curve with 1 and 2)
+ * with bounded load on 127.0.0.1, and writes
  * `<out>/<timestamp>.{json,md,svg}`. A full run also refreshes the figures in docs/performance.md.
  * `--quick` runs every scenario for a few seconds (CI keeps the harness working with it; it asserts
  * nothing about performance). Exit code 1 when a scenario could not run, never for a missed target.
@@ -21,7 +22,7 @@ import { gatewayScenarios, PARAMS, randomSecret, runGatewayScenario, STARVATION,
 import { seedBench } from './seed.js';
 import { runRoundScenarios } from './rounds.js';
 import { MANY_ISOLATE_SINKS, runManyIsolates } from './many-isolates.js';
-import { flusherLevelId, runFlusherScenario, type FlusherLevel } from './flusher-scenario.js';
+import { flusherLevelId, flusherLevels, runFlusherScenario } from './flusher-scenario.js';
 import { runForgedFloodScenario } from './forged-flood.js';
 import { runRateLimitScenario } from './rate-limit-scenario.js';
 import { CATALOG_DB, flusherAvailable, startFlusher, startStack, type Flusher, type Stack } from './stack.js';
@@ -204,20 +205,6 @@ async function main(): Promise<number> {
   if (args.mode === 'full' && !args.only && !args.out) updatePerformanceDoc(run, stamp);
   process.stdout.write(`${markdown}\nresults: ${join(outDir, stamp)}.{json,md,svg}\n`);
   return failures === 0 ? 0 : 1;
-}
-
-/** Scenario 6's levels; a twin (2 replicas, or fillfactor 50) runs right after its plain level, so both see the same machine load. */
-function flusherLevels(mode: Mode): FlusherLevel[] {
-  const p = PARAMS[mode];
-  const has = (list: readonly (readonly [number, number])[], c: number, k: number) => list.some(([a, b]) => a === c && b === k);
-  return p.flusherLevels.flatMap(([connections, clients]) => {
-    const plain = { connections, clients, replicas: 1, fillfactor: 100 };
-    return [
-      plain,
-      ...(has(p.flusherReplicaLevels, connections, clients) ? [{ ...plain, replicas: 2 }] : []),
-      ...(has(p.flusherFillfactorLevels, connections, clients) ? [{ ...plain, fillfactor: 50 }] : []),
-    ];
-  });
 }
 
 function errored(id: string, group: number, title: string, err: unknown): ScenarioResult {

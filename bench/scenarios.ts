@@ -1,5 +1,5 @@
 /**
- * The six scenarios of `npm run bench` and what each measures. Every gateway scenario starts a
+ * Scenarios 1–5 of `npm run bench`, the run's parameters and context. Every gateway scenario starts a
  * fresh workerd (one isolate) with its own vars, warms the key cache, wipes counters and
  * pg_stat_statements, runs a bounded load from a separate process while sampling
  * pg_stat_activity, forces the final flush and compares the counters with what was served.
@@ -7,11 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../dev/ports.js';
 import { cpuBetween, cpuSnapshot, type CpuProfile } from './cpu.js';
-import type { Catalog, CounterSums, LockSampling, Probe, StatementCounts } from './db-probes.js';
+import type { Catalog, LockSampling, Probe, StatementCounts } from './db-probes.js';
 import { runLoad } from './load.js';
 import type { HttpRequestSpec, LoadResult, LoadSpec } from './load-spec.js';
 import { sleep } from './processes.js';
 import { HOT_CLIENT, type Seeded } from './seed.js';
+import { admin, settleCounters, trimStatus } from './settle.js';
 import type { Flusher, Stack } from './stack.js';
 import { startWorkerd, type Bundle, type Workerd } from './workerd.js';
 
@@ -39,17 +40,6 @@ export const STARVATION = {
   missesPerSecond: 20,
 } as const;
 
-export type CounterCheck = {
-  /** Responses that the gateway counts: authenticated requests, i.e. the 2xx here. */
-  expectedRequests: number;
-  db: CounterSums;
-  exact: boolean;
-  settleMs: number;
-  /** Flushes the worker reports (batches sent; per_request: writes done). */
-  flushes: number | null;
-  flushFailures: number | null;
-  droppedRows: number | null;
-};
 
 export type ScenarioResult = {
   id: string;
@@ -62,7 +52,7 @@ export type ScenarioResult = {
   load?: LoadResult;
   statements?: StatementCounts;
   locks?: LockSampling;
-  counters?: CounterCheck;
+  counters?: import('./settle.js').CounterCheck;
   cpu?: CpuProfile;
   /** Scenario 6: deltas committed per second and acknowledgement latency. */
   flusher?: { replicas: number; deltasPerSecond: number; ackP99Ms: number; batches: number; deltasAcked: number; dbDeltas: number; exact: boolean };
@@ -150,14 +140,6 @@ export function workerVars(ctx: Ctx, s: GatewayScenario): Record<string, string>
 
 const PUBLIC_VARS = ['STATS_SINK', 'DB_POOL_MAX', 'DB_ACQUIRE_TIMEOUT_MS', 'AUTH_CACHE_TTL_MS', 'AUTH_POLICY_CACHE_TTL_MS', 'STATS_FLUSH_INTERVAL_MS', 'STATS_FLUSH_MAX_KEYS', 'REQUEST_LOG'];
 
-export async function admin(w: Workerd, ctx: Ctx, method: 'GET' | 'POST', path: string): Promise<unknown> {
-  const res = await fetch(`${w.url}${path}`, { method, headers: { authorization: `Bearer ${ctx.adminToken}` } });
-  return res.ok ? res.json() : { status: res.status, body: await res.text() };
-}
-
-type StatsView = { flushes?: number; failures?: number; dropped?: number };
-const statsOfReport = (r: unknown): StatsView => (r && typeof r === 'object' && 'stats' in r ? ((r as { stats: StatsView }).stats ?? {}) : {});
-
 /** Runs one gateway scenario end to end. */
 export async function runGatewayScenario(ctx: Ctx, s: GatewayScenario): Promise<ScenarioResult> {
   const p = PARAMS[ctx.mode];
@@ -214,46 +196,6 @@ export async function runGatewayScenario(ctx: Ctx, s: GatewayScenario): Promise<
   } finally {
     await w.stop();
   }
-}
-
-/**
- * Forces the final flush (POST /__gateway/flush to every workerd, one isolate each) until the hot
- * client's DB counters reach the served count, or stop changing (per_request writes that timed
- * out are lost — that is a result, not a harness error). `flushes` sums the isolates' flushes.
- */
-export async function settleCounters(ctx: Ctx, ws: readonly Workerd[], byStatus: Record<string, number>, capMs: number): Promise<CounterCheck> {
-  const expected = Object.entries(byStatus).reduce((n, [status, count]) => (status.startsWith('2') ? n + count : n), 0);
-  const started = Date.now();
-  let last = -1;
-  let stableSince = Date.now();
-  let views: StatsView[] = [];
-  let db: CounterSums = { requests: 0, errors: 0, tableRequests: 0, rows: 0 };
-  while (Date.now() - started < capMs) {
-    views = await Promise.all(ws.map(async (w) => statsOfReport(await admin(w, ctx, 'POST', '/__gateway/flush'))));
-    db = await ctx.catalog.sums(HOT_CLIENT);
-    if (db.requests >= expected) break;
-    if (db.requests !== last) {
-      last = db.requests;
-      stableSince = Date.now();
-    } else if (Date.now() - stableSince > 2_000) break;
-    await sleep(250);
-  }
-  const total = (k: keyof StatsView): number | null => (views.some((v) => v[k] === undefined) ? null : views.reduce((n, v) => n + (v[k] ?? 0), 0));
-  return {
-    expectedRequests: expected,
-    db,
-    exact: db.requests === expected && db.errors === 0,
-    settleMs: Date.now() - started,
-    flushes: total('flushes'),
-    flushFailures: total('failures'),
-    droppedRows: total('dropped'),
-  };
-}
-
-export function trimStatus(status: unknown): unknown {
-  if (!status || typeof status !== 'object') return status;
-  const { settings: _settings, ...rest } = status as Record<string, unknown>;
-  return rest;
 }
 
 /** Random secrets for one run; never printed. */
