@@ -6,6 +6,8 @@ import { renderForgery } from './forged-flood.js';
 import { renderRateLimit } from './rate-limit-scenario.js';
 import type { ProfileSummary } from './profile.js';
 import type { RuntimeCheck } from './runtime-check.js';
+import { renderManyIsolates } from './isolates-report.js';
+import { renderRounds } from './rounds-report.js';
 import type { ScenarioResult } from './scenarios.js';
 import type { Target } from './targets.js';
 
@@ -91,6 +93,7 @@ export function renderMarkdown(run: RunReport, chartFile: string): string {
   lines.push('| # | scenario | conns | req/s | p50 ms | p95 ms | p99 ms | 503 by code | other non-2xx, stalls | DB statements | lock-wait samples | counters (DB/served 2xx) | server CPU µs/req | CPU cores busy |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of run.scenarios) {
+    if (r.rounds) continue; // rendered by renderRounds
     if (r.skipped) {
       lines.push(`| ${r.id} | ${r.title} | ${r.connections} | skipped: ${r.skipped} | | | | | | | | | | |`);
       continue;
@@ -112,28 +115,44 @@ export function renderMarkdown(run: RunReport, chartFile: string): string {
     }
     lines.push('');
   }
+  lines.push(...renderRounds(run.scenarios));
+  lines.push(...renderManyIsolates(run.scenarios));
   lines.push(...replicaComparison(run.scenarios));
+  lines.push(...fillfactorComparison(run.scenarios));
   lines.push('## Targets', '', '| target | measured | status | gap |', '|---|---|---|---|');
   for (const t of run.targets) lines.push(`| ${t.target} | ${t.actual} | **${t.status}** | ${t.gap ?? ''} |`);
   lines.push('');
   return lines.join('\n');
 }
 
-/** Flusher replicas: each 2-replica run beside the 1-replica run at the same posters and clients. */
-export function replicaComparison(scenarios: readonly ScenarioResult[]): string[] {
+const fillfactorOf = (r: ScenarioResult): string => r.vars.fillfactor ?? '100';
+const isPlain = (r: ScenarioResult): boolean => (r.flusher?.replicas ?? 1) === 1 && fillfactorOf(r) === '100';
+
+/** Each twin run beside the plain run (1 replica, default fillfactor) at the same posters and clients. */
+function twinTable(scenarios: readonly ScenarioResult[], isTwin: (r: ScenarioResult) => boolean, heading: string, column: string, label: (r: ScenarioResult) => string): string[] {
   const runs = scenarios.filter((r) => r.group === 6 && r.flusher);
-  const pairs = runs
-    .filter((r) => (r.flusher?.replicas ?? 1) > 1)
-    .map((multi) => ({ multi, single: runs.find((r) => (r.flusher?.replicas ?? 1) === 1 && r.connections === multi.connections && r.vars.clients === multi.vars.clients) }));
+  const pairs = runs.filter(isTwin).map((twin) => ({ twin, plain: runs.find((r) => isPlain(r) && r.connections === twin.connections && r.vars.clients === twin.vars.clients) }));
   if (pairs.length === 0) return [];
-  const lines = ['## Flusher replicas (same posters, split evenly over the replicas)', '', '| posters | clients | 1 replica deltas/s | ack p99 ms | replicas | deltas/s | ack p99 ms | throughput change | exact |', '|---|---|---|---|---|---|---|---|---|'];
-  for (const { multi, single } of pairs) {
-    const m = multi.flusher;
-    const s = single?.flusher;
+  const lines = [heading, '', `| posters | clients | plain deltas/s | ack p99 ms | ${column} | deltas/s | ack p99 ms | throughput change | exact |`, '|---|---|---|---|---|---|---|---|---|'];
+  for (const { twin, plain } of pairs) {
+    const m = twin.flusher;
+    const s = plain?.flusher;
     const change = s && m && s.deltasPerSecond > 0 ? `${m.deltasPerSecond >= s.deltasPerSecond ? '+' : ''}${f(((m.deltasPerSecond - s.deltasPerSecond) / s.deltasPerSecond) * 100, 0)}%` : '–';
-    lines.push(`| ${multi.connections} | ${multi.vars.clients} | ${f(s?.deltasPerSecond)} | ${f(s?.ackP99Ms, 1)} | ${m?.replicas} | ${f(m?.deltasPerSecond)} | ${f(m?.ackP99Ms, 1)} | ${change} | ${m?.exact ? 'yes' : 'NO'} |`);
+    lines.push(`| ${twin.connections} | ${twin.vars.clients} | ${f(s?.deltasPerSecond)} | ${f(s?.ackP99Ms, 1)} | ${label(twin)} | ${f(m?.deltasPerSecond)} | ${f(m?.ackP99Ms, 1)} | ${change} | ${m?.exact ? 'yes' : 'NO'} |`);
   }
-  lines.push('', 'Ack p99 with several replicas is the worst of the per-replica load generators (a bound, not a merged percentile).', '');
   return lines;
 }
 
+/** Flusher replicas: each 2-replica run beside the 1-replica run at the same posters and clients. */
+export function replicaComparison(scenarios: readonly ScenarioResult[]): string[] {
+  const lines = twinTable(scenarios, (r) => (r.flusher?.replicas ?? 1) > 1, '## Flusher replicas (same posters, split evenly over the replicas)', 'replicas', (r) => String(r.flusher?.replicas));
+  if (lines.length) lines.push('', 'Ack p99 with several replicas is the worst of the per-replica load generators (a bound, not a merged percentile).', '');
+  return lines;
+}
+
+/** The counter tables at a lower fillfactor (room for HOT updates), beside the default, at the same posters. */
+export function fillfactorComparison(scenarios: readonly ScenarioResult[]): string[] {
+  const lines = twinTable(scenarios, (r) => fillfactorOf(r) !== '100', '## Flusher with the counter tables at a lower fillfactor (bench-only ALTER TABLE)', 'fillfactor', fillfactorOf);
+  if (lines.length) lines.push('', 'Each fillfactor run follows its plain run directly; the product schema keeps the default until a migration changes it.', '');
+  return lines;
+}

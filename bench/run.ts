@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --quick] [-- --only=1,2,5] [-- --out=<dir>]`: starts its own stack (embedded
  * Postgres, WebSocket proxy, flusher, the bundled worker under `workerd serve`), seeds a hot client
- * and keys, runs the six scenarios with bounded load on 127.0.0.1, and writes
+ * and keys, runs the scenarios (1–8, 10; the alternating 1/2 rounds and scaling curve with 1 and 2)
+ * with bounded load on 127.0.0.1, and writes
  * `<out>/<timestamp>.{json,md,svg}`. A full run also refreshes the figures in docs/performance.md.
  * `--quick` runs every scenario for a few seconds (CI keeps the harness working with it; it asserts
  * nothing about performance). Exit code 1 when a scenario could not run, never for a missed target.
@@ -17,8 +18,11 @@ import { installCleanup, stopAll } from './processes.js';
 import { renderMarkdown, type Machine, type RunReport } from './report.js';
 import { compareRuntimes, type RuntimeCheck } from './runtime-check.js';
 import { profileFlusher, profileRequest, type ProfileSummary } from './profile.js';
-import { gatewayScenarios, PARAMS, randomSecret, runFlusherScenario, runGatewayScenario, STARVATION, workerVars, type Ctx, type Mode, type ScenarioResult } from './scenarios.js';
+import { gatewayScenarios, PARAMS, randomSecret, runGatewayScenario, STARVATION, workerVars, type Ctx, type Mode, type ScenarioResult } from './scenarios.js';
 import { seedBench } from './seed.js';
+import { runRoundScenarios } from './rounds.js';
+import { MANY_ISOLATE_SINKS, runManyIsolates } from './many-isolates.js';
+import { flusherLevelId, flusherLevels, runFlusherScenario } from './flusher-scenario.js';
 import { runForgedFloodScenario } from './forged-flood.js';
 import { runRateLimitScenario } from './rate-limit-scenario.js';
 import { CATALOG_DB, flusherAvailable, startFlusher, startStack, type Flusher, type Stack } from './stack.js';
@@ -31,7 +35,7 @@ function parseArgs(argv: string[]): Args {
   const args: Args = { mode: 'full', only: undefined, out: undefined, runtimeCheck: true, profile: true, baseline: undefined };
   for (const a of argv) {
     if (a === '--quick') args.mode = 'quick';
-    else if (a.startsWith('--only=')) args.only = new Set(a.slice(7).split(',').map(Number).filter((n) => n >= 1 && n <= 8));
+    else if (a.startsWith('--only=')) args.only = new Set(a.slice(7).split(',').map(Number).filter((n) => n >= 1 && n <= 10));
     else if (a.startsWith('--out=')) args.out = a.slice(6);
     else if (a.startsWith('--baseline=')) args.baseline = a.slice(11);
     else if (a === '--no-runtime-check') args.runtimeCheck = false;
@@ -120,6 +124,15 @@ async function main(): Promise<number> {
       report(r);
       results.push(r);
     }
+    if (wants(1) && wants(2)) results.push(...(await runRoundScenarios(ctx).catch((err: unknown) => [errored('1v2', 9, 'alternating rounds', err)])));
+    if (wants(10)) {
+      for (const sink of MANY_ISOLATE_SINKS) {
+        log(`scenario 10-${sink}: starvation over ${PARAMS[args.mode].isolates} workerd processes`);
+        const r = await runManyIsolates(ctx, sink, PARAMS[args.mode].isolates).catch((err: unknown) => errored(`10-${sink}`, 10, `many isolates, ${sink}`, err));
+        report(r);
+        results.push(r);
+      }
+    }
     if (wants(7)) {
       const runs: [Parameters<typeof runForgedFloodScenario>[1], 'after' | 'baseline'][] = [[bundle, 'after']];
       if (args.baseline) runs.push([bundleAt(args.baseline, mkdtempSync(join(tmpdir(), 'bench-baseline-'))), 'baseline']);
@@ -150,15 +163,11 @@ async function main(): Promise<number> {
       profiles.push(await profileFlusher(stack.catalogUrl, signingSecret, 16, PARAMS[args.mode].profileMs));
     }
     if (wants(6)) {
-      const twoReplicas = new Set(PARAMS[args.mode].flusherReplicaLevels.map(([c, k]) => `${c}/${k}`));
-      for (const [c, clients] of PARAMS[args.mode].flusherLevels) {
-        // A 2-replica run right after its 1-replica twin, so both see the same machine load.
-        for (const replicas of twoReplicas.has(`${c}/${clients}`) ? [1, 2] : [1]) {
-          log(`scenario 6: flusher ingest at ${c} concurrent posters, ${clients} clients, ${replicas} replica(s)`);
-          const r = await runFlusherScenario(ctx, c, clients, replicas).catch((err: unknown) => errored(`6-c${c}${replicas > 1 ? `-r${replicas}` : ''}`, 6, `flusher ingest, ${c} posters, ${replicas} replica(s)`, err));
-          report(r);
-          results.push(r);
-        }
+      for (const level of flusherLevels(args.mode)) {
+        log(`scenario 6: flusher ingest at ${level.connections} concurrent posters, ${level.clients} clients, ${level.replicas} replica(s), fillfactor ${level.fillfactor}`);
+        const r = await runFlusherScenario(ctx, level).catch((err: unknown) => errored(flusherLevelId(level), 6, `flusher ingest, ${level.connections} posters`, err));
+        report(r);
+        results.push(r);
       }
     }
   } finally {

@@ -1,5 +1,5 @@
 /**
- * The six scenarios of `npm run bench` and what each measures. Every gateway scenario starts a
+ * Scenarios 1–5 of `npm run bench`, the run's parameters and context. Every gateway scenario starts a
  * fresh workerd (one isolate) with its own vars, warms the key cache, wipes counters and
  * pg_stat_statements, runs a bounded load from a separate process while sampling
  * pg_stat_activity, forces the final flush and compares the counters with what was served.
@@ -7,21 +7,24 @@
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../dev/ports.js';
 import { cpuBetween, cpuSnapshot, type CpuProfile } from './cpu.js';
-import type { Catalog, CounterSums, LockSampling, Probe, StatementCounts } from './db-probes.js';
-import { FLUSH_CLIENT_PREFIX } from './flusher-batch.js';
+import type { Catalog, LockSampling, Probe, StatementCounts } from './db-probes.js';
 import { runLoad } from './load.js';
-import { mergeLoadResults, type HttpRequestSpec, type LoadResult, type LoadSpec } from './load-spec.js';
+import type { HttpRequestSpec, LoadResult, LoadSpec } from './load-spec.js';
 import { sleep } from './processes.js';
 import { HOT_CLIENT, type Seeded } from './seed.js';
-import { startFlusher, type Flusher, type Stack } from './stack.js';
+import { admin, settleCounters, trimStatus } from './settle.js';
+import type { Flusher, Stack } from './stack.js';
 import { startWorkerd, type Bundle, type Workerd } from './workerd.js';
 
 export type Mode = 'quick' | 'full';
 
-/** `flusherReplicaLevels` ⊂ `flusherLevels`: those levels run again with 2 flusher replicas, right after their 1-replica run. */
+/**
+ * `flusherReplicaLevels` ⊂ `flusherLevels`: those levels run again with 2 flusher replicas, right after their 1-replica run;
+ * `flusherFillfactorLevels` run again with the counter tables at fillfactor 50 (what that migration would buy).
+ */
 export const PARAMS = {
-  full: { durationMs: 20_000, connections: 64, starvationConnections: 256, flusherLevels: [[1, 200], [4, 200], [8, 200], [16, 200], [64, 200], [4, 20], [16, 20], [64, 20]], flusherReplicaLevels: [[16, 200], [64, 200], [16, 20], [64, 20]], flusherLevelMs: 8_000, settleCapMs: 20_000, runtimeCheckMs: 8_000, profileMs: 8_000 },
-  quick: { durationMs: 3_000, connections: 32, starvationConnections: 256, flusherLevels: [[4, 200], [32, 200], [16, 20]], flusherReplicaLevels: [[32, 200]], flusherLevelMs: 2_000, settleCapMs: 8_000, runtimeCheckMs: 0, profileMs: 3_000 },
+  full: { durationMs: 20_000, connections: 64, starvationConnections: 256, flusherLevels: [[1, 200], [2, 200], [4, 200], [8, 200], [16, 200], [32, 200], [64, 200], [4, 20], [16, 20], [32, 20], [64, 20]], flusherReplicaLevels: [[16, 200], [16, 20]], flusherFillfactorLevels: [[16, 200], [32, 200], [64, 200]], alternatingPairs: 6, roundMs: 3_000, curveConnections: [16, 64, 256], isolates: 4, flusherLevelMs: 8_000, settleCapMs: 20_000, runtimeCheckMs: 8_000, profileMs: 8_000 },
+  quick: { durationMs: 3_000, connections: 32, starvationConnections: 256, flusherLevels: [[4, 200], [32, 200], [16, 20]], flusherReplicaLevels: [[32, 200]], flusherFillfactorLevels: [[32, 200]], alternatingPairs: 1, roundMs: 1_500, curveConnections: [16, 256], isolates: 2, flusherLevelMs: 2_000, settleCapMs: 8_000, runtimeCheckMs: 0, profileMs: 3_000 },
 } as const;
 
 /**
@@ -37,17 +40,6 @@ export const STARVATION = {
   missesPerSecond: 20,
 } as const;
 
-export type CounterCheck = {
-  /** Responses that the gateway counts: authenticated requests, i.e. the 2xx here. */
-  expectedRequests: number;
-  db: CounterSums;
-  exact: boolean;
-  settleMs: number;
-  /** Flushes the worker reports (batches sent; per_request: writes done). */
-  flushes: number | null;
-  flushFailures: number | null;
-  droppedRows: number | null;
-};
 
 export type ScenarioResult = {
   id: string;
@@ -60,7 +52,7 @@ export type ScenarioResult = {
   load?: LoadResult;
   statements?: StatementCounts;
   locks?: LockSampling;
-  counters?: CounterCheck;
+  counters?: import('./settle.js').CounterCheck;
   cpu?: CpuProfile;
   /** Scenario 6: deltas committed per second and acknowledgement latency. */
   flusher?: { replicas: number; deltasPerSecond: number; ackP99Ms: number; batches: number; deltasAcked: number; dbDeltas: number; exact: boolean };
@@ -68,6 +60,10 @@ export type ScenarioResult = {
   forgery?: import('./forged-flood.js').ForgeryFigures;
   /** Scenario 8: rate-limited vs unlimited client and the limiter's cost (bench/rate-limit-scenario.ts). */
   rateLimit?: import('./rate-limit-scenario.js').RateLimitFigures;
+  /** Scenario 10: several isolates (bench/many-isolates.ts). */
+  isolates?: import('./many-isolates.js').IsolateFigures;
+  /** Rounds on one workerd: the alternating 1/2 ratio and the scaling curve (bench/rounds.ts). */
+  rounds?: import('./rounds.js').RoundsFigures;
   /** Budgets, key cache, batcher and limiter of the isolate after the run (GET /__gateway/status). */
   gatewayStatus?: unknown;
   skipped?: string;
@@ -144,14 +140,6 @@ export function workerVars(ctx: Ctx, s: GatewayScenario): Record<string, string>
 
 const PUBLIC_VARS = ['STATS_SINK', 'DB_POOL_MAX', 'DB_ACQUIRE_TIMEOUT_MS', 'AUTH_CACHE_TTL_MS', 'AUTH_POLICY_CACHE_TTL_MS', 'STATS_FLUSH_INTERVAL_MS', 'STATS_FLUSH_MAX_KEYS', 'REQUEST_LOG'];
 
-async function admin(w: Workerd, ctx: Ctx, method: 'GET' | 'POST', path: string): Promise<unknown> {
-  const res = await fetch(`${w.url}${path}`, { method, headers: { authorization: `Bearer ${ctx.adminToken}` } });
-  return res.ok ? res.json() : { status: res.status, body: await res.text() };
-}
-
-type StatsView = { flushes?: number; failures?: number; dropped?: number };
-const statsOfReport = (r: unknown): StatsView => (r && typeof r === 'object' && 'stats' in r ? ((r as { stats: StatsView }).stats ?? {}) : {});
-
 /** Runs one gateway scenario end to end. */
 export async function runGatewayScenario(ctx: Ctx, s: GatewayScenario): Promise<ScenarioResult> {
   const p = PARAMS[ctx.mode];
@@ -201,127 +189,12 @@ export async function runGatewayScenario(ctx: Ctx, s: GatewayScenario): Promise<
     }
     const cpu = cpuBetween(cpuBefore, cpuSnapshot(roots), 'orchestrator+ws-proxy');
     cpu.cpuSeconds['load-generator'] = load.cpuSeconds;
-    const counters = s.counted ? await settleCounters(ctx, w, load.byStatus, p.settleCapMs) : undefined;
+    const counters = s.counted ? await settleCounters(ctx, [w], load.byStatus, p.settleCapMs) : undefined;
     const statements = await ctx.probe.statements();
     const gatewayStatus = await admin(w, ctx, 'GET', '/__gateway/status');
     return { ...base, load, statements, cpu, ...(counters ? { counters } : {}), gatewayStatus: trimStatus(gatewayStatus) };
   } finally {
     await w.stop();
-  }
-}
-
-/**
- * Forces the final flush (POST /__gateway/flush, this workerd's only isolate) until the hot
- * client's DB counters reach the served count, or stop changing (per_request writes that timed
- * out are lost — that is a result, not a harness error).
- */
-async function settleCounters(ctx: Ctx, w: Workerd, byStatus: Record<string, number>, capMs: number): Promise<CounterCheck> {
-  const expected = Object.entries(byStatus).reduce((n, [status, count]) => (status.startsWith('2') ? n + count : n), 0);
-  const started = Date.now();
-  let last = -1;
-  let stableSince = Date.now();
-  let view: StatsView = {};
-  let db: CounterSums = { requests: 0, errors: 0, tableRequests: 0, rows: 0 };
-  while (Date.now() - started < capMs) {
-    view = statsOfReport(await admin(w, ctx, 'POST', '/__gateway/flush'));
-    db = await ctx.catalog.sums(HOT_CLIENT);
-    if (db.requests >= expected) break;
-    if (db.requests !== last) {
-      last = db.requests;
-      stableSince = Date.now();
-    } else if (Date.now() - stableSince > 2_000) break;
-    await sleep(250);
-  }
-  return {
-    expectedRequests: expected,
-    db,
-    exact: db.requests === expected && db.errors === 0,
-    settleMs: Date.now() - started,
-    flushes: view.flushes ?? null,
-    flushFailures: view.failures ?? null,
-    droppedRows: view.dropped ?? null,
-  };
-}
-
-function trimStatus(status: unknown): unknown {
-  if (!status || typeof status !== 'object') return status;
-  const { settings: _settings, ...rest } = status as Record<string, unknown>;
-  return rest;
-}
-
-/**
- * Scenario 6: signed batches of 500 deltas straight to the flusher. With 200 clients (4,200
- * distinct counter rows) concurrent batches rarely share rows, so a group merges little: the hard
- * case for the database. With 20 clients (420 rows) groups merge heavily, like many isolates
- * reporting the same hot client.
- */
-export async function runFlusherScenario(ctx: Ctx, connections: number, clients = 200, replicas = 1): Promise<ScenarioResult> {
-  const p = PARAMS[ctx.mode];
-  const deltasPerBatch = 500;
-  const base: ScenarioResult = {
-    id: `6-c${connections}${clients === 200 ? '' : `-k${clients}`}${replicas === 1 ? '' : `-r${replicas}`}`,
-    group: 6,
-    title: `flusher ingest, ${connections} concurrent posters, ${clients} clients${replicas === 1 ? '' : `, ${replicas} replicas`}`,
-    request: 'POST /v1/batches',
-    connections,
-    durationMs: p.flusherLevelMs,
-    vars: { deltasPerBatch: String(deltasPerBatch), clients: String(clients), replicas: String(replicas) },
-  };
-  if (!ctx.flusher) return { ...base, skipped: 'flusher/index.ts not available' };
-  // Extra replicas on the same catalog, for this scenario only; posters are split evenly over all.
-  const extra = await Promise.all(Array.from({ length: replicas - 1 }, () => startFlusher(ctx.stack.catalogUrl, ctx.signingSecret)));
-  try {
-    const flushers = [ctx.flusher, ...extra];
-    await ctx.catalog.resetCounters();
-    await ctx.probe.resetStatements();
-    const roots: Record<string, number | undefined> = { postgres: ctx.stack.postgresPid };
-    flushers.forEach((f, i) => (roots[i === 0 ? 'flusher' : `flusher-${i + 1}`] = f.child.proc.pid));
-    const cpuBefore = cpuSnapshot(roots);
-    const sampler = ctx.probe.sampleLocks(100);
-    let load: LoadResult;
-    try {
-      const loads = await Promise.all(
-        flushers.map((f, i) =>
-          runLoad({
-            baseUrl: f.url,
-            connections: Math.floor(connections / replicas) + (i < connections % replicas ? 1 : 0),
-            durationMs: p.flusherLevelMs,
-            request: { method: 'POST', path: '/v1/batches' },
-            flusherBatch: { secret: ctx.signingSecret, deltasPerBatch, clients },
-            tail: { method: 'GET', path: '/healthz' },
-            drainCapMs: 10_000,
-            timeoutSec: 10,
-          }),
-        ),
-      );
-      load = mergeLoadResults(loads);
-    } finally {
-      base.locks = await sampler.stop();
-    }
-    const cpu = cpuBetween(cpuBefore, cpuSnapshot(roots), 'orchestrator+ws-proxy');
-    cpu.cpuSeconds['load-generator'] = load.cpuSeconds;
-    const sums = await ctx.catalog.sums(`${FLUSH_CLIENT_PREFIX}%`);
-    const ledger = await ctx.catalog.flushBatches();
-    const statements = await ctx.probe.statements();
-    const acked = load.deltasAcked ?? 0;
-    const dbDeltas = sums.requests + sums.tableRequests;
-    return {
-      ...base,
-      load,
-      statements,
-      cpu,
-      flusher: {
-        replicas,
-        deltasPerSecond: Math.round((acked * 1000) / Math.max(p.flusherLevelMs, load.lastResponseMs)),
-        ackP99Ms: load.latencyMs.p99,
-        batches: ledger.batches,
-        deltasAcked: acked,
-        dbDeltas,
-        exact: dbDeltas === acked,
-      },
-    };
-  } finally {
-    await Promise.all(extra.map((f) => f.stop().catch(() => undefined)));
   }
 }
 

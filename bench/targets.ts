@@ -2,6 +2,7 @@
  * The issue's targets, evaluated from a run's results: each says what was measured, whether it is
  * met and, when not, by how much. Nothing here is tuned to pass; a missing measurement is "unknown".
  */
+import { manyIsolatesTarget } from './isolates-report.js';
 import { cpuPerRequestUs } from './report.js';
 import type { ScenarioResult } from './scenarios.js';
 
@@ -58,27 +59,13 @@ export function evaluateTargets(results: ScenarioResult[]): Target[] {
     });
   } else out.push({ id: 'statements', target: 'counter statements', actual: 'not measured', status: 'unknown' });
 
-  // 3. Scenario 2 throughput ≥ 0.85 × scenario 1.
-  const s1 = byId(results, '1');
-  const s2 = byId(results, '2');
-  if (s1?.load && s2?.load) {
-    const ratio = s2.load.requestsPerSecond / s1.load.requestsPerSecond;
-    const us1 = cpuPerRequestUs(s1);
-    const us2 = cpuPerRequestUs(s2);
-    const cpuNote = us1 && us2 ? `; worker CPU ${us2} vs ${us1} µs/req (CPU-bound ratio ${fmt(us1 / us2, 2)}×)` : '';
-    out.push({
-      id: 'auth-overhead',
-      target: 'scenario 2 throughput ≥ 0.85 × scenario 1',
-      actual: `${fmt(s2.load.requestsPerSecond)} / ${fmt(s1.load.requestsPerSecond)} req/s = ${fmt(ratio, 2)}×${cpuNote}`,
-      status: ratio >= 0.85 ? 'met' : 'missed',
-      ...(ratio >= 0.85 ? {} : { gap: `${fmt((0.85 - ratio) * 100, 0)} points short (${fmt(0.85 * s1.load.requestsPerSecond - s2.load.requestsPerSecond)} req/s)` }),
-    });
-  } else out.push({ id: 'auth-overhead', target: 'scenario 2 ≥ 0.85 × scenario 1', actual: 'not measured', status: 'unknown' });
+  out.push(authOverhead(results));
+  out.push(manyIsolatesTarget(results));
 
-  // 4. Flusher ≥ 100k deltas/s with ack p99 ≤ 100 ms: the best level that keeps the p99 bound,
-  // reported separately for low-merge batches (200 clients) and merge-heavy ones (20 clients).
-  for (const clients of ['200', '20']) {
-    const levels = results.filter((r) => r.group === 6 && r.flusher && (r.flusher.replicas ?? 1) === 1 && r.vars.clients === clients);
+  // 4. Flusher ≥ 100k deltas/s (200 clients, low merge) and ≥ 300k (20 clients, merge-heavy) with
+  // ack p99 ≤ 100 ms, at the best level that keeps the p99 bound.
+  for (const [clients, goal] of [['200', 100_000], ['20', 300_000]] as const) {
+    const levels = results.filter((r) => r.group === 6 && r.flusher && (r.flusher.replicas ?? 1) === 1 && (r.vars.fillfactor ?? '100') === '100' && r.vars.clients === clients);
     const label = clients === '200' ? '200 clients, 4,200 distinct rows' : '20 clients, hot rows merge';
     if (!levels.length) {
       out.push({ id: `flusher-${clients}`, target: `flusher (${label})`, actual: 'not measured', status: 'unknown' });
@@ -87,18 +74,52 @@ export function evaluateTargets(results: ScenarioResult[]): Target[] {
     const within = levels.filter((r) => (r.flusher?.ackP99Ms ?? Infinity) <= 100);
     const best = [...(within.length ? within : levels)].sort((a, b) => (b.flusher?.deltasPerSecond ?? 0) - (a.flusher?.deltasPerSecond ?? 0))[0];
     const f = best?.flusher;
-    const ok = !!f && f.deltasPerSecond >= 100_000 && f.ackP99Ms <= 100;
+    const ok = !!f && f.deltasPerSecond >= goal && f.ackP99Ms <= 100;
     const peak = [...levels].sort((a, b) => (b.flusher?.deltasPerSecond ?? 0) - (a.flusher?.deltasPerSecond ?? 0))[0];
     out.push({
       id: `flusher-${clients}`,
-      target: `flusher ≥ 100k deltas/s, ack p99 ≤ 100 ms (${label})`,
+      target: `flusher ≥ ${goal / 1000}k deltas/s, ack p99 ≤ 100 ms (${label})`,
       actual: f
         ? `${fmt(f.deltasPerSecond)} deltas/s at ${best?.connections} posters, ack p99 ${fmt(f.ackP99Ms, 1)} ms${peak && peak !== best && peak.flusher ? ` (peak ${fmt(peak.flusher.deltasPerSecond)} at ${peak.connections} posters, p99 ${fmt(peak.flusher.ackP99Ms)} ms)` : ''}`
         : 'n/a',
       status: ok ? 'met' : 'missed',
-      ...(ok || !f ? {} : { gap: `${fmt(f.deltasPerSecond / 1000, 1)}k of 100k deltas/s (${fmt((f.deltasPerSecond / 100_000) * 100)}%)${f.ackP99Ms > 100 ? `, p99 ${fmt(f.ackP99Ms)} ms > 100 ms` : ''}` }),
+      ...(ok || !f ? {} : { gap: `${fmt(f.deltasPerSecond / 1000, 1)}k of ${goal / 1000}k deltas/s (${fmt((f.deltasPerSecond / goal) * 100)}%)${f.ackP99Ms > 100 ? `, p99 ${fmt(f.ackP99Ms)} ms > 100 ms` : ''}` }),
     });
   }
 
   return out;
+}
+
+const AUTH_RATIO = 0.9;
+
+/**
+ * Target 1: scenario 2 ≥ 0.90 × scenario 1 by req/s AND by worker CPU per request. From the
+ * alternating rounds when they ran (noise lands on both alike), else from scenarios 1 and 2.
+ */
+function authOverhead(results: ScenarioResult[]): Target {
+  const target = `scenario 2 ≥ ${AUTH_RATIO} × scenario 1 by req/s and by worker CPU per request`;
+  const alt = results.find((r) => r.id === '1v2' && !r.skipped)?.rounds?.ratio;
+  let rps: number | undefined;
+  let cpu: number | undefined;
+  let source = 'alternating rounds (median of pairs)';
+  if (alt) ({ byRequestsPerSecond: rps, byCpu: cpu } = alt);
+  else {
+    const s1 = byId(results, '1');
+    const s2 = byId(results, '2');
+    if (!s1?.load || !s2?.load) return { id: 'auth-overhead', target, actual: 'not measured', status: 'unknown' };
+    rps = s2.load.requestsPerSecond / s1.load.requestsPerSecond;
+    const us1 = cpuPerRequestUs(s1);
+    const us2 = cpuPerRequestUs(s2);
+    cpu = us1 && us2 ? us1 / us2 : undefined;
+    source = 'one run each';
+  }
+  const ok = rps >= AUTH_RATIO && cpu !== undefined && cpu >= AUTH_RATIO;
+  const gaps = [rps < AUTH_RATIO ? `req/s ${fmt((AUTH_RATIO - rps) * 100, 0)} points short` : '', cpu === undefined ? 'CPU not measured' : cpu < AUTH_RATIO ? `CPU ${fmt((AUTH_RATIO - cpu) * 100, 0)} points short` : ''].filter(Boolean);
+  return {
+    id: 'auth-overhead',
+    target,
+    actual: `${fmt(rps, 2)}× by req/s, ${cpu === undefined ? '–' : `${fmt(cpu, 2)}×`} by CPU (${source})`,
+    status: ok ? 'met' : 'missed',
+    ...(ok ? {} : { gap: gaps.join('; ') }),
+  };
 }

@@ -12,19 +12,18 @@ import type { Statement } from './statement.js';
 /** Deltas merged by key and sorted by key: the input every builder expects. */
 export type MergedDeltas = { clients: ClientDelta[]; tables: TableDelta[]; keys: KeyDelta[] };
 
-const later = (a: string, b: string): string => (Date.parse(b) > Date.parse(a) ? b : a);
-const byKey = <T>(key: (row: T) => string) => (a: T, b: T) => {
-  const ka = key(a);
-  const kb = key(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-};
-// \u0000 cannot occur in Postgres text, so the joined key is unambiguous.
+/** The later of two ISO instants; equal strings (the common case within a flush window) skip parsing. */
+const later = (a: string, b: string): string => (a !== b && Date.parse(b) > Date.parse(a) ? b : a);
+// \u0000 cannot occur in Postgres text, so the joined key is unambiguous and sorts like the tuple.
 const tableKey = (r: TableDelta): string => `${r.client_name}\u0000${r.table_name}\u0000${r.operation}`;
+/** Map values in key order (UTF-16 code-unit order, the default string sort). */
+const sortedValues = <T>(m: Map<string, T>): T[] => [...m.keys()].sort().map((k) => m.get(k) as T);
 
 /**
  * Sums the deltas of several batches per key (client; client × table × operation; key id) and
  * sorts each list by key. `ON CONFLICT DO UPDATE` may touch a row only once per statement, so the
- * builders need unique keys; sorting gives every writer the same lock order.
+ * builders need unique keys; sorting gives every writer the same lock order. Each key's first row
+ * is copied once and later rows add into the copy: the flusher merges thousands of rows per group.
  */
 export function mergeDeltas(batches: ReadonlyArray<Pick<Batch, 'clients' | 'tables' | 'keys'>>): MergedDeltas {
   const clients = new Map<string, ClientDelta>();
@@ -33,34 +32,45 @@ export function mergeDeltas(batches: ReadonlyArray<Pick<Batch, 'clients' | 'tabl
   for (const b of batches) {
     for (const r of b.clients) {
       const cur = clients.get(r.client_name);
-      clients.set(
-        r.client_name,
-        cur
-          ? { ...cur, requests: cur.requests + r.requests, errors: cur.errors + r.errors, rate_limited: (cur.rate_limited ?? 0) + (r.rate_limited ?? 0), last_seen: later(cur.last_seen, r.last_seen) }
-          : { ...r },
-      );
+      if (!cur) clients.set(r.client_name, { ...r });
+      else {
+        cur.requests += r.requests;
+        cur.errors += r.errors;
+        cur.rate_limited = (cur.rate_limited ?? 0) + (r.rate_limited ?? 0);
+        cur.last_seen = later(cur.last_seen, r.last_seen);
+      }
     }
     for (const r of b.tables) {
       const k = tableKey(r);
       const cur = tables.get(k);
-      tables.set(
-        k,
-        cur
-          ? { ...cur, requests: cur.requests + r.requests, errors: cur.errors + r.errors, duration_ms: cur.duration_ms + r.duration_ms, last_seen: later(cur.last_seen, r.last_seen) }
-          : { ...r },
-      );
+      if (!cur) tables.set(k, { ...r });
+      else {
+        cur.requests += r.requests;
+        cur.errors += r.errors;
+        cur.duration_ms += r.duration_ms;
+        cur.last_seen = later(cur.last_seen, r.last_seen);
+      }
     }
     for (const r of b.keys) {
       const cur = keys.get(r.key_id);
-      keys.set(r.key_id, cur ? { ...cur, last_used: later(cur.last_used, r.last_used) } : { ...r });
+      if (!cur) keys.set(r.key_id, { ...r });
+      else cur.last_used = later(cur.last_used, r.last_used);
     }
   }
-  return {
-    clients: [...clients.values()].sort(byKey((r) => r.client_name)),
-    tables: [...tables.values()].sort(byKey(tableKey)),
-    keys: [...keys.values()].sort(byKey((r) => r.key_id)),
-  };
+  return { clients: sortedValues(clients), tables: sortedValues(tables), keys: sortedValues(keys) };
 }
+
+/** What an upsert does to an existing row: counters add, last_seen keeps the later instant. */
+export const CLIENT_CONFLICT = `ON CONFLICT (client_name) DO UPDATE SET
+  requests = t.requests + EXCLUDED.requests,
+  errors = t.errors + EXCLUDED.errors,
+  rate_limited = t.rate_limited + EXCLUDED.rate_limited,
+  last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)`;
+export const TABLE_CONFLICT = `ON CONFLICT (client_name, table_name, operation) DO UPDATE SET
+  requests = t.requests + EXCLUDED.requests,
+  errors = t.errors + EXCLUDED.errors,
+  duration_ms = t.duration_ms + EXCLUDED.duration_ms,
+  last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)`;
 
 /** `client_statistics`: add requests/errors/rate_limited, keep the latest last_seen. */
 export function clientStatisticsUpsert(rows: readonly ClientDelta[]): Statement | undefined {
@@ -70,12 +80,14 @@ export function clientStatisticsUpsert(rows: readonly ClientDelta[]): Statement 
 SELECT u.client_name, u.requests, u.errors, u.rate_limited, u.last_seen
 FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::timestamptz[]) WITH ORDINALITY AS u(client_name, requests, errors, rate_limited, last_seen, ord)
 ORDER BY u.ord
-ON CONFLICT (client_name) DO UPDATE SET
-  requests = t.requests + EXCLUDED.requests,
-  errors = t.errors + EXCLUDED.errors,
-  rate_limited = t.rate_limited + EXCLUDED.rate_limited,
-  last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)`,
-    params: [rows.map((r) => r.client_name), rows.map((r) => r.requests), rows.map((r) => r.errors), rows.map((r) => r.rate_limited ?? 0), rows.map((r) => r.last_seen)],
+${CLIENT_CONFLICT}`,
+    params: [
+      rows.map((r) => r.client_name),
+      rows.map((r) => r.requests),
+      rows.map((r) => r.errors),
+      rows.map((r) => r.rate_limited ?? 0),
+      rows.map((r) => r.last_seen),
+    ],
   };
 }
 
@@ -87,11 +99,7 @@ export function clientTableStatisticsUpsert(rows: readonly TableDelta[]): Statem
 SELECT u.client_name, u.table_name, u.operation, u.requests, u.errors, u.duration_ms, u.last_seen
 FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::timestamptz[]) WITH ORDINALITY AS u(client_name, table_name, operation, requests, errors, duration_ms, last_seen, ord)
 ORDER BY u.ord
-ON CONFLICT (client_name, table_name, operation) DO UPDATE SET
-  requests = t.requests + EXCLUDED.requests,
-  errors = t.errors + EXCLUDED.errors,
-  duration_ms = t.duration_ms + EXCLUDED.duration_ms,
-  last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)`,
+${TABLE_CONFLICT}`,
     params: [
       rows.map((r) => r.client_name),
       rows.map((r) => r.table_name),
@@ -137,7 +145,7 @@ export type LedgerEntry = { batch_id: string; source: string; rows: number };
  */
 export function ledgerInsert(entries: readonly LedgerEntry[]): Statement | undefined {
   if (entries.length === 0) return undefined;
-  const unique = [...new Map(entries.map((e) => [e.batch_id.toLowerCase(), e])).values()].sort(byKey((e) => e.batch_id.toLowerCase()));
+  const unique = sortedValues(new Map(entries.map((e) => [e.batch_id.toLowerCase(), e])));
   return {
     text: `INSERT INTO flush_batches (batch_id, source, rows)
 SELECT u.batch_id, u.source, u.rows

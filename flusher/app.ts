@@ -7,7 +7,8 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { batchSchema } from '../drizzle/batch.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBatchAny } from '../drizzle/signing.js';
-import { BatchRejectedError, GroupCommitError, ShuttingDownError, type GroupCommitter } from './group-commit.js';
+import { BatchRejectedError, GroupCommitError, ShuttingDownError } from './commit-errors.js';
+import type { GroupCommitter } from './group-commit.js';
 import type { FlusherMetrics, RejectReason } from './metrics.js';
 
 export type FlusherDeps = {
@@ -32,6 +33,9 @@ const HINTS: Record<RejectReason, { status: ContentfulStatusCode; message: strin
   unavailable: { status: 503, message: 'Database unavailable; batch not applied', hint: 'Retry with the same batch_id.' },
   shutting_down: { status: 503, message: 'Flusher is shutting down; batch not applied', hint: 'Retry with the same batch_id.' },
 };
+
+/** One strict decoder for every request: `decode()` without `stream` keeps no state between calls. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function createApp(deps: FlusherDeps): Hono {
   const { metrics } = deps;
@@ -66,7 +70,7 @@ export function createApp(deps: FlusherDeps): Hono {
       if (!verdict.ok) return refuse(c, verdict.reason);
       let json: unknown;
       try {
-        json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+        json = JSON.parse(utf8.decode(body));
       } catch {
         return refuse(c, 'invalid_json');
       }

@@ -1,0 +1,98 @@
+/**
+ * Short load rounds against ONE workerd (one warm isolate), each with its own request and
+ * connection count, CPU of workerd measured per round. Two uses:
+ * - the auth-overhead ratio: scenario 1 and 2 in alternating rounds (1, 2, 1, 2, …), so machine
+ *   noise lands on both alike; the ratio is the median over the round pairs, by req/s and by worker
+ *   CPU per request;
+ * - the scaling curve: scenario 2 at 16, 64 and 256 connections.
+ */
+import { freePort } from '../dev/ports.js';
+import { cpuBetween, cpuSnapshot } from './cpu.js';
+import { runLoad } from './load.js';
+import type { HttpRequestSpec } from './load-spec.js';
+import { sleep } from './processes.js';
+import { gatewayScenarios, PARAMS, workerVars, type Ctx, type GatewayScenario, type ScenarioResult } from './scenarios.js';
+import { startWorkerd } from './workerd.js';
+
+export type Round = { label: string; request: HttpRequestSpec; connections: number };
+export type RoundFigures = { label: string; connections: number; requestsPerSecond: number; p50Ms: number; p99Ms: number; non2xx: number; cpuUsPerRequest: number };
+export type RoundsFigures = {
+  roundMs: number;
+  rounds: RoundFigures[];
+  /** Alternating runs only: median over pairs of scenario 2 / scenario 1. */
+  ratio?: { byRequestsPerSecond: number; byCpu: number; pairs: number };
+};
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? 0 : s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+};
+
+async function runRounds(ctx: Ctx, s: GatewayScenario, rounds: Round[], roundMs: number): Promise<RoundFigures[]> {
+  const w = await startWorkerd(ctx.bundle, await freePort(), workerVars(ctx, s), `workerd-rounds-${s.id}`);
+  try {
+    for (const r of rounds.slice(0, 2)) for (let i = 0; i < 5; i++) await fetch(`${w.url}${r.request.path}`, { method: r.request.method, headers: r.request.headers ?? {} });
+    const out: RoundFigures[] = [];
+    for (const r of rounds) {
+      const before = cpuSnapshot({ workerd: w.child.proc.pid });
+      const load = await runLoad({ baseUrl: w.url, connections: r.connections, durationMs: roundMs, request: r.request, tail: { method: 'GET', path: '/health' }, drainCapMs: 5_000, timeoutSec: 10 });
+      const cpu = cpuBetween(before, cpuSnapshot({ workerd: w.child.proc.pid }), 'orchestrator');
+      const ok = Object.entries(load.byStatus).reduce((n, [st, c]) => (st.startsWith('2') ? n + c : n), 0);
+      out.push({
+        label: r.label,
+        connections: r.connections,
+        requestsPerSecond: Math.round(load.requestsPerSecond),
+        p50Ms: load.latencyMs.p50,
+        p99Ms: load.latencyMs.p99,
+        non2xx: load.completed - ok,
+        // The tail's /health requests run inside the snapshot too; they are few next to the round's.
+        cpuUsPerRequest: load.completed ? Math.round(((cpu.cpuSeconds.workerd ?? 0) / load.completed) * 1e6) : 0,
+      });
+      await sleep(200);
+    }
+    return out;
+  } finally {
+    await w.stop();
+  }
+}
+
+function base(id: string, title: string, s: GatewayScenario, roundMs: number, total: number): ScenarioResult {
+  return { id, group: 9, title, request: `${s.request.method} ${s.request.path}`, connections: s.connections, durationMs: roundMs * total, vars: { STATS_SINK: s.sink } };
+}
+
+/** Scenario 1 and 2 in `pairs` alternating rounds on one workerd: the auth overhead ratio. */
+export async function runAlternating(ctx: Ctx, s1: GatewayScenario, s2: GatewayScenario, pairs: number, roundMs: number): Promise<ScenarioResult> {
+  const rounds = Array.from({ length: pairs }, () => [
+    { label: '1', request: s1.request, connections: s1.connections },
+    { label: '2', request: s2.request, connections: s2.connections },
+  ]).flat();
+  const figures = await runRounds(ctx, s2, rounds, roundMs);
+  const one = figures.filter((r) => r.label === '1');
+  const two = figures.filter((r) => r.label === '2');
+  const byRps = one.map((a, i) => (two[i]?.requestsPerSecond ?? 0) / Math.max(1, a.requestsPerSecond));
+  const byCpu = one.map((a, i) => a.cpuUsPerRequest / Math.max(1, two[i]?.cpuUsPerRequest ?? 0));
+  const ratio = { byRequestsPerSecond: +median(byRps).toFixed(3), byCpu: +median(byCpu).toFixed(3), pairs: one.length };
+  return { ...base('1v2', `scenario 2 / scenario 1 in ${pairs} alternating round pairs`, s2, roundMs, rounds.length), rounds: { roundMs, rounds: figures, ratio } };
+}
+
+/** Scenario 2 at each connection count, one round each: how cost grows with load. */
+export async function runScalingCurve(ctx: Ctx, s2: GatewayScenario, connections: readonly number[], roundMs: number): Promise<ScenarioResult> {
+  const figures = await runRounds(ctx, s2, connections.map((c) => ({ label: `2@${c}`, request: s2.request, connections: c })), roundMs);
+  return { ...base('2-curve', `scenario 2 at ${connections.join('/')} connections`, s2, roundMs, connections.length), rounds: { roundMs, rounds: figures } };
+}
+
+/** Both round runs of a bench run (group 9), when scenarios 1 and 2 are wanted. */
+export async function runRoundScenarios(ctx: Ctx): Promise<ScenarioResult[]> {
+  const p = PARAMS[ctx.mode];
+  const all = gatewayScenarios(ctx.mode, ctx.seeded);
+  const s1 = all.find((x) => x.id === '1');
+  const s2 = all.find((x) => x.id === '2');
+  if (!s1 || !s2 || !ctx.flusher) return [];
+  ctx.log(`scenario 1v2: ${p.alternatingPairs} alternating round pairs of ${p.roundMs} ms on one workerd`);
+  const alternating = await runAlternating(ctx, s1, s2, p.alternatingPairs, p.roundMs);
+  ctx.log(`  ratio 2/1: ${alternating.rounds?.ratio?.byRequestsPerSecond} by req/s, ${alternating.rounds?.ratio?.byCpu} by worker CPU per request`);
+  ctx.log(`scenario 2-curve: ${p.curveConnections.join('/')} connections`);
+  const curve = await runScalingCurve(ctx, s2, p.curveConnections, p.roundMs);
+  return [alternating, curve];
+}
