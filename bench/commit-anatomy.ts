@@ -16,7 +16,8 @@ import { freePort } from '../dev/ports.js';
 import { batchSchema, type Batch } from '../drizzle/batch.js';
 import { migrateCatalog } from '../drizzle/migrate.js';
 import { groupStatement } from './group-upsert-alternative.js';
-import { deltaStatements, ledgerInsert, mergeDeltas, type Statement } from '../drizzle/upserts.js';
+import { deltaStatements, ledgerInsert, mergeDeltas } from '../drizzle/upserts.js';
+import type { Statement } from '../drizzle/statement.js';
 import { signedBatch } from './flusher-batch.js';
 import { ROOT } from './workerd.js';
 

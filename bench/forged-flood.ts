@@ -16,7 +16,7 @@ import { FLOOD_CLIENT } from './seed.js';
 import { PARAMS, STARVATION, workerVars, type Ctx, type ScenarioResult } from './scenarios.js';
 import { startWorkerd, type Bundle } from './workerd.js';
 
-export const FLOOD = { legitConnections: { quick: 16, full: 32 }, floodConnections: { quick: 64, full: 128 } } as const;
+const FLOOD = { legitConnections: { quick: 16, full: 32 }, floodConnections: { quick: 64, full: 128 } } as const;
 
 export type ForgeryFigures = {
   floodRequestsPerSecond: number;

@@ -13,7 +13,8 @@
  * range) so concurrent writers never deadlock.
  */
 import type { Batch } from '../drizzle/batch.js';
-import { CLIENT_CONFLICT, TABLE_CONFLICT, type Statement } from '../drizzle/upserts.js';
+import { CLIENT_CONFLICT, TABLE_CONFLICT } from '../drizzle/upserts.js';
+import type { Statement } from '../drizzle/statement.js';
 
 const GROUP_SQL = `WITH b AS (
   SELECT * FROM unnest($1::uuid[], $2::text[], $3::integer[]) WITH ORDINALITY AS b(batch_id, source, rows, ord)

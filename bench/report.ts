@@ -151,7 +151,7 @@ export function replicaComparison(scenarios: readonly ScenarioResult[]): string[
 }
 
 /** The counter tables at a lower fillfactor (room for HOT updates), beside the default, at the same posters. */
-export function fillfactorComparison(scenarios: readonly ScenarioResult[]): string[] {
+function fillfactorComparison(scenarios: readonly ScenarioResult[]): string[] {
   const lines = twinTable(scenarios, (r) => fillfactorOf(r) !== '100', '## Flusher with the counter tables at a lower fillfactor (bench-only ALTER TABLE)', 'fillfactor', fillfactorOf);
   if (lines.length) lines.push('', 'Each fillfactor run follows its plain run directly; the product schema keeps the default until a migration changes it.', '');
   return lines;

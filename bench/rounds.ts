@@ -62,7 +62,7 @@ function base(id: string, title: string, s: GatewayScenario, roundMs: number, to
 }
 
 /** Scenario 1 and 2 in `pairs` alternating rounds on one workerd: the auth overhead ratio. */
-export async function runAlternating(ctx: Ctx, s1: GatewayScenario, s2: GatewayScenario, pairs: number, roundMs: number): Promise<ScenarioResult> {
+async function runAlternating(ctx: Ctx, s1: GatewayScenario, s2: GatewayScenario, pairs: number, roundMs: number): Promise<ScenarioResult> {
   const rounds = Array.from({ length: pairs }, () => [
     { label: '1', request: s1.request, connections: s1.connections },
     { label: '2', request: s2.request, connections: s2.connections },
@@ -77,7 +77,7 @@ export async function runAlternating(ctx: Ctx, s1: GatewayScenario, s2: GatewayS
 }
 
 /** Scenario 2 at each connection count, one round each: how cost grows with load. */
-export async function runScalingCurve(ctx: Ctx, s2: GatewayScenario, connections: readonly number[], roundMs: number): Promise<ScenarioResult> {
+async function runScalingCurve(ctx: Ctx, s2: GatewayScenario, connections: readonly number[], roundMs: number): Promise<ScenarioResult> {
   const figures = await runRounds(ctx, s2, connections.map((c) => ({ label: `2@${c}`, request: s2.request, connections: c })), roundMs);
   return { ...base('2-curve', `scenario 2 at ${connections.join('/')} connections`, s2, roundMs, connections.length), rounds: { roundMs, rounds: figures } };
 }

@@ -4,6 +4,7 @@
  * pg_stat_statements, runs a bounded load from a separate process while sampling
  * pg_stat_activity, forces the final flush and compares the counters with what was served.
  */
+import type { RoundsFigures } from './rounds.js';
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../dev/ports.js';
 import { cpuBetween, cpuSnapshot, type CpuProfile } from './cpu.js';
@@ -63,7 +64,7 @@ export type ScenarioResult = {
   /** Scenario 10: several isolates (bench/many-isolates.ts). */
   isolates?: import('./many-isolates.js').IsolateFigures;
   /** Rounds on one workerd: the alternating 1/2 ratio and the scaling curve (bench/rounds.ts). */
-  rounds?: import('./rounds.js').RoundsFigures;
+  rounds?: RoundsFigures;
   /** Budgets, key cache, batcher and limiter of the isolate after the run (GET /__gateway/status). */
   gatewayStatus?: unknown;
   skipped?: string;

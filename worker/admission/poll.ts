@@ -8,12 +8,12 @@ import type { TimerAdapter } from './budget.js';
 export type PollClock = TimerAdapter & { now: () => number };
 
 /** First re-check after 1 ms, doubling up to this: a grant or a loaded value is seen within it. */
-export const MAX_POLL_MS = 8;
+const MAX_POLL_MS = 8;
 
 export type PollResult<T> = { ok: true; value: T } | { ok: false; reason: 'timeout' | 'cancelled' };
 
 /** Resolves after `ms` on a timer of the caller's own. */
-export function sleep(clock: TimerAdapter, ms: number): Promise<void> {
+function sleep(clock: TimerAdapter, ms: number): Promise<void> {
   return new Promise((resolve) => {
     clock.setTimer(resolve, ms);
   });

@@ -18,7 +18,7 @@ import { systemClock } from '../admission/clock.js';
 const MAX_SHARE_OWNERS = 1000;
 
 /** The client already has its share of the auth budget in lookups. */
-export class ShareExceededError extends Error {
+class ShareExceededError extends Error {
   constructor() {
     super('client lookup share exceeded');
     this.name = 'ShareExceededError';
