@@ -5,7 +5,8 @@
  * K lookups) queue for the permit; their clients reset the connection (TCP RST — workerd fires
  * `request.signal` on a reset, not on a quiet close). Then: the budget's `cancelled` counter rose by
  * K, nobody is left waiting, the reset requests ran no key lookup (pg_stat_statements), and a
- * normal request still answers 200.
+ * normal request still answers 200. And a request reset while it holds the permit (its lookup
+ * blocked) gives the permit back from its abort event, long before DB_PERMIT_LEASE_MS.
  * (wrangler's dev server is not used here: its proxy in front of the worker drops a disconnected
  * request without firing its signal.)
  */
@@ -43,6 +44,7 @@ beforeAll(async () => {
     DB_ACQUIRE_TIMEOUT_MS: '20000',
     AUTH_LOOKUP_TIMEOUT_MS: '20000',
     AUTH_DIRECTORY_RECHECK_MS: '0',
+    DB_PERMIT_LEASE_MS: '120000', // far beyond the test: only the abort can give a permit back
   }, 'workerd-cancel');
 });
 
@@ -52,14 +54,14 @@ afterAll(async () => {
   if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
 });
 
-type Budgets = { waiting: number; cancelled: number; timeouts: number };
+type Budgets = { waiting: number; cancelled: number; timeouts: number; inUse: number };
 
 /** Budget counters summed over every target (the auth sandbox shares its label with the main database). */
 async function budgets(): Promise<Budgets> {
   const res = await fetch(`${server.url}/__gateway/status`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
   const body = (await res.json()) as { budgets: Budgets[] };
   const sum = (k: keyof Budgets) => body.budgets.reduce((n, b) => n + b[k], 0);
-  return { waiting: sum('waiting'), cancelled: sum('cancelled'), timeouts: sum('timeouts') };
+  return { waiting: sum('waiting'), cancelled: sum('cancelled'), timeouts: sum('timeouts'), inUse: sum('inUse') };
 }
 
 /** Sessions of the sandbox role waiting on a lock: lookups that got their permit and session. */
@@ -119,5 +121,23 @@ describe('served worker: disconnect cancellation', () => {
     if (!again) throw new Error('seeded');
     expect((await verify(again)).status).toBe(200); // a normal request afterwards
     expect((await box.calls(KEY_QUERIES)) - before.keys).toBe(2);
+  });
+
+  it('a request whose client resets while it holds the permit gives the permit back at once', async () => {
+    const holder = await box.clientWithKey();
+    const next = await box.clientWithKey();
+    const warm = await box.clientWithKey();
+    expect((await verify(warm)).status).toBe(200);
+    const lock = await box.lock('api_keys');
+    try {
+      const socket = await openVerify(holder.client, holder.key); // takes the only permit, then blocks
+      await until(async () => (await lockWaiters()) >= 1, 'the holder blocked on the lock');
+      expect((await budgets()).inUse).toBe(1);
+      socket.resetAndDestroy();
+      await until(async () => (await budgets()).inUse === 0, 'the permit is back', 10_000);
+    } finally {
+      await lock.release();
+    }
+    expect((await verify(next)).status).toBe(200); // the permit serves the next request
   });
 });

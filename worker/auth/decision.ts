@@ -52,7 +52,10 @@ const forged = (reason: string, client: string | undefined): Refusal => ({ refus
 const unknownClient: Refusal = { refused: 'unknown_client', reason: 'unknown_client', counts: 'unknown_client' };
 const isValue = <T extends object>(v: T | Refusal | Unavailable): v is T => !('refused' in v) && !('unavailable' in v);
 
-type Identity = { headerClient: string | undefined; key: ParsedKey | undefined };
+/** A presented key, parsed, with the SHA-256 hash it is stored and cached under. */
+type PresentedKey = ParsedKey & { hash: string };
+
+type Identity = { headerClient: string | undefined; key: PresentedKey | undefined };
 
 /** Who the headers say the caller is: client name and parsed key, offline checks included. */
 async function readIdentity(input: DecisionInput): Promise<Identity | Refusal> {
@@ -61,17 +64,29 @@ async function readIdentity(input: DecisionInput): Promise<Identity | Refusal> {
   if (!headerClient && input.clientFrom !== 'header-or-key') return refuse('missing_client_header');
   const credentials = readApiKey(headers);
   if (credentials.kind === 'conflict') return refuse('conflicting_credentials');
-  let key: ParsedKey | undefined;
+  let key: PresentedKey | undefined;
   if (credentials.kind === 'key') {
-    key = parseApiKey(credentials.key);
-    if (!key) return forged('malformed_key', headerClient);
-    attempt.keyPrefix = key.prefix;
-    const verdict = await offlineKeyCheck(ctx.isolate, key);
+    const parsed = parseApiKey(credentials.key);
+    if (!parsed) return forged('malformed_key', headerClient);
+    attempt.keyPrefix = parsed.prefix;
+    key = { ...parsed, hash: await hashApiKey(parsed.key) };
+    const verdict = knownKey(ctx, key) ?? (await offlineKeyCheck(ctx.isolate, parsed));
     if (verdict === 'forged') return forged('forged_key', headerClient);
     if (verdict === 'legacy' && !ctx.isolate.settings.AUTH_ACCEPT_LEGACY_KEYS) return refuse('invalid_key', 'legacy_key');
   }
   if (headerClient && !CLIENT_NAME.test(headerClient)) return unknownClient;
   return { headerClient, key };
+}
+
+/**
+ * A key whose hash is freshly cached as found was read from the catalog, so its tag needs no
+ * re-check: the cache-hit path skips the HMAC. (A key signed under a secret since removed from
+ * KEY_SIGNING_SECRETS is therefore refused once its entry expires: within AUTH_CACHE_TTL_MS.)
+ */
+function knownKey(ctx: SessionContext, key: PresentedKey): 'signed' | 'legacy' | undefined {
+  const cached = ctx.isolate.services.keyCache.peek(key.hash);
+  if (!cached?.fresh || cached.value === null) return undefined;
+  return key.tag === null ? 'legacy' : 'signed';
 }
 
 /** The client's policy if it may use the gateway. */
@@ -90,7 +105,7 @@ async function checkPolicy(input: DecisionInput, clientName: string): Promise<Cl
  * The presented key's record if usable at `now`. A legacy key must carry the prefix of a live key
  * in the directory (of `clientName` when given) before it may cost a lookup.
  */
-async function checkKey(input: DecisionInput, key: ParsedKey, clientName: string | undefined, now: () => number): Promise<KeyRecord | Refusal | Unavailable> {
+async function checkKey(input: DecisionInput, key: PresentedKey, clientName: string | undefined, now: () => number): Promise<KeyRecord | Refusal | Unavailable> {
   const { ctx, signal } = input;
   let owner = clientName;
   if (key.tag === null || ctx.isolate.settings.KEY_SIGNING_SECRETS.length === 0) {
@@ -99,7 +114,7 @@ async function checkKey(input: DecisionInput, key: ParsedKey, clientName: string
     if (checkPrefix(answer.directory, key.prefix, clientName) === 'unlisted') return forged('unlisted_prefix', clientName);
     owner ??= answer.directory.prefixOwner.get(key.prefix);
   }
-  const outcome = await lookupKey(ctx, await hashApiKey(key.key), owner ?? BY_KEY_OWNER, signal);
+  const outcome = await lookupKey(ctx, key.hash, owner ?? BY_KEY_OWNER, signal);
   if (!outcome.ok) return { unavailable: 'validation_unavailable', outcome, clientName };
   noteStale(input, 'key', outcome);
   if (outcome.value === null) return refuse('invalid_key', 'unknown_key');

@@ -48,7 +48,8 @@ type WithSessionOptions = {
  * Runs `fn` with a session on `databaseUrl` under that target's budget. Throws
  * `SessionUnavailableError('budget_timeout')` when no permit came within the acquire timeout (and
  * tells `ctx.onAdmissionRefused`), `('connect_failed')` when the database cannot be reached; errors of
- * `fn` pass through. The session closes via `waitUntil` and the permit is released once it has closed.
+ * `fn` pass through. The session closes via `waitUntil` and the permit is released once it has closed,
+ * or at once when the request is cancelled.
  */
 export async function withSession<T>(
   ctx: SessionContext,
@@ -69,6 +70,9 @@ export async function withSession<T>(
   }
   noteAcquire(ctx, target, purpose, acquired.waitedMs, budget);
   const release = () => acquired.permit.release(); // idempotent
+  // A request cancelled mid-session never runs its remaining code (workerd drops it), so the abort
+  // event — the request's own — gives the permit back instead of leaving it to the lease.
+  opts.signal?.addEventListener('abort', release, { once: true });
   let handedToClose = false;
   try {
     // The request went away while it waited: start no I/O on its behalf.
