@@ -3,6 +3,7 @@
  * scenario 1 / 2 rounds with their ratio, scenario 2 at 16/64/256 connections, and the flusher's
  * deltas/s by posters, each curve also drawn as a text bar chart.
  */
+import { PRODUCT_FILLFACTOR } from './flusher-scenario.js';
 import type { ScenarioResult } from './scenarios.js';
 
 const f = (n: number | undefined, d = 0): string => (n === undefined || !Number.isFinite(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
@@ -40,7 +41,7 @@ function flusherCurve(scenarios: readonly ScenarioResult[]): string[] {
   const lines: string[] = [];
   for (const clients of ['200', '20']) {
     const levels = scenarios
-      .filter((r) => r.group === 6 && r.flusher && (r.flusher.replicas ?? 1) === 1 && (r.vars.fillfactor ?? '100') === '100' && r.vars.clients === clients)
+      .filter((r) => r.group === 6 && r.flusher && (r.flusher.replicas ?? 1) === 1 && (r.vars.fillfactor ?? String(PRODUCT_FILLFACTOR)) === String(PRODUCT_FILLFACTOR) && r.vars.clients === clients)
       .sort((a, b) => a.connections - b.connections);
     if (levels.length < 2) continue;
     lines.push(`## Scaling curve: flusher deltas/s by posters (${clients} clients)`, '');

@@ -2,6 +2,7 @@
  * The issue's targets, evaluated from a run's results: each says what was measured, whether it is
  * met and, when not, by how much. Nothing here is tuned to pass; a missing measurement is "unknown".
  */
+import { PRODUCT_FILLFACTOR } from './flusher-scenario.js';
 import { manyIsolatesTarget } from './isolates-report.js';
 import { cpuPerRequestUs } from './report.js';
 import type { ScenarioResult } from './scenarios.js';
@@ -65,7 +66,7 @@ export function evaluateTargets(results: ScenarioResult[]): Target[] {
   // 4. Flusher ≥ 100k deltas/s (200 clients, low merge) and ≥ 300k (20 clients, merge-heavy) with
   // ack p99 ≤ 100 ms, at the best level that keeps the p99 bound.
   for (const [clients, goal] of [['200', 100_000], ['20', 300_000]] as const) {
-    const levels = results.filter((r) => r.group === 6 && r.flusher && (r.flusher.replicas ?? 1) === 1 && (r.vars.fillfactor ?? '100') === '100' && r.vars.clients === clients);
+    const levels = results.filter((r) => r.group === 6 && r.flusher && (r.flusher.replicas ?? 1) === 1 && (r.vars.fillfactor ?? String(PRODUCT_FILLFACTOR)) === String(PRODUCT_FILLFACTOR) && r.vars.clients === clients);
     const label = clients === '200' ? '200 clients, 4,200 distinct rows' : '20 clients, hot rows merge';
     if (!levels.length) {
       out.push({ id: `flusher-${clients}`, target: `flusher (${label})`, actual: 'not measured', status: 'unknown' });
