@@ -1,6 +1,6 @@
 /**
  * The parts of the worker's `/__gateway/status` document the console shows, validated with zod.
- * Fields added later (refusals, slow acquires, rate limits) default to zero so an older deployed worker still
+ * Fields added later (refusals, slow acquires, rate limits, the client directory) default to zero so an older deployed worker still
  * renders.
  */
 import { z } from 'zod';
@@ -26,6 +26,13 @@ export const statusDocument = z.object({
   ),
   keyCache: cache,
   policyCache: cache,
+  auth: z
+    .object({
+      directory: z
+        .object({ loaded: z.boolean().catch(false).default(false), clients: count, ageMs: z.number().nullable().catch(null).default(null), loads: count, failures: count })
+        .default({ loaded: false, clients: 0, ageMs: null, loads: 0, failures: 0 }),
+    })
+    .default({ directory: { loaded: false, clients: 0, ageMs: null, loads: 0, failures: 0 } }),
   refusals: z
     .object({ total: count, byCode: z.record(z.string(), z.number()).default({}), byStatus: z.record(z.string(), z.number()).default({}) })
     .default({ total: 0, byCode: {}, byStatus: {} }),

@@ -80,6 +80,15 @@ function flusherLine(r: Reading): string {
   return `flusher    ${groups} groups (${batches} batches), commit p99 ${p99 === null ? '-' : ms(p99 * 1000)}, rejected ${rejected}, db errors ${sumOf(f.samples, 'flusher_db_errors_total')}`;
 }
 
+/** Key cache hit rate and the client directory (policies come from it; by-name loads only when it is incomplete). */
+function cacheLine(r: Reading): string {
+  const { keyCache: k, policyCache: p, auth } = r.status;
+  const d = auth.directory;
+  const directory = d.loaded ? `directory ${d.clients} clients, age ${duration(d.ageMs ?? 0)}, ${d.loads} loads${d.failures ? `, ${d.failures} failed` : ''}` : 'directory not loaded';
+  const byName = p.hits + p.misses > 0 ? `, policies by name ${pct(p.hits, p.misses)} hit (${p.hits}/${p.hits + p.misses})` : '';
+  return `caches     keys ${pct(k.hits, k.misses)} hit (${k.hits}/${k.hits + k.misses}), ${directory}${byName}`;
+}
+
 /** The screen for `reading`. */
 export function renderStatus(r: Reading, o: ViewOptions): string[] {
   const s = r.status;
@@ -89,7 +98,7 @@ export function renderStatus(r: Reading, o: ViewOptions): string[] {
     '',
     ...budgetLines(r, o),
     '',
-    `caches     keys ${pct(s.keyCache.hits, s.keyCache.misses)} hit (${s.keyCache.hits}/${s.keyCache.hits + s.keyCache.misses}), policies ${pct(s.policyCache.hits, s.policyCache.misses)} hit (${s.policyCache.hits}/${s.policyCache.hits + s.policyCache.misses})`,
+    cacheLine(r),
     refusalLine(r),
     rateLimitLine(r),
   ];

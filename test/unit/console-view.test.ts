@@ -34,6 +34,7 @@ function reading(at: number, over: { served503?: number; acquiresSeen?: number; 
     budgets: [{ target: '127.0.0.1:5432/catalog', size: 8, inUse: over.inUse ?? 2, waiting: 1, timeouts: 4, maxWaitMs: 1500, slowAcquires: 7, acquiresSeen: over.acquiresSeen ?? 10, waitedMsTotal: over.waitedMsTotal ?? 100 }],
     keyCache: { hits: 99, misses: 1 },
     policyCache: { hits: 0, misses: 0 },
+    auth: { directory: { loaded: true, clients: 12, keyPrefixes: 30, complete: true, ageMs: 4_000, loads: 3, failures: 0 } },
     refusals: { total: 5 + (over.served503 ?? 0), byCode: { invalid_api_key: 5, database_unavailable: over.served503 ?? 0 }, byStatus: { '401': 5, '503': over.served503 ?? 0 } },
     rateLimits: { limited: 9, limiterUnavailable: 1, byClient: { quiet: { limited: 0, blocked: 0 }, acme: { limited: 2, blocked: 0 }, hot: { limited: 6, blocked: 1 } } },
     batcher: { sink: 'flusher', pendingKeys: 3, pendingAgeMs: 400, lastFlushAt: at - 800, lastFailureAt: null, lastError: null },
@@ -85,7 +86,8 @@ describe('status screen', () => {
     const text = lines.join('\n');
     expect(lines[0]).toBe('gateway http://w  v0.1.0  isolate up 2m05s  at 10:00:00');
     expect(text).toMatch(/TARGET\s+IN USE\s+WAITING\s+TIMEOUTS\s+LONGEST WAIT\s+SLOW >100ms\n127\.0\.0\.1:5432\/catalog\s+2\/8\s+1\s+4\s+1\.5s\s+7/);
-    expect(text).toContain('caches     keys 99.0% hit (99/100), policies - hit (0/0)');
+    expect(text).toContain('caches     keys 99.0% hit (99/100), directory 12 clients, age 4s, 3 loads');
+    expect(text).not.toContain('policies by name'); // none were loaded by name
     expect(text).toContain('refusals   5: invalid_api_key 5, database_unavailable 0');
     expect(text).toContain('rate limit 9 refused: hot 7, acme 2; limiter unavailable 1');
     expect(text).toContain('batcher    flusher sink: 3 pending rows, oldest 400ms; last flush ok 800ms ago');
