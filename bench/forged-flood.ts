@@ -34,7 +34,9 @@ export async function runForgedFloodScenario(ctx: Ctx, bundle: Bundle, label: 'a
   const p = PARAMS[ctx.mode];
   const legitConnections = FLOOD.legitConnections[ctx.mode];
   const request = { method: 'GET' as const, path: '/v1/auth/verify', headers: { 'x-athena-client': FLOOD_CLIENT, apikey: ctx.seeded.floodHotKey } };
-  const vars = { ...workerVars(ctx, { id: '7', group: 7, title: '', sink: 'direct', request, connections: legitConnections, counted: false, vars: STARVATION.vars }) };
+  // BENCH_FLOOD_POOL_MAX=2 repeats the scenario at the smallest pool (as `DB_POOL_MAX=2 npm run dev`).
+  const starvation = { ...STARVATION.vars, DB_POOL_MAX: process.env.BENCH_FLOOD_POOL_MAX ?? STARVATION.vars.DB_POOL_MAX };
+  const vars = { ...workerVars(ctx, { id: '7', group: 7, title: '', sink: 'direct', request, connections: legitConnections, counted: false, vars: starvation }) };
   const base: ScenarioResult = {
     id: `7-${label}`,
     group: 7,
@@ -42,7 +44,7 @@ export async function runForgedFloodScenario(ctx: Ctx, bundle: Bundle, label: 'a
     request: `${request.method} ${request.path}`,
     connections: legitConnections,
     durationMs: p.durationMs,
-    vars: { DB_POOL_MAX: STARVATION.vars.DB_POOL_MAX, floodConnections: String(FLOOD.floodConnections[ctx.mode]), missesPerSecond: String(STARVATION.missesPerSecond) },
+    vars: { DB_POOL_MAX: starvation.DB_POOL_MAX, floodConnections: String(FLOOD.floodConnections[ctx.mode]), missesPerSecond: String(STARVATION.missesPerSecond) },
   };
   const w = await startWorkerd(bundle, await freePort(), vars, `workerd-7-${label}`);
   try {
