@@ -37,6 +37,19 @@ describe('auth loading cache', () => {
     expect(cache.stats()).toMatchObject({ hits: 1, misses: 2, loads: 2, size: 1 });
   });
 
+  it('answers a fresh found value synchronously (a counted hit); not found, expired and missing go through get', async () => {
+    const { cache, clock, loader } = make();
+    expect(cache.found('h')).toBeUndefined(); // missing: nothing counted
+    await cache.get('h', loader('v1'));
+    await cache.get('n', loader(null));
+    expect(cache.found('h')).toBe('v1');
+    expect(cache.found('n')).toBeUndefined(); // "not found" is get's to answer
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 2 });
+    clock.advance(1000);
+    expect(cache.found('h')).toBeUndefined(); // expired
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 2 });
+  });
+
   it('remembers "not found" for the negative TTL only', async () => {
     const { cache, clock, loader, loads } = make();
     expect(await cache.get('x', loader(null))).toMatchObject({ ok: true, value: null });

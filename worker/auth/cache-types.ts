@@ -53,6 +53,11 @@ export type LoadingCache<V> = {
   get(key: string, load: (lc: LoadContext) => Promise<V | null>, signal?: AbortSignal): Promise<CacheOutcome<V>>;
   /** As `get`, but a miss joins the open batch of `group` when there is one (see above). */
   getBatched(key: string, group: string, load: BatchLoad<V>, signal?: AbortSignal): Promise<CacheOutcome<V>>;
+  /**
+   * A fresh found value (LRU touch, counted as a hit), else undefined: the synchronous cache-hit
+   * path, with no promise or outcome object. Misses and "not found" go through `get`.
+   */
+  found(key: string): V | undefined;
   /** The stored entry even when expired (no LRU touch, no counters), or undefined. */
   peek(key: string): { value: V | null; fresh: boolean } | undefined;
   stats(): CacheStats;

@@ -60,6 +60,15 @@ class Cache<V> implements LoadingCache<V> {
     return this.miss(key, begin, signal);
   }
 
+  found(key: string): V | undefined {
+    const e = this.entries.get(key);
+    if (!e || e.value === null || e.expiresAt <= this.opts.now()) return undefined;
+    this.entries.delete(key); // LRU touch
+    this.entries.set(key, e);
+    this.counts.hits++;
+    return e.value;
+  }
+
   peek(key: string): { value: V | null; fresh: boolean } | undefined {
     const e = this.entries.get(key);
     return e ? { value: e.value, fresh: e.expiresAt > this.opts.now() } : undefined;

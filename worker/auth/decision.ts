@@ -52,8 +52,8 @@ const forged = (reason: string, client: string | undefined): Refusal => ({ refus
 const unknownClient: Refusal = { refused: 'unknown_client', reason: 'unknown_client', counts: 'unknown_client' };
 const isValue = <T extends object>(v: T | Refusal | Unavailable): v is T => !('refused' in v) && !('unavailable' in v);
 
-/** A presented key, parsed, with the SHA-256 hash it is stored and cached under. */
-type PresentedKey = ParsedKey & { hash: string };
+/** A presented key, parsed, with the SHA-256 hash it is stored and cached under, and its record when cached. */
+type PresentedKey = ParsedKey & { hash: string; cached: KeyRecord | undefined };
 
 type Identity = { headerClient: string | undefined; key: PresentedKey | undefined };
 
@@ -69,8 +69,9 @@ async function readIdentity(input: DecisionInput): Promise<Identity | Refusal> {
     const parsed = parseApiKey(credentials.key);
     if (!parsed) return forged('malformed_key', headerClient);
     attempt.keyPrefix = parsed.prefix;
-    key = { ...parsed, hash: await hashApiKey(parsed.key) };
-    const verdict = knownKey(ctx, key) ?? (await offlineKeyCheck(ctx.isolate, parsed));
+    const hash = await hashApiKey(parsed.key);
+    key = { ...parsed, hash, cached: ctx.isolate.services.keyCache.found(hash) };
+    const verdict = knownKey(key) ?? (await offlineKeyCheck(ctx.isolate, parsed));
     if (verdict === 'forged') return forged('forged_key', headerClient);
     if (verdict === 'legacy' && !ctx.isolate.settings.AUTH_ACCEPT_LEGACY_KEYS) return refuse('invalid_key', 'legacy_key');
   }
@@ -83,9 +84,8 @@ async function readIdentity(input: DecisionInput): Promise<Identity | Refusal> {
  * re-check: the cache-hit path skips the HMAC. (A key signed under a secret since removed from
  * KEY_SIGNING_SECRETS is therefore refused once its entry expires: within AUTH_CACHE_TTL_MS.)
  */
-function knownKey(ctx: SessionContext, key: PresentedKey): 'signed' | 'legacy' | undefined {
-  const cached = ctx.isolate.services.keyCache.peek(key.hash);
-  if (!cached?.fresh || cached.value === null) return undefined;
+function knownKey(key: PresentedKey): 'signed' | 'legacy' | undefined {
+  if (key.cached === undefined) return undefined;
   return key.tag === null ? 'legacy' : 'signed';
 }
 
@@ -114,13 +114,18 @@ async function checkKey(input: DecisionInput, key: PresentedKey, clientName: str
     if (checkPrefix(answer.directory, key.prefix, clientName) === 'unlisted') return forged('unlisted_prefix', clientName);
     owner ??= answer.directory.prefixOwner.get(key.prefix);
   }
+  if (key.cached) return usable(key.cached, now); // read from the catalog moments ago: no lookup
   const outcome = await lookupKey(ctx, key.hash, owner ?? BY_KEY_OWNER, signal);
   if (!outcome.ok) return { unavailable: 'validation_unavailable', outcome, clientName };
   noteStale(input, 'key', outcome);
   if (outcome.value === null) return refuse('invalid_key', 'unknown_key');
-  const state = keyState(outcome.value, now());
-  if (state !== 'active') return refuse('invalid_key', `${state}_key`);
-  return outcome.value;
+  return usable(outcome.value, now);
+}
+
+/** The record if the key may be used at `now` (revocation and expiry are judged at use time). */
+function usable(record: KeyRecord, now: () => number): KeyRecord | Refusal {
+  const state = keyState(record, now());
+  return state === 'active' ? record : refuse('invalid_key', `${state}_key`);
 }
 
 /** Fair-share owner of key lookups whose client is not known before the lookup (verify by a signed key alone). */
