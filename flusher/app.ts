@@ -5,8 +5,8 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { batchSchema } from '../drizzle/batch.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBatchAny } from '../drizzle/signing.js';
+import { decodeBatch } from './batch-check.js';
 import { BatchRejectedError, GroupCommitError, ShuttingDownError } from './commit-errors.js';
 import type { GroupCommitter } from './group-commit.js';
 import type { FlusherMetrics, RejectReason } from './metrics.js';
@@ -74,14 +74,12 @@ export function createApp(deps: FlusherDeps): Hono {
       } catch {
         return refuse(c, 'invalid_json');
       }
-      const parsed = batchSchema.safeParse(json);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        return refuse(c, 'invalid_shape', issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : undefined);
-      }
+      const decoded = decodeBatch(json);
+      if (!decoded.ok) return refuse(c, 'invalid_shape', decoded.detail);
+      const { batch } = decoded;
       try {
-        const status = await deps.committer.submit(parsed.data);
-        return c.json({ batch_id: parsed.data.batch_id, status });
+        const status = await deps.committer.submit(batch);
+        return c.json({ batch_id: batch.batch_id, status });
       } catch (err) {
         if (err instanceof ShuttingDownError) return refuse(c, 'shutting_down');
         if (err instanceof GroupCommitError) return refuse(c, 'unavailable');
