@@ -51,24 +51,31 @@ export async function signBatch(secret: string, body: string | Uint8Array, nowMs
 export type VerifyFailure = 'missing_signature' | 'malformed_signature' | 'clock_skew' | 'bad_signature';
 export type VerifyResult = { ok: true } | { ok: false; reason: VerifyFailure };
 
+export type SignatureHeaders = { timestamp: string | undefined; signature: string | undefined };
+
+/**
+ * What can be judged without the secret: both headers present and well formed, the timestamp
+ * within the skew window. On success, the timestamp text (signed as is) and the MAC's bytes.
+ */
+export function checkSignatureHeaders(headers: SignatureHeaders, nowMs: number): { ok: false; reason: VerifyFailure } | { ok: true; timestamp: string; mac: Uint8Array<ArrayBuffer> } {
+  const { timestamp, signature } = headers;
+  if (!timestamp || !signature) return { ok: false, reason: 'missing_signature' };
+  const hex = /^v1=([0-9a-f]{64})$/i.exec(signature.trim())?.[1];
+  if (!/^\d{1,16}$/.test(timestamp) || !hex) return { ok: false, reason: 'malformed_signature' };
+  if (Math.abs(nowMs - Number(timestamp)) > MAX_CLOCK_SKEW_MS) return { ok: false, reason: 'clock_skew' };
+  const mac = fromHex(hex);
+  if (!mac) return { ok: false, reason: 'malformed_signature' };
+  return { ok: true, timestamp, mac };
+}
+
 /**
  * Checks the headers against `body`. The MAC comparison is `crypto.subtle.verify`, which is
  * constant-time, so a forger learns nothing from response timing.
  */
-export async function verifyBatch(
-  secret: string,
-  headers: { timestamp: string | undefined; signature: string | undefined },
-  body: string | Uint8Array,
-  nowMs: number,
-): Promise<VerifyResult> {
-  const { timestamp, signature } = headers;
-  if (!timestamp || !signature) return { ok: false, reason: 'missing_signature' };
-  const mac = /^v1=([0-9a-f]{64})$/i.exec(signature.trim())?.[1];
-  if (!/^\d{1,16}$/.test(timestamp) || !mac) return { ok: false, reason: 'malformed_signature' };
-  if (Math.abs(nowMs - Number(timestamp)) > MAX_CLOCK_SKEW_MS) return { ok: false, reason: 'clock_skew' };
-  const expected = fromHex(mac);
-  if (!expected) return { ok: false, reason: 'malformed_signature' };
-  const ok = await crypto.subtle.verify('HMAC', await hmacKey(secret), expected, signedBytes(timestamp, body));
+export async function verifyBatch(secret: string, headers: SignatureHeaders, body: string | Uint8Array, nowMs: number): Promise<VerifyResult> {
+  const head = checkSignatureHeaders(headers, nowMs);
+  if (!head.ok) return head;
+  const ok = await crypto.subtle.verify('HMAC', await hmacKey(secret), head.mac, signedBytes(head.timestamp, body));
   return ok ? { ok: true } : { ok: false, reason: 'bad_signature' };
 }
 
@@ -76,12 +83,7 @@ export async function verifyBatch(
  * `verifyBatch` against several secrets (a rotation: old and new both valid): ok if any verifies,
  * otherwise the first secret's verdict. Header problems do not depend on the secret and end early.
  */
-export async function verifyBatchAny(
-  secrets: readonly string[],
-  headers: { timestamp: string | undefined; signature: string | undefined },
-  body: string | Uint8Array,
-  nowMs: number,
-): Promise<VerifyResult> {
+export async function verifyBatchAny(secrets: readonly string[], headers: SignatureHeaders, body: string | Uint8Array, nowMs: number): Promise<VerifyResult> {
   let first: VerifyResult = { ok: false, reason: 'bad_signature' };
   for (const [i, secret] of secrets.entries()) {
     const verdict = await verifyBatch(secret, headers, body, nowMs);

@@ -5,11 +5,12 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBatchAny } from '../drizzle/signing.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../drizzle/signing.js';
 import { decodeBatch } from './batch-check.js';
 import { BatchRejectedError, GroupCommitError, ShuttingDownError } from './commit-errors.js';
 import type { GroupCommitter } from './group-commit.js';
 import type { FlusherMetrics, RejectReason } from './metrics.js';
+import { verifyBatchSync } from './verify.js';
 
 export type FlusherDeps = {
   committer: GroupCommitter;
@@ -61,12 +62,7 @@ export function createApp(deps: FlusherDeps): Hono {
     bodyLimit({ maxSize: deps.maxBodyBytes, onError: (c) => refuse(c, 'too_large') }),
     async (c) => {
       const body = new Uint8Array(await c.req.arrayBuffer());
-      const verdict = await verifyBatchAny(
-        deps.signingSecrets,
-        { timestamp: c.req.header(TIMESTAMP_HEADER), signature: c.req.header(SIGNATURE_HEADER) },
-        body,
-        deps.now(),
-      );
+      const verdict = verifyBatchSync(deps.signingSecrets, { timestamp: c.req.header(TIMESTAMP_HEADER), signature: c.req.header(SIGNATURE_HEADER) }, body, deps.now());
       if (!verdict.ok) return refuse(c, verdict.reason);
       let json: unknown;
       try {
