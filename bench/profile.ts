@@ -3,8 +3,7 @@
  * workerd's inspector (Chrome DevTools protocol), the flusher with `node --cpu-prof`. Used by
  * `npm run bench` (full runs, or `--profile`) to say what limits a number.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { freePort } from '../dev/ports.js';
@@ -148,38 +147,48 @@ export async function profileRequest(bundle: Bundle, vars: Record<string, string
   }
 }
 
+/** The CDP WebSocket of the first target an inspector at `port` lists. */
+async function inspectorTarget(port: number): Promise<string> {
+  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as { webSocketDebuggerUrl?: string }[];
+  const wsUrl = targets[0]?.webSocketDebuggerUrl;
+  if (!wsUrl) throw new Error(`inspector on ${port} lists no target`);
+  return wsUrl;
+}
+
 /**
- * The flusher under signed-batch load with `node --cpu-prof` (a second flusher process, so the
- * measured one runs unprofiled); the profile is written when it shuts down gracefully.
+ * The flusher under signed-batch load (a second flusher process, so the measured one runs
+ * unprofiled), sampled over its inspector from the first request to the last: process startup
+ * (module resolution, tsx's transform) is not in the profile, so it cannot pass for request work.
  */
 export async function profileFlusher(catalogUrl: string, secret: string, connections: number, durationMs: number): Promise<ProfileSummary> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-flusher-prof-'));
-  const flusher = await startFlusher(catalogUrl, secret, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
-  let load: LoadResult;
+  const inspector = await freePort();
+  const flusher = await startFlusher(catalogUrl, secret, [`--inspect=127.0.0.1:${inspector}`]);
   try {
-    load = await runLoad({
-      baseUrl: flusher.url,
-      connections,
-      durationMs,
-      request: { method: 'POST', path: '/v1/batches' },
-      flusherBatch: { secret, deltasPerBatch: 500, clients: 200 },
-      tail: { method: 'GET', path: '/healthz' },
-      drainCapMs: 10_000,
-      timeoutSec: 10,
-    });
+    const cdp = await Cdp.connect(await inspectorTarget(inspector));
+    try {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+      await cdp.send('Profiler.start');
+      const load = await runLoad({
+        baseUrl: flusher.url,
+        connections,
+        durationMs,
+        request: { method: 'POST', path: '/v1/batches' },
+        flusherBatch: { secret, deltasPerBatch: 500, clients: 200 },
+        tail: { method: 'GET', path: '/healthz' },
+        drainCapMs: 10_000,
+        timeoutSec: 10,
+      });
+      const { profile } = await cdp.send<{ profile: CpuProfileData }>('Profiler.stop');
+      const fileOf = (frame: CallFrame) => {
+        const path = frame.url.replace(/^file:\/\//, '');
+        return path.startsWith(ROOT) ? path.slice(ROOT.length).replace(/^node_modules\//, '') : path.replace(/^node:/, 'node:');
+      };
+      return { request: `POST /v1/batches (flusher, ${connections} posters)`, load, ...summarise(profile, fileOf) };
+    } finally {
+      cdp.close();
+    }
   } finally {
     await flusher.stop();
-  }
-  try {
-    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    if (!file) throw new Error('the flusher wrote no CPU profile');
-    const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfileData;
-    const fileOf = (frame: CallFrame) => {
-      const path = frame.url.replace(/^file:\/\//, '');
-      return path.startsWith(ROOT) ? path.slice(ROOT.length).replace(/^node_modules\//, '') : path.replace(/^node:/, 'node:');
-    };
-    return { request: `POST /v1/batches (flusher, ${connections} posters)`, load, ...summarise(profile, fileOf) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 }
