@@ -15,6 +15,9 @@ import { startEmbeddedPostgres } from '../dev/postgres.js';
 import { freePort } from '../dev/ports.js';
 import { batchSchema, type Batch } from '../drizzle/batch.js';
 import { migrateCatalog } from '../drizzle/migrate.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBatchAny } from '../drizzle/signing.js';
+import { acceptBatch } from '../flusher/batch-check.js';
+import { verifyBatchSync } from '../flusher/verify.js';
 import { groupStatement } from './group-upsert-alternative.js';
 import { deltaStatements, ledgerInsert, mergeDeltas } from '../drizzle/upserts.js';
 import type { Statement } from '../drizzle/statement.js';
@@ -62,6 +65,30 @@ async function single(client: pg.PoolClient, group: Batch[], phases: Record<stri
   await timedQuery(p('one: statement'), client, st);
 }
 
+/**
+ * Batches `first`… of scenario 6 as the flusher's door meets them, timing each per-batch step:
+ * both signature verifiers, JSON parse, the accept check and the zod schema it stands in for.
+ */
+async function makeBatches(count: number, clients: number, first: number, p: (name: string) => Phase): Promise<Batch[]> {
+  const secret = 'x'.repeat(16);
+  const out: Batch[] = [];
+  for (let i = 0; i < count; i++) {
+    const { body, headers } = signedBatch({ secret, deltasPerBatch: 500, clients }, first + i);
+    const bytes = new TextEncoder().encode(body);
+    const h = { timestamp: headers[TIMESTAMP_HEADER], signature: headers[SIGNATURE_HEADER] };
+    const t = performance.now();
+    const web = await verifyBatchAny([secret], h, bytes, Date.now());
+    p('verify, Web Crypto (per batch)').ms.push(performance.now() - t);
+    const sync = timed(p('verify, node:crypto (per batch)'), () => verifyBatchSync([secret], h, bytes, Date.now()));
+    if (!web.ok || !sync.ok) throw new Error('bench batch signature refused');
+    const json = timed(p('parse JSON (per batch)'), () => JSON.parse(body) as unknown);
+    // The flusher's door runs the hand-written accept check; zod only words refusals.
+    if (!timed(p('accept check (per batch)'), () => acceptBatch(json))) throw new Error('bench batch refused by the accept check');
+    out.push(timed(p('zod batchSchema (per batch)'), () => batchSchema.parse(json)));
+  }
+  return out;
+}
+
 /** Updates, HOT updates, dead tuples and size of the wide counter table. */
 async function bloat(client: pg.PoolClient): Promise<unknown> {
   const { rows } = await client.query(
@@ -86,25 +113,20 @@ async function main(): Promise<void> {
   const phases: Record<string, Phase> = {};
   const p = (n: string) => (phases[n] ??= { name: n, ms: [] });
   let n = 0;
-  const makeGroup = (): Batch[] =>
-    Array.from({ length: perGroup }, () => {
-      const { body } = signedBatch({ secret: 'x'.repeat(16), deltasPerBatch: 500, clients }, n++);
-      const json = timed(p('parse JSON (per batch)'), () => JSON.parse(body) as unknown);
-      return timed(p('zod batchSchema (per batch)'), () => batchSchema.parse(json));
-    });
+  const makeGroup = (): Promise<Batch[]> => makeBatches(perGroup, clients, (n += perGroup) - perGroup, p);
   const client = await pool.connect();
   let bloatAfter: unknown;
   try {
     // Warm both paths (plans, caches, rows existing: the steady state of a running flusher).
     for (let i = 0; i < 5; i++) {
-      await sequential(client, makeGroup(), {});
-      await single(client, makeGroup(), {});
+      await sequential(client, await makeGroup(), {});
+      await single(client, await makeGroup(), {});
     }
     for (const k of Object.keys(phases)) delete phases[k];
     const bloat0 = await bloat(client);
     for (let i = 0; i < groups; i++) {
-      const a = makeGroup();
-      const b = makeGroup();
+      const a = await makeGroup();
+      const b = await makeGroup();
       let t = performance.now();
       await sequential(client, a, phases);
       p('seq: whole commit').ms.push(performance.now() - t);
