@@ -9,7 +9,7 @@
 import { batchSchema, keyDeltaSchema, type Batch } from '../drizzle/batch.js';
 import { OPERATIONS } from '../drizzle/schema.js';
 
-// The bounds of drizzle/batch.ts (the agreement test fails if they drift apart).
+// The bounds of drizzle/batch.ts; the agreement test probes each text bound on both sides of it.
 const MAX_ROWS = 1_000_000;
 const NAME_MAX = 63;
 const TABLE_MAX = 255;
