@@ -4,6 +4,8 @@
  * and the rest of the gateway, and the target (gateway ≤ 15% above the bare session + query).
  */
 import type { DataPathFigures, DataPathLabel } from './data-path-rounds.js';
+import { PROFILE_TAG } from './data-path-seed.js';
+import type { ProfileSummary } from './profile.js';
 import type { ScenarioResult } from './scenarios.js';
 import type { Target } from './targets.js';
 
@@ -39,8 +41,26 @@ function split(x: DataPathFigures): string[] {
   return ['| part of a fetch | worker CPU µs/req | p50 ms |', '|---|---|---|', ...rows.map(([k, us, p50]) => `| ${k} | ${f(us)} | ${f(p50, 1)} |`), ''];
 }
 
+/** Self time per request (µs) of each function in either profile's top, gateway − minimal first. */
+function profileDiff(profiles: readonly ProfileSummary[]): string[] {
+  const g = profiles.find((p) => p.request.endsWith(PROFILE_TAG.gateway));
+  const m = profiles.find((p) => p.request.endsWith(PROFILE_TAG.minimal));
+  if (!g || !m) return [];
+  const perRequest = (p: ProfileSummary) => new Map(p.top.map((h) => [h.name, (h.selfPercent / 100) * ((p.sampledMs * 1000) / Math.max(1, p.load.completed))]));
+  const [gm, mm] = [perRequest(g), perRequest(m)];
+  const names = [...new Set([...gm.keys(), ...mm.keys()])].sort((a, b) => (gm.get(b) ?? 0) - (mm.get(b) ?? 0) - ((gm.get(a) ?? 0) - (mm.get(a) ?? 0)));
+  return [
+    `Where a fetch's worker time goes, gateway against minimal worker (V8 profiles of separate runs at ${g.load.completed} and ${m.load.completed} requests; sampled wall time per request, self time, the top ${g.top.length} of each):`,
+    '',
+    '| function (self) | gateway µs/req | minimal µs/req | difference |',
+    '|---|---|---|---|',
+    ...names.map((n) => `| ${n} | ${f(gm.get(n))} | ${f(mm.get(n))} | ${f((gm.get(n) ?? 0) - (mm.get(n) ?? 0))} |`),
+    '',
+  ];
+}
+
 /** The `## Data path` section of a run's report (empty when the rounds did not run). */
-export function renderDataPath(scenarios: readonly ScenarioResult[]): string[] {
+export function renderDataPath(scenarios: readonly ScenarioResult[], profiles: readonly ProfileSummary[] = []): string[] {
   const x = figuresOf(scenarios);
   if (!x) return [];
   const lines = [`## Data path: gateway vs a minimal worker's bare Neon session (medians of ${x.pairs} round set(s) of ${f(x.roundMs)} ms, ${x.connections} connections, gateway DB_POOL_MAX=${x.dbPoolMax})`, ''];
@@ -53,7 +73,7 @@ export function renderDataPath(scenarios: readonly ScenarioResult[]): string[] {
   for (const [kind, r] of Object.entries(x.ratios)) lines.push(`- ${kind}: gateway above the minimal worker **${pct(r.byCpu)}** by worker CPU per request, **${pct(r.byRps)}** by req/s (median over pairs; target ≤ +${LIMIT * 100}%).`);
   for (const s of x.sql) lines.push(`- ${s.kind} statement \`${s.text}\`: ${s.same ? `sent by the gateway too (${s.gatewayCalls} calls in its warm-up)` : '**not seen from the gateway**: the comparison is not like for like'}.`);
   lines.push(`- the gateway's tenant statements in its warm-up: ${x.gatewayStatements.map((s) => `${s.calls}× \`${s.query.replace(/\s+/g, ' ').slice(0, 90)}\``).join('; ')}`, '');
-  return lines;
+  return [...lines, ...profileDiff(profiles)];
 }
 
 /** The data path target: fetch and insert each ≤ 15% above the minimal worker, by worker CPU and by req/s. */

@@ -25,7 +25,7 @@ export type DataPathFigures = {
   roundMs: number;
   pairs: number;
   connections: number;
-  /** The gateway's DB_POOL_MAX in the rounds: the connection count, so neither side queues for a session. */
+  /** The gateway's DB_POOL_MAX in the rounds (the connection count: neither side queues for a session). */
   dbPoolMax: number;
   rounds: DataPathRound[];
   medians: Partial<Record<DataPathLabel, Figures>>;
@@ -113,8 +113,8 @@ function summarise(rounds: DataPathRound[]): Pick<DataPathFigures, 'medians' | '
 /** The alternating rounds (scenario id `11-rounds`): medians, ratios and the SQL check. */
 export async function runDataPathRounds(ctx: Ctx, servers: DataPathServers, reqs: DataPathRequests, insert: boolean): Promise<ScenarioResult> {
   const { roundMs, pairs } = ROUNDS[ctx.mode];
-  const dbPoolMax = DATA_PATH_CONNECTIONS;
-  const gw = await startWorkerd(servers.gateway, await freePort(), { ...servers.gatewayVars, DB_POOL_MAX: String(dbPoolMax) }, 'workerd-dp-gateway');
+  const dbPoolMax = Number(servers.gatewayVars.DB_POOL_MAX);
+  const gw = await startWorkerd(servers.gateway, await freePort(), servers.gatewayVars, 'workerd-dp-gateway');
   try {
     const min = await startWorkerd(servers.minimal, await freePort(), servers.minimalVars, 'workerd-dp-minimal');
     try {

@@ -16,6 +16,8 @@ export type DataPathRequests = { fetch: HttpRequestSpec; insert: HttpRequestSpec
 export const TENANT_DB = 'gateway_bench_tenant';
 /** The issue's figure for the data path. */
 export const DATA_PATH_CONNECTIONS = 64;
+/** How the data path's two profiles are labelled (bench/data-path-report.ts finds them by it). */
+export const PROFILE_TAG = { gateway: `(data path, DB_POOL_MAX=${DATA_PATH_CONNECTIONS})`, minimal: '(minimal worker)' } as const;
 const ITEMS = 1_000;
 const ITEM_ID = 421;
 

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDataPathRounds } from './data-path-rounds.js';
-import { DATA_PATH_CONNECTIONS, DATA_SQL, dataRequests, seedTenant } from './data-path-seed.js';
+import { DATA_PATH_CONNECTIONS, DATA_SQL, dataRequests, PROFILE_TAG, seedTenant } from './data-path-seed.js';
 import type { HttpRequestSpec } from './load-spec.js';
 import { profileRequest, type ProfileSummary } from './profile.js';
 import { PARAMS, runGatewayScenario, workerVars, type Ctx, type GatewayScenario, type ScenarioResult } from './scenarios.js';
@@ -59,7 +59,8 @@ export async function runDataPath(ctx: Ctx, want: { fetch: boolean; insert: bool
   const profiles: ProfileSummary[] = [];
   try {
     const mVars = minimalVars(ctx, tenantUrl);
-    const gVars = workerVars(ctx, scenario('11', reqs.fetch));
+    // As in the rounds: a permit for every connection, so the gateway never queues where the minimal worker cannot.
+    const gVars = { ...workerVars(ctx, scenario('11', reqs.fetch)), DB_POOL_MAX: String(DATA_PATH_CONNECTIONS) };
     ctx.log('scenario 11-rounds: gateway vs minimal worker in alternating rounds');
     const servers = { gateway: ctx.bundle, gatewayVars: gVars, minimal, minimalVars: mVars };
     const rounds = await runDataPathRounds(ctx, servers, reqs, want.insert).catch((err: unknown) => skipped(scenario('11', reqs.fetch), err, '11-rounds'));
@@ -68,9 +69,10 @@ export async function runDataPath(ctx: Ctx, want: { fetch: boolean; insert: bool
     if (want.profile && want.fetch) {
       const ms = PARAMS[ctx.mode].profileMs;
       ctx.log("profiling scenario 11 (gateway fetch) and the minimal worker's fetch");
-      profiles.push(await profileRequest(ctx.bundle, gVars, reqs.fetch, DATA_PATH_CONNECTIONS, ms));
-      const p = await profileRequest(minimal, mVars, { method: 'POST', path: '/fetch' }, DATA_PATH_CONNECTIONS, ms);
-      profiles.push({ ...p, request: `${p.request} (minimal worker)` });
+      const g = await profileRequest(ctx.bundle, gVars, reqs.fetch, DATA_PATH_CONNECTIONS, ms);
+      profiles.push({ ...g, request: `${g.request} ${PROFILE_TAG.gateway}` });
+      const m = await profileRequest(minimal, mVars, { method: 'POST', path: '/fetch' }, DATA_PATH_CONNECTIONS, ms);
+      profiles.push({ ...m, request: `${m.request} ${PROFILE_TAG.minimal}` });
     }
   } finally {
     // Its generated workerd configs hold the tenant database URL.

@@ -118,7 +118,7 @@ export function renderMarkdown(run: RunReport, chartFile: string): string {
     lines.push('');
   }
   lines.push(...renderRounds(run.scenarios));
-  lines.push(...renderDataPath(run.scenarios));
+  lines.push(...renderDataPath(run.scenarios, run.profiles));
   lines.push(...renderManyIsolates(run.scenarios));
   lines.push(...replicaComparison(run.scenarios));
   lines.push(...fillfactorComparison(run.scenarios));
