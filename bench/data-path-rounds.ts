@@ -91,7 +91,8 @@ async function round(ctx: Ctx, w: Workerd, roots: Record<string, number | undefi
   return { label: p.label, requestsPerSecond: Math.round(load.requestsPerSecond), p50Ms: load.latencyMs.p50, p99Ms: load.latencyMs.p99, non2xx: load.completed - ok, workerUs: per(cpu[p.side]), postgresUs: per(cpu.postgres), proxyUs: per(cpu.proxy) };
 }
 
-function summarise(rounds: DataPathRound[]): Pick<DataPathFigures, 'medians' | 'ratios'> {
+/** Medians per route, and the gateway-above-minimal ratios paired round set by round set. */
+export function summariseRounds(rounds: DataPathRound[]): Pick<DataPathFigures, 'medians' | 'ratios'> {
   const of = (label: DataPathLabel) => rounds.filter((r) => r.label === label);
   const medians: DataPathFigures['medians'] = {};
   for (const label of new Set(rounds.map((r) => r.label))) {
@@ -125,7 +126,7 @@ export async function runDataPathRounds(ctx: Ctx, servers: DataPathServers, reqs
       for (let pair = 0; pair < pairs; pair++) {
         for (const p of pair % 2 ? [...order].reverse() : order) rounds.push(await round(ctx, p.side === 'gateway' ? gw : min, roots, p, roundMs));
       }
-      const figures: DataPathFigures = { roundMs, pairs, connections: DATA_PATH_CONNECTIONS, dbPoolMax, rounds, ...summarise(rounds), ...checked };
+      const figures: DataPathFigures = { roundMs, pairs, connections: DATA_PATH_CONNECTIONS, dbPoolMax, rounds, ...summariseRounds(rounds), ...checked };
       return {
         id: '11-rounds',
         group: 11,
