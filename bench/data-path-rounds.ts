@@ -17,7 +17,7 @@ import type { Ctx, ScenarioResult } from './scenarios.js';
 import { startWorkerd, type Bundle, type Workerd } from './workerd.js';
 
 export type DataPathLabel = 'health' | 'verify' | 'gateway-fetch' | 'minimal-fetch' | 'minimal-session' | 'gateway-insert' | 'minimal-insert';
-type Figures = { requestsPerSecond: number; p50Ms: number; p99Ms: number; non2xx: number; workerUs: number; postgresUs: number; proxyUs: number };
+type Figures = { requestsPerSecond: number; p50Ms: number; p99Ms: number; completed: number; non2xx: number; workerUs: number; postgresUs: number; proxyUs: number };
 export type DataPathRound = Figures & { label: DataPathLabel };
 /** Median over pairs of (gateway − minimal) / minimal: by worker CPU per request, and by req/s (minimal ÷ gateway − 1). */
 export type DataPathRatio = { byCpu: number; byRps: number };
@@ -25,7 +25,7 @@ export type DataPathFigures = {
   roundMs: number;
   pairs: number;
   connections: number;
-  /** The gateway's DB_POOL_MAX in the rounds (the connection count: neither side queues for a session). */
+  /** The gateway's DB_POOL_MAX in the rounds (the connection count: neither side queues for a session; no connect timeout either). */
   dbPoolMax: number;
   rounds: DataPathRound[];
   medians: Partial<Record<DataPathLabel, Figures>>;
@@ -88,7 +88,7 @@ async function round(ctx: Ctx, w: Workerd, roots: Record<string, number | undefi
   const per = (s: number | undefined) => (load.completed ? Math.round(((s ?? 0) / load.completed) * 1e6) : 0);
   const ok = Object.entries(load.byStatus).reduce((n, [st, c]) => (st.startsWith('2') ? n + c : n), 0);
   await sleep(300); // sessions close after their responses
-  return { label: p.label, requestsPerSecond: Math.round(load.requestsPerSecond), p50Ms: load.latencyMs.p50, p99Ms: load.latencyMs.p99, non2xx: load.completed - ok, workerUs: per(cpu[p.side]), postgresUs: per(cpu.postgres), proxyUs: per(cpu.proxy) };
+  return { label: p.label, requestsPerSecond: Math.round(load.requestsPerSecond), p50Ms: load.latencyMs.p50, p99Ms: load.latencyMs.p99, completed: load.completed, non2xx: load.completed - ok, workerUs: per(cpu[p.side]), postgresUs: per(cpu.postgres), proxyUs: per(cpu.proxy) };
 }
 
 /** Medians per route, and the gateway-above-minimal ratios paired round set by round set. */
@@ -98,7 +98,7 @@ export function summariseRounds(rounds: DataPathRound[]): Pick<DataPathFigures, 
   for (const label of new Set(rounds.map((r) => r.label))) {
     const rs = of(label);
     const m = (k: keyof Figures) => median(rs.map((r) => r[k]));
-    medians[label] = { requestsPerSecond: m('requestsPerSecond'), p50Ms: m('p50Ms'), p99Ms: m('p99Ms'), non2xx: m('non2xx'), workerUs: m('workerUs'), postgresUs: m('postgresUs'), proxyUs: m('proxyUs') };
+    medians[label] = { requestsPerSecond: m('requestsPerSecond'), p50Ms: m('p50Ms'), p99Ms: m('p99Ms'), completed: m('completed'), non2xx: m('non2xx'), workerUs: m('workerUs'), postgresUs: m('postgresUs'), proxyUs: m('proxyUs') };
   }
   const ratio = (g: DataPathRound[], m: DataPathRound[]): DataPathRatio | undefined => {
     if (!g.length || g.length !== m.length) return undefined;

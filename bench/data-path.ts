@@ -59,8 +59,10 @@ export async function runDataPath(ctx: Ctx, want: { fetch: boolean; insert: bool
   const profiles: ProfileSummary[] = [];
   try {
     const mVars = minimalVars(ctx, tenantUrl);
-    // As in the rounds: a permit for every connection, so the gateway never queues where the minimal worker cannot.
-    const gVars = { ...workerVars(ctx, scenario('11', reqs.fetch)), DB_POOL_MAX: String(DATA_PATH_CONNECTIONS) };
+    // Like for like with the minimal worker, which neither queues for a session nor gives up connecting:
+    // a permit for every connection and a connect timeout far above any round (else slow sessions
+    // turn into cheap 503s that lower the gateway's CPU per request).
+    const gVars = { ...workerVars(ctx, scenario('11', reqs.fetch)), DB_POOL_MAX: String(DATA_PATH_CONNECTIONS), DB_CONNECT_TIMEOUT_MS: '60000' };
     ctx.log('scenario 11-rounds: gateway vs minimal worker in alternating rounds');
     const servers = { gateway: ctx.bundle, gatewayVars: gVars, minimal, minimalVars: mVars };
     const rounds = await runDataPathRounds(ctx, servers, reqs, want.insert).catch((err: unknown) => skipped(scenario('11', reqs.fetch), err, '11-rounds'));

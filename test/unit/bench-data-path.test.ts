@@ -1,7 +1,8 @@
 /**
  * The bench's data path from synthetic rounds: medians and the gateway-above-minimal ratios paired
  * set by set, the split of a fetch into session setup, query, auth and the rest, and the ≤ 15% target
- * (met, missed with its gap, or unknown when the gateway did not send the same statement).
+ * (met, missed with its gap, or unknown when the gateway did not send the same statement or rounds
+ * failed requests).
  */
 import { describe, expect, it } from 'vitest';
 import { dataPathTarget, renderDataPath } from '../../bench/data-path-report.js';
@@ -9,7 +10,7 @@ import { summariseRounds, type DataPathFigures, type DataPathLabel, type DataPat
 import type { ScenarioResult } from '../../bench/scenarios.js';
 import { evaluateTargets } from '../../bench/targets.js';
 
-const round = (label: DataPathLabel, workerUs: number, requestsPerSecond: number, p50Ms = 10): DataPathRound => ({ label, requestsPerSecond, p50Ms, p99Ms: 2 * p50Ms, non2xx: 0, workerUs, postgresUs: 0, proxyUs: 0 });
+const round = (label: DataPathLabel, workerUs: number, requestsPerSecond: number, p50Ms = 10): DataPathRound => ({ label, requestsPerSecond, p50Ms, p99Ms: 2 * p50Ms, completed: 1000, non2xx: 0, workerUs, postgresUs: 0, proxyUs: 0 });
 
 /** Two round sets: fetch 1,100 vs 1,000 µs then 1,300 vs 1,000 µs; insert 1,500 vs 1,000 µs both times. */
 const ROUNDS: DataPathRound[] = [0, 1].flatMap((i) => [
@@ -61,6 +62,8 @@ describe('bench data path', () => {
     const even = [0, 1].flatMap(() => [round('gateway-fetch', 1100, 950), round('minimal-fetch', 1000, 1000)]);
     expect(dataPathTarget([result({ ...figures(), rounds: even, ...summariseRounds(even) })])).toMatchObject({ status: 'met' });
     expect(dataPathTarget([result(figures(false))])).toMatchObject({ status: 'unknown' });
+    const failing = ROUNDS.map((r) => (r.label === 'gateway-fetch' ? { ...r, non2xx: 11 } : r));
+    expect(dataPathTarget([result({ ...figures(), rounds: failing })])).toMatchObject({ status: 'unknown', actual: expect.stringContaining('2 round(s) with > 1% non-2xx: gateway-fetch') });
     expect(evaluateTargets([]).find((t) => t.id === 'data-path')).toMatchObject({ status: 'unknown', actual: 'not measured' });
   });
 });
