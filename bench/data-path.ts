@@ -1,8 +1,9 @@
 /**
  * Scenarios 11 (`POST /gateway/fetch`, one row by primary key) and 12 (`POST /gateway/insert`, one
- * row) on the fixtures of bench/data-path-seed.ts. Both run as ordinary gateway scenarios (fresh workerd, counters checked), then against a minimal
- * worker in alternating rounds (bench/data-path-rounds.ts) and, with profiling on, under the V8
- * profiler: the gateway's fetch and the minimal worker's.
+ * row) on the fixtures of bench/data-path-seed.ts. Both run as ordinary gateway scenarios (fresh
+ * workerd, counters checked), then against a minimal worker in alternating rounds
+ * (bench/data-path-rounds.ts) and, with profiling on, under the V8 profiler: the gateway's fetch
+ * and the minimal worker's.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,11 +1,11 @@
 /**
- * The data path's baseline: a bare Neon session per request and nothing else — no Hono, no auth,
- * no admission budget, no counters. The bench serves it with `workerd serve` beside the gateway
- * and issues the same statements the gateway does, so the gap between the two is the gateway's own
- * cost. Routes: `/session` opens and closes a session; `/fetch` and `/insert` also run the
+ * The data path's baseline: a bare Neon session per request (the gateway's session opener, nothing
+ * around it) and nothing else — no Hono, no auth, no admission budget, no counters. The bench
+ * serves it with `workerd serve` beside the gateway and issues the same statements the gateway
+ * does, so the gap between the two is the gateway's own cost. Routes: `/session` opens and closes a session; `/fetch` and `/insert` also run the
  * statement the bench passes in (FETCH_SQL/FETCH_PARAMS, INSERT_SQL/INSERT_PARAMS).
  */
-import { Client } from '@neondatabase/serverless';
+import { openSession, type Session } from '../../worker/db/session.js';
 
 type Env = {
   DATABASE_URL: string;
@@ -19,30 +19,19 @@ type Env = {
 type Ctx = { waitUntil(promise: Promise<unknown>): void };
 type Statement = { text: string; params: unknown[] };
 
-/** Connects the way the gateway's sessions do (same startup parameters, same local proxy settings). */
-async function connect(env: Env): Promise<Client> {
-  const client = new Client({ connectionString: env.DATABASE_URL, statement_timeout: Number(env.DB_STATEMENT_TIMEOUT_MS) });
-  const proxy = env.NEON_LOCAL_WS_PROXY;
-  client.neonConfig.wsProxy = (host, port) => `${proxy}/v1?address=${host}:${port}`;
-  client.neonConfig.useSecureWebSocket = false;
-  client.neonConfig.pipelineConnect = false;
-  client.neonConfig.pipelineTLS = false;
-  client.neonConfig.forceDisablePgSSL = true;
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
-}
+/** The gateway's own session opener (same driver settings and startup parameters), with no budget around it. */
+const connect = (env: Env): Promise<Session> => openSession(env.DATABASE_URL, { statementTimeoutMs: Number(env.DB_STATEMENT_TIMEOUT_MS), localWsProxy: env.NEON_LOCAL_WS_PROXY });
 
 /** One session for this request: opened, optionally one statement, closed after the response (as the gateway closes). */
 async function once(env: Env, ctx: Ctx, statement: Statement | null, status: number): Promise<Response> {
-  const client = await connect(env);
+  const session = await connect(env);
   try {
-    const rows = statement ? (await client.query(statement.text, statement.params)).rows : [];
+    const rows = statement ? (await session.query(statement.text, statement.params)).rows : [];
     return Response.json({ data: rows }, { status });
   } catch (err) {
     return Response.json({ error: { code: 'query_failed', message: err instanceof Error ? err.message : String(err) } }, { status: 500 });
   } finally {
-    ctx.waitUntil(client.end().catch(() => undefined));
+    ctx.waitUntil(session.close());
   }
 }
 
