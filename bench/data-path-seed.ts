@@ -16,8 +16,9 @@ export type DataPathRequests = { fetch: HttpRequestSpec; insert: HttpRequestSpec
 export const TENANT_DB = 'gateway_bench_tenant';
 /** The issue's figure for the data path. */
 export const DATA_PATH_CONNECTIONS = 64;
-/** How the data path's two profiles are labelled (bench/data-path-report.ts finds them by it). */
-export const PROFILE_TAG = { gateway: `(data path, DB_POOL_MAX=${DATA_PATH_CONNECTIONS})`, minimal: '(minimal worker)' } as const;
+export type DataKind = 'fetch' | 'insert';
+/** How the data path's profiles are labelled (bench/data-path-report.ts pairs them by it). */
+export const profileTag = (side: 'gateway' | 'minimal', kind: DataKind): string => `(data path ${kind}, ${side === 'gateway' ? `gateway at DB_POOL_MAX=${DATA_PATH_CONNECTIONS}` : 'minimal worker'})`;
 const ITEMS = 1_000;
 const ITEM_ID = 421;
 

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDataPathRounds } from './data-path-rounds.js';
-import { DATA_PATH_CONNECTIONS, DATA_SQL, dataRequests, PROFILE_TAG, seedTenant } from './data-path-seed.js';
+import { DATA_PATH_CONNECTIONS, DATA_SQL, dataRequests, profileTag, seedTenant, type DataKind } from './data-path-seed.js';
 import type { HttpRequestSpec } from './load-spec.js';
 import { profileRequest, type ProfileSummary } from './profile.js';
 import { PARAMS, runGatewayScenario, workerVars, type Ctx, type GatewayScenario, type ScenarioResult } from './scenarios.js';
@@ -69,13 +69,13 @@ export async function runDataPath(ctx: Ctx, want: { fetch: boolean; insert: bool
     const rounds = await runDataPathRounds(ctx, servers, reqs, want.insert).catch((err: unknown) => skipped(scenario('11', reqs.fetch), err, '11-rounds'));
     for (const [kind, r] of Object.entries(rounds.dataPath?.ratios ?? {})) ctx.log(`  ${kind}: gateway ${(r.byCpu * 100).toFixed(1)}% above minimal by worker CPU/req, ${(r.byRps * 100).toFixed(1)}% by req/s`);
     results.push(rounds);
-    if (want.profile && want.fetch) {
-      const ms = PARAMS[ctx.mode].profileMs;
-      ctx.log("profiling scenario 11 (gateway fetch) and the minimal worker's fetch");
-      const g = await profileRequest(ctx.bundle, gVars, reqs.fetch, DATA_PATH_CONNECTIONS, ms);
-      profiles.push({ ...g, request: `${g.request} ${PROFILE_TAG.gateway}` });
-      const m = await profileRequest(minimal, mVars, { method: 'POST', path: '/fetch' }, DATA_PATH_CONNECTIONS, ms);
-      profiles.push({ ...m, request: `${m.request} ${PROFILE_TAG.minimal}` });
+    const kinds: DataKind[] = [...(want.fetch ? (['fetch'] as const) : []), ...(want.insert ? (['insert'] as const) : [])];
+    for (const kind of want.profile ? kinds : []) {
+      ctx.log(`profiling the gateway's ${kind} and the minimal worker's`);
+      const g = await profileRequest(ctx.bundle, gVars, reqs[kind], DATA_PATH_CONNECTIONS, PARAMS[ctx.mode].profileMs);
+      profiles.push({ ...g, request: `${g.request} ${profileTag('gateway', kind)}` });
+      const m = await profileRequest(minimal, mVars, { method: 'POST', path: `/${kind}` }, DATA_PATH_CONNECTIONS, PARAMS[ctx.mode].profileMs);
+      profiles.push({ ...m, request: `${m.request} ${profileTag('minimal', kind)}` });
     }
   } finally {
     // Its generated workerd configs hold the tenant database URL.

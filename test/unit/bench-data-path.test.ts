@@ -62,6 +62,8 @@ describe('bench data path', () => {
     const even = [0, 1].flatMap(() => [round('gateway-fetch', 1100, 950), round('minimal-fetch', 1000, 1000)]);
     expect(dataPathTarget([result({ ...figures(), rounds: even, ...summariseRounds(even) })])).toMatchObject({ status: 'met' });
     expect(dataPathTarget([result(figures(false))])).toMatchObject({ status: 'unknown' });
+    const few = ROUNDS.map((r) => (r.label === 'minimal-insert' ? { ...r, completed: 40 } : r));
+    expect(dataPathTarget([result({ ...figures(), rounds: few })])).toMatchObject({ status: 'unknown', actual: expect.stringContaining('2 round(s) under 100 requests') });
     const failing = ROUNDS.map((r) => (r.label === 'gateway-fetch' ? { ...r, non2xx: 11 } : r));
     expect(dataPathTarget([result({ ...figures(), rounds: failing })])).toMatchObject({ status: 'unknown', actual: expect.stringContaining('2 round(s) with > 1% non-2xx: gateway-fetch') });
     expect(evaluateTargets([]).find((t) => t.id === 'data-path')).toMatchObject({ status: 'unknown', actual: 'not measured' });
