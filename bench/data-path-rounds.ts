@@ -66,7 +66,7 @@ async function warm(w: Workerd, reqs: HttpRequestSpec[]): Promise<void> {
   }
 }
 
-/** Warms both sides and records what each sent to the tenant database. */
+/** Warms both sides; records the gateway's tenant statements (the minimal worker's are DATA_SQL by construction). */
 async function checkSql(ctx: Ctx, gw: Workerd, min: Workerd, rounds: Plan[]): Promise<Pick<DataPathFigures, 'sql' | 'gatewayStatements'>> {
   await ctx.probe.resetStatements();
   await warm(gw, rounds.filter((r) => r.side === 'gateway').map((r) => r.request));
@@ -81,7 +81,7 @@ async function checkSql(ctx: Ctx, gw: Workerd, min: Workerd, rounds: Plan[]): Pr
   return { sql, gatewayStatements };
 }
 
-async function round(ctx: Ctx, w: Workerd, roots: Record<string, number | undefined>, p: Plan, roundMs: number): Promise<DataPathRound> {
+async function round(w: Workerd, roots: Record<string, number | undefined>, p: Plan, roundMs: number): Promise<DataPathRound> {
   const before = cpuSnapshot(roots);
   const load = await runLoad({ baseUrl: w.url, connections: DATA_PATH_CONNECTIONS, durationMs: roundMs, request: p.request, tail: { method: 'GET', path: '/health' }, drainCapMs: 5_000, timeoutSec: 10 });
   const cpu = cpuBetween(before, cpuSnapshot(roots), 'proxy').cpuSeconds;
@@ -124,7 +124,7 @@ export async function runDataPathRounds(ctx: Ctx, servers: DataPathServers, reqs
       const roots = { gateway: gw.child.proc.pid, minimal: min.child.proc.pid, postgres: ctx.stack.postgresPid };
       const rounds: DataPathRound[] = [];
       for (let pair = 0; pair < pairs; pair++) {
-        for (const p of pair % 2 ? [...order].reverse() : order) rounds.push(await round(ctx, p.side === 'gateway' ? gw : min, roots, p, roundMs));
+        for (const p of pair % 2 ? [...order].reverse() : order) rounds.push(await round(p.side === 'gateway' ? gw : min, roots, p, roundMs));
       }
       const figures: DataPathFigures = { roundMs, pairs, connections: DATA_PATH_CONNECTIONS, dbPoolMax, rounds, ...summariseRounds(rounds), ...checked };
       return {

@@ -14,7 +14,7 @@ import type { Ctx } from './scenarios.js';
 export type DataPathRequests = { fetch: HttpRequestSpec; insert: HttpRequestSpec; verify: HttpRequestSpec };
 
 export const TENANT_DB = 'gateway_bench_tenant';
-/** The figure for the data path. */
+/** Connections of every data path load: scenarios 11–12, their rounds and profiles. */
 export const DATA_PATH_CONNECTIONS = 64;
 export type DataKind = 'fetch' | 'insert';
 /** How the data path's profiles are labelled (bench/data-path-report.ts pairs them by it). */
