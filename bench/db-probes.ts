@@ -40,6 +40,15 @@ export async function openProbe(adminUrl: string, catalogDb: string) {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  /** Every statement pg_stat_statements holds for database `datname`, most called first (full text). */
+  const statementsIn = async (datname: string): Promise<{ query: string; calls: number }[]> => {
+    const res = await client.query<{ query: string; calls: string }>(
+      `SELECT s.query, s.calls::text AS calls FROM pg_stat_statements s
+       JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 ORDER BY s.calls DESC`,
+      [datname],
+    );
+    return res.rows.map((r) => ({ query: r.query, calls: Number(r.calls) }));
+  };
 
   return {
     async resetStatements(): Promise<void> {
@@ -47,14 +56,10 @@ export async function openProbe(adminUrl: string, catalogDb: string) {
     },
 
     async statements(): Promise<StatementCounts> {
-      const res = await client.query<{ query: string; calls: string }>(
-        `SELECT s.query, s.calls::text AS calls FROM pg_stat_statements s
-         JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 ORDER BY s.calls DESC`,
-        [catalogDb],
-      );
+      const rows = await statementsIn(catalogDb);
       const out: StatementCounts = { total: 0, clientStatistics: 0, clientTableStatistics: 0, apiKeysLastUsed: 0, authLookups: 0, flushLedger: 0, other: 0, top: [] };
-      for (const row of res.rows) {
-        const calls = Number(row.calls);
+      for (const row of rows) {
+        const { calls } = row;
         out.total += calls;
         const q = row.query;
         if (/(insert\s+into|update)\s+"?client_statistics\b/i.test(q)) out.clientStatistics += calls;
@@ -67,6 +72,8 @@ export async function openProbe(adminUrl: string, catalogDb: string) {
       }
       return out;
     },
+
+    statementsIn,
 
     /** Samples pg_stat_activity for the catalog database every `intervalMs` until `stop()`. */
     sampleLocks(intervalMs: number) {

@@ -55,7 +55,8 @@ class Cdp {
 function moduleIndex(bundleSource: string): (line: number) => string {
   const marks: { line: number; path: string }[] = [];
   bundleSource.split('\n').forEach((text, i) => {
-    const m = /^\/\/ ((?:node_modules|worker|drizzle)\/\S+\.[mc]?[jt]s)$/.exec(text);
+    // Paths are relative to the bundled config's directory (`../../node_modules/…` for bench/minimal-worker).
+    const m = /^\/\/ (?:\.\.\/)*((?:(?:node_modules|worker|drizzle)\/\S+|index)\.[mc]?[jt]s)$/.exec(text);
     if (m?.[1]) marks.push({ line: i, path: m[1].replace(/^node_modules\//, '') });
   });
   return (line) => {

@@ -9,6 +9,7 @@ import type { ProfileSummary } from './profile.js';
 import type { RuntimeCheck } from './runtime-check.js';
 import { renderManyIsolates } from './isolates-report.js';
 import { renderRounds } from './rounds-report.js';
+import { renderDataPath } from './data-path-report.js';
 import type { ScenarioResult } from './scenarios.js';
 import type { Target } from './targets.js';
 
@@ -94,7 +95,7 @@ export function renderMarkdown(run: RunReport, chartFile: string): string {
   lines.push('| # | scenario | conns | req/s | p50 ms | p95 ms | p99 ms | 503 by code | other non-2xx, stalls | DB statements | lock-wait samples | counters (DB/served 2xx) | server CPU µs/req | CPU cores busy |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of run.scenarios) {
-    if (r.rounds) continue; // rendered by renderRounds
+    if (r.rounds || r.dataPath) continue; // rendered by renderRounds, renderDataPath
     if (r.skipped) {
       lines.push(`| ${r.id} | ${r.title} | ${r.connections} | skipped: ${r.skipped} | | | | | | | | | | |`);
       continue;
@@ -117,6 +118,7 @@ export function renderMarkdown(run: RunReport, chartFile: string): string {
     lines.push('');
   }
   lines.push(...renderRounds(run.scenarios));
+  lines.push(...renderDataPath(run.scenarios, run.profiles));
   lines.push(...renderManyIsolates(run.scenarios));
   lines.push(...replicaComparison(run.scenarios));
   lines.push(...fillfactorComparison(run.scenarios));

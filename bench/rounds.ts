@@ -23,7 +23,7 @@ export type RoundsFigures = {
   ratio?: { byRequestsPerSecond: number; byCpu: number; pairs: number };
 };
 
-const median = (xs: number[]): number => {
+export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length === 0 ? 0 : s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;

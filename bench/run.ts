@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --quick] [-- --only=1,2,5] [-- --out=<dir>]`: starts its own stack (embedded
  * Postgres, WebSocket proxy, flusher, the bundled worker under `workerd serve`), seeds a hot client
- * and keys, runs the scenarios (1–8, 10; the alternating 1/2 rounds and scaling curve with 1 and 2)
+ * and keys, runs the scenarios (1–8, 10–12; the alternating 1/2 rounds and scaling curve with 1 and 2;
+ * 11–12 against a minimal worker)
  * with bounded load on 127.0.0.1, and writes
  * `<out>/<timestamp>.{json,md,svg}`. A full run also refreshes the figures in docs/performance.md.
  * `--quick` runs every scenario for a few seconds (CI keeps the harness working with it; it asserts
@@ -24,6 +25,7 @@ import { runRoundScenarios } from './rounds.js';
 import { MANY_ISOLATE_SINKS, runManyIsolates } from './many-isolates.js';
 import { flusherLevelId, flusherLevels, runFlusherScenario } from './flusher-scenario.js';
 import { runForgedFloodScenario } from './forged-flood.js';
+import { runDataPath } from './data-path.js';
 import { runRateLimitScenario } from './rate-limit-scenario.js';
 import { CATALOG_DB, flusherAvailable, startFlusher, startStack, type Flusher, type Stack } from './stack.js';
 import { evaluateTargets } from './targets.js';
@@ -35,7 +37,7 @@ function parseArgs(argv: string[]): Args {
   const args: Args = { mode: 'full', only: undefined, out: undefined, runtimeCheck: true, profile: true, baseline: undefined };
   for (const a of argv) {
     if (a === '--quick') args.mode = 'quick';
-    else if (a.startsWith('--only=')) args.only = new Set(a.slice(7).split(',').map(Number).filter((n) => n >= 1 && n <= 10));
+    else if (a.startsWith('--only=')) args.only = new Set(a.slice(7).split(',').map(Number).filter((n) => n >= 1 && n <= 12));
     else if (a.startsWith('--out=')) args.out = a.slice(6);
     else if (a.startsWith('--baseline=')) args.baseline = a.slice(11);
     else if (a === '--no-runtime-check') args.runtimeCheck = false;
@@ -150,6 +152,12 @@ async function main(): Promise<number> {
       report(r);
       if (r.rateLimit) log(`  A ${r.rateLimit.aAllowedPerSecond.toFixed(1)} allowed/s, ${r.rateLimit.a429} 429s; B ${r.rateLimit.b503} 503s, p99 ${r.rateLimit.bP99Ms.toFixed(1)} ms (alone: ${r.rateLimit.bAlone.b503} 503s, p99 ${r.rateLimit.bAlone.p99Ms.toFixed(1)} ms)`);
       results.push(r);
+    }
+    if (wants(11) || wants(12)) {
+      const dp = await runDataPath(ctx, { fetch: wants(11), insert: wants(12), profile: args.profile }).catch((err: unknown) => ({ results: [errored('11', 11, 'data path', err)], profiles: [] }));
+      for (const r of dp.results) report(r);
+      results.push(...dp.results);
+      profiles.push(...dp.profiles);
     }
     if (args.profile && wants(1) && wants(2)) {
       // Separate pass: the inspector costs throughput, so profiled runs are not the measured ones.

@@ -63,6 +63,8 @@ export type ScenarioResult = {
   rateLimit?: import('./rate-limit-scenario.js').RateLimitFigures;
   /** Scenario 10: several isolates (bench/many-isolates.ts). */
   isolates?: import('./many-isolates.js').IsolateFigures;
+  /** Scenarios 11–12: the gateway's data path against a minimal worker's bare session (bench/data-path-rounds.ts). */
+  dataPath?: import('./data-path-rounds.js').DataPathFigures;
   /** Rounds on one workerd: the alternating 1/2 ratio and the scaling curve (bench/rounds.ts). */
   rounds?: RoundsFigures;
   /** Budgets, key cache, batcher and limiter of the isolate after the run (GET /__gateway/status). */
@@ -95,6 +97,8 @@ export type GatewayScenario = {
   counted: boolean;
   vars?: Record<string, string>;
   injectMisses?: boolean;
+  /** Every response is counted, non-2xx as errors (data routes: a refused session is still a counted request). */
+  errorsCounted?: boolean;
 };
 
 const VERIFY = '/v1/auth/verify';
@@ -161,7 +165,7 @@ export async function runGatewayScenario(ctx: Ctx, s: GatewayScenario): Promise<
     const headers = s.request.headers ?? {};
     // Warm the isolate and its caches, then start from zeroed counters and statistics.
     for (let i = 0; i < 5; i++) {
-      const res = await fetch(`${w.url}${s.request.path}`, { method: s.request.method, headers });
+      const res = await fetch(`${w.url}${s.request.path}`, { method: s.request.method, headers, body: s.request.body });
       if (s.counted && !res.ok) return { ...base, skipped: `warm-up answered ${res.status}: ${(await res.text()).slice(0, 200)}` };
     }
     await admin(w, ctx, 'POST', '/__gateway/flush');
@@ -190,7 +194,7 @@ export async function runGatewayScenario(ctx: Ctx, s: GatewayScenario): Promise<
     }
     const cpu = cpuBetween(cpuBefore, cpuSnapshot(roots), 'orchestrator+ws-proxy');
     cpu.cpuSeconds['load-generator'] = load.cpuSeconds;
-    const counters = s.counted ? await settleCounters(ctx, [w], load.byStatus, p.settleCapMs) : undefined;
+    const counters = s.counted ? await settleCounters(ctx, [w], load.byStatus, p.settleCapMs, { errorsCounted: s.errorsCounted === true }) : undefined;
     const statements = await ctx.probe.statements();
     const gatewayStatus = await admin(w, ctx, 'GET', '/__gateway/status');
     return { ...base, load, statements, cpu, ...(counters ? { counters } : {}), gatewayStatus: trimStatus(gatewayStatus) };

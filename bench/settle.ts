@@ -9,7 +9,7 @@ import type { Ctx } from './scenarios.js';
 import type { Workerd } from './workerd.js';
 
 export type CounterCheck = {
-  /** Responses that the gateway counts: authenticated requests, i.e. the 2xx here. */
+  /** Responses that the gateway counts: authenticated requests, i.e. the 2xx here (data routes: every response). */
   expectedRequests: number;
   db: CounterSums;
   exact: boolean;
@@ -32,9 +32,14 @@ const statsOfReport = (r: unknown): StatsView => (r && typeof r === 'object' && 
  * Forces the final flush (POST /__gateway/flush to every workerd, one isolate each) until the hot
  * client's DB counters reach the served count, or stop changing (per_request writes that timed
  * out are lost — that is a result, not a harness error). `flushes` sums the isolates' flushes.
+ * `errorsCounted`: every response is an authenticated request the gateway counts (its non-2xx as errors).
  */
-export async function settleCounters(ctx: Ctx, ws: readonly Workerd[], byStatus: Record<string, number>, capMs: number): Promise<CounterCheck> {
-  const expected = Object.entries(byStatus).reduce((n, [status, count]) => (status.startsWith('2') ? n + count : n), 0);
+export async function settleCounters(ctx: Ctx, ws: readonly Workerd[], byStatus: Record<string, number>, capMs: number, opts: { errorsCounted?: boolean } = {}): Promise<CounterCheck> {
+  const ok = Object.entries(byStatus).reduce((n, [status, count]) => (status.startsWith('2') ? n + count : n), 0);
+  const all = Object.values(byStatus).reduce((n, count) => n + count, 0);
+  // Data routes count every authenticated request, a refused session (503) as an error.
+  const expected = opts.errorsCounted ? all : ok;
+  const expectedErrors = opts.errorsCounted ? all - ok : 0;
   const started = Date.now();
   let last = -1;
   let stableSince = Date.now();
@@ -54,7 +59,7 @@ export async function settleCounters(ctx: Ctx, ws: readonly Workerd[], byStatus:
   return {
     expectedRequests: expected,
     db,
-    exact: db.requests === expected && db.errors === 0,
+    exact: db.requests === expected && db.errors === expectedErrors,
     settleMs: Date.now() - started,
     flushes: total('flushes'),
     flushFailures: total('failures'),

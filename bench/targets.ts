@@ -4,6 +4,7 @@
  */
 import { PRODUCT_FILLFACTOR } from './flusher-scenario.js';
 import { manyIsolatesTarget } from './isolates-report.js';
+import { dataPathTarget } from './data-path-report.js';
 import { cpuPerRequestUs } from './report.js';
 import type { ScenarioResult } from './scenarios.js';
 
@@ -62,6 +63,7 @@ export function evaluateTargets(results: ScenarioResult[]): Target[] {
 
   out.push(authOverhead(results));
   out.push(manyIsolatesTarget(results));
+  out.push(dataPathTarget(results));
 
   // 4. Flusher ≥ 100k deltas/s (200 clients, low merge) and ≥ 300k (20 clients, merge-heavy) with
   // ack p99 ≤ 100 ms, at the best level that keeps the p99 bound.

@@ -15,10 +15,13 @@ const BIN = join(ROOT, 'node_modules', '.bin');
 
 export type Bundle = { dir: string; modules: string[]; compatibilityDate: string; compatibilityFlags: string[]; defaultVars: Record<string, string> };
 
-/** Bundles worker/index.ts of `root` (default: this checkout) with wrangler (dry run, no network) into `outDir`. */
-export function bundleWorker(outDir: string, root = ROOT): Bundle {
+/**
+ * Bundles worker/index.ts of `root` (default: this checkout) with wrangler (dry run, no network) into
+ * `outDir`; `config` (relative to `root`) bundles another worker's wrangler.toml instead.
+ */
+export function bundleWorker(outDir: string, root = ROOT, config = 'wrangler.toml'): Bundle {
   mkdirSync(outDir, { recursive: true });
-  execFileSync(join(BIN, 'wrangler'), ['deploy', '--dry-run', '--outdir', outDir], {
+  execFileSync(join(BIN, 'wrangler'), ['deploy', '--dry-run', '--outdir', outDir, '--config', config], {
     cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -27,7 +30,7 @@ export function bundleWorker(outDir: string, root = ROOT): Bundle {
   if (!modules.includes('index.js')) throw new Error(`wrangler produced no index.js in ${outDir}`);
   // index.js must come first: workerd treats the first module as the entry point.
   modules.sort((a, b) => (a === 'index.js' ? -1 : b === 'index.js' ? 1 : a.localeCompare(b)));
-  const toml = readFileSync(join(root, 'wrangler.toml'), 'utf8');
+  const toml = readFileSync(join(root, config), 'utf8');
   return { dir: outDir, modules, ...readWranglerToml(toml) };
 }
 
