@@ -69,7 +69,7 @@ async function readIdentity(input: DecisionInput): Promise<Identity | Refusal> {
     const parsed = parseApiKey(credentials.key);
     if (!parsed) return forged('malformed_key', headerClient);
     attempt.keyPrefix = parsed.prefix;
-    const hash = await hashApiKey(parsed.key);
+    const hash = hashApiKey(parsed.key);
     key = { ...parsed, hash, cached: ctx.isolate.services.keyCache.found(hash) };
     const verdict = knownKey(key) ?? (await offlineKeyCheck(ctx.isolate, parsed));
     if (verdict === 'forged') return forged('forged_key', headerClient);
