@@ -10,7 +10,7 @@ import { systemClock } from '../admission/clock.js';
 import { createLoadingCache, type CacheOutcome } from './cache.js';
 import { lookupTimeoutMs } from './lookup-timeout.js';
 import { authQuery } from './auth-query.js';
-import { directoryFor } from './client-directory.js';
+import { directoryFor, directoryInMemory } from './client-directory.js';
 import { policyOfRow, type DirectoryRow } from './directory.js';
 import type { RateLimit } from '../ratelimit/limit.js';
 
@@ -56,6 +56,18 @@ export async function loadClientPolicy(ctx: SessionContext, clientName: string, 
   if (listed) return { ok: true, value: listed, source: 'cache' };
   if (answer.directory.complete) return { ok: true, value: null, source: 'cache' };
   return loadPolicyByName(ctx, clientName, signal);
+}
+
+/**
+ * The policy of `clientName` when memory answers without waiting (the directory, or a cached
+ * per-name read; null = no such client), else undefined: the synchronous half of loadClientPolicy.
+ */
+export function policyInMemory(ctx: SessionContext, clientName: string): ClientPolicy | null | undefined {
+  const directory = directoryInMemory(ctx, (d) => d.clients.has(clientName) || !d.complete);
+  if (!directory) return undefined;
+  const listed = directory.clients.get(clientName);
+  if (listed) return listed;
+  return directory.complete ? null : ctx.isolate.services.policyCache.found(clientName);
 }
 
 function loadPolicyByName(ctx: SessionContext, clientName: string, signal: AbortSignal | undefined): Promise<CacheOutcome<ClientPolicy>> {
