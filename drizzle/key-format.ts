@@ -6,9 +6,10 @@
  * Legacy keys (`ath_<prefix>_<secret>`, no tag) parse too; the middleware decides whether they
  * are accepted. Only the SHA-256 of the whole key is stored. Shared by the CLI and the worker.
  */
+import { sha256Hex } from './sha256.js';
+
 const PREFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const SECRET_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const ENCODER = new TextEncoder();
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 const KEY_PATTERN = /^(ath_([a-z0-9]{10})_[A-Za-z0-9]{40})(?:_([0-9a-f]{24}))?$/;
 /**
@@ -43,9 +44,12 @@ export function toHex(bytes: Uint8Array): string {
   return hex;
 }
 
-/** Lower-case hex SHA-256 of the key: what `api_keys.key_hash` stores. */
-export async function hashApiKey(key: string): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', ENCODER.encode(key))));
+/**
+ * Lower-case hex SHA-256 of the key: what `api_keys.key_hash` stores. Synchronous (the worker runs
+ * it on every authenticated request; see sha256.ts); `await hashApiKey(k)` still reads the same.
+ */
+export function hashApiKey(key: string): string {
+  return sha256Hex(key);
 }
 
 /** A new random untagged key: the legacy format (kept for migration tests and old tooling). */

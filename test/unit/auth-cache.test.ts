@@ -50,6 +50,17 @@ describe('auth loading cache', () => {
     expect(cache.stats()).toMatchObject({ hits: 1, misses: 2 });
   });
 
+  it('reads a stored value as it is, expired or not, without counting or touching it', async () => {
+    const { cache, clock, loader } = make();
+    expect(cache.stored('h')).toBeUndefined();
+    await cache.get('h', loader('v1'));
+    await cache.get('n', loader(null));
+    clock.advance(5000);
+    expect(cache.stored('h')).toBe('v1');
+    expect(cache.stored('n')).toBeNull();
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 2 });
+  });
+
   it('remembers "not found" for the negative TTL only', async () => {
     const { cache, clock, loader, loads } = make();
     expect(await cache.get('x', loader(null))).toMatchObject({ ok: true, value: null });

@@ -32,6 +32,13 @@ describe('readApiKey', () => {
     expect(readApiKey(repeated)).toEqual({ kind: 'conflict' });
   });
 
+  it('reads repeated lines of one key as that key, and skips empty parts of a joined value', () => {
+    expect(readApiKey(new Headers({ 'x-athena-key': `${KEY}, ${KEY}` }))).toEqual({ kind: 'key', key: KEY });
+    expect(readApiKey(new Headers({ apikey: ` , ${KEY},`, 'x-api-key': ', ,' }))).toEqual({ kind: 'key', key: KEY });
+    expect(readApiKey(new Headers({ apikey: ', ,' }))).toEqual({ kind: 'none' });
+    expect(readApiKey(new Headers({ apikey: `${KEY},${OTHER}`, 'x-api-key': KEY }))).toEqual({ kind: 'conflict' });
+  });
+
   it('ignores empty values and non-Bearer authorization', () => {
     expect(readApiKey(new Headers())).toEqual({ kind: 'none' });
     expect(readApiKey(new Headers({ 'x-athena-key': '  ', authorization: 'Basic dXNlcjpwdw==' }))).toEqual({ kind: 'none' });

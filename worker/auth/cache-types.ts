@@ -58,6 +58,8 @@ export type LoadingCache<V> = {
    * path, with no promise or outcome object. Misses and "not found" go through `get`.
    */
   found(key: string): V | undefined;
+  /** The stored value even when expired (no LRU touch, no counters, no object built), or undefined. */
+  stored(key: string): V | null | undefined;
   /** The stored entry even when expired (no LRU touch, no counters), or undefined. */
   peek(key: string): { value: V | null; fresh: boolean } | undefined;
   stats(): CacheStats;

@@ -74,6 +74,10 @@ class Cache<V> implements LoadingCache<V> {
     return e ? { value: e.value, fresh: e.expiresAt > this.opts.now() } : undefined;
   }
 
+  stored(key: string): V | null | undefined {
+    return this.entries.get(key)?.value;
+  }
+
   stats(): CacheStats {
     return { size: this.entries.size, inFlight: this.flights.size, ...this.counts };
   }

@@ -45,24 +45,36 @@ type DirectoryAnswer = { ok: true; directory: Directory } | { ok: false; outcome
  * fail-static window (AUTH_STALE_IF_UNAVAILABLE_MS past the usual 2 × TTL).
  */
 export async function directoryFor(ctx: SessionContext, lists: (d: Directory) => boolean, signal: AbortSignal | undefined): Promise<DirectoryAnswer> {
+  const inMemory = directoryInMemory(ctx, lists, undefined);
+  if (inMemory) return { ok: true, directory: inMemory };
   const { settings } = ctx.isolate;
   const cache = ctx.isolate.services.directory;
   const current = cache.peek(KEY)?.value ?? undefined;
   const found = current !== undefined && lists(current);
   const now = Date.now();
-  const action = decide(current, found, now, { ttlMs: settings.AUTH_POLICY_CACHE_TTL_MS, recheckMs: settings.AUTH_DIRECTORY_RECHECK_MS });
-  if (current && action === 'answer') return { ok: true, directory: current };
-  if (current && action === 'answer-and-refresh') {
-    // One background reload at a time: later requests in the window just answer from the copy.
-    if (cache.stats().inFlight === 0) ctx.waitUntil(cache.get(KEY, (lc) => load(ctx, lc)));
-    return { ok: true, directory: current };
-  }
   const outcome = await cache.get(KEY, (lc) => load(ctx, lc), signal);
   if (outcome.ok && outcome.value) return { ok: true, directory: outcome.value };
   const staleLimit = 2 * settings.AUTH_POLICY_CACHE_TTL_MS + settings.AUTH_STALE_IF_UNAVAILABLE_MS;
   const cancelled = !outcome.ok && outcome.reason === 'cancelled';
   if (current && !cancelled && (!found || now - current.loadedAt < staleLimit)) return { ok: true, directory: current };
   return { ok: false, outcome };
+}
+
+/**
+ * The directory in memory when the freshness rules let it answer without waiting (starting the
+ * background reload they ask for), else undefined: the synchronous half of `directoryFor`, which
+ * a cache-hit request answers from without a promise. `lists` is static and takes `subject` (no closure per request).
+ */
+export function directoryInMemory<A>(ctx: SessionContext, lists: (d: Directory, subject: A) => boolean, subject: A): Directory | undefined {
+  const cache = ctx.isolate.services.directory;
+  const current = cache.stored(KEY);
+  if (!current) return undefined;
+  const { settings } = ctx.isolate;
+  const action = decide(current, lists(current, subject), Date.now(), { ttlMs: settings.AUTH_POLICY_CACHE_TTL_MS, recheckMs: settings.AUTH_DIRECTORY_RECHECK_MS });
+  if (action === 'reload') return undefined;
+  // One background reload at a time: later requests in the window just answer from the copy.
+  if (action === 'answer-and-refresh' && cache.stats().inFlight === 0) ctx.waitUntil(cache.get(KEY, (lc) => load(ctx, lc)));
+  return current;
 }
 
 /** Size and age of this isolate's directory, for status (no names). */

@@ -13,24 +13,36 @@ export type Credentials =
   | { kind: 'conflict' }
   | { kind: 'none' };
 
+/** Several sources disagree (a marker, not a key: keys never contain spaces). */
+const CONFLICT = ' conflict ';
+const BEARER = /^Bearer[ \t]+(.*)$/i;
+
 /** The one key presented in `headers`, a conflict when they disagree, or none. */
 export function readApiKey(headers: Headers): Credentials {
-  const seen = new Set<string>();
-  for (const name of KEY_HEADERS) addValues(seen, headers.get(name));
-  const bearer = /^Bearer[ \t]+(.*)$/i.exec(headers.get('authorization')?.trim() ?? '')?.[1];
-  if (bearer !== undefined) addValues(seen, bearer);
-  if (seen.size > 1) return { kind: 'conflict' };
-  const [key] = seen;
-  return key === undefined ? { kind: 'none' } : { kind: 'key', key };
+  // One string carried through, no Set or arrays: this runs on every authenticated request.
+  let seen: string | undefined;
+  for (const name of KEY_HEADERS) seen = withValues(seen, headers.get(name));
+  const authorization = headers.get('authorization');
+  if (authorization !== null) seen = withValues(seen, BEARER.exec(authorization.trim())?.[1] ?? null);
+  if (seen === CONFLICT) return { kind: 'conflict' };
+  return seen === undefined ? { kind: 'none' } : { kind: 'key', key: seen };
 }
 
 /** Repeated header lines arrive joined by ", "; keys never contain commas, so split them. */
-function addValues(seen: Set<string>, raw: string | null): void {
-  if (raw === null) return;
-  for (const part of raw.split(',')) {
-    const v = part.trim();
-    if (v !== '') seen.add(v);
+function withValues(seen: string | undefined, raw: string | null): string | undefined {
+  if (raw === null || seen === CONFLICT) return seen;
+  let from = 0;
+  while (from <= raw.length) {
+    const comma = raw.indexOf(',', from);
+    const end = comma === -1 ? raw.length : comma;
+    const v = raw.slice(from, end).trim();
+    if (v !== '') {
+      if (seen !== undefined && seen !== v) return CONFLICT;
+      seen = v;
+    }
+    from = end + 1;
   }
+  return seen;
 }
 
 /**

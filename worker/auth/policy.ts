@@ -10,8 +10,8 @@ import { systemClock } from '../admission/clock.js';
 import { createLoadingCache, type CacheOutcome } from './cache.js';
 import { lookupTimeoutMs } from './lookup-timeout.js';
 import { authQuery } from './auth-query.js';
-import { directoryFor } from './client-directory.js';
-import { policyOfRow, type DirectoryRow } from './directory.js';
+import { directoryFor, directoryInMemory } from './client-directory.js';
+import { policyOfRow, type Directory, type DirectoryRow } from './directory.js';
 import type { RateLimit } from '../ratelimit/limit.js';
 
 export type Enforcement = 'required' | 'optional';
@@ -50,12 +50,27 @@ type PolicyRow = Omit<DirectoryRow, 'key_prefixes'>;
  * incomplete directory does not list, from one shared DB read. `signal` ends only this caller's wait.
  */
 export async function loadClientPolicy(ctx: SessionContext, clientName: string, signal?: AbortSignal): Promise<CacheOutcome<ClientPolicy>> {
-  const answer = await directoryFor(ctx, (d) => d.clients.has(clientName) || !d.complete, signal);
+  const answer = await directoryFor(ctx, (d) => answersFor(d, clientName), signal);
   if (!answer.ok) return answer.outcome as CacheOutcome<ClientPolicy>;
   const listed = answer.directory.clients.get(clientName);
   if (listed) return { ok: true, value: listed, source: 'cache' };
   if (answer.directory.complete) return { ok: true, value: null, source: 'cache' };
   return loadPolicyByName(ctx, clientName, signal);
+}
+
+/** Whether the directory can answer for `clientName`: it lists the name, or it lists every client. */
+const answersFor = (d: Directory, clientName: string): boolean => d.clients.has(clientName) || !d.complete;
+
+/**
+ * The policy of `clientName` when memory answers without waiting (the directory, or a cached
+ * per-name read; null = no such client), else undefined: the synchronous half of loadClientPolicy.
+ */
+export function policyInMemory(ctx: SessionContext, clientName: string): ClientPolicy | null | undefined {
+  const directory = directoryInMemory(ctx, answersFor, clientName);
+  if (!directory) return undefined;
+  const listed = directory.clients.get(clientName);
+  if (listed) return listed;
+  return directory.complete ? null : ctx.isolate.services.policyCache.found(clientName);
 }
 
 function loadPolicyByName(ctx: SessionContext, clientName: string, signal: AbortSignal | undefined): Promise<CacheOutcome<ClientPolicy>> {

@@ -102,9 +102,12 @@ class DeltaBatcher implements Batcher {
     return force || this.pending.size >= this.opts.flushMaxKeys || t - this.pendingSince >= this.opts.flushIntervalMs;
   }
 
+  /** Whether a new row fits under STATS_MAX_PENDING_KEYS; one closure per batcher, none per request. */
+  private readonly canGrow = (): boolean => this.heldRows() < this.opts.maxPendingKeys;
+
   record(usage: Parameters<Batcher['record']>[0]): void {
     if (this.pending.size === 0) this.pendingSince = this.opts.now();
-    this.stats.dropped += this.pending.add(usage, () => this.heldRows() < this.opts.maxPendingKeys);
+    this.stats.dropped += this.pending.add(usage, this.canGrow);
     if (this.pending.size === 0) this.pendingSince = undefined;
   }
 

@@ -40,30 +40,35 @@ const REFUSALS = {
   validation_unavailable: ['api_key_validation_unavailable', 'API key validation unavailable', 'The API key could not be checked in time; retry after Retry-After seconds.'],
 } as const satisfies Record<RefusalName | Unavailable['unavailable'], readonly [ErrorCode, string, string]>;
 
-export const authenticate = (opts: AuthenticateOptions = {}): MiddlewareHandler<AppEnv> =>
-  async function authenticate(c, next) {
+export const authenticate = (opts: AuthenticateOptions = {}): MiddlewareHandler<AppEnv> => {
+  const clientFrom = opts.client ?? 'header';
+  const requireKey = opts.requireKey ?? false;
+  const allowFailOpen = opts.allowFailOpen !== false;
+  return async function authenticate(c, next) {
     const scope = c.get('scope');
-    const input: DecisionInput = {
-      ctx: scope,
-      headers: c.req.raw.headers,
-      signal: c.req.raw.signal,
-      clientFrom: opts.client ?? 'header',
-      requireKey: opts.requireKey ?? false,
-      attempt: { clientName: loggableClientName(c.req.header('x-athena-client')), keyPrefix: null },
-    };
-    const verdict = await judge(input);
+    const { raw } = c.req;
+    const input: DecisionInput = { ctx: scope, headers: raw.headers, signal: raw.signal, clientFrom, requireKey, keyPrefix: null };
+    const judged = judge(input);
+    // A verdict from memory is a plain value: awaiting only a promise saves a microtask per hit.
+    const verdict = judged instanceof Promise ? await judged : judged;
     if ('admitted' in verdict) c.set('auth', verdict.admitted);
     else if ('refused' in verdict) throw refused(scope, input, verdict);
-    else c.set('auth', unavailable(scope, input, verdict, opts.allowFailOpen !== false));
+    else c.set('auth', unavailable(scope, input, verdict, allowFailOpen));
     await next();
   };
+};
+
+/** The attempt as telemetry records it: the client named (loggable header value, else the key's) and the key prefix. */
+function attemptOf(input: DecisionInput): { clientName: string | null; keyPrefix: string | null } {
+  return { clientName: input.keyClient ?? loggableClientName(input.headers.get('x-athena-client') ?? undefined), keyPrefix: input.keyPrefix };
+}
 
 /** Counts the refusal, records its `auth_attempt` event, and builds the error to throw. */
 function refused(scope: RequestScope, input: DecisionInput, r: Refusal | { refused: Unavailable['unavailable']; reason: string }): GatewayError {
   const counters = scope.services.authRefusals;
   if ('counts' in r && r.counts === 'forged') counters.forged(r.client !== undefined && listsClient(scope.isolate, r.client) ? r.client : undefined);
   if ('counts' in r && r.counts === 'unknown_client') counters.unknownClient();
-  emitTelemetry(scope, { kind: 'auth_attempt', requestId: scope.requestId, ...input.attempt, reason: r.reason });
+  emitTelemetry(scope, { kind: 'auth_attempt', requestId: scope.requestId, ...attemptOf(input), reason: r.reason });
   const [code, message, hint] = REFUSALS[r.refused];
   return new GatewayError(code, message, { hint });
 }
@@ -71,7 +76,7 @@ function refused(scope: RequestScope, input: DecisionInput, r: Refusal | { refus
 /** A lookup that could not run: 503, or a read-only unverified admission under AUTH_FAIL_MODE=open. */
 function unavailable(scope: RequestScope, input: DecisionInput, u: Unavailable, allowFailOpen: boolean): AuthContext {
   const { settings, requestId } = scope;
-  const { clientName, keyPrefix } = input.attempt;
+  const { clientName, keyPrefix } = attemptOf(input);
   const cause = u.outcome.ok ? undefined : u.outcome.cause;
   const reason = u.outcome.ok ? undefined : u.outcome.reason;
   log('warn', `auth_${u.unavailable}`, { requestId, client: clientName, keyPrefix, reason, cause: describeCause(cause) });
