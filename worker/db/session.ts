@@ -29,8 +29,23 @@ class ConnectTimeoutError extends Error {
 }
 
 /**
- * Opens and connects a session; throws the driver's error when the database is unreachable, or
- * `ConnectTimeoutError`. Both timeouts travel as startup parameters: no extra round trip.
+ * The database never accepted the session's startup (unreachable, refused, wrong password, or no
+ * answer within `connectTimeoutMs`): surfaced by the first query, since startup and that query
+ * leave together. Carries no SQLSTATE of its own: it is not the query's error.
+ */
+export class SessionConnectError extends Error {
+  constructor(cause: unknown) {
+    super(`session startup failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'SessionConnectError';
+  }
+}
+
+/**
+ * Opens a session. Startup, password and the first query are pipelined (the driver's
+ * `pipelineConnect: 'password'`, as with Neon): one round trip instead of three, so `connect()`
+ * only waits for the socket and the first query hears whether the startup was accepted. Throws the
+ * driver's error when the socket cannot be opened, or `ConnectTimeoutError`; the first query throws
+ * `SessionConnectError` when the startup fails. Both timeouts travel as startup parameters.
  */
 export async function openSession(databaseUrl: string, opts: SessionOptions): Promise<Session> {
   const client = new Client({ connectionString: databaseUrl, statement_timeout: opts.statementTimeoutMs, lock_timeout: opts.lockTimeoutMs });
@@ -38,24 +53,48 @@ export async function openSession(databaseUrl: string, opts: SessionOptions): Pr
     const proxy = opts.localWsProxy;
     client.neonConfig.wsProxy = (host, port) => `${proxy}/v1?address=${host}:${port}`;
     client.neonConfig.useSecureWebSocket = false;
-    client.neonConfig.pipelineConnect = false;
     client.neonConfig.pipelineTLS = false;
     client.neonConfig.forceDisablePgSSL = true;
   }
   // An unreachable proxy/DB surfaces as an 'error' event; without a listener it would be unhandled.
   client.on('error', () => undefined);
+  const deadline = opts.connectTimeoutMs === undefined ? undefined : Date.now() + opts.connectTimeoutMs;
+  let accepted = false; // the server answered the startup with AuthenticationOk
+  client.connection.once('authenticationOk', () => {
+    accepted = true;
+  });
   await connectWithin(client, opts.connectTimeoutMs);
   let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => (closed ??= client.end().catch(() => undefined));
   return {
     async query(text, params) {
-      const res = await client.query(text, params);
-      return { rows: res.rows, rowCount: res.rowCount };
+      if (accepted) return rowsOf(await client.query(text, params));
+      try {
+        return rowsOf(await untilAccepted(client.query(text, params), deadline, opts.connectTimeoutMs ?? 0, () => accepted));
+      } catch (err) {
+        if (accepted) throw err;
+        void close();
+        throw new SessionConnectError(err);
+      }
     },
-    close() {
-      closed ??= client.end().catch(() => undefined);
-      return closed;
-    },
+    close,
   };
+}
+
+const rowsOf = <R>(res: { rows: R[]; rowCount: number | null }) => ({ rows: res.rows, rowCount: res.rowCount });
+
+/**
+ * `query`, failed with `ConnectTimeoutError` when the startup is still unanswered at `deadline`.
+ * Once accepted, the query runs on under its statement timeout alone.
+ */
+function untilAccepted<T>(query: Promise<T>, deadline: number | undefined, timeoutMs: number, isAccepted: () => boolean): Promise<T> {
+  if (deadline === undefined) return query;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      if (!isAccepted()) reject(new ConnectTimeoutError(timeoutMs));
+    }, Math.max(0, deadline - Date.now()));
+    query.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
 }
 
 /**
