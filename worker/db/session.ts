@@ -60,9 +60,11 @@ export async function openSession(databaseUrl: string, opts: SessionOptions): Pr
   client.on('error', () => undefined);
   const deadline = opts.connectTimeoutMs === undefined ? undefined : Date.now() + opts.connectTimeoutMs;
   let accepted = false; // the server answered the startup with AuthenticationOk
-  client.connection.once('authenticationOk', () => {
-    accepted = true;
-  });
+  let refused = false; // an error message or a closed connection came first
+  const conn = client.connection;
+  conn.once('authenticationOk', () => (accepted = true));
+  conn.once('errorMessage', () => (refused ||= !accepted));
+  conn.once('end', () => (refused ||= !accepted));
   await connectWithin(client, opts.connectTimeoutMs);
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => (closed ??= client.end().catch(() => undefined));
@@ -72,7 +74,8 @@ export async function openSession(databaseUrl: string, opts: SessionOptions): Pr
       try {
         return rowsOf(await untilAccepted(client.query(text, params), deadline, opts.connectTimeoutMs ?? 0, () => accepted));
       } catch (err) {
-        if (accepted) throw err;
+        // Anything else (a value that cannot be bound, say) is the query's own error.
+        if (accepted || !(refused || err instanceof ConnectTimeoutError)) throw err;
         void close();
         throw new SessionConnectError(err);
       }
