@@ -58,21 +58,33 @@ export async function openSession(databaseUrl: string, opts: SessionOptions): Pr
   }
   // An unreachable proxy/DB surfaces as an 'error' event; without a listener it would be unhandled.
   client.on('error', () => undefined);
-  const deadline = opts.connectTimeoutMs === undefined ? undefined : Date.now() + opts.connectTimeoutMs;
+  const deadline = startupDeadline(opts.connectTimeoutMs);
   let accepted = false; // the server answered the startup with AuthenticationOk
   let refused = false; // an error message or a closed connection came first
   const conn = client.connection;
-  conn.once('authenticationOk', () => (accepted = true));
+  conn.once('authenticationOk', () => {
+    accepted = true;
+    deadline?.clear();
+  });
   conn.once('errorMessage', () => (refused ||= !accepted));
   conn.once('end', () => (refused ||= !accepted));
-  await connectWithin(client, opts.connectTimeoutMs);
+  try {
+    await connectWithin(client, deadline);
+  } catch (err) {
+    deadline?.clear();
+    throw err;
+  }
   let closed: Promise<void> | undefined;
-  const close = (): Promise<void> => (closed ??= client.end().catch(() => undefined));
+  const close = (): Promise<void> => {
+    deadline?.clear();
+    return (closed ??= client.end().catch(() => undefined));
+  };
   return {
     async query(text, params) {
       if (accepted) return rowsOf(await client.query(text, params));
       try {
-        return rowsOf(await untilAccepted(client.query(text, params), deadline, opts.connectTimeoutMs ?? 0, () => accepted));
+        const answered = client.query(text, params);
+        return rowsOf(await (deadline ? Promise.race([answered, deadline.expired]) : answered));
       } catch (err) {
         // Anything else (a value that cannot be bound, say) is the query's own error.
         if (accepted || !(refused || err instanceof ConnectTimeoutError)) throw err;
@@ -86,37 +98,30 @@ export async function openSession(databaseUrl: string, opts: SessionOptions): Pr
 
 const rowsOf = <R>(res: { rows: R[]; rowCount: number | null }) => ({ rows: res.rows, rowCount: res.rowCount });
 
-/**
- * `query`, failed with `ConnectTimeoutError` when the startup is still unanswered at `deadline`.
- * Once accepted, the query runs on under its statement timeout alone.
- */
-function untilAccepted<T>(query: Promise<T>, deadline: number | undefined, timeoutMs: number, isAccepted: () => boolean): Promise<T> {
-  if (deadline === undefined) return query;
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      if (!isAccepted()) reject(new ConnectTimeoutError(timeoutMs));
-    }, Math.max(0, deadline - Date.now()));
-    query.then(resolve, reject).finally(() => clearTimeout(timer));
-  });
-}
+/** One timer of the request's own for the whole startup: the socket, then the server's answer. */
+type StartupDeadline = { expired: Promise<never>; clear(): void };
 
-/**
- * `client.connect()` raced against a timer of this request's own. On timeout the connection is
- * ended once the attempt settles (ending it mid-handshake makes the driver write to a closed socket).
- */
-async function connectWithin(client: Client, timeoutMs: number | undefined): Promise<void> {
-  if (timeoutMs === undefined) return client.connect();
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const connecting = client.connect();
+function startupDeadline(timeoutMs: number | undefined): StartupDeadline | undefined {
+  if (timeoutMs === undefined) return undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ConnectTimeoutError(timeoutMs)), timeoutMs);
   });
+  expired.catch(() => undefined); // raced by whoever waits on the startup; maybe nobody
+  return { expired, clear: () => clearTimeout(timer) };
+}
+
+/**
+ * `client.connect()` raced against the startup deadline. On timeout the connection is ended once
+ * the attempt settles (ending it mid-handshake makes the driver write to a closed socket).
+ */
+async function connectWithin(client: Client, deadline: StartupDeadline | undefined): Promise<void> {
+  const connecting = client.connect();
+  if (!deadline) return connecting;
   try {
-    await Promise.race([connecting, expired]);
+    await Promise.race([connecting, deadline.expired]);
   } catch (err) {
     if (err instanceof ConnectTimeoutError) void connecting.then(() => client.end()).catch(() => undefined);
     throw err;
-  } finally {
-    if (timer !== null) clearTimeout(timer);
   }
 }
