@@ -50,3 +50,32 @@ describe('withSession', () => {
     expect(budgetFor(entry.isolate, targetOf(UNREACHABLE)).snapshot()).toMatchObject({ inUse: 0, reclaimedLeases: 0, acquired: 6 });
   });
 });
+
+describe('pipelined startup', () => {
+  const entry = isolateFor({ ...baseEnv, TEST_ISOLATE: uniqueName('wsp'), DB_POOL_MAX: '2', DB_ACQUIRE_TIMEOUT_MS: '10000' });
+  if (!entry.ok) throw new Error(entry.problem);
+  const closes: Promise<unknown>[] = [];
+  const ctx: SessionContext = { isolate: entry.isolate, waitUntil: (p) => void closes.push(p) };
+  const wrongPassword = (() => {
+    const u = new URL(databaseUrl);
+    u.password = 'not-the-password';
+    return u.toString();
+  })();
+
+  it('a startup the server refuses (wrong password) is connect_failed, heard by the first query, and its permit comes back', async () => {
+    const outcome = await withSession(ctx, wrongPassword, 'tenant', (s) => s.query('SELECT 1 AS one')).catch((err: unknown) => err);
+    expect(outcome).toBeInstanceOf(SessionUnavailableError);
+    expect(outcome).toMatchObject({ kind: 'connect_failed' });
+    await Promise.all(closes);
+    expect(budgetFor(entry.isolate, targetOf(wrongPassword)).snapshot()).toMatchObject({ inUse: 0, acquired: 1, reclaimedLeases: 0 });
+  });
+
+  it("a first query that fails in SQL keeps its own SQLSTATE; the session's later queries still run", async () => {
+    const codes = await withSession(ctx, databaseUrl, 'tenant', async (s) => {
+      const first = await s.query('SELECT 1/0').catch((err: unknown) => (err as { code?: string }).code);
+      const second = await s.query<{ n: number }>('SELECT 41 + 1 AS n');
+      return { first, second: second.rows[0]?.n };
+    });
+    expect(codes).toEqual({ first: '22012', second: 42 });
+  });
+});

@@ -29,8 +29,23 @@ class ConnectTimeoutError extends Error {
 }
 
 /**
- * Opens and connects a session; throws the driver's error when the database is unreachable, or
- * `ConnectTimeoutError`. Both timeouts travel as startup parameters: no extra round trip.
+ * The database never accepted the session's startup (unreachable, refused, wrong password, or no
+ * answer within `connectTimeoutMs`): surfaced by the first query, since startup and that query
+ * leave together. Carries no SQLSTATE of its own: it is not the query's error.
+ */
+export class SessionConnectError extends Error {
+  constructor(cause: unknown) {
+    super(`session startup failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'SessionConnectError';
+  }
+}
+
+/**
+ * Opens a session. Startup, password and the first query are pipelined (the driver's
+ * `pipelineConnect: 'password'`, as with Neon): one round trip instead of three, so `connect()`
+ * only waits for the socket and the first query hears whether the startup was accepted. Throws the
+ * driver's error when the socket cannot be opened, or `ConnectTimeoutError`; the first query throws
+ * `SessionConnectError` when the startup fails. Both timeouts travel as startup parameters.
  */
 export async function openSession(databaseUrl: string, opts: SessionOptions): Promise<Session> {
   const client = new Client({ connectionString: databaseUrl, statement_timeout: opts.statementTimeoutMs, lock_timeout: opts.lockTimeoutMs });
@@ -38,43 +53,75 @@ export async function openSession(databaseUrl: string, opts: SessionOptions): Pr
     const proxy = opts.localWsProxy;
     client.neonConfig.wsProxy = (host, port) => `${proxy}/v1?address=${host}:${port}`;
     client.neonConfig.useSecureWebSocket = false;
-    client.neonConfig.pipelineConnect = false;
     client.neonConfig.pipelineTLS = false;
     client.neonConfig.forceDisablePgSSL = true;
   }
   // An unreachable proxy/DB surfaces as an 'error' event; without a listener it would be unhandled.
   client.on('error', () => undefined);
-  await connectWithin(client, opts.connectTimeoutMs);
+  const deadline = startupDeadline(opts.connectTimeoutMs);
+  let accepted = false; // the server answered the startup with AuthenticationOk
+  let refused = false; // an error message or a closed connection came first
+  const conn = client.connection;
+  conn.once('authenticationOk', () => {
+    accepted = true;
+    deadline?.clear();
+  });
+  conn.once('errorMessage', () => (refused ||= !accepted));
+  conn.once('end', () => (refused ||= !accepted));
+  try {
+    await connectWithin(client, deadline);
+  } catch (err) {
+    deadline?.clear();
+    throw err;
+  }
   let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    deadline?.clear();
+    return (closed ??= client.end().catch(() => undefined));
+  };
   return {
     async query(text, params) {
-      const res = await client.query(text, params);
-      return { rows: res.rows, rowCount: res.rowCount };
+      if (accepted) return rowsOf(await client.query(text, params));
+      try {
+        const answered = client.query(text, params);
+        return rowsOf(await (deadline ? Promise.race([answered, deadline.expired]) : answered));
+      } catch (err) {
+        // Anything else (a value that cannot be bound, say) is the query's own error.
+        if (accepted || !(refused || err instanceof ConnectTimeoutError)) throw err;
+        void close();
+        throw new SessionConnectError(err);
+      }
     },
-    close() {
-      closed ??= client.end().catch(() => undefined);
-      return closed;
-    },
+    close,
   };
 }
 
-/**
- * `client.connect()` raced against a timer of this request's own. On timeout the connection is
- * ended once the attempt settles (ending it mid-handshake makes the driver write to a closed socket).
- */
-async function connectWithin(client: Client, timeoutMs: number | undefined): Promise<void> {
-  if (timeoutMs === undefined) return client.connect();
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const connecting = client.connect();
+const rowsOf = <R>(res: { rows: R[]; rowCount: number | null }) => ({ rows: res.rows, rowCount: res.rowCount });
+
+/** One timer of the request's own for the whole startup: the socket, then the server's answer. */
+type StartupDeadline = { expired: Promise<never>; clear(): void };
+
+function startupDeadline(timeoutMs: number | undefined): StartupDeadline | undefined {
+  if (timeoutMs === undefined) return undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ConnectTimeoutError(timeoutMs)), timeoutMs);
   });
+  expired.catch(() => undefined); // raced by whoever waits on the startup; maybe nobody
+  return { expired, clear: () => clearTimeout(timer) };
+}
+
+/**
+ * `client.connect()` raced against the startup deadline. On timeout the connection is ended once
+ * the attempt settles (ending it mid-handshake makes the driver write to a closed socket).
+ */
+async function connectWithin(client: Client, deadline: StartupDeadline | undefined): Promise<void> {
+  const connecting = client.connect();
+  if (!deadline) return connecting;
   try {
-    await Promise.race([connecting, expired]);
+    await Promise.race([connecting, deadline.expired]);
   } catch (err) {
     if (err instanceof ConnectTimeoutError) void connecting.then(() => client.end()).catch(() => undefined);
     throw err;
-  } finally {
-    if (timer !== null) clearTimeout(timer);
   }
 }

@@ -5,7 +5,7 @@
 import type { Isolate } from '../isolate.js';
 import { budgetFor } from '../admission/registry.js';
 import { noteAcquire } from '../admission/slow-acquire-log.js';
-import { openSession, type Session } from './session.js';
+import { openSession, SessionConnectError, type Session } from './session.js';
 import { targetOf, type Target } from './target.js';
 
 export type SessionPurpose = 'auth' | 'policy' | 'tenant' | 'logging' | 'stats' | 'ready' | 'idempotency';
@@ -47,8 +47,9 @@ type WithSessionOptions = {
 /**
  * Runs `fn` with a session on `databaseUrl` under that target's budget. Throws
  * `SessionUnavailableError('budget_timeout')` when no permit came within the acquire timeout (and
- * tells `ctx.onAdmissionRefused`), `('connect_failed')` when the database cannot be reached; errors of
- * `fn` pass through. The session closes via `waitUntil` and the permit is released once it has closed,
+ * tells `ctx.onAdmissionRefused`), `('connect_failed')` when the database cannot be reached or
+ * refuses the startup (also when its first query is the one that hears it); other errors of `fn`
+ * pass through. The session closes via `waitUntil` and the permit is released once it has closed,
  * or at once when the request is cancelled.
  */
 export async function withSession<T>(
@@ -91,6 +92,10 @@ export async function withSession<T>(
     }
     try {
       return await fn(session);
+    } catch (err) {
+      // The startup travels with the first query, so a refused startup surfaces here.
+      if (err instanceof SessionConnectError) throw new SessionUnavailableError('connect_failed', target, acquired.waitedMs + Date.now() - started);
+      throw err;
     } finally {
       // The permit covers the connection until it is closed, so open sessions per target never
       // exceed DB_POOL_MAX; the lease still reclaims it if the close never settles.
