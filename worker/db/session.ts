@@ -108,7 +108,10 @@ function startupDeadline(timeoutMs: number | undefined): StartupDeadline | undef
     timer = setTimeout(() => reject(new ConnectTimeoutError(timeoutMs)), timeoutMs);
   });
   expired.catch(() => undefined); // raced by whoever waits on the startup; maybe nobody
-  return { expired, clear: () => clearTimeout(timer) };
+  const clear = () => {
+    if (timer !== undefined) clearTimeout(timer);
+  };
+  return { expired, clear };
 }
 
 /**
