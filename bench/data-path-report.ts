@@ -21,7 +21,7 @@ const ROUTES: [DataPathLabel, string][] = [
   ['verify', 'gateway `GET /v1/auth/verify` (auth cache hit)'],
   ['gateway-fetch', 'gateway `POST /gateway/fetch`'],
   ['minimal-fetch', 'minimal: session + the same SELECT'],
-  ['minimal-session', 'minimal: session open + close only'],
+  ['minimal-session', 'minimal: session open + `SELECT 1` + close'],
   ['gateway-insert', 'gateway `POST /gateway/insert`'],
   ['minimal-insert', 'minimal: session + the same INSERT'],
 ];

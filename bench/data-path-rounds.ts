@@ -2,7 +2,7 @@
  * The data path against its baseline, in one run: the gateway (one workerd) and the minimal worker
  * (another) serve short rounds in turn at the same concurrency, each round's CPU read per process
  * (workerd, Postgres, and this process — which hosts the WebSocket proxy). Per pair: the gateway's
- * `/health`, `/v1/auth/verify`, fetch and insert; the minimal worker's session-only, fetch and
+ * `/health`, `/v1/auth/verify`, fetch and insert; the minimal worker's session (`SELECT 1`), fetch and
  * insert routes; odd pairs run in reverse order so neither side always goes first. Before the
  * rounds, pg_stat_statements shows which statements each side sent to the tenant database.
  */
@@ -100,10 +100,16 @@ export function summariseRounds(rounds: DataPathRound[]): Pick<DataPathFigures, 
     const m = (k: keyof Figures) => median(rs.map((r) => r[k]));
     medians[label] = { requestsPerSecond: m('requestsPerSecond'), p50Ms: m('p50Ms'), p99Ms: m('p99Ms'), completed: m('completed'), non2xx: m('non2xx'), workerUs: m('workerUs'), postgresUs: m('postgresUs'), proxyUs: m('proxyUs') };
   }
-  const ratio = (g: DataPathRound[], m: DataPathRound[]): DataPathRatio | undefined => {
-    if (!g.length || g.length !== m.length) return undefined;
-    const byCpu = median(g.map((x, i) => (x.workerUs - (m[i]?.workerUs ?? 0)) / Math.max(1, m[i]?.workerUs ?? 0)));
-    const byRps = median(g.map((x, i) => (m[i]?.requestsPerSecond ?? 0) / Math.max(1, x.requestsPerSecond) - 1));
+  const ratio = (gw: DataPathRound[], min: DataPathRound[]): DataPathRatio | undefined => {
+    if (gw.length !== min.length) return undefined;
+    // A round that completed nothing (a stalled database) has no cost per request to compare.
+    const pairs = gw.flatMap((g, i) => {
+      const m = min[i];
+      return m && g.completed > 0 && m.completed > 0 ? [{ g, m }] : [];
+    });
+    if (!pairs.length) return undefined;
+    const byCpu = median(pairs.map(({ g, m }) => (g.workerUs - m.workerUs) / Math.max(1, m.workerUs)));
+    const byRps = median(pairs.map(({ g, m }) => m.requestsPerSecond / Math.max(1, g.requestsPerSecond) - 1));
     return { byCpu: +byCpu.toFixed(3), byRps: +byRps.toFixed(3) };
   };
   const fetch = ratio(of('gateway-fetch'), of('minimal-fetch'));

@@ -40,6 +40,13 @@ const figures = (sameSql = true): DataPathFigures => ({
 const result = (dataPath: DataPathFigures): ScenarioResult => ({ id: '11-rounds', group: 11, title: 'data path', request: 'POST /gateway/fetch', connections: 64, durationMs: 84_000, vars: {}, dataPath });
 
 describe('bench data path', () => {
+  it('leaves a pair out of the ratio when either side completed nothing (a stalled round has no cost per request)', () => {
+    const stalled = ROUNDS.map((r, i) => (r.label === 'gateway-insert' && i < 7 ? { ...r, completed: 0, workerUs: 0, requestsPerSecond: 0 } : r));
+    expect(summariseRounds(stalled).ratios.insert).toEqual({ byCpu: 0.5, byRps: 1 });
+    const allStalled = ROUNDS.map((r) => (r.label === 'minimal-insert' ? { ...r, completed: 0 } : r));
+    expect(summariseRounds(allStalled).ratios.insert).toBeUndefined();
+  });
+
   it('pairs the gateway with the minimal worker set by set and takes the median ratio', () => {
     const s = summariseRounds(ROUNDS);
     expect(s.ratios.fetch).toEqual({ byCpu: 0.2, byRps: 0.111 });
