@@ -5,15 +5,22 @@
 import { z } from 'zod';
 import { intVar, listVar, postgresUrlVar } from '../drizzle/env-vars.js';
 
+/**
+ * Two transactions in flight: while one waits on Postgres the other's merge and round trips go on.
+ * On rows both touch the second queues on the first's locks (rows are written in one global order,
+ * so it never deadlocks); the bench measured 2 ahead of 1 at 200 and at 20 clients.
+ */
+export const DEFAULT_MAX_CONCURRENT_COMMITS = 2;
+
 const schema = z.object({
   DATABASE_URL: postgresUrlVar(z.string({ error: 'is required' })),
   // A comma-separated list during a rotation: a batch signed with any of them is accepted.
   FLUSH_SIGNING_SECRET: listVar(z.string().min(16), 'at least 16 characters (each entry of a comma-separated list)').refine((v) => v !== undefined, 'is required'),
   FLUSHER_HOST: z.string().trim().optional().transform((v) => v || '127.0.0.1'),
   FLUSHER_PORT: intVar(8788, 0, 65_535),
-  FLUSHER_GROUP_COMMIT_MS: intVar(20, 0, 10_000),
+  FLUSHER_GROUP_COMMIT_MS: intVar(0, 0, 10_000),
   FLUSHER_GROUP_MAX_ROWS: intVar(20_000, 1, 1_000_000),
-  FLUSHER_MAX_CONCURRENT_COMMITS: intVar(1, 1, 64),
+  FLUSHER_MAX_CONCURRENT_COMMITS: intVar(DEFAULT_MAX_CONCURRENT_COMMITS, 1, 64),
   FLUSHER_PG_POOL_MAX: intVar(10, 1, 1000),
   FLUSHER_MAX_BODY_BYTES: intVar(8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
   FLUSHER_LEDGER_RETENTION_HOURS: intVar(24, 1, 24 * 365),

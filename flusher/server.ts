@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import pg from 'pg';
 import { createApp } from './app.js';
-import type { FlusherConfig } from './config.js';
+import { DEFAULT_MAX_CONCURRENT_COMMITS, type FlusherConfig } from './config.js';
 import { createGroupCommitter } from './group-commit.js';
 import { createMetrics, type FlusherMetrics } from './metrics.js';
 
@@ -47,7 +47,7 @@ export async function startFlusher(cfg: StartOptions): Promise<RunningFlusher> {
     metrics,
     groupCommitMs: cfg.groupCommitMs,
     maxGroupRows: cfg.maxGroupRows,
-    maxConcurrentCommits: cfg.maxConcurrentCommits ?? 1,
+    maxConcurrentCommits: cfg.maxConcurrentCommits ?? DEFAULT_MAX_CONCURRENT_COMMITS,
     ledgerRetentionMs: cfg.ledgerRetentionMs ?? 24 * 3_600_000,
     pruneIntervalMs: cfg.pruneIntervalMs ?? PRUNE_INTERVAL_MS,
     now: Date.now,

@@ -134,34 +134,42 @@ describe('statements per group, measured by Postgres', () => {
       await admin.end();
     }
   });
-  it('one commit in flight by default: batches arriving meanwhile wait in one open group and merge', async () => {
-    const flusher = await startTestFlusher({ groupCommitMs: 0, poolMax: 10 });
+  // Commit slots bound the transactions in flight; batches arriving while every slot is busy wait in
+  // one open group and merge. 2 is the default (FLUSHER_MAX_CONCURRENT_COMMITS).
+  it.each([1, 2])('%i commit slot(s): that many transactions in flight, later batches wait in one open group and merge', async (slots) => {
+    const flusher = await startTestFlusher({ groupCommitMs: 0, poolMax: 10, maxConcurrentCommits: slots });
     const locker = new pg.Client({ connectionString: databaseUrl });
     await locker.connect();
     try {
       const hot = uniq('hot');
       await db.query('INSERT INTO client_statistics (client_name, requests) VALUES ($1, 0)', [hot]);
-      // Hold the hot row so the first group's transaction blocks mid-commit.
+      // Hold the hot row so every group's transaction blocks mid-commit.
       await locker.query('BEGIN');
       await locker.query('SELECT 1 FROM client_statistics WHERE client_name = $1 FOR UPDATE', [hot]);
       const hotBatch = () => batch({ clients: [{ client_name: hot, requests: 1, errors: 0, last_seen: iso() }] });
-      const first = post(flusher, hotBatch());
       const waitingOnLock = async () =>
         Number((await db.query<{ n: string }>(
           `SELECT count(*)::text AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO client_statistics%'`,
         )).rows[0]?.n);
-      const deadline = Date.now() + 20_000;
-      while ((await waitingOnLock()) !== 1) {
-        if (Date.now() > deadline) throw new Error('the first commit never blocked on the row lock');
-        await new Promise((r) => setTimeout(r, 20));
+      const blocked = async (n: number) => {
+        const deadline = Date.now() + 20_000;
+        while ((await waitingOnLock()) !== n) {
+          if (Date.now() > deadline) throw new Error(`expected ${n} commit(s) blocked on the row lock`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      const first: ReturnType<typeof post>[] = [];
+      for (let i = 1; i <= slots; i++) {
+        first.push(post(flusher, hotBatch()));
+        await blocked(i);
       }
-      const rest = Array.from({ length: 39 }, () => post(flusher, hotBatch()));
-      await untilOpenGroup(flusher, 39);
-      expect(await waitingOnLock()).toBe(1); // still one transaction: the other 39 batches wait, merged
+      const rest = Array.from({ length: 40 - slots }, () => post(flusher, hotBatch()));
+      await untilOpenGroup(flusher, 40 - slots);
+      expect(await waitingOnLock()).toBe(slots); // no further transaction: the other batches wait, merged
       await locker.query('COMMIT');
-      const answers = await Promise.all([first, ...rest]);
+      const answers = await Promise.all([...first, ...rest]);
       expect(answers.map((a) => a.status)).toEqual(Array<number>(40).fill(200));
-      expect(await metric(flusher, 'flusher_group_size_batches_count')).toBe(2);
+      expect(await metric(flusher, 'flusher_group_size_batches_count')).toBe(slots + 1);
       expect((await clientTotals(hot)).get(hot)).toMatchObject({ requests: 40 });
     } finally {
       await locker.query('ROLLBACK').catch(() => undefined);
