@@ -67,28 +67,3 @@ export function checkSignatureHeaders(headers: SignatureHeaders, nowMs: number):
   if (!mac) return { ok: false, reason: 'malformed_signature' };
   return { ok: true, timestamp, mac };
 }
-
-/**
- * Checks the headers against `body`. The MAC comparison is `crypto.subtle.verify`, which is
- * constant-time, so a forger learns nothing from response timing.
- */
-export async function verifyBatch(secret: string, headers: SignatureHeaders, body: string | Uint8Array, nowMs: number): Promise<VerifyResult> {
-  const head = checkSignatureHeaders(headers, nowMs);
-  if (!head.ok) return head;
-  const ok = await crypto.subtle.verify('HMAC', await hmacKey(secret), head.mac, signedBytes(head.timestamp, body));
-  return ok ? { ok: true } : { ok: false, reason: 'bad_signature' };
-}
-
-/**
- * `verifyBatch` against several secrets (a rotation: old and new both valid): ok if any verifies,
- * otherwise the first secret's verdict. Header problems do not depend on the secret and end early.
- */
-export async function verifyBatchAny(secrets: readonly string[], headers: SignatureHeaders, body: string | Uint8Array, nowMs: number): Promise<VerifyResult> {
-  let first: VerifyResult = { ok: false, reason: 'bad_signature' };
-  for (const [i, secret] of secrets.entries()) {
-    const verdict = await verifyBatch(secret, headers, body, nowMs);
-    if (verdict.ok || verdict.reason !== 'bad_signature') return verdict;
-    if (i === 0) first = verdict;
-  }
-  return first;
-}

@@ -1,9 +1,9 @@
 /**
- * The flusher's batch-signature check: the rules of drizzle/signing.ts (headers, skew window,
- * HMAC-SHA256 over `<timestamp>.<body>`, any listed secret during a rotation) computed with
- * node:crypto. Web Crypto's verify copies the body behind the timestamp and hops through a promise
- * per secret; here the HMAC streams both parts, synchronously, and `timingSafeEqual` keeps the
- * comparison constant-time. test/unit/flusher-verify.test.ts holds both implementations to one verdict.
+ * The batch-signature check (only the flusher verifies; the worker signs with drizzle/signing.ts):
+ * the header and skew rules of drizzle/signing.ts, then HMAC-SHA256 over `<timestamp>.<body>` with
+ * each listed secret (a rotation accepts any). node:crypto rather than Web Crypto: the HMAC
+ * streams both parts synchronously, where Web Crypto copies the body behind the timestamp and
+ * hops through a promise per secret; `timingSafeEqual` keeps the comparison constant-time.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { checkSignatureHeaders, type SignatureHeaders, type VerifyResult } from '../drizzle/signing.js';
