@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WebSocketServer, type RawData } from 'ws';
 import { startWorkerServer, type WorkerServer } from '../support/worker-server.js';
 import { TEST_KEY_SIGNING_SECRET } from '../support/key-signing.js';
+import { TEST_ADMIN_TOKEN } from '../support/admin-token.js';
 
 /** One proxied connection: what the client sent before the server's first byte, and its flights. */
 type Wire = { firstFlight: Buffer; flights: number };
@@ -64,7 +65,7 @@ let worker: WorkerServer;
 beforeAll(async () => {
   const db = new URL(inject('databaseUrl'));
   proxy = await recordingProxy(db.hostname, Number(db.port || 5432));
-  const vars = { NEON_LOCAL_WS_PROXY: proxy.address, STATS_SINK: 'direct', FLUSHER_URL: '', KEY_SIGNING_SECRETS: TEST_KEY_SIGNING_SECRET, REQUEST_LOG: 'off' };
+  const vars = { NEON_LOCAL_WS_PROXY: proxy.address, STATS_SINK: 'direct', FLUSHER_URL: '', KEY_SIGNING_SECRETS: TEST_KEY_SIGNING_SECRET, REQUEST_LOG: 'off', ADMIN_TOKEN: TEST_ADMIN_TOKEN };
   worker = await startWorkerServer({ ...vars, DATABASE_URL: db.toString() });
 }, 120_000);
 
@@ -76,7 +77,8 @@ afterAll(async () => {
 describe('a session on the wire', () => {
   it('startup, password and the first query leave in one flight: one round trip, then only the Terminate', async () => {
     for (let i = 0; i < 5; i++) {
-      const res = await fetch(`${worker.url}/__gateway/ready`);
+      // The token is set here: a local .dev.vars (written by `npm run dev`) would otherwise set one.
+      const res = await fetch(`${worker.url}/__gateway/ready`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ status: 'ready' });
     }
