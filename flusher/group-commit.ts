@@ -20,8 +20,8 @@ export type GroupCommitOptions = {
   groupCommitMs: number;
   /** FLUSHER_GROUP_MAX_ROWS: a group reaching this many rows closes (and commits when a slot is free). */
   maxGroupRows: number;
-  /** FLUSHER_MAX_CONCURRENT_COMMITS: transactions in flight at once (default 1). */
-  maxConcurrentCommits?: number;
+  /** FLUSHER_MAX_CONCURRENT_COMMITS: transactions in flight at once (at least 1). */
+  maxConcurrentCommits: number;
   /** FLUSHER_LEDGER_RETENTION_HOURS in ms: ledger rows older than this are pruned. */
   ledgerRetentionMs: number;
   /** Prune at most this often (after a successful commit). */
@@ -53,7 +53,7 @@ class GroupScheduler implements GroupCommitter {
 
   constructor(private readonly opts: GroupCommitOptions) {
     this.lastPrune = opts.now();
-    this.maxConcurrent = Math.max(1, opts.maxConcurrentCommits ?? 1);
+    this.maxConcurrent = Math.max(1, opts.maxConcurrentCommits);
     this.tx = { pool: opts.pool, metrics: opts.metrics, afterCommit: () => this.maybePrune(), ...(opts.onError ? { onError: opts.onError } : {}) };
   }
 
