@@ -22,7 +22,7 @@ function alternating(r: ScenarioResult): string[] {
   const lines = [`## Scenario 2 / scenario 1 in alternating rounds (${x.rounds.length} rounds of ${f(x.roundMs)} ms, one workerd)`, ''];
   lines.push('| round | scenario | req/s | p50 ms | p99 ms | non-2xx | worker CPU µs/req |', '|---|---|---|---|---|---|---|');
   x.rounds.forEach((q, i) => lines.push(`| ${i + 1} | ${q.label} | ${f(q.requestsPerSecond)} | ${f(q.p50Ms, 1)} | ${f(q.p99Ms, 1)} | ${q.non2xx} | ${f(q.cpuUsPerRequest)} |`));
-  if (x.ratio) lines.push('', `Ratio 2 / 1, median over ${x.ratio.pairs} pairs: **${f(x.ratio.byRequestsPerSecond, 3)}×** by req/s, **${f(x.ratio.byCpu, 3)}×** by worker CPU per request (CPU of 1 / CPU of 2).`);
+  if (x.ratio) lines.push('', `Ratio 2 / 1, median over ${x.ratio.pairs} pairs (odd pairs reversed, after an unmeasured warm-up round of each): **${f(x.ratio.byRequestsPerSecond, 3)}×** by req/s, **${f(x.ratio.byCpu, 3)}×** by worker CPU per request (CPU of 1 / CPU of 2).`);
   return [...lines, ''];
 }
 

@@ -1,10 +1,12 @@
 /**
  * Short load rounds against ONE workerd (one warm isolate), each with its own request and
  * connection count, CPU of workerd measured per round. Two uses:
- * - the auth-overhead ratio: scenario 1 and 2 in alternating rounds (1, 2, 1, 2, …), so machine
- *   noise lands on both alike; the ratio is the median over the round pairs, by req/s and by worker
- *   CPU per request;
+ * - the auth-overhead ratio: scenario 1 and 2 in alternating round pairs, odd pairs reversed
+ *   (1, 2, 2, 1, 1, 2, …), so machine noise and drift land on both alike; the ratio is the median
+ *   over the pairs, by req/s and by worker CPU per request;
  * - the scaling curve: scenario 2 at 16, 64 and 256 connections.
+ * Before the measured rounds, each distinct request runs one unmeasured round: a cold isolate's
+ * first round (JIT not yet warm) ran at about half the later rate and skewed its pair.
  */
 import { freePort } from '../dev/ports.js';
 import { cpuBetween, cpuSnapshot } from './cpu.js';
@@ -29,14 +31,18 @@ export const median = (xs: number[]): number => {
   return s.length === 0 ? 0 : s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
 };
 
-async function runRounds(ctx: Ctx, s: GatewayScenario, rounds: Round[], roundMs: number): Promise<RoundFigures[]> {
+async function runRounds(ctx: Ctx, s: GatewayScenario, rounds: Round[], warmUp: readonly Round[], roundMs: number): Promise<RoundFigures[]> {
   const w = await startWorkerd(ctx.bundle, await freePort(), workerVars(ctx, s), `workerd-rounds-${s.id}`);
+  const loadOf = (r: Round) => runLoad({ baseUrl: w.url, connections: r.connections, durationMs: roundMs, request: r.request, tail: { method: 'GET', path: '/health' }, drainCapMs: 5_000, timeoutSec: 10 });
   try {
-    for (const r of rounds.slice(0, 2)) for (let i = 0; i < 5; i++) await fetch(`${w.url}${r.request.path}`, { method: r.request.method, headers: r.request.headers ?? {} });
+    for (const r of warmUp) {
+      await loadOf(r);
+      await sleep(200);
+    }
     const out: RoundFigures[] = [];
     for (const r of rounds) {
       const before = cpuSnapshot({ workerd: w.child.proc.pid });
-      const load = await runLoad({ baseUrl: w.url, connections: r.connections, durationMs: roundMs, request: r.request, tail: { method: 'GET', path: '/health' }, drainCapMs: 5_000, timeoutSec: 10 });
+      const load = await loadOf(r);
       const cpu = cpuBetween(before, cpuSnapshot({ workerd: w.child.proc.pid }), 'orchestrator');
       const ok = Object.entries(load.byStatus).reduce((n, [st, c]) => (st.startsWith('2') ? n + c : n), 0);
       out.push({
@@ -61,24 +67,32 @@ function base(id: string, title: string, s: GatewayScenario, roundMs: number, to
   return { id, group: 9, title, request: `${s.request.method} ${s.request.path}`, connections: s.connections, durationMs: roundMs * total, vars: { STATS_SINK: s.sink } };
 }
 
-/** Scenario 1 and 2 in `pairs` alternating rounds on one workerd: the auth overhead ratio. */
-async function runAlternating(ctx: Ctx, s1: GatewayScenario, s2: GatewayScenario, pairs: number, roundMs: number): Promise<ScenarioResult> {
-  const rounds = Array.from({ length: pairs }, () => [
-    { label: '1', request: s1.request, connections: s1.connections },
-    { label: '2', request: s2.request, connections: s2.connections },
-  ]).flat();
-  const figures = await runRounds(ctx, s2, rounds, roundMs);
+/** `pairs` pairs of the two rounds, odd pairs reversed (1, 2, 2, 1, 1, 2, …): a drift over the run lands on both sides alike. */
+export function alternatingRounds<R>(one: R, two: R, pairs: number): R[] {
+  return Array.from({ length: pairs }, (_, i) => (i % 2 ? [two, one] : [one, two])).flat();
+}
+
+/** Median over the pairs of scenario 2 / scenario 1 (the k-th round of 1 pairs with the k-th round of 2). */
+export function alternatingRatio(figures: readonly RoundFigures[]): NonNullable<RoundsFigures['ratio']> {
   const one = figures.filter((r) => r.label === '1');
   const two = figures.filter((r) => r.label === '2');
   const byRps = one.map((a, i) => (two[i]?.requestsPerSecond ?? 0) / Math.max(1, a.requestsPerSecond));
   const byCpu = one.map((a, i) => a.cpuUsPerRequest / Math.max(1, two[i]?.cpuUsPerRequest ?? 0));
-  const ratio = { byRequestsPerSecond: +median(byRps).toFixed(3), byCpu: +median(byCpu).toFixed(3), pairs: one.length };
-  return { ...base('1v2', `scenario 2 / scenario 1 in ${pairs} alternating round pairs`, s2, roundMs, rounds.length), rounds: { roundMs, rounds: figures, ratio } };
+  return { byRequestsPerSecond: +median(byRps).toFixed(3), byCpu: +median(byCpu).toFixed(3), pairs: one.length };
+}
+
+/** Scenario 1 and 2 in `pairs` alternating rounds on one workerd, after a warm-up round of each: the auth overhead ratio. */
+async function runAlternating(ctx: Ctx, s1: GatewayScenario, s2: GatewayScenario, pairs: number, roundMs: number): Promise<ScenarioResult> {
+  const one: Round = { label: '1', request: s1.request, connections: s1.connections };
+  const two: Round = { label: '2', request: s2.request, connections: s2.connections };
+  const rounds = alternatingRounds(one, two, pairs);
+  const figures = await runRounds(ctx, s2, rounds, [one, two], roundMs);
+  return { ...base('1v2', `scenario 2 / scenario 1 in ${pairs} alternating round pairs`, s2, roundMs, rounds.length), rounds: { roundMs, rounds: figures, ratio: alternatingRatio(figures) } };
 }
 
 /** Scenario 2 at each connection count, one round each: how cost grows with load. */
 async function runScalingCurve(ctx: Ctx, s2: GatewayScenario, connections: readonly number[], roundMs: number): Promise<ScenarioResult> {
-  const figures = await runRounds(ctx, s2, connections.map((c) => ({ label: `2@${c}`, request: s2.request, connections: c })), roundMs);
+  const figures = await runRounds(ctx, s2, connections.map((c) => ({ label: `2@${c}`, request: s2.request, connections: c })), [{ label: 'warm-up', request: s2.request, connections: s2.connections }], roundMs);
   return { ...base('2-curve', `scenario 2 at ${connections.join('/')} connections`, s2, roundMs, connections.length), rounds: { roundMs, rounds: figures } };
 }
 
@@ -89,7 +103,7 @@ export async function runRoundScenarios(ctx: Ctx): Promise<ScenarioResult[]> {
   const s1 = all.find((x) => x.id === '1');
   const s2 = all.find((x) => x.id === '2');
   if (!s1 || !s2 || !ctx.flusher) return [];
-  ctx.log(`scenario 1v2: ${p.alternatingPairs} alternating round pairs of ${p.roundMs} ms on one workerd`);
+  ctx.log(`scenario 1v2: ${p.alternatingPairs} alternating round pairs of ${p.roundMs} ms on one workerd, after a warm-up round of each`);
   const alternating = await runAlternating(ctx, s1, s2, p.alternatingPairs, p.roundMs);
   ctx.log(`  ratio 2/1: ${alternating.rounds?.ratio?.byRequestsPerSecond} by req/s, ${alternating.rounds?.ratio?.byCpu} by worker CPU per request`);
   ctx.log(`scenario 2-curve: ${p.curveConnections.join('/')} connections`);

@@ -24,7 +24,7 @@ export type Mode = 'quick' | 'full';
  * `flusherFillfactorLevels` run again with the counter tables at fillfactor 100 (what migration 0005's fillfactor 50 buys).
  */
 export const PARAMS = {
-  full: { durationMs: 20_000, connections: 64, starvationConnections: 256, flusherLevels: [[1, 200], [2, 200], [4, 200], [8, 200], [16, 200], [32, 200], [64, 200], [4, 20], [16, 20], [32, 20], [64, 20]], flusherReplicaLevels: [[16, 200], [16, 20]], flusherFillfactorLevels: [[16, 200], [32, 200], [64, 200]], alternatingPairs: 6, roundMs: 3_000, curveConnections: [16, 64, 256], isolates: 4, flusherLevelMs: 8_000, settleCapMs: 20_000, runtimeCheckMs: 8_000, profileMs: 8_000 },
+  full: { durationMs: 20_000, connections: 64, starvationConnections: 256, flusherLevels: [[1, 200], [2, 200], [4, 200], [8, 200], [16, 200], [32, 200], [64, 200], [4, 20], [16, 20], [32, 20], [64, 20]], flusherReplicaLevels: [[16, 200], [16, 20]], flusherFillfactorLevels: [[16, 200], [32, 200], [64, 200]], alternatingPairs: 10, roundMs: 3_000, curveConnections: [16, 64, 256], isolates: 4, flusherLevelMs: 8_000, settleCapMs: 20_000, runtimeCheckMs: 8_000, profileMs: 8_000 },
   quick: { durationMs: 3_000, connections: 32, starvationConnections: 256, flusherLevels: [[4, 200], [32, 200], [16, 20]], flusherReplicaLevels: [[32, 200]], flusherFillfactorLevels: [[32, 200]], alternatingPairs: 1, roundMs: 1_500, curveConnections: [16, 256], isolates: 2, flusherLevelMs: 2_000, settleCapMs: 8_000, runtimeCheckMs: 0, profileMs: 3_000 },
 } as const;
 

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LoadResult } from '../../bench/load-spec.js';
+import { alternatingRatio, alternatingRounds, type RoundFigures } from '../../bench/rounds.js';
 import { renderRounds } from '../../bench/rounds-report.js';
 import type { ScenarioResult } from '../../bench/scenarios.js';
 import { evaluateTargets } from '../../bench/targets.js';
@@ -50,6 +51,21 @@ describe('bench targets', () => {
     const missed = target([per, isolated('flusher', 146, true, 0.9), isolated('direct', 0, true, 1.5)], 'many-isolates');
     expect(missed).toMatchObject({ status: 'missed', gap: 'flusher failed; direct failed' });
     expect(target([isolated('per_request', 0, false, 0.9), isolated('flusher', 0, true, 0.9)], 'many-isolates')?.gap).toBe('per_request showed no lock waits or 503s');
+  });
+});
+
+describe('bench alternating rounds', () => {
+  const round = (label: string, requestsPerSecond: number, cpuUsPerRequest: number): RoundFigures => ({ label, connections: 64, requestsPerSecond, p50Ms: 1, p99Ms: 2, non2xx: 0, cpuUsPerRequest });
+
+  it('reverses every odd pair, so each scenario runs first in half the pairs', () => {
+    expect(alternatingRounds('1', '2', 4).join('')).toBe('12211221');
+    expect(alternatingRounds('1', '2', 1)).toEqual(['1', '2']);
+  });
+
+  it('pairs the k-th round of each scenario and takes the median over the pairs', () => {
+    // Pairs: (1000, 900), (800, 720), (500, 500): 0.9, 0.9, 1.0 by req/s; CPU 100/110, 100/125, 100/100.
+    const figures = [round('1', 1000, 100), round('2', 900, 110), round('2', 720, 125), round('1', 800, 100), round('1', 500, 100), round('2', 500, 100)];
+    expect(alternatingRatio(figures)).toEqual({ byRequestsPerSecond: 0.9, byCpu: 0.909, pairs: 3 });
   });
 });
 
