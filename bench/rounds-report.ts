@@ -26,6 +26,17 @@ function alternating(r: ScenarioResult): string[] {
   return [...lines, ''];
 }
 
+/** Scenario 2 on a baseline bundle and on this tree in alternating rounds (`--baseline`). */
+function bundleAb(r: ScenarioResult): string[] {
+  const x = r.rounds;
+  if (!x) return [];
+  const lines = [`## ${r.title} (${x.rounds.length} rounds of ${f(x.roundMs)} ms, one workerd each)`, ''];
+  lines.push('| round | bundle | req/s | p50 ms | p99 ms | non-2xx | worker CPU µs/req |', '|---|---|---|---|---|---|---|');
+  x.rounds.forEach((q, i) => lines.push(`| ${i + 1} | ${q.label} | ${f(q.requestsPerSecond)} | ${f(q.p50Ms, 1)} | ${f(q.p99Ms, 1)} | ${q.non2xx} | ${f(q.cpuUsPerRequest)} |`));
+  if (x.ratio) lines.push('', `This tree / baseline, median over ${x.ratio.pairs} pairs (odd pairs reversed, after a warm-up round on each): **${f(x.ratio.byRequestsPerSecond, 3)}×** by req/s, **${f(x.ratio.byCpu, 3)}×** by worker CPU per request (CPU of baseline / CPU of this tree; above 1 = this tree is cheaper).`);
+  return [...lines, ''];
+}
+
 function curve(r: ScenarioResult): string[] {
   const x = r.rounds;
   if (!x) return [];
@@ -55,5 +66,6 @@ export function renderRounds(scenarios: readonly ScenarioResult[]): string[] {
   const byId = (id: string) => scenarios.find((r) => r.id === id && !r.skipped);
   const a = byId('1v2');
   const c = byId('2-curve');
-  return [...(a ? alternating(a) : []), ...(c ? curve(c) : []), ...flusherCurve(scenarios)];
+  const ab = byId('2-ab');
+  return [...(a ? alternating(a) : []), ...(ab ? bundleAb(ab) : []), ...(c ? curve(c) : []), ...flusherCurve(scenarios)];
 }

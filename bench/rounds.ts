@@ -14,7 +14,7 @@ import { runLoad } from './load.js';
 import type { HttpRequestSpec } from './load-spec.js';
 import { sleep } from './processes.js';
 import { gatewayScenarios, PARAMS, workerVars, type Ctx, type GatewayScenario, type ScenarioResult } from './scenarios.js';
-import { startWorkerd } from './workerd.js';
+import { startWorkerd, type Bundle, type Workerd } from './workerd.js';
 
 export type Round = { label: string; request: HttpRequestSpec; connections: number };
 export type RoundFigures = { label: string; connections: number; requestsPerSecond: number; p50Ms: number; p99Ms: number; non2xx: number; cpuUsPerRequest: number };
@@ -31,39 +31,44 @@ export const median = (xs: number[]): number => {
   return s.length === 0 ? 0 : s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
 };
 
+/** One measured round of `r` against `w`: its load figures and workerd's CPU per response. */
+async function measureRound(w: Workerd, r: Round, roundMs: number): Promise<RoundFigures> {
+  const before = cpuSnapshot({ workerd: w.child.proc.pid });
+  const load = await loadRound(w, r, roundMs);
+  const cpu = cpuBetween(before, cpuSnapshot({ workerd: w.child.proc.pid }), 'orchestrator');
+  const ok = Object.entries(load.byStatus).reduce((n, [st, c]) => (st.startsWith('2') ? n + c : n), 0);
+  await sleep(200);
+  return {
+    label: r.label,
+    connections: r.connections,
+    requestsPerSecond: Math.round(load.requestsPerSecond),
+    p50Ms: load.latencyMs.p50,
+    p99Ms: load.latencyMs.p99,
+    non2xx: load.completed - ok,
+    // The tail's /health requests run inside the snapshot too; they are few next to the round's.
+    cpuUsPerRequest: load.completed ? Math.round(((cpu.cpuSeconds.workerd ?? 0) / load.completed) * 1e6) : 0,
+  };
+}
+
+const loadRound = (w: Workerd, r: Round, roundMs: number) =>
+  runLoad({ baseUrl: w.url, connections: r.connections, durationMs: roundMs, request: r.request, tail: { method: 'GET', path: '/health' }, drainCapMs: 5_000, timeoutSec: 10 });
+
 async function runRounds(ctx: Ctx, s: GatewayScenario, rounds: Round[], warmUp: readonly Round[], roundMs: number): Promise<RoundFigures[]> {
   const w = await startWorkerd(ctx.bundle, await freePort(), workerVars(ctx, s), `workerd-rounds-${s.id}`);
-  const loadOf = (r: Round) => runLoad({ baseUrl: w.url, connections: r.connections, durationMs: roundMs, request: r.request, tail: { method: 'GET', path: '/health' }, drainCapMs: 5_000, timeoutSec: 10 });
   try {
     for (const r of warmUp) {
-      await loadOf(r);
+      await loadRound(w, r, roundMs);
       await sleep(200);
     }
     const out: RoundFigures[] = [];
-    for (const r of rounds) {
-      const before = cpuSnapshot({ workerd: w.child.proc.pid });
-      const load = await loadOf(r);
-      const cpu = cpuBetween(before, cpuSnapshot({ workerd: w.child.proc.pid }), 'orchestrator');
-      const ok = Object.entries(load.byStatus).reduce((n, [st, c]) => (st.startsWith('2') ? n + c : n), 0);
-      out.push({
-        label: r.label,
-        connections: r.connections,
-        requestsPerSecond: Math.round(load.requestsPerSecond),
-        p50Ms: load.latencyMs.p50,
-        p99Ms: load.latencyMs.p99,
-        non2xx: load.completed - ok,
-        // The tail's /health requests run inside the snapshot too; they are few next to the round's.
-        cpuUsPerRequest: load.completed ? Math.round(((cpu.cpuSeconds.workerd ?? 0) / load.completed) * 1e6) : 0,
-      });
-      await sleep(200);
-    }
+    for (const r of rounds) out.push(await measureRound(w, r, roundMs));
     return out;
   } finally {
     await w.stop();
   }
 }
 
-function base(id: string, title: string, s: GatewayScenario, roundMs: number, total: number): ScenarioResult {
+function resultBase(id: string, title: string, s: GatewayScenario, roundMs: number, total: number): ScenarioResult {
   return { id, group: 9, title, request: `${s.request.method} ${s.request.path}`, connections: s.connections, durationMs: roundMs * total, vars: { STATS_SINK: s.sink } };
 }
 
@@ -72,10 +77,10 @@ export function alternatingRounds<R>(one: R, two: R, pairs: number): R[] {
   return Array.from({ length: pairs }, (_, i) => (i % 2 ? [two, one] : [one, two])).flat();
 }
 
-/** Median over the pairs of scenario 2 / scenario 1 (the k-th round of 1 pairs with the k-th round of 2). */
-export function alternatingRatio(figures: readonly RoundFigures[]): NonNullable<RoundsFigures['ratio']> {
-  const one = figures.filter((r) => r.label === '1');
-  const two = figures.filter((r) => r.label === '2');
+/** Median over the pairs of `two` / `one` (scenario 2 / scenario 1 by default; the k-th round of each pairs up). */
+export function alternatingRatio(figures: readonly RoundFigures[], oneLabel = '1', twoLabel = '2'): NonNullable<RoundsFigures['ratio']> {
+  const one = figures.filter((r) => r.label === oneLabel);
+  const two = figures.filter((r) => r.label === twoLabel);
   const byRps = one.map((a, i) => (two[i]?.requestsPerSecond ?? 0) / Math.max(1, a.requestsPerSecond));
   const byCpu = one.map((a, i) => a.cpuUsPerRequest / Math.max(1, two[i]?.cpuUsPerRequest ?? 0));
   return { byRequestsPerSecond: +median(byRps).toFixed(3), byCpu: +median(byCpu).toFixed(3), pairs: one.length };
@@ -87,13 +92,13 @@ async function runAlternating(ctx: Ctx, s1: GatewayScenario, s2: GatewayScenario
   const two: Round = { label: '2', request: s2.request, connections: s2.connections };
   const rounds = alternatingRounds(one, two, pairs);
   const figures = await runRounds(ctx, s2, rounds, [one, two], roundMs);
-  return { ...base('1v2', `scenario 2 / scenario 1 in ${pairs} alternating round pairs`, s2, roundMs, rounds.length), rounds: { roundMs, rounds: figures, ratio: alternatingRatio(figures) } };
+  return { ...resultBase('1v2', `scenario 2 / scenario 1 in ${pairs} alternating round pairs`, s2, roundMs, rounds.length), rounds: { roundMs, rounds: figures, ratio: alternatingRatio(figures) } };
 }
 
 /** Scenario 2 at each connection count, one round each: how cost grows with load. */
 async function runScalingCurve(ctx: Ctx, s2: GatewayScenario, connections: readonly number[], roundMs: number): Promise<ScenarioResult> {
   const figures = await runRounds(ctx, s2, connections.map((c) => ({ label: `2@${c}`, request: s2.request, connections: c })), [{ label: 'warm-up', request: s2.request, connections: s2.connections }], roundMs);
-  return { ...base('2-curve', `scenario 2 at ${connections.join('/')} connections`, s2, roundMs, connections.length), rounds: { roundMs, rounds: figures } };
+  return { ...resultBase('2-curve', `scenario 2 at ${connections.join('/')} connections`, s2, roundMs, connections.length), rounds: { roundMs, rounds: figures } };
 }
 
 /** Both round runs of a bench run (group 9), when scenarios 1 and 2 are wanted. */
@@ -109,4 +114,28 @@ export async function runRoundScenarios(ctx: Ctx): Promise<ScenarioResult[]> {
   ctx.log(`scenario 2-curve: ${p.curveConnections.join('/')} connections`);
   const curve = await runScalingCurve(ctx, s2, p.curveConnections, p.roundMs);
   return [alternating, curve];
+}
+
+/**
+ * Scenario 2 on two bundles in one run: `base` (a git ref) and this tree, one workerd each, a
+ * warm-up round on each, then `pairs` alternating round pairs. A change to the cache hit saves a
+ * few µs per request, less than full runs differ from each other; in one run, side by side, it shows.
+ */
+export async function runBundleAb(ctx: Ctx, base: Bundle, ref: string): Promise<ScenarioResult | undefined> {
+  const p = PARAMS[ctx.mode];
+  const s2 = gatewayScenarios(ctx.mode, ctx.seeded).find((x) => x.id === '2');
+  if (!s2 || !ctx.flusher) return undefined;
+  const vars = workerVars(ctx, s2);
+  const sides = { base: await startWorkerd(base, await freePort(), vars, 'workerd-ab-base'), head: await startWorkerd(ctx.bundle, await freePort(), vars, 'workerd-ab-head') };
+  try {
+    const round = (label: 'base' | 'head'): Round => ({ label, request: s2.request, connections: s2.connections });
+    for (const w of [sides.base, sides.head]) await loadRound(w, round('base'), p.roundMs);
+    const figures: RoundFigures[] = [];
+    for (const label of alternatingRounds('base' as const, 'head' as const, p.alternatingPairs)) figures.push(await measureRound(sides[label], round(label), p.roundMs));
+    const ratio = alternatingRatio(figures, 'base', 'head');
+    ctx.log(`  this tree / ${ref}: ${ratio.byRequestsPerSecond} by req/s, ${ratio.byCpu} by worker CPU per request`);
+    return { ...resultBase('2-ab', `scenario 2, this tree against ${ref}, in ${p.alternatingPairs} alternating round pairs`, s2, p.roundMs, figures.length), rounds: { roundMs: p.roundMs, rounds: figures, ratio } };
+  } finally {
+    await Promise.all([sides.base.stop(), sides.head.stop()]);
+  }
 }

@@ -21,7 +21,7 @@ import { compareRuntimes, type RuntimeCheck } from './runtime-check.js';
 import { profileFlusher, profileRequest, type ProfileSummary } from './profile.js';
 import { gatewayScenarios, PARAMS, randomSecret, runGatewayScenario, STARVATION, workerVars, type Ctx, type Mode, type ScenarioResult } from './scenarios.js';
 import { seedBench } from './seed.js';
-import { runRoundScenarios } from './rounds.js';
+import { runBundleAb, runRoundScenarios } from './rounds.js';
 import { MANY_ISOLATE_SINKS, runManyIsolates } from './many-isolates.js';
 import { flusherLevelId, flusherLevels, runFlusherScenario } from './flusher-scenario.js';
 import { runForgedFloodScenario } from './forged-flood.js';
@@ -29,7 +29,7 @@ import { runDataPath } from './data-path.js';
 import { runRateLimitScenario } from './rate-limit-scenario.js';
 import { CATALOG_DB, flusherAvailable, startFlusher, startStack, type Flusher, type Stack } from './stack.js';
 import { evaluateTargets } from './targets.js';
-import { bundleAt, bundleWorker, ROOT } from './workerd.js';
+import { bundleAt, bundleWorker, ROOT, type Bundle } from './workerd.js';
 
 type Args = { mode: Mode; only: Set<number> | undefined; out: string | undefined; runtimeCheck: boolean; profile: boolean; baseline: string | undefined };
 
@@ -114,6 +114,9 @@ async function main(): Promise<number> {
       log(`flusher on ${flusher.url}`);
     } else log('flusher/index.ts not found: flusher scenarios are skipped');
     const ctx: Ctx = { mode: args.mode, bundle, stack, flusher, probe, catalog, seeded, adminToken, signingSecret, keySigningSecret, log };
+    // The worker as it was at --baseline, bundled once for the scenarios that compare against it.
+    let baselineBundle: Bundle | undefined;
+    const baselineAt = (ref: string): Bundle => (baselineBundle ??= bundleAt(ref, mkdtempSync(join(tmpdir(), 'bench-baseline-'))));
 
     if (args.runtimeCheck && wants(1)) {
       log('runtime check: bare /health under workerd serve vs Miniflare');
@@ -127,6 +130,12 @@ async function main(): Promise<number> {
       results.push(r);
     }
     if (wants(1) && wants(2)) results.push(...(await runRoundScenarios(ctx).catch((err: unknown) => [errored('1v2', 9, 'alternating rounds', err)])));
+    if (args.baseline && wants(2)) {
+      const ref = args.baseline;
+      log(`scenario 2-ab: this tree against ${ref} in alternating rounds`);
+      const ab = await runBundleAb(ctx, baselineAt(ref), ref).catch((err: unknown) => errored('2-ab', 9, 'this tree against a baseline', err));
+      if (ab) results.push(ab);
+    }
     if (wants(10)) {
       for (const sink of MANY_ISOLATE_SINKS) {
         log(`scenario 10-${sink}: starvation over ${PARAMS[args.mode].isolates} workerd processes`);
@@ -137,7 +146,7 @@ async function main(): Promise<number> {
     }
     if (wants(7)) {
       const runs: [Parameters<typeof runForgedFloodScenario>[1], 'after' | 'baseline'][] = [[bundle, 'after']];
-      if (args.baseline) runs.push([bundleAt(args.baseline, mkdtempSync(join(tmpdir(), 'bench-baseline-'))), 'baseline']);
+      if (args.baseline) runs.push([baselineAt(args.baseline), 'baseline']);
       for (const [b, label] of runs) {
         log(`scenario 7 (${label}): legitimate misses under a flood of forged keys and random client names`);
         const r = await runForgedFloodScenario(ctx, b, label).catch((err: unknown) => errored(`7-${label}`, 7, 'forged flood', err));

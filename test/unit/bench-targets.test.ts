@@ -69,6 +69,17 @@ describe('bench alternating rounds', () => {
   });
 });
 
+describe('bench bundle A/B', () => {
+  it('renders this tree against the baseline, round by round, with the ratio over the pairs', () => {
+    const row = (label: string, requestsPerSecond: number, cpuUsPerRequest: number) => ({ label, connections: 64, requestsPerSecond, p50Ms: 1, p99Ms: 2, non2xx: 0, cpuUsPerRequest });
+    const rounds = [row('base', 1000, 100), row('head', 1100, 90), row('head', 1050, 95), row('base', 1000, 100)];
+    const ab: ScenarioResult = { ...alternating(1, 1), id: '2-ab', title: 'scenario 2, this tree against main', rounds: { roundMs: 3000, rounds, ratio: alternatingRatio(rounds, 'base', 'head') } };
+    const lines = renderRounds([ab]);
+    expect(lines.filter((l) => /^\| \d+ \| (base|head) \|/.test(l))).toHaveLength(4);
+    expect(lines.join('\n')).toContain('median over 2 pairs (odd pairs reversed, after a warm-up round on each): **1.075×** by req/s, **1.082×** by worker CPU');
+  });
+});
+
 describe('bench scaling curves', () => {
   it('draws one bar per connection count, the longest for the highest rate', () => {
     const curve: ScenarioResult = {

@@ -34,12 +34,13 @@ export type Unavailable = {
   policy?: ClientPolicy;
 };
 
-type Verdict = { admitted: AuthContext } | Refusal | Unavailable;
+export type Verdict = { admitted: AuthContext } | Refusal | Unavailable;
 
 export type DecisionInput = {
   ctx: SessionContext;
   headers: Headers;
-  signal: AbortSignal;
+  /** The request, for its abort signal: read only by steps that wait (a verdict from memory never does). */
+  request: Request;
   /** `header-or-key`: without `X-Athena-Client` the key names its client (verify). */
   clientFrom: 'header' | 'header-or-key';
   requireKey: boolean;
@@ -113,7 +114,7 @@ function admissible(policy: ClientPolicy | null): ClientPolicy | Refusal {
 
 /** The client's policy if it may use the gateway. */
 async function checkPolicy(input: DecisionInput, clientName: string): Promise<ClientPolicy | Refusal | Unavailable> {
-  const outcome = await loadClientPolicy(input.ctx, clientName, input.signal);
+  const outcome = await loadClientPolicy(input.ctx, clientName, input.request.signal);
   if (!outcome.ok) return { unavailable: 'policy_unavailable', outcome, clientName };
   noteStale(input, 'policy', outcome);
   return admissible(outcome.value);
@@ -127,7 +128,8 @@ const needsListing = (input: DecisionInput, key: PresentedKey): boolean => key.p
  * in the directory (of `clientName` when given) before it may cost a lookup.
  */
 async function checkKey(input: DecisionInput, key: PresentedKey, clientName: string | undefined, now: () => number): Promise<KeyRecord | Refusal | Unavailable> {
-  const { ctx, signal } = input;
+  const { ctx } = input;
+  const { signal } = input.request;
   const { prefix } = key.parsed;
   let owner = clientName;
   if (needsListing(input, key)) {

@@ -15,7 +15,7 @@ import type { RequestScope } from '../request-scope.js';
 import type { AuthContext } from '../auth/context.js';
 import { loggableClientName } from '../auth/credentials.js';
 import { listsClient } from '../auth/client-directory.js';
-import { judge, withLimit, type DecisionInput, type Refusal, type RefusalName, type Unavailable } from '../auth/decision.js';
+import { judge, withLimit, type DecisionInput, type Refusal, type RefusalName, type Unavailable, type Verdict } from '../auth/decision.js';
 
 type AuthenticateOptions = {
   /** Where the client comes from: the `X-Athena-Client` header (default), or else the key's own client. */
@@ -44,19 +44,29 @@ export const authenticate = (opts: AuthenticateOptions = {}): MiddlewareHandler<
   const clientFrom = opts.client ?? 'header';
   const requireKey = opts.requireKey ?? false;
   const allowFailOpen = opts.allowFailOpen !== false;
-  return async function authenticate(c, next) {
+  return function authenticate(c, next) {
     const scope = c.get('scope');
     const { raw } = c.req;
-    const input: DecisionInput = { ctx: scope, headers: raw.headers, signal: raw.signal, clientFrom, requireKey, keyPrefix: null };
+    const input: DecisionInput = { ctx: scope, headers: raw.headers, request: raw, clientFrom, requireKey, keyPrefix: null };
     const judged = judge(input);
-    // A verdict from memory is a plain value: awaiting only a promise saves a microtask per hit.
-    const verdict = judged instanceof Promise ? await judged : judged;
-    if ('admitted' in verdict) c.set('auth', verdict.admitted);
-    else if ('refused' in verdict) throw refused(scope, input, verdict);
-    else c.set('auth', unavailable(scope, input, verdict, allowFailOpen));
-    await next();
+    // A verdict from memory is a plain value: the chain goes on without a promise or frame of ours.
+    if (!(judged instanceof Promise)) {
+      c.set('auth', contextOf(scope, input, judged, allowFailOpen));
+      return next();
+    }
+    return judged.then((verdict) => {
+      c.set('auth', contextOf(scope, input, verdict, allowFailOpen));
+      return next();
+    });
   };
 };
+
+/** The verdict as the request's auth context; a refusal (or an unavailable lookup that may not fail open) is thrown. */
+function contextOf(scope: RequestScope, input: DecisionInput, verdict: Verdict, allowFailOpen: boolean): AuthContext {
+  if ('admitted' in verdict) return verdict.admitted;
+  if ('refused' in verdict) throw refused(scope, input, verdict);
+  return unavailable(scope, input, verdict, allowFailOpen);
+}
 
 /** The attempt as telemetry records it: the client named (loggable header value, else the key's) and the key prefix. */
 function attemptOf(input: DecisionInput): { clientName: string | null; keyPrefix: string | null } {
