@@ -4,6 +4,7 @@
  * deltas/s by posters, each curve also drawn as a text bar chart.
  */
 import { PRODUCT_FILLFACTOR } from './flusher-scenario.js';
+import type { RoundsFigures } from './rounds.js';
 import type { ScenarioResult } from './scenarios.js';
 
 const f = (n: number | undefined, d = 0): string => (n === undefined || !Number.isFinite(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
@@ -16,25 +17,35 @@ function barChart(points: { label: string; value: number; note: string }[]): str
   return ['```', ...points.map((p) => `${p.label.padStart(pad)} ${'█'.repeat(Math.max(1, Math.round((p.value / max) * WIDTH))).padEnd(WIDTH)} ${f(p.value)} ${p.note}`), '```'];
 }
 
+/** A round-by-round table (`what` names the label column) and the ratio over the pairs, described by `ratioText`. */
+function roundsTable(heading: string, what: string, x: RoundsFigures, ratioText: (ratio: NonNullable<RoundsFigures['ratio']>) => string): string[] {
+  const lines = [heading, '', `| round | ${what} | req/s | p50 ms | p99 ms | non-2xx | worker CPU µs/req |`, '|---|---|---|---|---|---|---|'];
+  x.rounds.forEach((q, i) => lines.push(`| ${i + 1} | ${q.label} | ${f(q.requestsPerSecond)} | ${f(q.p50Ms, 1)} | ${f(q.p99Ms, 1)} | ${q.non2xx} | ${f(q.cpuUsPerRequest)} |`));
+  if (x.ratio) lines.push('', ratioText(x.ratio));
+  return [...lines, ''];
+}
+
 function alternating(r: ScenarioResult): string[] {
   const x = r.rounds;
   if (!x) return [];
-  const lines = [`## Scenario 2 / scenario 1 in alternating rounds (${x.rounds.length} rounds of ${f(x.roundMs)} ms, one workerd)`, ''];
-  lines.push('| round | scenario | req/s | p50 ms | p99 ms | non-2xx | worker CPU µs/req |', '|---|---|---|---|---|---|---|');
-  x.rounds.forEach((q, i) => lines.push(`| ${i + 1} | ${q.label} | ${f(q.requestsPerSecond)} | ${f(q.p50Ms, 1)} | ${f(q.p99Ms, 1)} | ${q.non2xx} | ${f(q.cpuUsPerRequest)} |`));
-  if (x.ratio) lines.push('', `Ratio 2 / 1, median over ${x.ratio.pairs} pairs (odd pairs reversed, after an unmeasured warm-up round of each): **${f(x.ratio.byRequestsPerSecond, 3)}×** by req/s, **${f(x.ratio.byCpu, 3)}×** by worker CPU per request (CPU of 1 / CPU of 2).`);
-  return [...lines, ''];
+  return roundsTable(
+    `## Scenario 2 / scenario 1 in alternating rounds (${x.rounds.length} rounds of ${f(x.roundMs)} ms, one workerd)`,
+    'scenario',
+    x,
+    (q) => `Ratio 2 / 1, median over ${q.pairs} pairs (odd pairs reversed, after an unmeasured warm-up round of each): **${f(q.byRequestsPerSecond, 3)}×** by req/s, **${f(q.byCpu, 3)}×** by worker CPU per request (CPU of 1 / CPU of 2).`,
+  );
 }
 
 /** Scenario 2 on a baseline bundle and on this tree in alternating rounds (`--baseline`). */
 function bundleAb(r: ScenarioResult): string[] {
   const x = r.rounds;
   if (!x) return [];
-  const lines = [`## ${r.title} (${x.rounds.length} rounds of ${f(x.roundMs)} ms, one workerd each)`, ''];
-  lines.push('| round | bundle | req/s | p50 ms | p99 ms | non-2xx | worker CPU µs/req |', '|---|---|---|---|---|---|---|');
-  x.rounds.forEach((q, i) => lines.push(`| ${i + 1} | ${q.label} | ${f(q.requestsPerSecond)} | ${f(q.p50Ms, 1)} | ${f(q.p99Ms, 1)} | ${q.non2xx} | ${f(q.cpuUsPerRequest)} |`));
-  if (x.ratio) lines.push('', `This tree / baseline, median over ${x.ratio.pairs} pairs (odd pairs reversed, after a warm-up round on each): **${f(x.ratio.byRequestsPerSecond, 3)}×** by req/s, **${f(x.ratio.byCpu, 3)}×** by worker CPU per request (CPU of baseline / CPU of this tree; above 1 = this tree is cheaper).`);
-  return [...lines, ''];
+  return roundsTable(
+    `## ${r.title} (${x.rounds.length} rounds of ${f(x.roundMs)} ms, one workerd each)`,
+    'bundle',
+    x,
+    (q) => `This tree / baseline, median over ${q.pairs} pairs (odd pairs reversed, after a warm-up round on each): **${f(q.byRequestsPerSecond, 3)}×** by req/s, **${f(q.byCpu, 3)}×** by worker CPU per request (CPU of baseline / CPU of this tree; above 1 = this tree is cheaper).`,
+  );
 }
 
 function curve(r: ScenarioResult): string[] {

@@ -128,8 +128,8 @@ export async function runBundleAb(ctx: Ctx, base: Bundle, ref: string): Promise<
   const vars = workerVars(ctx, s2);
   const sides = { base: await startWorkerd(base, await freePort(), vars, 'workerd-ab-base'), head: await startWorkerd(ctx.bundle, await freePort(), vars, 'workerd-ab-head') };
   try {
-    const round = (label: 'base' | 'head'): Round => ({ label, request: s2.request, connections: s2.connections });
-    for (const w of [sides.base, sides.head]) await loadRound(w, round('base'), p.roundMs);
+    const round = (label: 'base' | 'head' | 'warm-up'): Round => ({ label, request: s2.request, connections: s2.connections });
+    for (const w of [sides.base, sides.head]) await loadRound(w, round('warm-up'), p.roundMs);
     const figures: RoundFigures[] = [];
     for (const label of alternatingRounds('base' as const, 'head' as const, p.alternatingPairs)) figures.push(await measureRound(sides[label], round(label), p.roundMs));
     const ratio = alternatingRatio(figures, 'base', 'head');
