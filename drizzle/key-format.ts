@@ -36,6 +36,21 @@ export function parseApiKey(raw: string): ParsedKey | undefined {
   return { key: raw, prefix: `ath_${m[2]}`, body: m[1], tag: m[3] ?? null };
 }
 
+/** Length of a tagged key and of a legacy key (`ath_<prefix>_<secret>`): no other string can be a key. */
+export const KEY_LENGTH = 80;
+export const LEGACY_KEY_LENGTH = 55;
+/** `ath_` and the 10 visible characters. */
+const PREFIX_LENGTH = 14;
+
+/**
+ * The parts of a string already known to be a well-formed key (its hash was found in the catalog),
+ * without running the pattern: what parseApiKey would answer for it.
+ */
+export function partsOfKnownKey(key: string): ParsedKey {
+  const legacy = key.length === LEGACY_KEY_LENGTH;
+  return { key, prefix: key.slice(0, PREFIX_LENGTH), body: legacy ? key : key.slice(0, LEGACY_KEY_LENGTH), tag: legacy ? null : key.slice(LEGACY_KEY_LENGTH + 1) };
+}
+
 /** Lower-case hex of `bytes`. */
 export function toHex(bytes: Uint8Array): string {
   // This runs on every authenticated request: a table lookup per byte, no per-byte closures.

@@ -3,7 +3,7 @@
  * hashes the presented API key on every authenticated request; in workerd a call into the native
  * digest (WebCrypto, or `node:crypto`) costs several times the hash of an 80-byte key itself, and
  * the WebCrypto one adds a promise. Same function, checked against `node:crypto` in
- * test/unit/sha256.test.ts. Keys are ASCII and short: they take the path that allocates nothing.
+ * test/unit/sha256.test.ts. Keys are ASCII: they are read from their char codes, with no copy.
  */
 
 const K = Int32Array.from([
@@ -15,58 +15,74 @@ const K = Int32Array.from([
   0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]);
 const IV = Int32Array.from([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+const HEX_CODES = Array.from('0123456789abcdef', (ch) => ch.charCodeAt(0));
 const ENCODER = new TextEncoder();
-/** Inputs up to this many bytes are hashed in the reused scratch buffer (keys are 55 or 80). */
-const SCRATCH_BYTES = 1024;
 
 // Scratch state, reused: the hash runs to completion before anything else can touch it.
-const scratch = new Uint8Array(SCRATCH_BYTES + 72);
 const w = new Int32Array(64);
 const h = new Int32Array(8);
+/** The hex digits' char codes: one `String.fromCharCode` makes a flat string (no chain of 32 concatenations). */
+const hexOut: number[] = new Array<number>(64).fill(0);
 
 /** Lower-case hex SHA-256 of the UTF-8 bytes of `text`. */
 export function sha256Hex(text: string): string {
-  const ascii = text.length <= SCRATCH_BYTES && copyAscii(text);
-  const bytes = ascii ? undefined : ENCODER.encode(text);
-  const len = bytes ? bytes.length : text.length;
-  // Padding: 0x80, zeros, then the bit length (big-endian) in the last 8 bytes of the last block.
-  const total = (((len + 8) >> 6) + 1) << 6;
-  const msg = total <= scratch.length ? scratch : new Uint8Array(total);
-  if (bytes) msg.set(bytes);
-  msg[len] = 0x80;
-  msg.fill(0, len + 1, total - 4);
-  const bits = len * 8; // below 2^32: strings of that size cannot exist here
-  msg[total - 4] = bits >>> 24;
-  msg[total - 3] = bits >>> 16;
-  msg[total - 2] = bits >>> 8;
-  msg[total - 1] = bits;
-  h.set(IV);
-  for (let off = 0; off < total; off += 64) compress(msg, off);
-  let hex = '';
+  // ASCII (every key) is read straight from its char codes; anything else is encoded first.
+  if (!digestAscii(text)) digestBytes(ENCODER.encode(text));
   for (let i = 0; i < 8; i++) {
     const v = h[i] as number;
-    hex += (HEX[(v >>> 24) & 255] as string) + HEX[(v >>> 16) & 255] + HEX[(v >>> 8) & 255] + HEX[v & 255];
+    for (let j = 0; j < 8; j++) hexOut[i * 8 + j] = HEX_CODES[(v >>> (28 - j * 4)) & 15] as number;
   }
-  return hex;
+  return String.fromCharCode.apply(null, hexOut);
 }
 
-/** Copies `text` into `scratch` when it is all ASCII (one byte per character); false otherwise. */
-function copyAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0x7f) return false;
-    scratch[i] = c;
+/** Padded length in bytes: the message, 0x80, zeros, and the bit length in the last 8 bytes of the last block. */
+const paddedLength = (len: number): number => (((len + 8) >> 6) + 1) << 6;
+
+/** Digests `text` as one byte per char code into `h`; false (and `h` unusable) at the first non-ASCII char. */
+function digestAscii(text: string): boolean {
+  const len = text.length;
+  const total = paddedLength(len);
+  h.set(IV);
+  for (let off = 0; off < total; off += 64) {
+    for (let i = 0; i < 16; i++) {
+      let word = 0;
+      for (let j = 0; j < 4; j++) {
+        const p = off + i * 4 + j;
+        let c = p === len ? 0x80 : 0;
+        if (p < len) {
+          c = text.charCodeAt(p);
+          if (c > 0x7f) return false;
+        }
+        word = (word << 8) | c;
+      }
+      w[i] = word;
+    }
+    if (off + 64 === total) w[15] = len * 8; // below 2^32: strings of that size cannot exist here
+    compress();
   }
   return true;
 }
 
-/** One 64-byte block of `msg` at `off` into `h`. Index reads are in range by construction. */
-function compress(msg: Uint8Array, off: number): void {
-  for (let i = 0; i < 16; i++) {
-    const p = off + i * 4;
-    w[i] = ((msg[p] as number) << 24) | ((msg[p + 1] as number) << 16) | ((msg[p + 2] as number) << 8) | (msg[p + 3] as number);
+function digestBytes(bytes: Uint8Array): void {
+  const len = bytes.length;
+  const total = paddedLength(len);
+  h.set(IV);
+  for (let off = 0; off < total; off += 64) {
+    for (let i = 0; i < 16; i++) {
+      let word = 0;
+      for (let j = 0; j < 4; j++) {
+        const p = off + i * 4 + j;
+        word = (word << 8) | (p < len ? (bytes[p] as number) : p === len ? 0x80 : 0);
+      }
+      w[i] = word;
+    }
+    if (off + 64 === total) w[15] = len * 8;
+    compress();
   }
+}
+
+/** The block in `w[0..15]` into `h`. Index reads are in range by construction. */
+function compress(): void {
   for (let i = 16; i < 64; i++) {
     const x = w[i - 15] as number;
     const y = w[i - 2] as number;

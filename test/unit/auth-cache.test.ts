@@ -98,7 +98,7 @@ describe('auth loading cache', () => {
     expect(cache.stats()).toMatchObject({ failures: 1, loads: 2 });
   });
 
-  it('evicts the least recently used entry beyond its bound', async () => {
+  it('evicts beyond its bound, giving an entry hit since the last sweep one second chance', async () => {
     const { cache, loader, loads } = make({ maxEntries: 2 });
     await cache.get('a', loader('A'));
     await cache.get('b', loader('B'));
@@ -108,6 +108,22 @@ describe('auth loading cache', () => {
     expect(await cache.get('a', loader('A2'))).toEqual({ ok: true, value: 'A', source: 'cache' });
     expect(await cache.get('b', loader('B2'))).toMatchObject({ value: 'B2', source: 'load' });
     expect(loads()).toBe(4);
+  });
+
+  it('a second chance is spent: an entry not hit again goes at the next eviction, before newer ones', async () => {
+    const { cache, loader } = make({ maxEntries: 2 });
+    await cache.get('a', loader('A'));
+    await cache.get('b', loader('B'));
+    expect(cache.found('a')).toBe('A'); // marked used
+    await cache.get('c', loader('C')); // a moves back unmarked, b goes
+    await cache.get('d', loader('D')); // c, unused and oldest, goes; a stays
+    expect(cache.stored('a')).toBe('A');
+    expect(cache.stored('b')).toBeUndefined();
+    expect(cache.stored('c')).toBeUndefined();
+    await cache.get('e', loader('E')); // a was not hit since its second chance: it goes
+    expect(cache.stored('a')).toBeUndefined();
+    expect(cache.stored('d')).toBe('D');
+    expect(cache.stats()).toMatchObject({ size: 2, evictions: 3 });
   });
 
   it('callers stop waiting for a lost leader, and a later caller starts a new flight', async () => {

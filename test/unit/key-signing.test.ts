@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { generateApiKey, mintApiKey, parseApiKey } from '../../drizzle/key-format.js';
+import { generateApiKey, KEY_LENGTH, LEGACY_KEY_LENGTH, mintApiKey, parseApiKey, partsOfKnownKey } from '../../drizzle/key-format.js';
 import { importSigningKey, signerFor, signingSecretsOf, tagMatches } from '../../drizzle/key-signing.js';
 
 const OLD = 'old-signing-secret-0123456789abcdefghij';
@@ -42,6 +42,14 @@ describe('key tags', () => {
     for (const bad of [`${legacy.key}_`, `${legacy.key}_${'A'.repeat(24)}`, `${legacy.key}_${'0'.repeat(23)}`, `${legacy.key}_${'0'.repeat(25)}`, legacy.key.slice(1)]) {
       expect(parseApiKey(bad)).toBeUndefined();
     }
+  });
+
+  it('a known key split without the pattern has the parts parseApiKey gives, tagged or legacy', async () => {
+    const tagged = await mintApiKey(await signerFor([NEW]));
+    const legacy = generateApiKey();
+    expect(tagged.key).toHaveLength(KEY_LENGTH);
+    expect(legacy.key).toHaveLength(LEGACY_KEY_LENGTH);
+    for (const k of [tagged, legacy]) expect(partsOfKnownKey(k.key)).toEqual(parseApiKey(k.key));
   });
 
   it('KEY_SIGNING_SECRETS is a comma list; blanks are dropped', () => {

@@ -19,7 +19,7 @@ describe('sha256Hex', () => {
     }
   });
 
-  it('hashes UTF-8 and long input like node:crypto (the paths that do not use the scratch buffer)', () => {
+  it('hashes UTF-8 and long input like node:crypto (the encoded path, and input of many blocks)', () => {
     for (const text of ['é', 'ключ', '🔑'.repeat(40), 'x'.repeat(1024), 'x'.repeat(1025), 'y'.repeat(5000), `${'a'.repeat(1023)}é`]) {
       expect(sha256Hex(text)).toBe(reference(text));
     }

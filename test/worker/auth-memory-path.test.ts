@@ -67,4 +67,25 @@ describe('cache hits decided from memory', () => {
       { request_id: withoutHeader, client_name: null, key_prefix: prefix, reason: 'expired_key' },
     ]);
   });
+
+  it('a cached legacy key is admitted like a tagged one; a string of a key\'s length that is no key costs no lookup', async () => {
+    const vars = { AUTH_DATABASE_URL: box.url, AUTH_CACHE_TTL_MS: '60000' };
+    const client = await box.createClient();
+    const { key, prefix } = await box.createKey(client, undefined, { legacy: true });
+    const verify = (presented: string) => fetchWith(vars, verifyUrl, { headers: { 'x-athena-client': client, 'x-athena-key': presented } });
+    expect((await verify(key)).status).toBe(200); // the lookup that caches the key
+    const lookups = await box.statementCalls(KEY_LOOKUPS);
+    for (let i = 0; i < 3; i++) {
+      const res = await verify(key);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { data: { key: { prefix: string } } }).data.key.prefix).toBe(prefix);
+    }
+    // As long as a key but outside its alphabet: not cached, so parsed, and refused as malformed.
+    const notAKey = `${key.slice(0, 30)}!${key.slice(31)}`;
+    expect(notAKey).toHaveLength(key.length);
+    const refused = await verify(notAKey);
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('invalid_api_key');
+    expect(await box.statementCalls(KEY_LOOKUPS)).toBe(lookups);
+  });
 });

@@ -54,13 +54,13 @@ export type LoadingCache<V> = {
   /** As `get`, but a miss joins the open batch of `group` when there is one (see above). */
   getBatched(key: string, group: string, load: BatchLoad<V>, signal?: AbortSignal): Promise<CacheOutcome<V>>;
   /**
-   * A fresh found value (LRU touch, counted as a hit), else undefined: the synchronous cache-hit
+   * A fresh found value (marked used for eviction, counted as a hit), else undefined: the synchronous cache-hit
    * path, with no promise or outcome object. Misses and "not found" go through `get`.
    */
   found(key: string): V | undefined;
-  /** The stored value even when expired (no LRU touch, no counters, no object built), or undefined. */
+  /** The stored value even when expired (not marked used, no counters, no object built), or undefined. */
   stored(key: string): V | null | undefined;
-  /** The stored entry even when expired (no LRU touch, no counters), or undefined. */
+  /** The stored entry even when expired (not marked used, no counters), or undefined. */
   peek(key: string): { value: V | null; fresh: boolean } | undefined;
   stats(): CacheStats;
 };

@@ -1,6 +1,11 @@
 /**
- * The auth caches' policy: a bounded LRU with a positive TTL (the revocation bound), a negative TTL,
+ * The auth caches' policy: bounded, with a positive TTL (the revocation bound), a negative TTL,
  * single-flight loads per key, and optional fail-static. Pure: clock and timers are injected.
+ *
+ * Eviction is second-chance (CLOCK over insertion order), close to LRU: a hit only marks its entry
+ * used, and the eviction sweep moves a used entry to the back once instead of dropping it. An LRU
+ * touch per hit (Map delete + set) costs a hash-table compaction every few hits once the table is
+ * nearly full, about 1.5 µs per hit at 1,000 entries in workerd; a mark costs nothing.
  *
  * Single-flight without cross-request continuations (docs/architecture.md "The Workers rule"): only the leader awaits the load (its own I/O);
  * it writes the outcome into the flight as plain data. Followers never await the leader's promise:
@@ -20,7 +25,8 @@ import type { BatchLoad, CacheOutcome, CacheStats, LoadContext, LoadingCache, Lo
 
 export type { BatchLoad, CacheOutcome, CacheStats, LoadContext, LoadingCache, LoadingCacheOptions } from './cache-types.js';
 
-type Entry<V> = { value: V | null; expiresAt: number };
+/** `used`: hit since the eviction sweep last passed it (its second chance). */
+type Entry<V> = { value: V | null; expiresAt: number; used: boolean };
 type LoadResult<V> = { ok: true; value: V | null } | { ok: false; cause: unknown; cancelled: boolean };
 /** Plain data only: followers read `result`, never a promise. */
 type Flight<V> = { startedAt: number; result?: LoadResult<V> };
@@ -63,8 +69,7 @@ class Cache<V> implements LoadingCache<V> {
   found(key: string): V | undefined {
     const e = this.entries.get(key);
     if (!e || e.value === null || e.expiresAt <= this.opts.now()) return undefined;
-    this.entries.delete(key); // LRU touch
-    this.entries.set(key, e);
+    e.used = true;
     this.counts.hits++;
     return e.value;
   }
@@ -186,13 +191,18 @@ class Cache<V> implements LoadingCache<V> {
 
   private store(key: string, value: V | null): void {
     const { entries, opts } = this;
-    entries.delete(key); // re-insert: Map order is the LRU order
-    entries.set(key, { value, expiresAt: opts.now() + (value === null ? opts.negativeTtlMs : opts.ttlMs) });
+    entries.delete(key); // re-insert: a (re)loaded entry goes to the back
+    entries.set(key, { value, expiresAt: opts.now() + (value === null ? opts.negativeTtlMs : opts.ttlMs), used: false });
+    // Second chance: a used entry at the front moves to the back unmarked; one pass unmarks them all.
     while (entries.size > opts.maxEntries) {
-      const oldest = entries.keys().next();
+      const oldest = entries.entries().next();
       if (oldest.done) break;
-      entries.delete(oldest.value);
-      this.counts.evictions++;
+      const [oldestKey, entry] = oldest.value;
+      entries.delete(oldestKey);
+      if (entry.used) {
+        entry.used = false;
+        entries.set(oldestKey, entry);
+      } else this.counts.evictions++;
     }
   }
 
@@ -204,8 +214,7 @@ class Cache<V> implements LoadingCache<V> {
   private cachedOutcome(key: string): CacheOutcome<V> | undefined {
     const e = this.entries.get(key);
     if (!e || e.expiresAt <= this.opts.now()) return undefined;
-    this.entries.delete(key); // LRU touch
-    this.entries.set(key, e);
+    e.used = true;
     this.counts.hits++;
     return { ok: true, value: e.value, source: 'cache' };
   }

@@ -6,7 +6,7 @@
  */
 import type { SessionContext } from '../db/with-session.js';
 import { log } from '../log.js';
-import { hashApiKey, parseApiKey, type ParsedKey } from '../../drizzle/key-format.js';
+import { hashApiKey, KEY_LENGTH, LEGACY_KEY_LENGTH, parseApiKey, partsOfKnownKey, type ParsedKey } from '../../drizzle/key-format.js';
 import type { CacheOutcome } from './cache.js';
 import { directoryFor } from './client-directory.js';
 import type { AuthContext } from './context.js';
@@ -69,11 +69,15 @@ function readIdentity(input: DecisionInput): Identity | Refusal {
   const credentials = readApiKey(headers);
   if (credentials.kind === 'conflict') return refuse('conflicting_credentials');
   if (credentials.kind === 'none') return checkedClient(headerClient, undefined);
-  const parsed = parseApiKey(credentials.key);
+  const raw = credentials.key;
+  if (raw.length !== KEY_LENGTH && raw.length !== LEGACY_KEY_LENGTH) return forged('malformed_key', headerClient);
+  // Hashed before parsing: a key cached as found was read from the catalog, so its form needs no pattern.
+  const hash = hashApiKey(raw);
+  const cached = ctx.isolate.services.keyCache.found(hash);
+  const parsed = cached ? partsOfKnownKey(raw) : parseApiKey(raw);
   if (!parsed) return forged('malformed_key', headerClient);
   input.keyPrefix = parsed.prefix;
-  const hash = hashApiKey(parsed.key);
-  const key: PresentedKey = { parsed, hash, cached: ctx.isolate.services.keyCache.found(hash) };
+  const key: PresentedKey = { parsed, hash, cached };
   const known = knownKey(key);
   return known ? checkedKey(input, headerClient, key, known) : { headerClient, key, tagUnchecked: true };
 }

@@ -1,6 +1,6 @@
 /**
  * API key records by SHA-256 hash, from the auth target under its budget, cached (positive TTL
- * `AUTH_CACHE_TTL_MS` = the revocation bound, negative TTL for unknown hashes, bounded LRU) with
+ * `AUTH_CACHE_TTL_MS` = the revocation bound, negative TTL for unknown hashes, bounded, second-chance eviction) with
  * single-flight per hash and concurrent misses of one client coalesced into one read. Revocation and expiry are judged at use time from the cached row.
  */
 import { OPERATIONS, type KeyScopes, type Operation } from '../../drizzle/schema.js';
