@@ -26,8 +26,9 @@ const hexOut: number[] = new Array<number>(64).fill(0);
 
 /** Lower-case hex SHA-256 of the UTF-8 bytes of `text`. */
 export function sha256Hex(text: string): string {
-  // ASCII (every key) is read straight from its char codes; anything else is encoded first.
-  if (!digestAscii(text)) digestBytes(ENCODER.encode(text));
+  // ASCII (every key) is its own UTF-8: read straight from its char codes. Anything else is
+  // encoded first and read back as one char per byte.
+  if (!digest(text, 0x7f)) digest(charPerByte(ENCODER.encode(text)), 0xff);
   for (let i = 0; i < 8; i++) {
     const v = h[i] as number;
     for (let j = 0; j < 8; j++) hexOut[i * 8 + j] = HEX_CODES[(v >>> (28 - j * 4)) & 15] as number;
@@ -35,13 +36,13 @@ export function sha256Hex(text: string): string {
   return String.fromCharCode.apply(null, hexOut);
 }
 
-/** Padded length in bytes: the message, 0x80, zeros, and the bit length in the last 8 bytes of the last block. */
-const paddedLength = (len: number): number => (((len + 8) >> 6) + 1) << 6;
-
-/** Digests `text` as one byte per char code into `h`; false (and `h` unusable) at the first non-ASCII char. */
-function digestAscii(text: string): boolean {
-  const len = text.length;
-  const total = paddedLength(len);
+/**
+ * Digests the char codes of `message` as its bytes into `h`: false (and `h` unusable) at the first
+ * code above `maxCode`. Padding: 0x80, zeros, and the bit length in the last 8 bytes of the last block.
+ */
+function digest(message: string, maxCode: number): boolean {
+  const len = message.length;
+  const total = (((len + 8) >> 6) + 1) << 6;
   h.set(IV);
   for (let off = 0; off < total; off += 64) {
     for (let i = 0; i < 16; i++) {
@@ -50,8 +51,8 @@ function digestAscii(text: string): boolean {
         const p = off + i * 4 + j;
         let c = p === len ? 0x80 : 0;
         if (p < len) {
-          c = text.charCodeAt(p);
-          if (c > 0x7f) return false;
+          c = message.charCodeAt(p);
+          if (c > maxCode) return false;
         }
         word = (word << 8) | c;
       }
@@ -63,22 +64,11 @@ function digestAscii(text: string): boolean {
   return true;
 }
 
-function digestBytes(bytes: Uint8Array): void {
-  const len = bytes.length;
-  const total = paddedLength(len);
-  h.set(IV);
-  for (let off = 0; off < total; off += 64) {
-    for (let i = 0; i < 16; i++) {
-      let word = 0;
-      for (let j = 0; j < 4; j++) {
-        const p = off + i * 4 + j;
-        word = (word << 8) | (p < len ? (bytes[p] as number) : p === len ? 0x80 : 0);
-      }
-      w[i] = word;
-    }
-    if (off + 64 === total) w[15] = len * 8;
-    compress();
-  }
+/** `bytes` as a string of one char (0–255) per byte, built in chunks (`apply` takes a bounded argument list). */
+function charPerByte(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192) as unknown as number[]);
+  return out;
 }
 
 /** The block in `w[0..15]` into `h`. Index reads are in range by construction. */
