@@ -54,9 +54,10 @@ describe('bench targets', () => {
   });
 });
 
-describe('bench alternating rounds', () => {
-  const round = (label: string, requestsPerSecond: number, cpuUsPerRequest: number): RoundFigures => ({ label, connections: 64, requestsPerSecond, p50Ms: 1, p99Ms: 2, non2xx: 0, cpuUsPerRequest });
+/** One measured round's figures, as the rounds report them. */
+const round = (label: string, requestsPerSecond: number, cpuUsPerRequest: number): RoundFigures => ({ label, connections: 64, requestsPerSecond, p50Ms: 1, p99Ms: 2, non2xx: 0, cpuUsPerRequest });
 
+describe('bench alternating rounds', () => {
   it('reverses every odd pair, so each scenario runs first in half the pairs', () => {
     expect(alternatingRounds('1', '2', 4).join('')).toBe('12211221');
     expect(alternatingRounds('1', '2', 1)).toEqual(['1', '2']);
@@ -71,8 +72,7 @@ describe('bench alternating rounds', () => {
 
 describe('bench bundle A/B', () => {
   it('renders this tree against the baseline, round by round, with the ratio over the pairs', () => {
-    const row = (label: string, requestsPerSecond: number, cpuUsPerRequest: number) => ({ label, connections: 64, requestsPerSecond, p50Ms: 1, p99Ms: 2, non2xx: 0, cpuUsPerRequest });
-    const rounds = [row('base', 1000, 100), row('head', 1100, 90), row('head', 1050, 95), row('base', 1000, 100)];
+    const rounds = [round('base', 1000, 100), round('head', 1100, 90), round('head', 1050, 95), round('base', 1000, 100)];
     const ab: ScenarioResult = { ...alternating(1, 1), id: '2-ab', title: 'scenario 2, this tree against main', rounds: { roundMs: 3000, rounds, ratio: alternatingRatio(rounds, 'base', 'head') } };
     const lines = renderRounds([ab]);
     expect(lines.filter((l) => /^\| \d+ \| (base|head) \|/.test(l))).toHaveLength(4);
