@@ -12,7 +12,7 @@ const COLORS: Record<string, string> = { per_request: '#d62728', flusher: '#2ca0
 function niceMax(v: number): number {
   if (v <= 0) return 1;
   const p = 10 ** Math.floor(Math.log10(v));
-  return ([1, 2, 2.5, 5, 10].map((m) => m * p).find((m) => m >= v) ?? v);
+  return [1, 2, 2.5, 5, 10].map((m) => m * p).find((m) => m >= v) ?? v;
 }
 
 /** Renders the chart for `results` (skipped scenarios are left out). */
@@ -29,7 +29,9 @@ export function renderChart(results: ScenarioResult[], title: string): string {
   const p99Y = (ms: number) => r1(top + barH - (barH * Math.log10(Math.max(1, ms))) / decades);
   const slot = plotW / Math.max(1, bars.length);
   parts.push(`<text x="${W / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${esc(title)}</text>`);
-  parts.push(`<text x="${left}" y="${top - 12}" font-size="12">requests/s (bars, left axis; scenario 6: batches/s of 500 deltas) and p99 latency ms (dots, right axis, log scale)</text>`);
+  parts.push(
+    `<text x="${left}" y="${top - 12}" font-size="12">requests/s (bars, left axis; scenario 6: batches/s of 500 deltas) and p99 latency ms (dots, right axis, log scale)</text>`,
+  );
   for (let i = 0; i <= 4; i++) {
     const y = top + barH - (barH * i) / 4;
     parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${y}" y2="${y}" stroke="#ddd"/>`);
@@ -43,7 +45,9 @@ export function renderChart(results: ScenarioResult[], title: string): string {
     const x = r1(left + i * slot + slot * 0.15);
     const sink = r.vars.STATS_SINK ?? '';
     const color = r.group === 1 ? '#7f7f7f' : r.group === 6 ? '#9467bd' : (COLORS[sink] ?? '#1f77b4');
-    parts.push(`<rect x="${x}" y="${r1(top + barH - h)}" width="${r1(slot * 0.7)}" height="${h}" fill="${color}"><title>${esc(`${r.id} ${r.title}: ${Math.round(rps)} req/s, p99 ${p99} ms`)}</title></rect>`);
+    parts.push(
+      `<rect x="${x}" y="${r1(top + barH - h)}" width="${r1(slot * 0.7)}" height="${h}" fill="${color}"><title>${esc(`${r.id} ${r.title}: ${Math.round(rps)} req/s, p99 ${p99} ms`)}</title></rect>`,
+    );
     const cx = r1(x + slot * 0.35);
     parts.push(`<text x="${cx}" y="${r1(top + barH - h - 4)}" text-anchor="middle" font-size="10">${Math.round(rps)}</text>`);
     parts.push(`<circle cx="${cx}" cy="${p99Y(p99)}" r="4" fill="#ff7f0e"><title>p99 ${p99} ms</title></circle>`);
@@ -57,7 +61,9 @@ export function renderChart(results: ScenarioResult[], title: string): string {
   const series = results.filter((r) => r.group === 5 && r.load);
   const maxSec = Math.max(1, ...series.flatMap((r) => r.load?.timeline.map((s) => s.second) ?? [0]));
   const max503 = niceMax(Math.max(1, ...series.flatMap((r) => r.load?.timeline.map((s) => s.byStatus['503'] ?? 0) ?? [0])));
-  parts.push(`<text x="${left}" y="${t0 - 12}" font-size="12">scenario 5: 503 responses per second (${series.map((r) => r.vars.STATS_SINK).join(' vs ')})</text>`);
+  parts.push(
+    `<text x="${left}" y="${t0 - 12}" font-size="12">scenario 5: 503 responses per second (${series.map((r) => r.vars.STATS_SINK).join(' vs ')})</text>`,
+  );
   for (let i = 0; i <= 4; i++) {
     const y = t0 + lineH - (lineH * i) / 4;
     parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${y}" y2="${y}" stroke="#ddd"/>`);
@@ -68,9 +74,13 @@ export function renderChart(results: ScenarioResult[], title: string): string {
   }
   series.forEach((r, i) => {
     const sink = r.vars.STATS_SINK ?? '';
-    const pts = (r.load?.timeline ?? []).map((s) => `${r1(left + (plotW * s.second) / maxSec)},${r1(t0 + lineH - (lineH * (s.byStatus['503'] ?? 0)) / max503)}`);
+    const pts = (r.load?.timeline ?? []).map(
+      (s) => `${r1(left + (plotW * s.second) / maxSec)},${r1(t0 + lineH - (lineH * (s.byStatus['503'] ?? 0)) / max503)}`,
+    );
     parts.push(`<polyline fill="none" stroke="${COLORS[sink] ?? '#000'}" stroke-width="2" points="${pts.join(' ')}"/>`);
-    parts.push(`<text x="${left + plotW - 120}" y="${t0 + 14 + i * 14}" font-size="11" fill="${COLORS[sink] ?? '#000'}">${esc(`${sink}: ${r.load?.byStatus['503'] ?? 0} × 503`)}</text>`);
+    parts.push(
+      `<text x="${left + plotW - 120}" y="${t0 + 14 + i * 14}" font-size="11" fill="${COLORS[sink] ?? '#000'}">${esc(`${sink}: ${r.load?.byStatus['503'] ?? 0} × 503`)}</text>`,
+    );
   });
   const H = t0 + lineH + 40;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">

@@ -15,7 +15,7 @@ import { startEmbeddedPostgres } from '../dev/postgres.js';
 import { freePort } from '../dev/ports.js';
 import { batchSchema, type Batch } from '../drizzle/batch.js';
 import { migrateCatalog } from '../drizzle/migrate.js';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../drizzle/signing.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../crypto/batch-signing.js';
 import { acceptBatch } from '../flusher/batch-check.js';
 import { verifyBatchSync } from '../flusher/verify.js';
 import { groupStatement } from './group-upsert-alternative.js';
@@ -23,14 +23,26 @@ import { deltaStatements, ledgerInsert, mergeDeltas } from '../drizzle/upserts.j
 import type { Statement } from '../drizzle/statement.js';
 import { signedBatch } from './flusher-batch.js';
 import { ROOT } from './workerd.js';
+import { z } from 'zod';
+import { helpText, scriptArgs, valueFlag, wholeNumber } from '../cli/flags.js';
+import { quantile } from './percentile.js';
 
 type Phase = { name: string; ms: number[] };
-const arg = (name: string, fallback: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
-}
+const spec = {
+  helpCommand: '--help',
+  positionals: z.array(z.string()).max(0, 'takes no positional arguments'),
+  flags: {
+    groups: valueFlag('<n>', 'groups to commit (default: 40)', wholeNumber(40)),
+    batches: valueFlag('<n>', 'batches of 500 deltas per group (default: 8)', wholeNumber(8)),
+    clients: valueFlag('<n>', 'clients the deltas are spread over (default: 200)', wholeNumber(200)),
+    fillfactor: valueFlag('<percent>', "the counter tables' fillfactor, 10 to 100 (default: 100)", wholeNumber(100, 10, 100)),
+  },
+};
+const HELP = helpText({
+  usage: 'npx tsx bench/commit-anatomy.ts [--groups=40] [--batches=8] [--clients=200] [--fillfactor=N]',
+  about: 'Times each phase of one flusher group commit on a throwaway Postgres.',
+  flags: spec.flags,
+});
 
 function timed<T>(phase: Phase, f: () => T): T {
   const t = performance.now();
@@ -95,18 +107,17 @@ async function bloat(client: pg.PoolClient): Promise<unknown> {
   return rows[0];
 }
 
-async function main(): Promise<void> {
-  const groups = arg('groups', 40);
-  const perGroup = arg('batches', 8);
-  const clients = arg('clients', 200);
+async function main(): Promise<number> {
+  const args = scriptArgs(process.argv.slice(2), spec, HELP);
+  if (typeof args === 'number') return args;
+  const { groups, batches: perGroup, clients, fillfactor } = args;
   const pgPort = await freePort();
   const server = await startEmbeddedPostgres({ port: pgPort, dataDir: join(tmpdir(), 'athena-gateway', `pg-anatomy-${process.pid}`), persistent: false });
   const url = server.url('anatomy');
   await server.ensureDatabase('anatomy');
   await migrateCatalog(url);
   const pool = new pg.Pool({ connectionString: url, max: 2 });
-  const fillfactor = arg('fillfactor', 100);
-  for (const t of ['client_statistics', 'client_table_statistics']) await pool.query(`ALTER TABLE ${t} SET (fillfactor = ${Math.trunc(fillfactor)})`);
+  for (const t of ['client_statistics', 'client_table_statistics']) await pool.query(`ALTER TABLE ${t} SET (fillfactor = ${fillfactor})`);
   const phases: Record<string, Phase> = {};
   const p = (n: string) => (phases[n] ??= { name: n, ms: [] });
   let n = 0;
@@ -137,16 +148,35 @@ async function main(): Promise<void> {
     await pool.end();
     await server.stop();
   }
-  const rows = Object.values(phases).map((ph) => ({ phase: ph.name, n: ph.ms.length, p50: +percentile(ph.ms, 50).toFixed(2), p90: +percentile(ph.ms, 90).toFixed(2), mean: +(ph.ms.reduce((s, x) => s + x, 0) / ph.ms.length).toFixed(2) }));
-  const report = { at: new Date().toISOString(), loadavg: loadavg(), groups, batchesPerGroup: perGroup, deltasPerBatch: 500, clients, fillfactor, clientTableStatistics: bloatAfter, phasesMs: rows };
+  const rows = Object.values(phases).map((ph) => ({
+    phase: ph.name,
+    n: ph.ms.length,
+    p50: +quantile(ph.ms, 0.5).toFixed(2),
+    p90: +quantile(ph.ms, 0.9).toFixed(2),
+    mean: +(ph.ms.reduce((s, x) => s + x, 0) / ph.ms.length).toFixed(2),
+  }));
+  const report = {
+    at: new Date().toISOString(),
+    loadavg: loadavg(),
+    groups,
+    batchesPerGroup: perGroup,
+    deltasPerBatch: 500,
+    clients,
+    fillfactor,
+    clientTableStatistics: bloatAfter,
+    phasesMs: rows,
+  };
   const out = join(ROOT, 'bench', 'results');
   mkdirSync(out, { recursive: true });
   const file = join(out, `commit-anatomy-${report.at.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 1)}\n`);
-  console.log(`load average ${report.loadavg.map((x) => x.toFixed(2)).join(' ')}; ${groups} groups × ${perGroup} batches × 500 deltas, ${clients} clients, fillfactor ${fillfactor}`);
+  console.log(
+    `load average ${report.loadavg.map((x) => x.toFixed(2)).join(' ')}; ${groups} groups × ${perGroup} batches × 500 deltas, ${clients} clients, fillfactor ${fillfactor}`,
+  );
   console.table(rows);
   console.log('client_table_statistics', JSON.stringify(bloatAfter));
   console.log(`written ${file}`);
+  return 0;
 }
 
-await main();
+process.exitCode = await main();

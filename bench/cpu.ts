@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
-const TICKS_PER_SECOND = 100; // Linux USER_HZ
+export const TICKS_PER_SECOND = 100; // Linux USER_HZ
 
 type ProcStat = { pid: number; ppid: number; comm: string; self: number; children: number };
 

@@ -12,7 +12,8 @@ import type { Target } from './targets.js';
 const LIMIT = 0.15;
 /** Fewest requests a data round needs for its CPU per request to count. */
 const MIN_COMPLETED = 100;
-const f = (n: number | undefined, d = 0): string => (n === undefined || !Number.isFinite(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+const f = (n: number | undefined, d = 0): string =>
+  n === undefined || !Number.isFinite(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const pct = (x: number | undefined): string => (x === undefined ? '–' : `${x >= 0 ? '+' : ''}${f(x * 100, 1)}%`);
 const figuresOf = (rs: readonly ScenarioResult[]): DataPathFigures | undefined => rs.find((r) => r.dataPath && !r.skipped)?.dataPath;
 
@@ -65,16 +66,34 @@ function profileDiff(profiles: readonly ProfileSummary[], kind: DataKind): strin
 export function renderDataPath(scenarios: readonly ScenarioResult[], profiles: readonly ProfileSummary[] = []): string[] {
   const x = figuresOf(scenarios);
   if (!x) return [];
-  const lines = [`## Data path: gateway vs a minimal worker's bare Neon session (medians of ${x.pairs} round set(s) of ${f(x.roundMs)} ms, ${x.connections} connections, gateway DB_POOL_MAX=${x.dbPoolMax})`, ''];
-  lines.push('| route | req/s | p50 ms | p99 ms | non-2xx | worker CPU µs/req | Postgres CPU µs/req | proxy + bench CPU µs/req |', '|---|---|---|---|---|---|---|---|');
+  const lines = [
+    `## Data path: gateway vs a minimal worker's bare Neon session (medians of ${x.pairs} round set(s) of ${f(x.roundMs)} ms, ${x.connections} connections, gateway DB_POOL_MAX=${x.dbPoolMax})`,
+    '',
+  ];
+  lines.push(
+    '| route | req/s | p50 ms | p99 ms | non-2xx | worker CPU µs/req | Postgres CPU µs/req | proxy + bench CPU µs/req |',
+    '|---|---|---|---|---|---|---|---|',
+  );
   for (const [label, name] of ROUTES) {
     const r = x.medians[label];
-    if (r) lines.push(`| ${name} | ${f(r.requestsPerSecond)} | ${f(r.p50Ms, 1)} | ${f(r.p99Ms, 1)} | ${f(r.non2xx)} | ${f(r.workerUs)} | ${f(r.postgresUs)} | ${f(r.proxyUs)} |`);
+    if (r)
+      lines.push(
+        `| ${name} | ${f(r.requestsPerSecond)} | ${f(r.p50Ms, 1)} | ${f(r.p99Ms, 1)} | ${f(r.non2xx)} | ${f(r.workerUs)} | ${f(r.postgresUs)} | ${f(r.proxyUs)} |`,
+      );
   }
   lines.push('', ...split(x));
-  for (const [kind, r] of Object.entries(x.ratios)) lines.push(`- ${kind}: gateway above the minimal worker **${pct(r.byCpu)}** by worker CPU per request, **${pct(r.byRps)}** by req/s (median over pairs; target ≤ +${LIMIT * 100}%).`);
-  for (const s of x.sql) lines.push(`- ${s.kind} statement \`${s.text}\`: ${s.same ? `sent by the gateway too (${s.gatewayCalls} calls in its warm-up)` : '**not seen from the gateway**: the comparison is not like for like'}.`);
-  lines.push(`- the gateway's tenant statements in its warm-up: ${x.gatewayStatements.map((s) => `${s.calls}× \`${s.query.replace(/\s+/g, ' ').slice(0, 90)}\``).join('; ')}`, '');
+  for (const [kind, r] of Object.entries(x.ratios))
+    lines.push(
+      `- ${kind}: gateway above the minimal worker **${pct(r.byCpu)}** by worker CPU per request, **${pct(r.byRps)}** by req/s (median over pairs; target ≤ +${LIMIT * 100}%).`,
+    );
+  for (const s of x.sql)
+    lines.push(
+      `- ${s.kind} statement \`${s.text}\`: ${s.same ? `sent by the gateway too (${s.gatewayCalls} calls in its warm-up)` : '**not seen from the gateway**: the comparison is not like for like'}.`,
+    );
+  lines.push(
+    `- the gateway's tenant statements in its warm-up: ${x.gatewayStatements.map((s) => `${s.calls}× \`${s.query.replace(/\s+/g, ' ').slice(0, 90)}\``).join('; ')}`,
+    '',
+  );
   return [...lines, ...profileDiff(profiles, 'fetch'), ...profileDiff(profiles, 'insert')];
 }
 
@@ -91,9 +110,19 @@ export function dataPathTarget(results: readonly ScenarioResult[]): Target {
   // requests measured noise (a short round on a slow machine).
   const data = x.rounds.filter((r) => r.label !== 'health' && r.label !== 'verify');
   const failed = data.filter((r) => r.non2xx > 0.01 * r.completed);
-  if (failed.length) return { id: 'data-path', target, actual: `${actual} (${failed.length} round(s) with > 1% non-2xx: ${[...new Set(failed.map((r) => r.label))].join(', ')})`, status: 'unknown' };
+  if (failed.length)
+    return {
+      id: 'data-path',
+      target,
+      actual: `${actual} (${failed.length} round(s) with > 1% non-2xx: ${[...new Set(failed.map((r) => r.label))].join(', ')})`,
+      status: 'unknown',
+    };
   const few = data.filter((r) => r.completed < MIN_COMPLETED);
   if (few.length) return { id: 'data-path', target, actual: `${actual} (${few.length} round(s) under ${MIN_COMPLETED} requests)`, status: 'unknown' };
-  const over = entries.flatMap(([k, r]) => [['CPU', r.byCpu] as const, ['req/s', r.byRps] as const].filter(([, v]) => v > LIMIT).map(([by, v]) => `${k} by ${by} ${f((v - LIMIT) * 100, 1)} points over`));
+  const over = entries.flatMap(([k, r]) =>
+    [['CPU', r.byCpu] as const, ['req/s', r.byRps] as const]
+      .filter(([, v]) => v > LIMIT)
+      .map(([by, v]) => `${k} by ${by} ${f((v - LIMIT) * 100, 1)} points over`),
+  );
   return { id: 'data-path', target, actual, status: over.length ? 'missed' : 'met', ...(over.length ? { gap: over.join('; ') } : {}) };
 }

@@ -11,13 +11,22 @@ import { cpuBetween, cpuSnapshot } from './cpu.js';
 import { DATA_PATH_CONNECTIONS, DATA_SQL, TENANT_DB, type DataPathRequests } from './data-path-seed.js';
 import { runLoad } from './load.js';
 import type { HttpRequestSpec } from './load-spec.js';
-import { sleep } from './processes.js';
-import { median } from './rounds.js';
+import { sleep } from '../dev/process-group.js';
+import { median } from './percentile.js';
 import type { Ctx, ScenarioResult } from './scenarios.js';
 import { startWorkerd, type Bundle, type Workerd } from './workerd.js';
 
 export type DataPathLabel = 'health' | 'verify' | 'gateway-fetch' | 'minimal-fetch' | 'minimal-session' | 'gateway-insert' | 'minimal-insert';
-type Figures = { requestsPerSecond: number; p50Ms: number; p99Ms: number; completed: number; non2xx: number; workerUs: number; postgresUs: number; proxyUs: number };
+type Figures = {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  completed: number;
+  non2xx: number;
+  workerUs: number;
+  postgresUs: number;
+  proxyUs: number;
+};
 export type DataPathRound = Figures & { label: DataPathLabel };
 /** Median over pairs of (gateway − minimal) / minimal: by worker CPU per request, and by req/s (minimal ÷ gateway − 1). */
 export type DataPathRatio = { byCpu: number; byRps: number };
@@ -39,7 +48,7 @@ export type DataPathFigures = {
 export type DataPathServers = { gateway: Bundle; gatewayVars: Record<string, string>; minimal: Bundle; minimalVars: Record<string, string> };
 
 /** A bare session takes far longer than an auth check, so rounds are longer than bench/rounds.ts's. */
-const ROUNDS = { full: { pairs: 3, roundMs: 6_000 }, quick: { pairs: 1, roundMs: 1_500 } } as const;
+const ROUNDS = { full: { pairs: 3, roundMs: 6_000 }, quick: { pairs: 1, roundMs: 500 } } as const;
 const WARM = 5;
 
 type Plan = { label: DataPathLabel; side: 'gateway' | 'minimal'; request: HttpRequestSpec };
@@ -53,7 +62,8 @@ function plan(reqs: DataPathRequests, insert: boolean): Plan[] {
     { label: 'minimal-fetch', side: 'minimal', request: post('/fetch') },
     { label: 'minimal-session', side: 'minimal', request: post('/session') },
   ];
-  if (insert) rounds.push({ label: 'gateway-insert', side: 'gateway', request: reqs.insert }, { label: 'minimal-insert', side: 'minimal', request: post('/insert') });
+  if (insert)
+    rounds.push({ label: 'gateway-insert', side: 'gateway', request: reqs.insert }, { label: 'minimal-insert', side: 'minimal', request: post('/insert') });
   return rounds;
 }
 
@@ -69,10 +79,16 @@ async function warm(w: Workerd, reqs: HttpRequestSpec[]): Promise<void> {
 /** Warms both sides; records the gateway's tenant statements (the minimal worker's are DATA_SQL by construction). */
 async function checkSql(ctx: Ctx, gw: Workerd, min: Workerd, rounds: Plan[]): Promise<Pick<DataPathFigures, 'sql' | 'gatewayStatements'>> {
   await ctx.probe.resetStatements();
-  await warm(gw, rounds.filter((r) => r.side === 'gateway').map((r) => r.request));
+  await warm(
+    gw,
+    rounds.filter((r) => r.side === 'gateway').map((r) => r.request),
+  );
   await sleep(300);
   const gatewayStatements = await ctx.probe.statementsIn(TENANT_DB);
-  await warm(min, rounds.filter((r) => r.side === 'minimal').map((r) => r.request));
+  await warm(
+    min,
+    rounds.filter((r) => r.side === 'minimal').map((r) => r.request),
+  );
   const kinds = rounds.some((r) => r.label === 'minimal-insert') ? (['fetch', 'insert'] as const) : (['fetch'] as const);
   const sql = kinds.map((kind) => {
     const seen = gatewayStatements.find((s) => s.query === DATA_SQL[kind].text);
@@ -83,12 +99,30 @@ async function checkSql(ctx: Ctx, gw: Workerd, min: Workerd, rounds: Plan[]): Pr
 
 async function round(w: Workerd, roots: Record<string, number | undefined>, p: Plan, roundMs: number): Promise<DataPathRound> {
   const before = cpuSnapshot(roots);
-  const load = await runLoad({ baseUrl: w.url, connections: DATA_PATH_CONNECTIONS, durationMs: roundMs, request: p.request, tail: { method: 'GET', path: '/health' }, drainCapMs: 5_000, timeoutSec: 10 });
+  const load = await runLoad({
+    baseUrl: w.url,
+    connections: DATA_PATH_CONNECTIONS,
+    durationMs: roundMs,
+    request: p.request,
+    tail: { method: 'GET', path: '/health' },
+    drainCapMs: 5_000,
+    timeoutSec: 10,
+  });
   const cpu = cpuBetween(before, cpuSnapshot(roots), 'proxy').cpuSeconds;
   const per = (s: number | undefined) => (load.completed ? Math.round(((s ?? 0) / load.completed) * 1e6) : 0);
   const ok = Object.entries(load.byStatus).reduce((n, [st, c]) => (st.startsWith('2') ? n + c : n), 0);
   await sleep(300); // sessions close after their responses
-  return { label: p.label, requestsPerSecond: Math.round(load.requestsPerSecond), p50Ms: load.latencyMs.p50, p99Ms: load.latencyMs.p99, completed: load.completed, non2xx: load.completed - ok, workerUs: per(cpu[p.side]), postgresUs: per(cpu.postgres), proxyUs: per(cpu.proxy) };
+  return {
+    label: p.label,
+    requestsPerSecond: Math.round(load.requestsPerSecond),
+    p50Ms: load.latencyMs.p50,
+    p99Ms: load.latencyMs.p99,
+    completed: load.completed,
+    non2xx: load.completed - ok,
+    workerUs: per(cpu[p.side]),
+    postgresUs: per(cpu.postgres),
+    proxyUs: per(cpu.proxy),
+  };
 }
 
 /** Medians per route, and the gateway-above-minimal ratios paired round set by round set. */
@@ -98,7 +132,16 @@ export function summariseRounds(rounds: DataPathRound[]): Pick<DataPathFigures, 
   for (const label of new Set(rounds.map((r) => r.label))) {
     const rs = of(label);
     const m = (k: keyof Figures) => median(rs.map((r) => r[k]));
-    medians[label] = { requestsPerSecond: m('requestsPerSecond'), p50Ms: m('p50Ms'), p99Ms: m('p99Ms'), completed: m('completed'), non2xx: m('non2xx'), workerUs: m('workerUs'), postgresUs: m('postgresUs'), proxyUs: m('proxyUs') };
+    medians[label] = {
+      requestsPerSecond: m('requestsPerSecond'),
+      p50Ms: m('p50Ms'),
+      p99Ms: m('p99Ms'),
+      completed: m('completed'),
+      non2xx: m('non2xx'),
+      workerUs: m('workerUs'),
+      postgresUs: m('postgresUs'),
+      proxyUs: m('proxyUs'),
+    };
   }
   const ratio = (gw: DataPathRound[], min: DataPathRound[]): DataPathRatio | undefined => {
     if (gw.length !== min.length) return undefined;
@@ -127,7 +170,7 @@ export async function runDataPathRounds(ctx: Ctx, servers: DataPathServers, reqs
     try {
       const order = plan(reqs, insert);
       const checked = await checkSql(ctx, gw, min, order);
-      const roots = { gateway: gw.child.proc.pid, minimal: min.child.proc.pid, postgres: ctx.stack.postgresPid };
+      const roots = { gateway: gw.child.pid, minimal: min.child.pid, postgres: ctx.stack.postgresPid };
       const rounds: DataPathRound[] = [];
       for (let pair = 0; pair < pairs; pair++) {
         for (const p of pair % 2 ? [...order].reverse() : order) rounds.push(await round(p.side === 'gateway' ? gw : min, roots, p, roundMs));

@@ -5,8 +5,8 @@
  * for them and the statements the gateway builds for those requests.
  */
 import pg from 'pg';
-import { hashApiKey, mintApiKey } from '../drizzle/key-format.js';
-import { signerFor } from '../drizzle/key-signing.js';
+import { hashApiKey, mintApiKey } from '../crypto/key-format.js';
+import { signerFor } from '../crypto/key-signing.js';
 import type { HttpRequestSpec } from './load-spec.js';
 import { HOT_CLIENT } from './seed.js';
 import type { Ctx } from './scenarios.js';
@@ -18,7 +18,8 @@ export const TENANT_DB = 'gateway_bench_tenant';
 export const DATA_PATH_CONNECTIONS = 64;
 export type DataKind = 'fetch' | 'insert';
 /** How the data path's profiles are labelled (bench/data-path-report.ts pairs them by it). */
-export const profileTag = (side: 'gateway' | 'minimal', kind: DataKind): string => `(data path ${kind}, ${side === 'gateway' ? `gateway at DB_POOL_MAX=${DATA_PATH_CONNECTIONS}` : 'minimal worker'})`;
+export const profileTag = (side: 'gateway' | 'minimal', kind: DataKind): string =>
+  `(data path ${kind}, ${side === 'gateway' ? `gateway at DB_POOL_MAX=${DATA_PATH_CONNECTIONS}` : 'minimal worker'})`;
 const ITEMS = 1_000;
 const ITEM_ID = 421;
 
@@ -49,7 +50,9 @@ export async function seedTenant(ctx: Ctx): Promise<{ tenantUrl: string; dataKey
   try {
     await tenant.query('CREATE TABLE bench_items (id integer PRIMARY KEY, name text NOT NULL, qty integer NOT NULL)');
     await tenant.query(`INSERT INTO bench_items SELECT i, 'item ' || i, i % 97 FROM generate_series(1, ${ITEMS}) AS i`);
-    await tenant.query('CREATE TABLE bench_events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, kind text NOT NULL, amount integer NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
+    await tenant.query(
+      'CREATE TABLE bench_events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, kind text NOT NULL, amount integer NOT NULL, created_at timestamptz NOT NULL DEFAULT now())',
+    );
     await tenant.query('ANALYZE');
   } finally {
     await tenant.end();
@@ -78,9 +81,13 @@ export function dataRequests(dataKey: string): DataPathRequests {
   const headers = { 'content-type': 'application/json', 'x-athena-client': HOT_CLIENT, 'x-athena-key': dataKey };
   const post = (path: string, body: unknown): HttpRequestSpec => ({ method: 'POST', path, headers, body: JSON.stringify(body) });
   return {
-    fetch: post('/gateway/fetch', { table_name: 'bench_items', columns: 'id,name,qty', conditions: [{ column: 'id', operator: 'eq', value: ITEM_ID }], limit: 1 }),
+    fetch: post('/gateway/fetch', {
+      table_name: 'bench_items',
+      columns: 'id,name,qty',
+      conditions: [{ column: 'id', operator: 'eq', value: ITEM_ID }],
+      limit: 1,
+    }),
     insert: post('/gateway/insert', { table_name: 'bench_events', insert_body: { kind: 'bench', amount: 1 }, columns: '*' }),
     verify: { method: 'GET', path: '/v1/auth/verify', headers },
   };
 }
-

@@ -63,11 +63,18 @@ export async function runDataPath(ctx: Ctx, want: { fetch: boolean; insert: bool
     // Like for like with the minimal worker, which neither queues for a session nor gives up connecting:
     // a permit for every connection and a connect timeout far above any round (else slow sessions
     // turn into cheap 503s that lower the gateway's CPU per request).
-    const gVars = { ...workerVars(ctx, scenario('11', reqs.fetch)), DB_POOL_MAX: String(DATA_PATH_CONNECTIONS), DB_CONNECT_TIMEOUT_MS: '60000' };
+    // And a WebSocket session per request, as the minimal worker opens (scenario 14 compares the transports).
+    const gVars = {
+      ...workerVars(ctx, scenario('11', reqs.fetch)),
+      DB_POOL_MAX: String(DATA_PATH_CONNECTIONS),
+      DB_CONNECT_TIMEOUT_MS: '60000',
+      DB_TRANSPORT: 'ws',
+    };
     ctx.log('scenario 11-rounds: gateway vs minimal worker in alternating rounds');
     const servers = { gateway: ctx.bundle, gatewayVars: gVars, minimal, minimalVars: mVars };
     const rounds = await runDataPathRounds(ctx, servers, reqs, want.insert).catch((err: unknown) => skipped(scenario('11', reqs.fetch), err, '11-rounds'));
-    for (const [kind, r] of Object.entries(rounds.dataPath?.ratios ?? {})) ctx.log(`  ${kind}: gateway ${(r.byCpu * 100).toFixed(1)}% above minimal by worker CPU/req, ${(r.byRps * 100).toFixed(1)}% by req/s`);
+    for (const [kind, r] of Object.entries(rounds.dataPath?.ratios ?? {}))
+      ctx.log(`  ${kind}: gateway ${(r.byCpu * 100).toFixed(1)}% above minimal by worker CPU/req, ${(r.byRps * 100).toFixed(1)}% by req/s`);
     results.push(rounds);
     const kinds: DataKind[] = [...(want.fetch ? (['fetch'] as const) : []), ...(want.insert ? (['insert'] as const) : [])];
     for (const kind of want.profile ? kinds : []) {
@@ -86,5 +93,14 @@ export async function runDataPath(ctx: Ctx, want: { fetch: boolean; insert: bool
 
 function skipped(s: GatewayScenario, err: unknown, id = s.id): ScenarioResult {
   const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-  return { id, group: s.group, title: s.title, request: `${s.request.method} ${s.request.path}`, connections: s.connections, durationMs: 0, vars: {}, skipped: `error: ${message}` };
+  return {
+    id,
+    group: s.group,
+    title: s.title,
+    request: `${s.request.method} ${s.request.path}`,
+    connections: s.connections,
+    durationMs: 0,
+    vars: {},
+    skipped: `error: ${message}`,
+  };
 }

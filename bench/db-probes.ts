@@ -15,6 +15,8 @@ export type StatementCounts = {
   /** Auth reads: key and policy lookups. */
   authLookups: number;
   flushLedger: number;
+  /** Reads of the catalog's change log (flusher feed, isolates' own epoch checks). */
+  changeReads: number;
   /** BEGIN/COMMIT/SET and anything else. */
   other: number;
   /** The ten most-called statements, text shortened. */
@@ -57,7 +59,17 @@ export async function openProbe(adminUrl: string, catalogDb: string) {
 
     async statements(): Promise<StatementCounts> {
       const rows = await statementsIn(catalogDb);
-      const out: StatementCounts = { total: 0, clientStatistics: 0, clientTableStatistics: 0, apiKeysLastUsed: 0, authLookups: 0, flushLedger: 0, other: 0, top: [] };
+      const out: StatementCounts = {
+        total: 0,
+        clientStatistics: 0,
+        clientTableStatistics: 0,
+        apiKeysLastUsed: 0,
+        authLookups: 0,
+        flushLedger: 0,
+        changeReads: 0,
+        other: 0,
+        top: [],
+      };
       for (const row of rows) {
         const { calls } = row;
         out.total += calls;
@@ -66,6 +78,7 @@ export async function openProbe(adminUrl: string, catalogDb: string) {
         else if (/(insert\s+into|update)\s+"?client_table_statistics\b/i.test(q)) out.clientTableStatistics += calls;
         else if (/update\s+"?api_keys\b/i.test(q)) out.apiKeysLastUsed += calls;
         else if (/flush_batches/i.test(q)) out.flushLedger += calls;
+        else if (/catalog_changes|catalog_epoch/i.test(q)) out.changeReads += calls;
         else if (/^\s*select\b[\s\S]*\bfrom\s+"?(api_keys|clients)\b/i.test(q)) out.authLookups += calls;
         else out.other += calls;
         if (out.top.length < 10) out.top.push({ calls, query: q.replace(/\s+/g, ' ').slice(0, 140) });
@@ -140,6 +153,7 @@ export async function openCatalog(catalogUrl: string) {
   await client.connect();
   return {
     async resetCounters(): Promise<void> {
+      await quiesce(client);
       await client.query('TRUNCATE client_statistics, client_table_statistics, flush_batches, gateway_request_log, auth_attempt_log, admission_events');
       await client.query('UPDATE api_keys SET last_used_at = NULL WHERE last_used_at IS NOT NULL');
     },
@@ -159,7 +173,10 @@ export async function openCatalog(catalogUrl: string) {
         'SELECT sum(requests)::text AS requests, sum(errors)::text AS errors, count(*)::text AS rows FROM client_statistics WHERE client_name LIKE $1',
         [pattern],
       );
-      const t = await client.query<{ requests: string | null }>('SELECT sum(requests)::text AS requests FROM client_table_statistics WHERE client_name LIKE $1', [pattern]);
+      const t = await client.query<{ requests: string | null }>(
+        'SELECT sum(requests)::text AS requests FROM client_table_statistics WHERE client_name LIKE $1',
+        [pattern],
+      );
       return {
         requests: Number(c.rows[0]?.requests ?? 0),
         errors: Number(c.rows[0]?.errors ?? 0),
@@ -173,6 +190,23 @@ export async function openCatalog(catalogUrl: string) {
     },
     end: () => client.end(),
   };
+}
+
+/**
+ * Waits until no other session on the catalog runs a statement (two quiet looks in a row), then
+ * ends any still running after the cap. A stopped scenario's per-request upserts can still be
+ * queued behind row locks; landing after the next scenario's reset, they would count there.
+ */
+async function quiesce(client: pg.Client, capMs = 15_000): Promise<void> {
+  const busy = `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+    AND backend_type = 'client backend' AND state IS DISTINCT FROM 'idle'`;
+  const deadline = Date.now() + capMs;
+  let quietLooks = 0;
+  while (quietLooks < 2 && Date.now() < deadline) {
+    quietLooks = (await client.query(busy)).rowCount === 0 ? quietLooks + 1 : 0;
+    if (quietLooks < 2) await new Promise((r) => setTimeout(r, 200));
+  }
+  if (quietLooks < 2) await client.query(`SELECT pg_terminate_backend(pid) FROM (${busy}) AS b`);
 }
 
 export type Catalog = Awaited<ReturnType<typeof openCatalog>>;

@@ -18,8 +18,41 @@ import { runLoad } from './load.js';
 import { startChild, stopAll, waitFor } from './processes.js';
 import { startStack } from './stack.js';
 import { ROOT } from './workerd.js';
+import { z } from 'zod';
+import { helpText, scriptArgs, valueFlag, wholeNumber } from '../cli/flags.js';
 
-const arg = (name: string, fallback: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+const levelList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.split('x').map(Number)))
+  .refine((ls) => ls.every((l) => l.length === 2 && l.every((n) => Number.isInteger(n) && n > 0)), 'a comma list of <posters>x<clients>, e.g. 16x200,32x20')
+  .transform((ls) => ls as [number, number][]);
+
+const spec = {
+  helpCommand: '--help',
+  positionals: z.array(z.string()).max(0, 'takes no positional arguments'),
+  flags: {
+    variants: valueFlag(
+      '<name=dir,…>',
+      'the flusher builds: name=<checkout dir>[=VAR:value;VAR:value], comma separated (default: new=.)',
+      z.string().default('new=.'),
+    ),
+    levels: valueFlag(
+      '<PxC,…>',
+      'load levels: concurrent posters x clients (default: 16x200,32x20)',
+      levelList.default([
+        [16, 200],
+        [32, 20],
+      ]),
+    ),
+    rounds: valueFlag('<n>', 'alternating rounds (default: 4)', wholeNumber(4)),
+    ms: valueFlag('<ms>', 'milliseconds per level (default: 5000)', wholeNumber(5000)),
+  },
+};
+const HELP = helpText({
+  usage: 'npx tsx bench/flusher-ab.ts --variants=base=<checkout>,new=. [--levels=16x200,32x20] [--rounds=4] [--ms=5000]',
+  about: 'Two or more flusher builds on one Postgres, in alternating rounds.',
+  flags: spec.flags,
+});
 const SECRET = 'flusher-ab-signing-secret-0123456789';
 
 type Variant = { name: string; root: string; env: Record<string, string> };
@@ -29,7 +62,10 @@ type Scrape = { commitSeconds: number; commits: number; groupBatches: number; gr
 function parseVariants(spec: string): Variant[] {
   return spec.split(',').map((s) => {
     const [name = '', root = '.', env = ''] = s.split('=');
-    const pairs = env.split(';').filter(Boolean).map((kv) => kv.split(':') as [string, string]);
+    const pairs = env
+      .split(';')
+      .filter(Boolean)
+      .map((kv) => kv.split(':') as [string, string]);
     return { name, root: resolve(root), env: Object.fromEntries(pairs) };
   });
 }
@@ -53,14 +89,14 @@ async function startVariant(v: Variant, catalogUrl: string): Promise<Flusher> {
   });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`flusher ${v.name} on ${url}`, async () => (await fetch(`${url}/healthz`)).ok, 30_000, child);
-  return { url, pid: child.proc.pid };
+  return { url, pid: child.pid };
 }
 
-async function main(): Promise<void> {
-  const variants = parseVariants(arg('variants', 'new=.'));
-  const levels = arg('levels', '16x200,32x20').split(',').map((s) => s.split('x').map(Number) as [number, number]);
-  const rounds = Number(arg('rounds', '4'));
-  const ms = Number(arg('ms', '5000'));
+async function main(): Promise<number> {
+  const args = scriptArgs(process.argv.slice(2), spec, HELP);
+  if (typeof args === 'number') return args;
+  const { levels, rounds, ms } = args;
+  const variants = parseVariants(args.variants);
   const stack = await startStack(console.log);
   const catalog = await openCatalog(stack.catalogUrl);
   const lines: string[] = [`variants ${variants.map((v) => `${v.name}=${v.root}`).join(' ')}; ${ms} ms per level; 500 deltas per batch`];
@@ -111,7 +147,7 @@ async function main(): Promise<void> {
   const file = join(out, `flusher-ab-${new Date().toISOString().replace(/[:.]/g, '-')}.txt`);
   writeFileSync(file, `${lines.join('\n')}\n`);
   console.log(`written ${file} (git ${execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim()})`);
+  return 0;
 }
 
-await main();
-process.exit(0);
+process.exit(await main());

@@ -1,11 +1,11 @@
 /**
  * Synthetic signed batches for the flusher-ingest scenario. The body follows drizzle/batch.ts; the
- * signature is the format of drizzle/signing.ts computed with node:crypto, because autocannon
+ * signature is the format of crypto/batch-signing.ts computed with node:crypto, because autocannon
  * builds requests synchronously and Web Crypto is async. `checkSignatureFormat` proves the two
  * agree before any load is sent.
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signBatch } from '../drizzle/signing.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signBatch } from '../crypto/batch-signing.js';
 import type { Batch } from '../drizzle/batch.js';
 
 export type BatchShape = { secret: string; deltasPerBatch: number; clients: number };
@@ -49,13 +49,13 @@ export function signedBatch(shape: BatchShape, n: number): { body: string; heade
   return { body, headers: { 'content-type': 'application/json', ...signSync(shape.secret, body, Date.now()) }, deltas: rows };
 }
 
-/** Throws unless the synchronous signature equals drizzle/signing.ts's for the same input. */
+/** Throws unless the synchronous signature equals crypto/batch-signing.ts's for the same input. */
 export async function checkSignatureFormat(secret: string): Promise<void> {
   const body = '{"probe":true}';
   const now = Date.now();
   const ours = signSync(secret, body, now);
   const theirs = await signBatch(secret, body, now);
   if (ours[SIGNATURE_HEADER] !== theirs[SIGNATURE_HEADER] || ours[TIMESTAMP_HEADER] !== theirs[TIMESTAMP_HEADER]) {
-    throw new Error('bench signature format differs from drizzle/signing.ts');
+    throw new Error('bench signature format differs from crypto/batch-signing.ts');
   }
 }

@@ -21,6 +21,18 @@ export const flusherLevelId = (l: FlusherLevel): string =>
 /** The counter tables' fillfactor as migration 0005 sets it; the twin at 100 shows what it buys. */
 export const PRODUCT_FILLFACTOR = 50;
 
+/** Scenario 6's single-replica levels at the product's fillfactor for `clients` (the curve and target 4 read these). */
+export function productFlusherLevels(results: readonly ScenarioResult[], clients: string): ScenarioResult[] {
+  return results.filter(
+    (r) =>
+      r.group === 6 &&
+      r.flusher &&
+      (r.flusher.replicas ?? 1) === 1 &&
+      (r.vars.fillfactor ?? String(PRODUCT_FILLFACTOR)) === String(PRODUCT_FILLFACTOR) &&
+      r.vars.clients === clients,
+  );
+}
+
 export type FlusherLevel = { connections: number; clients: number; replicas: number; fillfactor: number };
 
 /** Scenario 6's levels; a twin (2 replicas, or fillfactor 100) runs right after its plain level, so both see the same machine load. */
@@ -50,7 +62,6 @@ export async function runFlusherScenario(ctx: Ctx, level: FlusherLevel): Promise
     durationMs: p.flusherLevelMs,
     vars: { deltasPerBatch: String(deltasPerBatch), clients: String(clients), replicas: String(replicas), fillfactor: String(fillfactor) },
   };
-  if (!ctx.flusher) return { ...base, skipped: 'flusher/index.ts not available' };
   // Extra replicas on the same catalog, for this scenario only; posters are split evenly over all.
   const extra = await Promise.all(Array.from({ length: replicas - 1 }, () => startFlusher(ctx.stack.catalogUrl, ctx.signingSecret)));
   try {
@@ -59,7 +70,9 @@ export async function runFlusherScenario(ctx: Ctx, level: FlusherLevel): Promise
     await ctx.catalog.setFillfactor(fillfactor);
     await ctx.probe.resetStatements();
     const roots: Record<string, number | undefined> = { postgres: ctx.stack.postgresPid };
-    flushers.forEach((f, i) => (roots[i === 0 ? 'flusher' : `flusher-${i + 1}`] = f.child.proc.pid));
+    flushers.forEach((f, i) => {
+      roots[i === 0 ? 'flusher' : `flusher-${i + 1}`] = f.child.pid;
+    });
     const cpuBefore = cpuSnapshot(roots);
     const sampler = ctx.probe.sampleLocks(100);
     let load: LoadResult;

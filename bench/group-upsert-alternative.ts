@@ -67,7 +67,9 @@ function columns<T>(batches: readonly Batch[], list: (b: Batch) => readonly T[],
   batches.forEach((b, i) => {
     for (const r of list(b)) {
       out[0]?.push(i + 1);
-      cols.forEach((col, c) => out[c + 1]?.push(col(r)));
+      cols.forEach((col, c) => {
+        out[c + 1]?.push(col(r));
+      });
     }
   });
   return out;
@@ -81,7 +83,13 @@ export function groupStatement(batches: readonly Batch[]): Statement {
   const ids = batches.map((b) => b.batch_id.toLowerCase());
   const sources = batches.map((b) => b.source);
   const sizes = batches.map((b) => Math.min(b.clients.length + b.tables.length + b.keys.length, 2_147_483_647));
-  const clients = columns(batches, (b) => b.clients, [(r) => r.client_name, (r) => r.requests, (r) => r.errors, (r) => r.rate_limited ?? 0, (r) => r.last_seen]);
+  const clients = columns(batches, (b) => b.clients, [
+    (r) => r.client_name,
+    (r) => r.requests,
+    (r) => r.errors,
+    (r) => r.rate_limited ?? 0,
+    (r) => r.last_seen,
+  ]);
   const tables = columns(batches, (b) => b.tables, [
     (r) => r.client_name,
     (r) => r.table_name,

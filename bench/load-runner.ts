@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import type { HttpRequestSpec, LoadResult, LoadSpec, Percentiles, SecondSample } from './load-spec.js';
 import { signedBatch } from './flusher-batch.js';
+import { sortedQuantile } from './percentile.js';
 
 type Phase = 'measured' | 'tail';
 /** autocannon's per-request context: which phase the request belongs to and the deltas it carries. */
@@ -113,15 +114,18 @@ function errorCode(body: string): string {
   }
 }
 
-const instance = autocannon({
-  url: spec.baseUrl,
-  connections: spec.connections,
-  pipelining: 1,
-  // Stopped by hand once the measured requests have drained; this is only the hard cap.
-  duration: Math.ceil((spec.durationMs + spec.drainCapMs) / 1000) + 5,
-  timeout: spec.timeoutSec,
-  requests: [{ ...build(spec.request), setupRequest, onResponse } as unknown as autocannon.Request],
-}, finish);
+const instance = autocannon(
+  {
+    url: spec.baseUrl,
+    connections: spec.connections,
+    pipelining: 1,
+    // Stopped by hand once the measured requests have drained; this is only the hard cap.
+    duration: Math.ceil((spec.durationMs + spec.drainCapMs) / 1000) + 5,
+    timeout: spec.timeoutSec,
+    requests: [{ ...build(spec.request), setupRequest, onResponse } as unknown as autocannon.Request],
+  },
+  finish,
+);
 
 // autocannon calls onResponse and then emits 'response' synchronously for the same request
 // (pipelining 1), so `lastPhase` belongs to this response and the latency is autocannon's own.
@@ -191,7 +195,7 @@ function denseTimeline(): SecondSample[] {
 function percentiles(values: number[]): Percentiles {
   if (values.length === 0) return { p50: 0, p95: 0, p99: 0, max: 0, mean: 0 };
   const sorted = Float64Array.from(values).sort();
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+  const at = (q: number) => sortedQuantile(sorted, q);
   const round = (n: number) => Math.round(n * 100) / 100;
   const sum = values.reduce((a, b) => a + b, 0);
   return { p50: round(at(0.5)), p95: round(at(0.95)), p99: round(at(0.99)), max: round(sorted[sorted.length - 1] ?? 0), mean: round(sum / values.length) };

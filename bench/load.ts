@@ -21,8 +21,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const child = startChild('load', process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'load-runner.ts'), specPath, resultPath], { cwd: ROOT });
   const hardTimeout = setTimeout(() => void child.stop(1000), spec.durationMs + spec.drainCapMs + 30_000);
   try {
-    const code = await child.exited;
-    if (code !== 0) throw new Error(`load generator exited with ${code}\n${child.tail()}`);
+    const exit = await child.exited;
+    if (exit.code !== 0) throw new Error(`load generator exited with ${exit.signal ?? exit.code}\n${child.tail()}`);
     return JSON.parse(readFileSync(resultPath, 'utf8')) as LoadResult;
   } finally {
     clearTimeout(hardTimeout);

@@ -11,8 +11,9 @@ import { freePort } from '../dev/ports.js';
 import { cpuBetween, cpuSnapshot } from './cpu.js';
 import { runLoad } from './load.js';
 import { mergeLoadResults, type LoadResult } from './load-spec.js';
-import { sleep } from './processes.js';
-import { gatewayScenarios, PARAMS, STARVATION, workerVars, type Ctx, type GatewayScenario, type ScenarioResult } from './scenarios.js';
+import { sleep } from '../dev/process-group.js';
+import { distanceVars, gatewayScenarios, PARAMS, STARVATION, workerVars, type Ctx, type GatewayScenario, type ScenarioResult } from './scenarios.js';
+import { BENCH_RTT_MS } from './stack.js';
 import { admin, settleCounters, trimStatus } from './settle.js';
 import { startWorkerd, type Workerd } from './workerd.js';
 
@@ -63,19 +64,36 @@ async function load(ctx: Ctx, s: GatewayScenario, ws: readonly Workerd[]): Promi
 }
 
 /** Scenario 10 for one sink over `isolates` workerd processes. */
-export async function runManyIsolates(ctx: Ctx, sink: GatewayScenario['sink'], isolates: number): Promise<ScenarioResult> {
-  const s = gatewayScenarios(ctx.mode, ctx.seeded).find((x) => x.id === `5-${sink}`);
-  if (!s) throw new Error(`no scenario 5 for sink ${sink}`);
+export async function runManyIsolates(ctx: Ctx, sink: GatewayScenario['sink'], isolates: number, distant = false): Promise<ScenarioResult> {
+  const suffix = distant ? `-rtt${BENCH_RTT_MS}` : '';
+  const s = gatewayScenarios(ctx.mode, ctx.seeded).find((x) => x.id === `5-${sink}${suffix}`);
+  if (!s) throw new Error(`no scenario 5 for sink ${sink}${suffix}`);
   const vars = workerVars(ctx, s);
-  const base: ScenarioResult = { id: `10-${sink}`, group: 10, title: `starvation over ${isolates} isolates, ${sink}`, request: `${s.request.method} ${s.request.path}`, connections: s.connections, durationMs: PARAMS[ctx.mode].durationMs, vars: { STATS_SINK: sink, ...STARVATION.vars, isolates: String(isolates) } };
-  if (sink === 'flusher' && !ctx.flusher) return { ...base, skipped: 'flusher not available' };
+  const title = `starvation over ${isolates} isolates, ${sink}${distant ? `, ${BENCH_RTT_MS} ms RTT` : ''}`;
+  const base: ScenarioResult = {
+    id: `10-${sink}${suffix}`,
+    group: 10,
+    title,
+    request: `${s.request.method} ${s.request.path}`,
+    connections: s.connections,
+    durationMs: PARAMS[ctx.mode].durationMs,
+    vars: {
+      STATS_SINK: sink,
+      ...STARVATION.vars,
+      DB_TRANSPORT: vars.DB_TRANSPORT ?? ctx.bundle.defaultVars.DB_TRANSPORT ?? '',
+      isolates: String(isolates),
+      ...distanceVars(s),
+    },
+  };
   const ws: Workerd[] = [];
   try {
-    for (let i = 0; i < isolates; i++) ws.push(await startWorkerd(ctx.bundle, await freePort(), vars, `workerd-10-${sink}-${i + 1}`));
+    for (let i = 0; i < isolates; i++) ws.push(await startWorkerd(ctx.bundle, await freePort(), vars, `workerd-10-${sink}${suffix}-${i + 1}`));
     const refused = await warm(ctx, s, ws);
     if (refused) return { ...base, skipped: refused };
-    const roots: Record<string, number | undefined> = { postgres: ctx.stack.postgresPid, flusher: ctx.flusher?.child.proc.pid };
-    ws.forEach((w, i) => (roots[`workerd-${i + 1}`] = w.child.proc.pid));
+    const roots: Record<string, number | undefined> = { postgres: ctx.stack.postgresPid, flusher: ctx.flusher.child.pid };
+    ws.forEach((w, i) => {
+      roots[`workerd-${i + 1}`] = w.child.pid;
+    });
     const before = cpuSnapshot(roots);
     const sampler = ctx.probe.sampleLocks(100);
     let result: LoadResult;

@@ -1,76 +1,21 @@
 /**
- * Child processes of the bench, each in its own process group so a stop kills the whole tree
- * (tsx → node, workerd). Every child is registered; `stopAll` runs on exit, errors and SIGINT,
- * so a failed or interrupted run never leaves a server or load generator behind.
+ * The bench's children, supervised by dev/process-group.ts (each in its own process group, so a
+ * stop kills the whole tree: tsx → node, workerd). Every child is registered; `stopAll` runs on
+ * exit, errors and SIGINT, so a failed or interrupted run never leaves a server or load generator
+ * behind.
  */
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { signalGroup, sleep, startGroupChild, type GroupChild } from '../dev/process-group.js';
 
-export type Child = {
-  name: string;
-  proc: ChildProcess;
-  /** Resolves with the exit code (or null when killed by a signal). */
-  exited: Promise<number | null>;
-  /** The last lines of stderr+stdout, for error messages. */
-  tail(): string;
-  /** SIGTERM the group, SIGKILL after `graceMs`. Safe to call twice. */
-  stop(graceMs?: number): Promise<void>;
-};
+export type Child = GroupChild;
 
 const live = new Set<Child>();
-const TAIL_LINES = 40;
 
-/** Spawns `cmd args` detached in a new process group and registers it for cleanup. */
-export function startChild(name: string, cmd: string, args: string[], opts: SpawnOptions & { echo?: boolean } = {}): Child {
-  const proc = spawn(cmd, args, { ...opts, detached: true, stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const keep = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (!line) continue;
-      lines.push(line);
-      if (opts.echo) process.stderr.write(`[${name}] ${line}\n`);
-    }
-    if (lines.length > TAIL_LINES) lines.splice(0, lines.length - TAIL_LINES);
-  };
-  proc.stdout?.on('data', keep);
-  proc.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => {
-    proc.once('exit', (code) => resolve(code));
-    proc.once('error', (err) => {
-      lines.push(`spawn error: ${err.message}`);
-      resolve(-1);
-    });
-  });
-  let stopping: Promise<void> | undefined;
-  const child: Child = {
-    name,
-    proc,
-    exited,
-    tail: () => lines.join('\n'),
-    stop(graceMs = 3000) {
-      stopping ??= (async () => {
-        signalGroup(proc, 'SIGTERM');
-        const timer = setTimeout(() => signalGroup(proc, 'SIGKILL'), graceMs);
-        await exited;
-        clearTimeout(timer);
-        // Grandchildren that ignored SIGTERM (e.g. workerd under a wrapper) go too.
-        signalGroup(proc, 'SIGKILL');
-        live.delete(child);
-      })();
-      return stopping;
-    },
-  };
+/** Spawns `cmd args` in a new process group and registers it for cleanup; `echo` copies its output to stderr. */
+export function startChild(name: string, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; echo?: boolean } = {}): Child {
+  const child = startGroupChild(name, cmd, args, { ...opts, ...(opts.echo ? { onLine: (line: string) => process.stderr.write(`[${name}] ${line}\n`) } : {}) });
   live.add(child);
-  void exited.then(() => live.delete(child));
+  void child.exited.then(() => live.delete(child));
   return child;
-}
-
-function signalGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
-  if (proc.pid === undefined) return;
-  try {
-    process.kill(-proc.pid, signal);
-  } catch {
-    // Group already gone.
-  }
 }
 
 /** Stops every registered child. */
@@ -92,21 +37,18 @@ export function installCleanup(extra: () => Promise<void>): void {
   process.once('SIGTERM', () => void cleanup(143));
   // Last resort when something calls process.exit directly: synchronous group kills only.
   process.once('exit', () => {
-    for (const c of live) signalGroup(c.proc, 'SIGKILL');
+    for (const c of live) signalGroup(c.pid, 'SIGKILL');
   });
 }
 
-/** Polls `probe` until it resolves true or `timeoutMs` passes. */
+/** Polls `probe` until it resolves true or `timeoutMs` passes; fails early when `child` exits. */
 export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, child?: Child): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let exitCode: number | null | undefined;
-  void child?.exited.then((c) => (exitCode = c));
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`${what}: ${child?.name} exited with ${exitCode}\n${child?.tail() ?? ''}`);
+    const exit = child?.exit();
+    if (exit) throw new Error(`${what}: ${child?.name} exited with ${exit.signal ?? exit.code}\n${child?.tail() ?? ''}`);
     if (await probe().catch(() => false)) return;
     await sleep(100);
   }
   throw new Error(`${what}: not ready after ${timeoutMs} ms\n${child?.tail() ?? ''}`);
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,9 +1,11 @@
 /**
  * V8 CPU profiles under load, reduced to the functions with the most self time: the worker over
- * workerd's inspector (Chrome DevTools protocol), the flusher with `node --cpu-prof`. Used by
- * `npm run bench` (full runs, or `--profile`) to say what limits a number.
+ * workerd's inspector (Chrome DevTools protocol), the flusher over Node's. Used by `npm run bench`
+ * (full runs, or `--profile`) to say what limits a number. The report keeps only the summary; the
+ * raw profiles (hundreds of kB each, for DevTools) are written only when BENCH_PROFILE_DIR names a
+ * directory, so they are regenerated on request and never land in bench/results by default.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { freePort } from '../dev/ports.js';
@@ -102,8 +104,30 @@ function inclusiveTime(profile: CpuProfileData, fileOf: (frame: CallFrame) => st
     .map(([name, n]) => ({ name, selfPercent: Math.round((n / total) * 1000) / 10 }));
 }
 
+/**
+ * Writes the raw profile as `<dir>/<stamp>-<request>.cpuprofile` when BENCH_PROFILE_DIR is set
+ * (DevTools and speedscope open it); without it nothing is written.
+ */
+function saveRaw(profile: CpuProfileData, request: string): void {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const name = request
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+  const file = join(dir, `${stamp}-${name}.cpuprofile`);
+  writeFileSync(file, JSON.stringify(profile));
+  process.stderr.write(`[bench] raw profile: ${file}\n`);
+}
+
 /** Self time per function, as a share of all samples. */
-function summarise(profile: CpuProfileData, fileOf: (frame: CallFrame) => string, topN = 15): { top: HotFunction[]; inclusive: HotFunction[]; idlePercent: number; sampledMs: number } {
+function summarise(
+  profile: CpuProfileData,
+  fileOf: (frame: CallFrame) => string,
+  topN = 15,
+): { top: HotFunction[]; inclusive: HotFunction[]; idlePercent: number; sampledMs: number } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const counts = new Map<string, number>();
   for (const id of profile.samples) {
@@ -124,7 +148,13 @@ function summarise(profile: CpuProfileData, fileOf: (frame: CallFrame) => string
 }
 
 /** Runs `request` against a workerd started with the inspector and returns the profile summary. */
-export async function profileRequest(bundle: Bundle, vars: Record<string, string>, request: HttpRequestSpec, connections: number, durationMs: number): Promise<ProfileSummary> {
+export async function profileRequest(
+  bundle: Bundle,
+  vars: Record<string, string>,
+  request: HttpRequestSpec,
+  connections: number,
+  durationMs: number,
+): Promise<ProfileSummary> {
   const inspector = await freePort();
   const w = await startWorkerd(bundle, await freePort(), vars, 'workerd-profile', ['--inspector-addr', `127.0.0.1:${inspector}`]);
   try {
@@ -136,9 +166,18 @@ export async function profileRequest(bundle: Bundle, vars: Record<string, string
       await cdp.send('Profiler.enable');
       await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
       await cdp.send('Profiler.start');
-      const load = await runLoad({ baseUrl: w.url, connections, durationMs, request, tail: { method: 'GET', path: '/health' }, drainCapMs: 3000, timeoutSec: 10 });
+      const load = await runLoad({
+        baseUrl: w.url,
+        connections,
+        durationMs,
+        request,
+        tail: { method: 'GET', path: '/health' },
+        drainCapMs: 3000,
+        timeoutSec: 10,
+      });
       const { profile } = await cdp.send<{ profile: CpuProfileData }>('Profiler.stop');
-            const fileOf = moduleIndex(readFileSync(join(bundle.dir, 'index.js'), 'utf8'));
+      saveRaw(profile, `${request.method} ${request.path}`);
+      const fileOf = moduleIndex(readFileSync(join(bundle.dir, 'index.js'), 'utf8'));
       return { request: `${request.method} ${request.path}`, load, ...summarise(profile, (frame) => fileOf(frame.lineNumber)) };
     } finally {
       cdp.close();
@@ -181,6 +220,7 @@ export async function profileFlusher(catalogUrl: string, secret: string, connect
         timeoutSec: 10,
       });
       const { profile } = await cdp.send<{ profile: CpuProfileData }>('Profiler.stop');
+      saveRaw(profile, `flusher batches ${connections} posters`);
       const fileOf = (frame: CallFrame) => {
         const path = frame.url.replace(/^file:\/\//, '');
         return path.startsWith(ROOT) ? path.slice(ROOT.length).replace(/^node_modules\//, '') : path.replace(/^node:/, 'node:');

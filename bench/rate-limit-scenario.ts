@@ -11,8 +11,8 @@
  */
 import pg from 'pg';
 import { freePort } from '../dev/ports.js';
-import { mintApiKey, hashApiKey } from '../drizzle/key-format.js';
-import { signerFor } from '../drizzle/key-signing.js';
+import { mintApiKey, hashApiKey } from '../crypto/key-format.js';
+import { signerFor } from '../crypto/key-signing.js';
 import { runLoad } from './load.js';
 import type { HttpRequestSpec, LoadResult, LoadSpec } from './load-spec.js';
 import { HOT_CLIENT } from './seed.js';
@@ -52,7 +52,11 @@ async function seedLimited(catalogUrl: string, secret: string): Promise<{ limite
       );
       return key;
     };
-    return { limitedKey: await make('limited', LIMIT), highKey: await make('high', { requests: 1_000_000_000, periodS: 60 }), plainKey: await make('plain', null) };
+    return {
+      limitedKey: await make('limited', LIMIT),
+      highKey: await make('high', { requests: 1_000_000_000, periodS: 60 }),
+      plainKey: await make('plain', null),
+    };
   } finally {
     await db.end();
   }
@@ -86,11 +90,17 @@ export async function runRateLimitScenario(ctx: Ctx): Promise<ScenarioResult> {
     for (const key of [keys.plainKey, keys.highKey]) {
       const res = await fetch(`${w.url}/gateway/fetch`, { method: 'POST', headers: fetchOf(LIMITED_CLIENT, key).headers, body: '{}' });
       if (res.status !== 400) return { ...base, skipped: `warm-up answered ${res.status}: ${(await res.text()).slice(0, 200)}` };
-      if (key === keys.highKey && !res.headers.get('ratelimit')) return { ...base, skipped: 'no RateLimit header: the RATE_LIMITER binding is missing in this bundle' };
+      if (key === keys.highKey && !res.headers.get('ratelimit'))
+        return { ...base, skipped: 'no RateLimit header: the RATE_LIMITER binding is missing in this bundle' };
     }
     const common = { baseUrl: w.url, durationMs: p.durationMs, tail: { method: 'GET' as const, path: '/health' }, drainCapMs: 5_000, timeoutSec: 10 };
     const aSpec: LoadSpec = { ...common, connections: CONNECTIONS.a, request: fetchOf(LIMITED_CLIENT, keys.limitedKey) };
-    const bSpec: LoadSpec = { ...common, connections: CONNECTIONS.b, request: b, injectMisses: { name: 'x-athena-key', values: ctx.seeded.missKeys, perSecond: STARVATION.missesPerSecond } };
+    const bSpec: LoadSpec = {
+      ...common,
+      connections: CONNECTIONS.b,
+      request: b,
+      injectMisses: { name: 'x-athena-key', values: ctx.seeded.missKeys, perSecond: STARVATION.missesPerSecond },
+    };
     const bAlone = await runLoad(bSpec);
     const [a, bRes] = await Promise.all([runLoad(aSpec), runLoad(bSpec)]);
     const costMs = Math.min(p.durationMs, 5_000);
@@ -106,10 +116,15 @@ export async function runRateLimitScenario(ctx: Ctx): Promise<ScenarioResult> {
       bP99Ms: bRes.latencyMs.p99,
       bRequestsPerSecond: bRes.requestsPerSecond,
       bAlone: { completed: bAlone.completed, b503: bAlone.byStatus['503'] ?? 0, p99Ms: bAlone.latencyMs.p99, requestsPerSecond: bAlone.requestsPerSecond },
-      cost: { limitedP50Ms: limitedCost.latencyMs.p50, unlimitedP50Ms: plainCost.latencyMs.p50, limitedRps: limitedCost.requestsPerSecond, unlimitedRps: plainCost.requestsPerSecond },
+      cost: {
+        limitedP50Ms: limitedCost.latencyMs.p50,
+        unlimitedP50Ms: plainCost.latencyMs.p50,
+        limitedRps: limitedCost.requestsPerSecond,
+        unlimitedRps: plainCost.requestsPerSecond,
+      },
     };
     const status = await fetch(`${w.url}/__gateway/status`, { headers: { authorization: `Bearer ${ctx.adminToken}` } });
-    const gatewayStatus: unknown = status.ok ? ((await status.json()) as Record<string, unknown>).rateLimits ?? null : null;
+    const gatewayStatus: unknown = status.ok ? (((await status.json()) as Record<string, unknown>).rateLimits ?? null) : null;
     return { ...base, load: bRes, rateLimit, gatewayStatus };
   } finally {
     await w.stop();

@@ -12,12 +12,21 @@ import { freePort } from '../dev/ports.js';
 import { cpuBetween, cpuSnapshot } from './cpu.js';
 import { runLoad } from './load.js';
 import type { HttpRequestSpec } from './load-spec.js';
-import { sleep } from './processes.js';
+import { sleep } from '../dev/process-group.js';
 import { gatewayScenarios, PARAMS, workerVars, type Ctx, type GatewayScenario, type ScenarioResult } from './scenarios.js';
 import { startWorkerd, type Bundle, type Workerd } from './workerd.js';
+import { median } from './percentile.js';
 
 export type Round = { label: string; request: HttpRequestSpec; connections: number };
-export type RoundFigures = { label: string; connections: number; requestsPerSecond: number; p50Ms: number; p99Ms: number; non2xx: number; cpuUsPerRequest: number };
+export type RoundFigures = {
+  label: string;
+  connections: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  cpuUsPerRequest: number;
+};
 export type RoundsFigures = {
   roundMs: number;
   rounds: RoundFigures[];
@@ -25,17 +34,11 @@ export type RoundsFigures = {
   ratio?: { byRequestsPerSecond: number; byCpu: number; pairs: number };
 };
 
-export const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? 0 : s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
-
 /** One measured round of `r` against `w`: its load figures and workerd's CPU per response. */
 async function measureRound(w: Workerd, r: Round, roundMs: number): Promise<RoundFigures> {
-  const before = cpuSnapshot({ workerd: w.child.proc.pid });
+  const before = cpuSnapshot({ workerd: w.child.pid });
   const load = await loadRound(w, r, roundMs);
-  const cpu = cpuBetween(before, cpuSnapshot({ workerd: w.child.proc.pid }), 'orchestrator');
+  const cpu = cpuBetween(before, cpuSnapshot({ workerd: w.child.pid }), 'orchestrator');
   const ok = Object.entries(load.byStatus).reduce((n, [st, c]) => (st.startsWith('2') ? n + c : n), 0);
   await sleep(200);
   return {
@@ -51,7 +54,15 @@ async function measureRound(w: Workerd, r: Round, roundMs: number): Promise<Roun
 }
 
 const loadRound = (w: Workerd, r: Round, roundMs: number) =>
-  runLoad({ baseUrl: w.url, connections: r.connections, durationMs: roundMs, request: r.request, tail: { method: 'GET', path: '/health' }, drainCapMs: 5_000, timeoutSec: 10 });
+  runLoad({
+    baseUrl: w.url,
+    connections: r.connections,
+    durationMs: roundMs,
+    request: r.request,
+    tail: { method: 'GET', path: '/health' },
+    drainCapMs: 5_000,
+    timeoutSec: 10,
+  });
 
 async function runRounds(ctx: Ctx, s: GatewayScenario, rounds: Round[], warmUp: readonly Round[], roundMs: number): Promise<RoundFigures[]> {
   const w = await startWorkerd(ctx.bundle, await freePort(), workerVars(ctx, s), `workerd-rounds-${s.id}`);
@@ -69,7 +80,15 @@ async function runRounds(ctx: Ctx, s: GatewayScenario, rounds: Round[], warmUp: 
 }
 
 function resultBase(id: string, title: string, s: GatewayScenario, roundMs: number, total: number): ScenarioResult {
-  return { id, group: 9, title, request: `${s.request.method} ${s.request.path}`, connections: s.connections, durationMs: roundMs * total, vars: { STATS_SINK: s.sink } };
+  return {
+    id,
+    group: 9,
+    title,
+    request: `${s.request.method} ${s.request.path}`,
+    connections: s.connections,
+    durationMs: roundMs * total,
+    vars: { STATS_SINK: s.sink },
+  };
 }
 
 /** `pairs` pairs of the two rounds, odd pairs reversed (1, 2, 2, 1, 1, 2, …): a drift over the run lands on both sides alike. */
@@ -92,13 +111,25 @@ async function runAlternating(ctx: Ctx, s1: GatewayScenario, s2: GatewayScenario
   const two: Round = { label: '2', request: s2.request, connections: s2.connections };
   const rounds = alternatingRounds(one, two, pairs);
   const figures = await runRounds(ctx, s2, rounds, [one, two], roundMs);
-  return { ...resultBase('1v2', `scenario 2 / scenario 1 in ${pairs} alternating round pairs`, s2, roundMs, rounds.length), rounds: { roundMs, rounds: figures, ratio: alternatingRatio(figures) } };
+  return {
+    ...resultBase('1v2', `scenario 2 / scenario 1 in ${pairs} alternating round pairs`, s2, roundMs, rounds.length),
+    rounds: { roundMs, rounds: figures, ratio: alternatingRatio(figures) },
+  };
 }
 
 /** Scenario 2 at each connection count, one round each: how cost grows with load. */
 async function runScalingCurve(ctx: Ctx, s2: GatewayScenario, connections: readonly number[], roundMs: number): Promise<ScenarioResult> {
-  const figures = await runRounds(ctx, s2, connections.map((c) => ({ label: `2@${c}`, request: s2.request, connections: c })), [{ label: 'warm-up', request: s2.request, connections: s2.connections }], roundMs);
-  return { ...resultBase('2-curve', `scenario 2 at ${connections.join('/')} connections`, s2, roundMs, connections.length), rounds: { roundMs, rounds: figures } };
+  const figures = await runRounds(
+    ctx,
+    s2,
+    connections.map((c) => ({ label: `2@${c}`, request: s2.request, connections: c })),
+    [{ label: 'warm-up', request: s2.request, connections: s2.connections }],
+    roundMs,
+  );
+  return {
+    ...resultBase('2-curve', `scenario 2 at ${connections.join('/')} connections`, s2, roundMs, connections.length),
+    rounds: { roundMs, rounds: figures },
+  };
 }
 
 /** Both round runs of a bench run (group 9), when scenarios 1 and 2 are wanted. */
@@ -107,7 +138,7 @@ export async function runRoundScenarios(ctx: Ctx): Promise<ScenarioResult[]> {
   const all = gatewayScenarios(ctx.mode, ctx.seeded);
   const s1 = all.find((x) => x.id === '1');
   const s2 = all.find((x) => x.id === '2');
-  if (!s1 || !s2 || !ctx.flusher) return [];
+  if (!s1 || !s2) return [];
   ctx.log(`scenario 1v2: ${p.alternatingPairs} alternating round pairs of ${p.roundMs} ms on one workerd, after a warm-up round of each`);
   const alternating = await runAlternating(ctx, s1, s2, p.alternatingPairs, p.roundMs);
   ctx.log(`  ratio 2/1: ${alternating.rounds?.ratio?.byRequestsPerSecond} by req/s, ${alternating.rounds?.ratio?.byCpu} by worker CPU per request`);
@@ -124,17 +155,24 @@ export async function runRoundScenarios(ctx: Ctx): Promise<ScenarioResult[]> {
 export async function runBundleAb(ctx: Ctx, base: Bundle, ref: string): Promise<ScenarioResult | undefined> {
   const p = PARAMS[ctx.mode];
   const s2 = gatewayScenarios(ctx.mode, ctx.seeded).find((x) => x.id === '2');
-  if (!s2 || !ctx.flusher) return undefined;
+  if (!s2) return undefined;
   const vars = workerVars(ctx, s2);
-  const sides = { base: await startWorkerd(base, await freePort(), vars, 'workerd-ab-base'), head: await startWorkerd(ctx.bundle, await freePort(), vars, 'workerd-ab-head') };
+  const sides = {
+    base: await startWorkerd(base, await freePort(), vars, 'workerd-ab-base'),
+    head: await startWorkerd(ctx.bundle, await freePort(), vars, 'workerd-ab-head'),
+  };
   try {
     const round = (label: 'base' | 'head' | 'warm-up'): Round => ({ label, request: s2.request, connections: s2.connections });
     for (const w of [sides.base, sides.head]) await loadRound(w, round('warm-up'), p.roundMs);
     const figures: RoundFigures[] = [];
-    for (const label of alternatingRounds('base' as const, 'head' as const, p.alternatingPairs)) figures.push(await measureRound(sides[label], round(label), p.roundMs));
+    for (const label of alternatingRounds('base' as const, 'head' as const, p.alternatingPairs))
+      figures.push(await measureRound(sides[label], round(label), p.roundMs));
     const ratio = alternatingRatio(figures, 'base', 'head');
     ctx.log(`  this tree / ${ref}: ${ratio.byRequestsPerSecond} by req/s, ${ratio.byCpu} by worker CPU per request`);
-    return { ...resultBase('2-ab', `scenario 2, this tree against ${ref}, in ${p.alternatingPairs} alternating round pairs`, s2, p.roundMs, figures.length), rounds: { roundMs: p.roundMs, rounds: figures, ratio } };
+    return {
+      ...resultBase('2-ab', `scenario 2, this tree against ${ref}, in ${p.alternatingPairs} alternating round pairs`, s2, p.roundMs, figures.length),
+      rounds: { roundMs: p.roundMs, rounds: figures, ratio },
+    };
   } finally {
     await Promise.all([sides.base.stop(), sides.head.stop()]);
   }

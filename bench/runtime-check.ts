@@ -16,7 +16,15 @@ export type RuntimeCheck = { workerdServe: LoadResult; miniflare: LoadResult; ch
 /** Bare-route throughput on both runtimes with `connections` for `durationMs` each. */
 export async function compareRuntimes(bundle: Bundle, vars: Record<string, string>, connections: number, durationMs: number): Promise<RuntimeCheck> {
   const load = (baseUrl: string) =>
-    runLoad({ baseUrl, connections, durationMs, request: { method: 'GET', path: '/health' }, tail: { method: 'GET', path: '/' }, drainCapMs: 2000, timeoutSec: 10 });
+    runLoad({
+      baseUrl,
+      connections,
+      durationMs,
+      request: { method: 'GET', path: '/health' },
+      tail: { method: 'GET', path: '/' },
+      drainCapMs: 2000,
+      timeoutSec: 10,
+    });
 
   const workerd = await startWorkerd(bundle, await freePort(), vars, 'workerd-runtime-check');
   let workerdServe: LoadResult;

@@ -5,8 +5,8 @@
  * scenario 7's client with legacy (untagged) keys, which the code before tagged keys accepts too.
  */
 import pg from 'pg';
-import { generateApiKey, hashApiKey, mintApiKey } from '../drizzle/key-format.js';
-import { signerFor } from '../drizzle/key-signing.js';
+import { generateApiKey, hashApiKey, mintApiKey } from '../crypto/key-format.js';
+import { signerFor } from '../crypto/key-signing.js';
 
 export const HOT_CLIENT = 'bench-hot';
 export const FLOOD_CLIENT = 'bench-flood';

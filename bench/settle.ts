@@ -3,7 +3,7 @@
  * on every isolate until the hot client's counters in the database reach what was served.
  */
 import type { CounterSums } from './db-probes.js';
-import { sleep } from './processes.js';
+import { sleep } from '../dev/process-group.js';
 import { HOT_CLIENT } from './seed.js';
 import type { Ctx } from './scenarios.js';
 import type { Workerd } from './workerd.js';
@@ -34,7 +34,13 @@ const statsOfReport = (r: unknown): StatsView => (r && typeof r === 'object' && 
  * out are lost — that is a result, not a harness error). `flushes` sums the isolates' flushes.
  * `errorsCounted`: every response is an authenticated request the gateway counts (its non-2xx as errors).
  */
-export async function settleCounters(ctx: Ctx, ws: readonly Workerd[], byStatus: Record<string, number>, capMs: number, opts: { errorsCounted?: boolean } = {}): Promise<CounterCheck> {
+export async function settleCounters(
+  ctx: Ctx,
+  ws: readonly Workerd[],
+  byStatus: Record<string, number>,
+  capMs: number,
+  opts: { errorsCounted?: boolean } = {},
+): Promise<CounterCheck> {
   const ok = Object.entries(byStatus).reduce((n, [status, count]) => (status.startsWith('2') ? n + count : n), 0);
   const all = Object.values(byStatus).reduce((n, count) => n + count, 0);
   // Data routes count every authenticated request, a refused session (503) as an error.

@@ -1,15 +1,16 @@
 /**
  * The bench's own stack, started fresh for every run and stopped on exit: embedded Postgres (with
  * pg_stat_statements preloaded), a migrated catalog database, the WebSocket→TCP proxy the Neon
- * driver uses, and the flusher as a separate Node process. The worker itself is started per
+ * driver uses (Neon-like: it drops the startup parameters Neon drops; a second one also adds
+ * `BENCH_RTT_MS` of round trip), and the flusher as a separate Node process. The worker itself is started per
  * scenario (bench/workerd.ts) because each scenario runs with its own vars.
  */
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPg } from '../dev/postgres.js';
 import { startWsProxy, type WsProxy } from '../dev/ws-proxy.js';
+import type { SqlRequestStats } from '../dev/neon-http-endpoint.js';
 import { freePort } from '../dev/ports.js';
 import { migrateCatalog } from '../drizzle/migrate.js';
 import { startChild, waitFor, type Child } from './processes.js';
@@ -17,11 +18,17 @@ import { ROOT } from './workerd.js';
 import { postmasterPid } from './cpu.js';
 
 export const CATALOG_DB = 'gateway_bench';
+/** Round-trip time of the distant proxy: a database a region away, as on Neon. */
+export const BENCH_RTT_MS = 40;
 
 export type Stack = {
   adminUrl: string;
   catalogUrl: string;
   proxy: WsProxy;
+  /** The same, `BENCH_RTT_MS` away (half each way, plus a connection's set-up). */
+  distantProxy: WsProxy;
+  /** Tells `fn` of every request the distant proxy's HTTP SQL endpoint ends, until the returned function is called. */
+  watchDistantSql(fn: (stats: SqlRequestStats) => void): () => void;
   pgPort: number;
   /** The postmaster's pid, for the CPU profile. */
   postgresPid: number | undefined;
@@ -34,6 +41,8 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
   const dataDir = join(tmpdir(), 'athena-gateway', `pg-bench-${process.pid}`);
   const server: EmbeddedPg = await startEmbeddedPostgres({ port: pgPort, dataDir, persistent: false });
   let proxy: WsProxy | undefined;
+  let distant: WsProxy | undefined;
+  const sqlWatchers = new Set<(stats: SqlRequestStats) => void>();
   try {
     const adminUrl = server.url('postgres');
     const admin = new pg.Client({ connectionString: adminUrl });
@@ -48,30 +57,43 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
     const catalogUrl = server.url(CATALOG_DB);
     await migrateCatalog(catalogUrl);
     proxy = await startWsProxy({ port: 0, allow: [`127.0.0.1:${pgPort}`] });
-    log(`postgres on 127.0.0.1:${pgPort}, ws proxy on ${proxy.url}`);
+    distant = await startWsProxy({
+      port: 0,
+      allow: [`127.0.0.1:${pgPort}`],
+      rttMs: BENCH_RTT_MS,
+      onSqlRequestEnd: (st) => {
+        for (const fn of sqlWatchers) fn(st);
+      },
+    });
+    log(`postgres on 127.0.0.1:${pgPort}, ws proxy on ${proxy.url}, ${BENCH_RTT_MS} ms away on ${distant.url}`);
     const p = proxy;
+    const d = distant;
     return {
       adminUrl,
       catalogUrl,
       proxy: p,
+      distantProxy: d,
+      watchDistantSql(fn) {
+        sqlWatchers.add(fn);
+        return () => sqlWatchers.delete(fn);
+      },
       pgPort,
       postgresPid: postmasterPid(dataDir),
       async stop() {
         await p.close().catch(() => undefined);
+        await d.close().catch(() => undefined);
         await server.stop().catch(() => undefined);
       },
     };
   } catch (err) {
     await proxy?.close().catch(() => undefined);
+    await distant?.close().catch(() => undefined);
     await server.stop().catch(() => undefined);
     throw err;
   }
 }
 
 export type Flusher = { url: string; child: Child; stop(): Promise<void> };
-
-/** Whether the flusher service exists in the tree yet (it is built in parallel with this harness). */
-export const flusherAvailable = (): boolean => existsSync(join(ROOT, 'flusher', 'index.ts'));
 
 /**
  * Runs `flusher/index.ts` as its own Node process (one process: `node --import tsx`, so `nodeArgs`

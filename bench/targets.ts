@@ -2,7 +2,7 @@
  * The issue's targets, evaluated from a run's results: each says what was measured, whether it is
  * met and, when not, by how much. Nothing here is tuned to pass; a missing measurement is "unknown".
  */
-import { PRODUCT_FILLFACTOR } from './flusher-scenario.js';
+import { productFlusherLevels } from './flusher-scenario.js';
 import { manyIsolatesTarget } from './isolates-report.js';
 import { dataPathTarget } from './data-path-report.js';
 import { cpuPerRequestUs } from './report.js';
@@ -14,7 +14,8 @@ export type Target = { id: string; target: string; actual: string; status: Targe
 const byId = (rs: ScenarioResult[], id: string) => rs.find((r) => r.id === id && !r.skipped && r.load);
 const n503 = (r: ScenarioResult) => Number(r.load?.byStatus['503'] ?? 0);
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const counterStatements = (r: ScenarioResult) => (r.statements ? r.statements.clientStatistics + r.statements.clientTableStatistics + r.statements.apiKeysLastUsed : 0);
+const counterStatements = (r: ScenarioResult) =>
+  r.statements ? r.statements.clientStatistics + r.statements.clientTableStatistics + r.statements.apiKeysLastUsed : 0;
 
 /** Evaluates every target against `results`. */
 export function evaluateTargets(results: ScenarioResult[]): Target[] {
@@ -34,7 +35,14 @@ export function evaluateTargets(results: ScenarioResult[]): Target[] {
       status: batchedOk && perShows ? 'met' : 'missed',
       ...(batchedOk && perShows
         ? {}
-        : { gap: [!batchedOk ? `batched had ${n503(batched)} × 503 / counters exact=${String(batched.counters?.exact)}` : '', !perShows ? 'per_request did not degrade' : ''].filter(Boolean).join('; ') }),
+        : {
+            gap: [
+              !batchedOk ? `batched had ${n503(batched)} × 503 / counters exact=${String(batched.counters?.exact)}` : '',
+              !perShows ? 'per_request did not degrade' : '',
+            ]
+              .filter(Boolean)
+              .join('; '),
+          }),
     });
   } else out.push({ id: 'starvation', target: 'scenario 5', actual: 'not measured', status: 'unknown' });
 
@@ -55,9 +63,21 @@ export function evaluateTargets(results: ScenarioResult[]): Target[] {
     out.push({
       id: 'statements',
       target: 'counter statements ≤ 1 per table per flush and ≥ 1000× fewer than requests',
-      actual: rows.map((x) => `s${x.r.id}: ${fmt(x.requests)} req / ${fmt(x.stmts)} counter stmts (${Number.isFinite(x.ratio) ? fmt(x.ratio) : '∞'}×), max ${x.perTableMax}/table vs ${x.flushes ?? '?'} flushes`).join('; '),
+      actual: rows
+        .map(
+          (x) =>
+            `s${x.r.id}: ${fmt(x.requests)} req / ${fmt(x.stmts)} counter stmts (${Number.isFinite(x.ratio) ? fmt(x.ratio) : '∞'}×), max ${x.perTableMax}/table vs ${x.flushes ?? '?'} flushes`,
+        )
+        .join('; '),
       status: ok ? 'met' : 'missed',
-      ...(ok ? {} : { gap: rows.filter((x) => !(x.perFlushOk && x.ratio >= 1000)).map((x) => `s${x.r.id}: ${x.perFlushOk ? '' : 'more statements than flushes; '}${x.ratio < 1000 ? `ratio ${fmt(x.ratio)}× < 1000×` : ''}`).join('; ') }),
+      ...(ok
+        ? {}
+        : {
+            gap: rows
+              .filter((x) => !(x.perFlushOk && x.ratio >= 1000))
+              .map((x) => `s${x.r.id}: ${x.perFlushOk ? '' : 'more statements than flushes; '}${x.ratio < 1000 ? `ratio ${fmt(x.ratio)}× < 1000×` : ''}`)
+              .join('; '),
+          }),
     });
   } else out.push({ id: 'statements', target: 'counter statements', actual: 'not measured', status: 'unknown' });
 
@@ -67,8 +87,11 @@ export function evaluateTargets(results: ScenarioResult[]): Target[] {
 
   // 4. Flusher ≥ 100k deltas/s (200 clients, low merge) and ≥ 300k (20 clients, merge-heavy) with
   // ack p99 ≤ 100 ms, at the best level that keeps the p99 bound.
-  for (const [clients, goal] of [['200', 100_000], ['20', 300_000]] as const) {
-    const levels = results.filter((r) => r.group === 6 && r.flusher && (r.flusher.replicas ?? 1) === 1 && (r.vars.fillfactor ?? String(PRODUCT_FILLFACTOR)) === String(PRODUCT_FILLFACTOR) && r.vars.clients === clients);
+  for (const [clients, goal] of [
+    ['200', 100_000],
+    ['20', 300_000],
+  ] as const) {
+    const levels = productFlusherLevels(results, clients);
     const label = clients === '200' ? '200 clients, 4,200 distinct rows' : '20 clients, hot rows merge';
     if (!levels.length) {
       out.push({ id: `flusher-${clients}`, target: `flusher (${label})`, actual: 'not measured', status: 'unknown' });
@@ -86,7 +109,11 @@ export function evaluateTargets(results: ScenarioResult[]): Target[] {
         ? `${fmt(f.deltasPerSecond)} deltas/s at ${best?.connections} posters, ack p99 ${fmt(f.ackP99Ms, 1)} ms${peak && peak !== best && peak.flusher ? ` (peak ${fmt(peak.flusher.deltasPerSecond)} at ${peak.connections} posters, p99 ${fmt(peak.flusher.ackP99Ms)} ms)` : ''}`
         : 'n/a',
       status: ok ? 'met' : 'missed',
-      ...(ok || !f ? {} : { gap: `${fmt(f.deltasPerSecond / 1000, 1)}k of ${goal / 1000}k deltas/s (${fmt((f.deltasPerSecond / goal) * 100)}%)${f.ackP99Ms > 100 ? `, p99 ${fmt(f.ackP99Ms)} ms > 100 ms` : ''}` }),
+      ...(ok || !f
+        ? {}
+        : {
+            gap: `${fmt(f.deltasPerSecond / 1000, 1)}k of ${goal / 1000}k deltas/s (${fmt((f.deltasPerSecond / goal) * 100)}%)${f.ackP99Ms > 100 ? `, p99 ${fmt(f.ackP99Ms)} ms > 100 ms` : ''}`,
+          }),
     });
   }
 
@@ -117,7 +144,10 @@ function authOverhead(results: ScenarioResult[]): Target {
     source = 'one run each';
   }
   const ok = rps >= AUTH_RATIO && cpu !== undefined && cpu >= AUTH_RATIO;
-  const gaps = [rps < AUTH_RATIO ? `req/s ${fmt((AUTH_RATIO - rps) * 100, 0)} points short` : '', cpu === undefined ? 'CPU not measured' : cpu < AUTH_RATIO ? `CPU ${fmt((AUTH_RATIO - cpu) * 100, 0)} points short` : ''].filter(Boolean);
+  const gaps = [
+    rps < AUTH_RATIO ? `req/s ${fmt((AUTH_RATIO - rps) * 100, 0)} points short` : '',
+    cpu === undefined ? 'CPU not measured' : cpu < AUTH_RATIO ? `CPU ${fmt((AUTH_RATIO - cpu) * 100, 0)} points short` : '',
+  ].filter(Boolean);
   return {
     id: 'auth-overhead',
     target,

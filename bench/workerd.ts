@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { startChild, waitFor, type Child } from './processes.js';
 
@@ -30,8 +31,7 @@ export function bundleWorker(outDir: string, root = ROOT, config = 'wrangler.tom
   if (!modules.includes('index.js')) throw new Error(`wrangler produced no index.js in ${outDir}`);
   // index.js must come first: workerd treats the first module as the entry point.
   modules.sort((a, b) => (a === 'index.js' ? -1 : b === 'index.js' ? 1 : a.localeCompare(b)));
-  const toml = readFileSync(join(root, config), 'utf8');
-  return { dir: outDir, modules, ...readWranglerToml(toml) };
+  return { dir: outDir, modules, ...readWranglerConfig(join(root, config)) };
 }
 
 /** Bundles the worker as it was at git `ref` (a baseline): that tree exported to `dir`, this checkout's node_modules. */
@@ -44,23 +44,17 @@ export function bundleAt(ref: string, dir: string): Bundle {
   return bundleWorker(join(dir, 'bundle'), src);
 }
 
-/** The top-level compatibility settings and `[vars]` of wrangler.toml (flat string values only). */
-function readWranglerToml(toml: string): { compatibilityDate: string; compatibilityFlags: string[]; defaultVars: Record<string, string> } {
-  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-  if (!date) throw new Error('wrangler.toml has no compatibility_date');
-  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1] ?? '';
-  const defaultVars: Record<string, string> = {};
-  let inVars = false;
-  for (const line of toml.split('\n')) {
-    const section = /^\s*\[([^\]]+)\]/.exec(line);
-    if (section) {
-      inVars = section[1] === 'vars';
-      continue;
-    }
-    const kv = inVars ? /^\s*([A-Z0-9_]+)\s*=\s*"([^"]*)"/.exec(line) : null;
-    if (kv?.[1] && kv[2] !== undefined) defaultVars[kv[1]] = kv[2];
-  }
-  return { compatibilityDate: date, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1] ?? ''), defaultVars };
+/**
+ * The compatibility settings and `[vars]` of a wrangler config, read by wrangler itself (as
+ * preflight reads it). Loaded on first use: wrangler takes seconds to import, and modules that only
+ * import this one's types and helpers should not wait for it.
+ */
+function readWranglerConfig(file: string): Pick<Bundle, 'compatibilityDate' | 'compatibilityFlags' | 'defaultVars'> {
+  const { unstable_readConfig } = createRequire(import.meta.url)('wrangler') as typeof import('wrangler');
+  const config = unstable_readConfig({ config: file }, { hideWarnings: true });
+  if (!config.compatibility_date) throw new Error(`${file} has no compatibility_date`);
+  const defaultVars = Object.fromEntries(Object.entries(config.vars).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+  return { compatibilityDate: config.compatibility_date, compatibilityFlags: config.compatibility_flags, defaultVars };
 }
 
 /** A workerd config (capnp text) serving the bundle on 127.0.0.1:`port` with `vars` as text bindings. */
@@ -73,7 +67,9 @@ function workerdConfig(bundle: Bundle, port: number, vars: Record<string, string
   // The rate limiter's Durable Object, when the bundle has it (a baseline bundle may not).
   const limiter = readFileSync(join(bundle.dir, 'index.js'), 'utf8').includes('RateLimiter');
   const bindings = [...texts, ...(limiter ? ['(name = "RATE_LIMITER", durableObjectNamespace = "RateLimiter")'] : [])].join(',\n      ');
-  const objects = limiter ? `\n  durableObjectNamespaces = [ (className = "RateLimiter", uniqueKey = "bench-rate-limiter") ],\n  durableObjectStorage = (inMemory = void),` : '';
+  const objects = limiter
+    ? `\n  durableObjectNamespaces = [ (className = "RateLimiter", uniqueKey = "bench-rate-limiter") ],\n  durableObjectStorage = (inMemory = void),`
+    : '';
   return `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -108,5 +104,5 @@ export async function startWorkerd(bundle: Bundle, port: number, vars: Record<st
   const child = startChild(name, join(BIN, 'workerd'), ['serve', configPath, ...extraArgs], { cwd: bundle.dir });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${name} on ${url}`, async () => (await fetch(`${url}/health`)).ok, 30_000, child);
-  return { url, child, stop: () => child.stop() };
+  return { url, child, stop: () => child.stop(3000) };
 }

@@ -1,43 +1,11 @@
 /**
- * Flag parsing (node:util parseArgs, strict) and validation (zod) for CLI commands. Every problem
- * becomes a UsageError that names the flag and points at the command's --help.
+ * The schemas of flag values several commands share (client names, booleans, rate limits), and the
+ * rule that combines --rate-limit with --block. The flags themselves: each command's table (flags.ts).
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
 import { postgresUrlVar } from '../drizzle/env-vars.js';
 import { parseRateLimit, type RateLimit } from '../worker/ratelimit/limit.js';
-
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-export type Parsed = { values: Record<string, string | boolean | undefined>; positionals: string[] };
-
-/** Parses `argv` against `options`; unknown flags and missing values are usage errors. */
-export function parseFlags(argv: string[], options: Options, helpCommand: string): Parsed {
-  try {
-    const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
-    const flat: Record<string, string | boolean | undefined> = {};
-    for (const [k, v] of Object.entries(values)) flat[k] = Array.isArray(v) ? v.join(',') : v;
-    return { values: flat, positionals };
-  } catch (err) {
-    // parseArgs messages are already specific ("Unknown option '--x'"); keep the first sentence.
-    const message = err instanceof Error ? err.message.split('. ')[0] ?? err.message : String(err);
-    throw new UsageError(message.replace(/^Unknown option/, 'unknown option'), helpCommand);
-  }
-}
-
-/** Validates parsed input with `schema`; the first issue becomes a usage error naming its flag. */
-export function validate<T extends z.ZodType>(schema: T, input: unknown, helpCommand: string): z.output<T> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue?.path.map(String).join('.') ?? '';
-  const flag = field === 'positionals' || /^\d/.test(field) || field === '' ? '' : `--${kebab(field)}: `;
-  const missing = issue?.code === 'invalid_type' && /received undefined/.test(issue.message);
-  throw new UsageError(`${flag}${missing ? 'is required' : (issue?.message ?? 'invalid input')}`, helpCommand);
-}
-
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** `true`/`false` (also yes/no, 1/0) as a flag value. */
 export const booleanText = z

@@ -1,7 +1,7 @@
 /** Human and machine output for CLI commands: aligned text tables and JSON on stdout. */
 import type { ClientRow } from '../drizzle/schema.js';
-import { redactUrl } from '../dev/redact.js';
-import type { KeyListing } from './key-store.js';
+import { redactUrl } from '../catalog/redact.js';
+import type { KeyListing } from '../catalog/key-store.js';
 import { formatRateLimit, rateLimitOf } from '../worker/ratelimit/limit.js';
 
 /** A stored limit for operators: `100/10s`, `blocked`, or `none`. */
@@ -13,7 +13,10 @@ export function rateLimitView(requests: number | null, periodS: number | null): 
 /** Pads columns so they line up; the first row is the header. */
 export function table(rows: string[][]): string {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  for (const row of rows)
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
 }
 

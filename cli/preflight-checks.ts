@@ -5,9 +5,8 @@
  * name vars, never their values (a secret must not reach a CI log).
  */
 import { SECRET_SETTING_VARS, SETTING_VARS, settingsIssues } from '../worker/config.js';
-
-export type FindingLevel = 'error' | 'warn' | 'info';
-export type Finding = { level: FindingLevel; subject: string; message: string };
+import { deployFindings, unlistedSecrets, type DeployTarget } from './preflight-deploy.js';
+import type { Finding, FindingLevel } from './preflight-finding.js';
 
 export type BundleSize = {
   rawBytes: number;
@@ -29,6 +28,8 @@ export type PreflightInput = {
   bundle: BundleSize | { failed: string } | undefined;
   /** Today as YYYY-MM-DD (injected: a compatibility date in the future is refused by Cloudflare). */
   today: string;
+  /** Name, secrets.required, observability and routes as wrangler resolved them; undefined skips those checks. */
+  target?: DeployTarget | undefined;
 };
 
 const MiB = 1024 * 1024;
@@ -55,7 +56,9 @@ export function requiredSecrets(vars: Record<string, unknown>): { names: string[
   const standIns: Record<string, string> = {};
   const env = stringVars(vars);
   for (let round = 0; round <= SECRET_SETTING_VARS.length; round++) {
-    const missing = settingsIssues({ ...env, ...standIns }).filter((i) => SECRET_SETTING_VARS.includes(i.variable) && i.problem.startsWith('is required') && !standIns[i.variable]);
+    const missing = settingsIssues({ ...env, ...standIns }).filter(
+      (i) => SECRET_SETTING_VARS.includes(i.variable) && i.problem.startsWith('is required') && !standIns[i.variable],
+    );
     if (missing.length === 0) break;
     for (const m of missing) standIns[m.variable] = placeholder(m.variable);
   }
@@ -64,7 +67,15 @@ export function requiredSecrets(vars: Record<string, unknown>): { names: string[
 
 /** All findings, errors first. */
 export function preflightFindings(input: PreflightInput): Finding[] {
-  const findings = [...varFindings(input), ...secretFindings(input), ...compatFindings(input), ...bundleFindings(input.bundle), ...postureFindings(input)];
+  const deploy = deployFindings({ env: input.env, vars: stringVars(input.vars), secrets: input.secrets, target: input.target });
+  const findings = [
+    ...varFindings(input),
+    ...secretFindings(input),
+    ...deploy,
+    ...compatFindings(input),
+    ...bundleFindings(input.bundle),
+    ...postureFindings(input),
+  ];
   const rank: Record<FindingLevel, number> = { error: 0, warn: 1, info: 2 };
   return findings.sort((a, b) => rank[a.level] - rank[b.level]);
 }
@@ -85,7 +96,11 @@ function varFindings({ vars, secrets }: PreflightInput): Finding[] {
     // With no secrets file, secret problems are reported by secretFindings, not here.
     if (SECRET_SETTING_VARS.includes(issue.variable) && !(issue.variable in vars && asText(vars[issue.variable]) !== '')) {
       if (secrets === undefined) continue;
-      out.push({ level: 'error', subject: issue.variable, message: issue.problem === 'is required' ? 'secret is missing from the secrets file' : `secret ${issue.problem}` });
+      out.push({
+        level: 'error',
+        subject: issue.variable,
+        message: issue.problem === 'is required' ? 'secret is missing from the secrets file' : `secret ${issue.problem}`,
+      });
       continue;
     }
     out.push({ level: 'error', subject: issue.variable, message: issue.problem });
@@ -97,16 +112,43 @@ function stringVars(vars: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, asText(v)]));
 }
 
-function secretFindings({ secrets, vars, env }: PreflightInput): Finding[] {
+/** The secrets a deployment of these vars needs: the parser's required ones, ADMIN_TOKEN, and the key-signing secrets unless legacy keys only is declared. */
+function neededSecrets(vars: Record<string, unknown>): string[] {
+  const keySigning = asText(vars.AUTH_LEGACY_KEYS_ONLY) === 'true' ? [] : ['KEY_SIGNING_SECRETS'];
+  return [...new Set([...requiredSecrets(vars).names, 'ADMIN_TOKEN', ...keySigning])];
+}
+
+function secretFindings({ secrets, vars, env, target }: PreflightInput): Finding[] {
   const flag = env ? ` --env ${env}` : '';
+  // ADMIN_TOKEN only opens the operator routes: the worker serves without it, so deploy need not stop on it.
+  const unlisted = env
+    ? unlistedSecrets(
+        neededSecrets(vars).filter((name) => name !== 'ADMIN_TOKEN'),
+        target,
+      )
+    : [];
+  const listing: Finding[] = unlisted.length
+    ? [{ level: 'warn', subject: 'secrets.required', message: `lacks ${unlisted.join(', ')}: \`wrangler deploy\` uploads even while they are unset` }]
+    : [];
   if (secrets === undefined) {
-    const needed = [...new Set([...requiredSecrets(vars).names, 'ADMIN_TOKEN'])];
-    return [{ level: 'info', subject: 'secrets', message: `not checked (no --secrets-file); the worker needs ${needed.join(', ')} set with \`wrangler secret put <NAME>${flag}\`` }];
+    return [
+      ...listing,
+      {
+        level: 'info',
+        subject: 'secrets',
+        message: `not checked (no --secrets-file); the worker needs ${neededSecrets(vars).join(', ')} set with \`wrangler secret put <NAME>${flag}\``,
+      },
+    ];
   }
-  const out: Finding[] = [];
-  if (!secrets.ADMIN_TOKEN) out.push({ level: 'warn', subject: 'ADMIN_TOKEN', message: 'not set: /__gateway/status and /__gateway/flush stay closed to operators' });
+  const out: Finding[] = [...listing];
+  // Required by wrangler.toml: `wrangler deploy` refuses while one is unset (DATABASE_URL and the key-signing secrets have their own findings).
+  const requiredMissing = (target?.requiredSecrets ?? []).filter((name) => !secrets[name] && name !== 'DATABASE_URL' && name !== 'KEY_SIGNING_SECRETS');
+  for (const name of requiredMissing) out.push({ level: 'error', subject: name, message: `is in secrets.required but missing from the secrets file` });
+  if (!secrets.ADMIN_TOKEN && !requiredMissing.includes('ADMIN_TOKEN'))
+    out.push({ level: 'warn', subject: 'ADMIN_TOKEN', message: 'not set: /__gateway/status and /__gateway/flush stay closed to operators' });
   for (const name of Object.keys(secrets)) {
-    if (!SECRET_SETTING_VARS.includes(name) && !SETTING_VARS.includes(name)) out.push({ level: 'warn', subject: name, message: 'in the secrets file is not a var the worker reads' });
+    if (!SECRET_SETTING_VARS.includes(name) && !SETTING_VARS.includes(name))
+      out.push({ level: 'warn', subject: name, message: 'in the secrets file is not a var the worker reads' });
   }
   return out;
 }
@@ -114,9 +156,11 @@ function secretFindings({ secrets, vars, env }: PreflightInput): Finding[] {
 function compatFindings({ compatibilityDate, compatibilityFlags, today }: PreflightInput): Finding[] {
   const out: Finding[] = [];
   if (!compatibilityDate) out.push({ level: 'error', subject: 'compatibility_date', message: 'is not set' });
-  else if (compatibilityDate > today) out.push({ level: 'error', subject: 'compatibility_date', message: `${compatibilityDate} is in the future; Cloudflare refuses the upload` });
+  else if (compatibilityDate > today)
+    out.push({ level: 'error', subject: 'compatibility_date', message: `${compatibilityDate} is in the future; Cloudflare refuses the upload` });
   for (const flag of REQUIRED_FLAGS) {
-    if (!compatibilityFlags.includes(flag)) out.push({ level: 'error', subject: 'compatibility_flags', message: `missing ${flag} (the Postgres driver and node: built-ins need it)` });
+    if (!compatibilityFlags.includes(flag))
+      out.push({ level: 'error', subject: 'compatibility_flags', message: `missing ${flag} (the Postgres driver and node: built-ins need it)` });
   }
   for (const [flag, why] of Object.entries(RECOMMENDED_FLAGS)) {
     if (!compatibilityFlags.includes(flag)) out.push({ level: 'warn', subject: 'compatibility_flags', message: `missing ${flag}: ${why}` });
@@ -132,15 +176,30 @@ export function bundleFindings(bundle: PreflightInput['bundle']): Finding[] {
   if ('failed' in bundle) return [{ level: 'error', subject: 'bundle', message: `wrangler deploy --dry-run failed: ${bundle.failed}` }];
   const size = `${mib(bundle.rawBytes)} raw, ${mib(bundle.gzipBytes)} gzipped`;
   if (bundle.gzipBytes > LIMITS.paidGzip || bundle.rawBytes > LIMITS.raw) {
-    return [{ level: 'error', subject: 'bundle', message: `${size}: over the Worker size limit (${mib(LIMITS.paidGzip)} gzipped on Paid, ${mib(LIMITS.raw)} raw)` }];
+    return [
+      { level: 'error', subject: 'bundle', message: `${size}: over the Worker size limit (${mib(LIMITS.paidGzip)} gzipped on Paid, ${mib(LIMITS.raw)} raw)` },
+    ];
   }
   const out: Finding[] = [];
-  if (bundle.gzipBytes > LIMITS.freeGzip) out.push({ level: 'warn', subject: 'bundle', message: `${size}: over the Workers Free plan's ${mib(LIMITS.freeGzip)} gzipped; needs Workers Paid` });
-  if (out.length === 0) out.push({ level: 'info', subject: 'bundle', message: `${size}: within ${mib(LIMITS.freeGzip)} gzipped (Free) and ${mib(LIMITS.paidGzip)} (Paid)` });
+  if (bundle.gzipBytes > LIMITS.freeGzip)
+    out.push({ level: 'warn', subject: 'bundle', message: `${size}: over the Workers Free plan's ${mib(LIMITS.freeGzip)} gzipped; needs Workers Paid` });
+  if (out.length === 0)
+    out.push({ level: 'info', subject: 'bundle', message: `${size}: within ${mib(LIMITS.freeGzip)} gzipped (Free) and ${mib(LIMITS.paidGzip)} (Paid)` });
   const cpu = bundle.startupCpuMs;
-  if (cpu === undefined) out.push({ level: 'info', subject: 'startup', message: `not measured (the bundle does not load outside workerd); Workers allow ${LIMITS.startupMs} ms` });
-  else if (cpu > STARTUP_RISK_MS) out.push({ level: 'warn', subject: 'startup', message: `${Math.round(cpu)} ms CPU to load and evaluate the bundle (in Node): past half of Workers' ${LIMITS.startupMs} ms startup limit` });
-  else out.push({ level: 'info', subject: 'startup', message: `${Math.round(cpu)} ms CPU to load and evaluate the bundle (in Node), against Workers' ${LIMITS.startupMs} ms startup limit` });
+  if (cpu === undefined)
+    out.push({ level: 'info', subject: 'startup', message: `not measured (the bundle does not load outside workerd); Workers allow ${LIMITS.startupMs} ms` });
+  else if (cpu > STARTUP_RISK_MS)
+    out.push({
+      level: 'warn',
+      subject: 'startup',
+      message: `${Math.round(cpu)} ms CPU to load and evaluate the bundle (in Node): past half of Workers' ${LIMITS.startupMs} ms startup limit`,
+    });
+  else
+    out.push({
+      level: 'info',
+      subject: 'startup',
+      message: `${Math.round(cpu)} ms CPU to load and evaluate the bundle (in Node), against Workers' ${LIMITS.startupMs} ms startup limit`,
+    });
   return out;
 }
 
@@ -148,21 +207,30 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 function postureFindings({ vars, env }: PreflightInput): Finding[] {
   const out: Finding[] = [];
-  for (const url of asText(vars.FLUSHER_URL).split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const url of asText(vars.FLUSHER_URL)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (!URL.canParse(url)) continue; // already an error from the settings parser
     const u = new URL(url);
     if (u.protocol !== 'https:' && !LOOPBACK.has(u.hostname)) {
-      out.push({ level: 'error', subject: 'FLUSHER_URL', message: `${u.protocol}//${u.host} is not HTTPS; counter batches would cross the network in clear text` });
+      out.push({
+        level: 'error',
+        subject: 'FLUSHER_URL',
+        message: `${u.protocol}//${u.host} is not HTTPS; counter batches would cross the network in clear text`,
+      });
     }
   }
-  if (asText(vars.AUTH_FAIL_MODE) === 'open') out.push({ level: 'warn', subject: 'AUTH_FAIL_MODE', message: 'is open: while keys cannot be checked, requests are admitted without a valid key' });
+  if (asText(vars.AUTH_FAIL_MODE) === 'open')
+    out.push({ level: 'warn', subject: 'AUTH_FAIL_MODE', message: 'is open: while keys cannot be checked, requests are admitted without a valid key' });
   const pool = Number(asText(vars.DB_POOL_MAX) || '8');
-  if (Number.isInteger(pool) && pool > 0 && pool < TINY_POOL) out.push({ level: 'warn', subject: 'DB_POOL_MAX', message: `is ${pool}: auth lookups, data requests and log tasks share so few connections that a burst queues (at least ${TINY_POOL} advised)` });
-  if (env && asText(vars.NEON_LOCAL_WS_PROXY) !== '') out.push({ level: 'error', subject: 'NEON_LOCAL_WS_PROXY', message: `is set in --env ${env}; it is for the local dev stack only` });
+  if (Number.isInteger(pool) && pool > 0 && pool < TINY_POOL)
+    out.push({
+      level: 'warn',
+      subject: 'DB_POOL_MAX',
+      message: `is ${pool}: auth lookups, data requests and log tasks share so few connections that a burst queues (at least ${TINY_POOL} advised)`,
+    });
+  if (env && asText(vars.NEON_LOCAL_WS_PROXY) !== '')
+    out.push({ level: 'error', subject: 'NEON_LOCAL_WS_PROXY', message: `is set in --env ${env}; it is for the local dev stack only` });
   return out;
-}
-
-/** `error  NAME: message` — the one line per finding the CLI prints. */
-export function formatFinding(f: Finding): string {
-  return `${f.level.padEnd(5)}  ${f.subject}: ${f.message}`;
 }

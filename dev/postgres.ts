@@ -74,13 +74,20 @@ export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<Em
     createPostgresUser: root,
     authMethod: 'password',
     postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'max_connections=300',
-      '-c', 'shared_preload_libraries=pg_stat_statements',
-      '-c', 'pg_stat_statements.track=all',
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=300',
+      '-c',
+      'shared_preload_libraries=pg_stat_statements',
+      '-c',
+      'pg_stat_statements.track=all',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
     ],
     onLog: (m) => log(String(m)),
     onError: (m) => log(`[error] ${m instanceof Error ? m.message : String(m)}`),
@@ -96,7 +103,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<Em
   try {
     await server.start();
   } catch (err) {
-    throw new Error(`embedded Postgres failed to start on port ${opts.port} (data dir ${dataDir}); is the port in use?${err instanceof Error ? ` ${err.message}` : ''}`);
+    throw new Error(
+      `embedded Postgres failed to start on port ${opts.port} (data dir ${dataDir}); is the port in use?${err instanceof Error ? ` ${err.message}` : ''}`,
+    );
   }
   return handleOf(server, opts.port);
 }

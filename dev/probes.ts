@@ -1,8 +1,9 @@
-/** Start-up probes for the dev stack: is a port taken, and wait for an HTTP endpoint to answer. */
+/** Start-up probes for the dev stack: is a port taken (are all of its own free), and wait for an HTTP endpoint to answer. */
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { sleep } from './process-group.js';
+import type { StackConfig } from './stack-config.js';
 
 /** True when nothing can bind 127.0.0.1:`port` right now. */
 export function portInUse(port: number): Promise<boolean> {
@@ -61,4 +62,20 @@ export function watchPostmaster(dataDir: string, onGone: () => void, intervalMs 
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/** Fails the start, naming the variable to change, when a port the stack binds is taken. */
+export async function assertPortsFree(cfg: StackConfig): Promise<void> {
+  const wanted: Array<[string, number]> = [
+    ['PG_PORT', cfg.pgPort],
+    ['WORKER_PORT', cfg.workerPort],
+    ['FLUSHER_PORT', cfg.flusherPort],
+  ];
+  if (cfg.wsProxyPort) wanted.push(['WS_PROXY_PORT', cfg.wsProxyPort]);
+  for (const [name, port] of wanted) {
+    if (await portInUse(port)) {
+      const hint = name === 'PG_PORT' ? ` (a Postgres left over from an earlier run? its pid is in ${join(cfg.pgDataDir, 'postmaster.pid')})` : '';
+      throw new Error(`port ${port} is in use${hint}; stop what holds it or set ${name}=<another port>`);
+    }
+  }
 }

@@ -4,7 +4,7 @@
  */
 export type ReadyFacts = {
   workerUrl: string;
-  flusherUrl: string | null;
+  flusherUrl: string;
   pgPort: number;
   /** Seconds from the start of `npm run dev`. */
   seconds: number;
@@ -15,7 +15,7 @@ export type ReadyFacts = {
 };
 
 export function readyLines(f: ReadyFacts): string[] {
-  const extras = [f.flusherUrl ? `flusher ${f.flusherUrl}` : 'stats direct (no flusher/index.ts)', `postgres 127.0.0.1:${f.pgPort}`].join(', ');
+  const extras = [`flusher ${f.flusherUrl}`, `postgres 127.0.0.1:${f.pgPort}`].join(', ');
   return [
     `ready: worker ${f.workerUrl} (${extras}) in ${f.seconds.toFixed(1)}s`,
     `try:   ${curlCommand(f.workerUrl, f.client, f.key)}`,

@@ -35,7 +35,9 @@ export function restartingChild(o: RestartingOptions): GroupChild {
       const decision = o.armed() ? o.policy.exited(Date.now()) : { restart: false as const, restarts: 0 };
       if (!decision.restart) return o.giveUp(exit, run.logFile, decision.restarts);
       const which = `restart ${decision.attempt} of ${o.maxRestarts}`;
-      o.say(`${run.child.name} exited unexpectedly (${describeExit(exit)}); restarting it in ${(decision.delayMs / 1000).toFixed(1)}s (${which}); its output is in ${o.rel(run.logFile)}`);
+      o.say(
+        `${run.child.name} exited unexpectedly (${describeExit(exit)}); restarting it in ${(decision.delayMs / 1000).toFixed(1)}s (${which}); its output is in ${o.rel(run.logFile)}`,
+      );
       await sleep(decision.delayMs);
       if (o.stopping()) return;
       current = o.start(decision.attempt);
@@ -54,10 +56,14 @@ export function restartingChild(o: RestartingOptions): GroupChild {
     get pid() {
       return current.child.pid;
     },
+    get proc() {
+      return current.child.proc;
+    },
     get exited() {
       return current.child.exited;
     },
     exit: () => current.child.exit(),
+    tail: () => current.child.tail(),
     stop: (graceMs) => current.child.stop(graceMs),
   };
 }

@@ -5,10 +5,10 @@
  */
 import pg from 'pg';
 import { OPERATIONS } from '../drizzle/schema.js';
-import { openCatalog } from '../cli/catalog.js';
-import { addClient, getClient, updateClient } from '../cli/client-store.js';
-import { createKey, revokeKeysNamed } from '../cli/key-store.js';
-import { CliError } from '../cli/errors.js';
+import { openCatalog } from '../catalog/open.js';
+import { addClient, getClient, updateClient } from '../catalog/client-store.js';
+import { createKey, revokeKeysNamed } from '../catalog/key-store.js';
+import { CatalogError } from '../catalog/errors.js';
 
 const DEMO_CLIENT = 'demo';
 const DEMO_KEY_NAME = 'demo';
@@ -57,7 +57,7 @@ export async function issueDemoKey(catalogUrl: string, tenantUrl: string, signin
       const existing = await getClient(db, DEMO_CLIENT);
       if (existing.databaseUrl !== tenantUrl) await updateClient(db, DEMO_CLIENT, { databaseUrl: tenantUrl });
     } catch (err) {
-      if (!(err instanceof CliError)) throw err;
+      if (!(err instanceof CatalogError)) throw err;
       await addClient(db, { name: DEMO_CLIENT, databaseUrl: tenantUrl, enforcement: null, active: true, frozen: false });
     }
     const revoked = await revokeKeysNamed(db, DEMO_CLIENT, DEMO_KEY_NAME);

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { startGroupChild, type GroupChild } from './process-group.js';
+import { startGroupChild, type Exit, type GroupChild } from './process-group.js';
 
 export type ChildContext = {
   root: string;
@@ -17,6 +17,16 @@ export type ChildContext = {
 };
 
 export type Started = { child: GroupChild; logFile: string };
+
+/** The children's context: the caller's environment, offline by default (no usage metrics, no download of the `Request.cf` sample object). */
+export function childContext(root: string, logDir: string, echo: () => boolean): ChildContext {
+  const env = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false',
+    CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? 'false',
+  };
+  return { root, logDir, env, echo };
+}
 
 /** `node --import tsx flusher/index.ts` on 127.0.0.1:`port` against the catalog. */
 export function spawnFlusher(ctx: ChildContext, o: { databaseUrl: string; signingSecret: string; port: number; append?: boolean }): Started {
@@ -43,10 +53,14 @@ export function spawnWrangler(ctx: ChildContext, o: { port: number; inspectorPor
   const args = [
     wranglerBin,
     'dev',
-    '--ip', '127.0.0.1',
-    '--port', String(o.port),
-    '--inspector-port', String(o.inspectorPort),
-    '--env-file', o.devVarsFile,
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(o.port),
+    '--inspector-port',
+    String(o.inspectorPort),
+    '--env-file',
+    o.devVarsFile,
     '--show-interactive-dev-session=false',
     '--live-reload=false',
   ];
@@ -66,8 +80,16 @@ function workerLine(line: string): string {
   return line.replace(/Local server updated and ready/, 'local server reloaded').replace(/Ready on /, 'listening on ');
 }
 
+/** The line the stack stops with when a part died, ending with the last lines of its log (`rel` shows its path). */
+export function crashReport(name: string, exit: Exit | undefined, logFile: string, rel: (path: string) => string, restarts = 0): string {
+  const last = tail(logFile, 15);
+  const how = exit ? ` (${exit.signal ?? `code ${exit.code}`})` : '';
+  const after = restarts ? ` after ${restarts} restart${restarts > 1 ? 's' : ''}` : '';
+  return `${name} exited unexpectedly${how}${after}; its output is in ${rel(logFile)}${last ? `, ending:\n${last}` : ''}`;
+}
+
 /** The last `n` lines of a log file, for the message when a child dies. */
-export function tail(file: string, n: number): string {
+function tail(file: string, n: number): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
   } catch {

@@ -5,10 +5,11 @@
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { devStateFiles, type DevStateFiles } from '../dev-state/files.js';
 import { intVar } from '../drizzle/env-vars.js';
+import { readNeonLike, type NeonLike } from './neon-like.js';
 
-const port = (def: number, allowZero = false) =>
-  intVar(def, allowZero ? 0 : 1, 65_535, `a port number (${allowZero ? 0 : 1}-65535)`);
+const port = (def: number, allowZero = false) => intVar(def, allowZero ? 0 : 1, 65_535, `a port number (${allowZero ? 0 : 1}-65535)`);
 
 const schema = z.object({
   WORKER_PORT: port(8787),
@@ -29,16 +30,16 @@ export type StackConfig = {
   flusherPort: number;
   pgPort: number;
   wsProxyPort: number;
-  /** `.dev/` by default: stack.json and logs/. */
-  stateDir: string;
-  /** The dotenv file wrangler reads secrets from: `.dev.vars`, or `<DEV_STATE_DIR>/dev.vars`. */
-  devVarsFile: string;
+  /** stack.json, logs/ and the dotenv file wrangler reads secrets from (dev-state/files.ts). */
+  state: DevStateFiles;
   /** Persistent Postgres data directory, reused between runs. */
   pgDataDir: string;
   readyTimeoutMs: number;
   flusherRestarts: number;
   catalogDb: string;
   tenantDb: string;
+  /** What the database proxy does: startup parameters dropped, round trip, resume after idle. */
+  neonLike: NeonLike;
 };
 
 export type ConfigResult = { ok: true; config: StackConfig } | { ok: false; message: string };
@@ -53,9 +54,10 @@ export function readStackConfig(env: NodeJS.ProcessEnv, root: string): ConfigRes
     const issue = parsed.error.issues[0];
     return { ok: false, message: `${String(issue?.path[0] ?? 'environment')} ${issue?.message ?? 'is invalid'}` };
   }
+  const neonLike = readNeonLike(env);
+  if (!neonLike.ok) return { ok: false, message: neonLike.message };
   const e = parsed.data;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(root, p));
-  const stateDir = e.DEV_STATE_DIR ? abs(e.DEV_STATE_DIR) : join(root, '.dev');
   return {
     ok: true,
     config: {
@@ -64,13 +66,13 @@ export function readStackConfig(env: NodeJS.ProcessEnv, root: string): ConfigRes
       flusherPort: e.FLUSHER_PORT,
       pgPort: e.PG_PORT,
       wsProxyPort: e.WS_PROXY_PORT,
-      stateDir,
-      devVarsFile: e.DEV_STATE_DIR ? join(stateDir, 'dev.vars') : join(root, '.dev.vars'),
+      state: devStateFiles(env, root),
       pgDataDir: e.PG_DATA_DIR ? abs(e.PG_DATA_DIR) : join(tmpdir(), 'athena-gateway', `pg-dev-${e.PG_PORT}`),
       readyTimeoutMs: e.DEV_READY_TIMEOUT_MS,
       flusherRestarts: e.DEV_FLUSHER_RESTARTS,
       catalogDb: 'athena_gateway',
       tenantDb: 'athena_demo',
+      neonLike: neonLike.value,
     },
   };
 }

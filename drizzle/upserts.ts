@@ -7,7 +7,7 @@
  */
 import type { Batch, ClientDelta, KeyDelta, TableDelta } from './batch.js';
 
-import type { Statement } from './statement.js';
+import { join, param, raw, render, sql, type Fragment, type Statement } from './statement.js';
 
 /** Deltas merged by key and sorted by key: the input every builder expects. */
 export type MergedDeltas = { clients: ClientDelta[]; tables: TableDelta[]; keys: KeyDelta[] };
@@ -75,41 +75,37 @@ export const TABLE_CONFLICT = `ON CONFLICT (client_name, table_name, operation) 
 /** `client_statistics`: add requests/errors/rate_limited, keep the latest last_seen. */
 export function clientStatisticsUpsert(rows: readonly ClientDelta[]): Statement | undefined {
   if (rows.length === 0) return undefined;
-  return {
-    text: `INSERT INTO client_statistics AS t (client_name, requests, errors, rate_limited, last_seen)
+  const columns = unnest([
+    [rows.map((r) => r.client_name), 'text[]'],
+    [rows.map((r) => r.requests), 'bigint[]'],
+    [rows.map((r) => r.errors), 'bigint[]'],
+    [rows.map((r) => r.rate_limited ?? 0), 'bigint[]'],
+    [rows.map((r) => r.last_seen), 'timestamptz[]'],
+  ]);
+  return render(sql`INSERT INTO client_statistics AS t (client_name, requests, errors, rate_limited, last_seen)
 SELECT u.client_name, u.requests, u.errors, u.rate_limited, u.last_seen
-FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::timestamptz[]) WITH ORDINALITY AS u(client_name, requests, errors, rate_limited, last_seen, ord)
+FROM ${columns} WITH ORDINALITY AS u(client_name, requests, errors, rate_limited, last_seen, ord)
 ORDER BY u.ord
-${CLIENT_CONFLICT}`,
-    params: [
-      rows.map((r) => r.client_name),
-      rows.map((r) => r.requests),
-      rows.map((r) => r.errors),
-      rows.map((r) => r.rate_limited ?? 0),
-      rows.map((r) => r.last_seen),
-    ],
-  };
+${raw(CLIENT_CONFLICT)}`);
 }
 
 /** `client_table_statistics`: add requests/errors/duration_ms, keep the latest last_seen. */
 export function clientTableStatisticsUpsert(rows: readonly TableDelta[]): Statement | undefined {
   if (rows.length === 0) return undefined;
-  return {
-    text: `INSERT INTO client_table_statistics AS t (client_name, table_name, operation, requests, errors, duration_ms, last_seen)
+  const columns = unnest([
+    [rows.map((r) => r.client_name), 'text[]'],
+    [rows.map((r) => r.table_name), 'text[]'],
+    [rows.map((r) => r.operation), 'text[]'],
+    [rows.map((r) => r.requests), 'bigint[]'],
+    [rows.map((r) => r.errors), 'bigint[]'],
+    [rows.map((r) => r.duration_ms), 'bigint[]'],
+    [rows.map((r) => r.last_seen), 'timestamptz[]'],
+  ]);
+  return render(sql`INSERT INTO client_table_statistics AS t (client_name, table_name, operation, requests, errors, duration_ms, last_seen)
 SELECT u.client_name, u.table_name, u.operation, u.requests, u.errors, u.duration_ms, u.last_seen
-FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::timestamptz[]) WITH ORDINALITY AS u(client_name, table_name, operation, requests, errors, duration_ms, last_seen, ord)
+FROM ${columns} WITH ORDINALITY AS u(client_name, table_name, operation, requests, errors, duration_ms, last_seen, ord)
 ORDER BY u.ord
-${TABLE_CONFLICT}`,
-    params: [
-      rows.map((r) => r.client_name),
-      rows.map((r) => r.table_name),
-      rows.map((r) => r.operation),
-      rows.map((r) => r.requests),
-      rows.map((r) => r.errors),
-      rows.map((r) => r.duration_ms),
-      rows.map((r) => r.last_seen),
-    ],
-  };
+${raw(TABLE_CONFLICT)}`);
 }
 
 /**
@@ -119,9 +115,12 @@ ${TABLE_CONFLICT}`,
  */
 export function apiKeyLastUsedUpdate(rows: readonly KeyDelta[]): Statement | undefined {
   if (rows.length === 0) return undefined;
-  return {
-    text: `WITH u AS (
-  SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) AS u(id, last_used)
+  const columns = unnest([
+    [rows.map((r) => r.key_id), 'uuid[]'],
+    [rows.map((r) => r.last_used), 'timestamptz[]'],
+  ]);
+  return render(sql`WITH u AS (
+  SELECT * FROM ${columns} AS u(id, last_used)
 ), locked AS (
   SELECT k.id FROM api_keys k JOIN u ON u.id = k.id
   WHERE k.last_used_at IS NULL OR k.last_used_at < u.last_used
@@ -130,9 +129,7 @@ export function apiKeyLastUsedUpdate(rows: readonly KeyDelta[]): Statement | und
 )
 UPDATE api_keys AS k SET last_used_at = GREATEST(k.last_used_at, u.last_used)
 FROM u, locked
-WHERE k.id = u.id AND locked.id = k.id`,
-    params: [rows.map((r) => r.key_id), rows.map((r) => r.last_used)],
-  };
+WHERE k.id = u.id AND locked.id = k.id`);
 }
 
 /** A ledger entry: one batch id the `flush_batches` table records. */
@@ -141,20 +138,23 @@ export type LedgerEntry = { batch_id: string; source: string; rows: number };
 /**
  * Records batch ids in `flush_batches`; `RETURNING` names the ids that were new in this
  * transaction — only those batches' deltas may be applied (exactly once per id). Sorted by id for
- * the same lock-order reason as the upserts; duplicate ids in the input are collapsed.
+ * the same lock-order reason as the upserts; duplicate ids in the input are collapsed. `fail`: an
+ * id already recorded is a unique violation that ends the transaction, for a writer that sends
+ * the ledger and its deltas together in one batch and so cannot skip the deltas itself.
  */
-export function ledgerInsert(entries: readonly LedgerEntry[]): Statement | undefined {
+export function ledgerInsert(entries: readonly LedgerEntry[], onDuplicate: 'skip' | 'fail' = 'skip'): Statement | undefined {
   if (entries.length === 0) return undefined;
   const unique = sortedValues(new Map(entries.map((e) => [e.batch_id.toLowerCase(), e])));
-  return {
-    text: `INSERT INTO flush_batches (batch_id, source, rows)
+  const columns = unnest([
+    [unique.map((e) => e.batch_id.toLowerCase()), 'uuid[]'],
+    [unique.map((e) => e.source), 'text[]'],
+    [unique.map((e) => Math.min(e.rows, 2_147_483_647)), 'integer[]'],
+  ]);
+  return render(sql`INSERT INTO flush_batches (batch_id, source, rows)
 SELECT u.batch_id, u.source, u.rows
-FROM unnest($1::uuid[], $2::text[], $3::integer[]) WITH ORDINALITY AS u(batch_id, source, rows, ord)
-ORDER BY u.ord
-ON CONFLICT (batch_id) DO NOTHING
-RETURNING batch_id::text AS batch_id`,
-    params: [unique.map((e) => e.batch_id.toLowerCase()), unique.map((e) => e.source), unique.map((e) => Math.min(e.rows, 2_147_483_647))],
-  };
+FROM ${columns} WITH ORDINALITY AS u(batch_id, source, rows, ord)
+ORDER BY u.ord${raw(onDuplicate === 'skip' ? '\nON CONFLICT (batch_id) DO NOTHING' : '')}
+RETURNING batch_id::text AS batch_id`);
 }
 
 /**
@@ -163,13 +163,18 @@ RETURNING batch_id::text AS batch_id`,
  * concurrent writers never queue on.
  */
 export function ledgerPrune(retentionMs: number, limit?: number): Statement {
-  const old = `applied_at < now() - make_interval(secs => $1::double precision / 1000)`;
-  if (limit === undefined) return { text: `DELETE FROM flush_batches WHERE ${old}`, params: [retentionMs] };
-  return {
-    text: `DELETE FROM flush_batches WHERE batch_id IN (
-  SELECT batch_id FROM flush_batches WHERE ${old} ORDER BY applied_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-    params: [retentionMs, limit],
-  };
+  const old = sql`applied_at < now() - make_interval(secs => ${param(retentionMs, 'double precision')} / 1000)`;
+  if (limit === undefined) return render(sql`DELETE FROM flush_batches WHERE ${old}`);
+  return render(sql`DELETE FROM flush_batches WHERE batch_id IN (
+  SELECT batch_id FROM flush_batches WHERE ${old} ORDER BY applied_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)`);
+}
+
+/** `unnest(…)` of one array parameter per column, each cast to its array type: a fixed number of parameters for any number of rows. */
+function unnest(columns: readonly (readonly [unknown[], string])[]): Fragment {
+  return sql`unnest(${join(
+    columns.map(([values, type]) => param(values, type)),
+    ', ',
+  )})`;
 }
 
 /** The statements that apply merged deltas, in the one table order every writer uses. */

@@ -7,6 +7,7 @@
  * two side by side on valid batches and on every kind of defect.
  */
 import { batchSchema, keyDeltaSchema, type Batch } from '../drizzle/batch.js';
+import { isolateSnapshotSchema } from '../drizzle/fleet-snapshot.js';
 import { OPERATIONS } from '../drizzle/schema.js';
 
 // The bounds of drizzle/batch.ts; the agreement test probes each text bound on both sides of it.
@@ -21,7 +22,7 @@ const operations: ReadonlySet<unknown> = new Set(OPERATIONS);
 const CLIENT_KEYS = new Set(['client_name', 'requests', 'errors', 'rate_limited', 'last_seen']);
 const TABLE_KEYS = new Set(['client_name', 'table_name', 'operation', 'requests', 'errors', 'duration_ms', 'last_seen']);
 const KEY_KEYS = new Set(['key_id', 'last_used']);
-const BATCH_KEYS = new Set(['batch_id', 'source', 'created_at', 'clients', 'tables', 'keys']);
+const BATCH_KEYS = new Set(['batch_id', 'source', 'created_at', 'clients', 'tables', 'keys', 'snapshot']);
 
 const isRow = (v: unknown): v is Row => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -69,13 +70,31 @@ export function acceptBatch(json: unknown): Batch | undefined {
     uuids.has(json.batch_id) &&
     isText(json.source, SOURCE_MAX) &&
     instants.has(json.created_at) &&
-    rowsOk(json.clients, (r) =>
-      onlyKeys(r, CLIENT_KEYS) && names.has(r.client_name) && isCount(r.requests) && isCount(r.errors) && (!('rate_limited' in r) || isCount(r.rate_limited)) && instants.has(r.last_seen),
+    rowsOk(
+      json.clients,
+      (r) =>
+        onlyKeys(r, CLIENT_KEYS) &&
+        names.has(r.client_name) &&
+        isCount(r.requests) &&
+        isCount(r.errors) &&
+        (!('rate_limited' in r) || isCount(r.rate_limited)) &&
+        instants.has(r.last_seen),
     ) &&
-    rowsOk(json.tables, (r) =>
-      onlyKeys(r, TABLE_KEYS) && names.has(r.client_name) && tables.has(r.table_name) && operations.has(r.operation) && isCount(r.requests) && isCount(r.errors) && isCount(r.duration_ms) && instants.has(r.last_seen),
+    rowsOk(
+      json.tables,
+      (r) =>
+        onlyKeys(r, TABLE_KEYS) &&
+        names.has(r.client_name) &&
+        tables.has(r.table_name) &&
+        operations.has(r.operation) &&
+        isCount(r.requests) &&
+        isCount(r.errors) &&
+        isCount(r.duration_ms) &&
+        instants.has(r.last_seen),
     ) &&
-    rowsOk(json.keys, (r) => onlyKeys(r, KEY_KEYS) && uuids.has(r.key_id) && instants.has(r.last_used));
+    rowsOk(json.keys, (r) => onlyKeys(r, KEY_KEYS) && uuids.has(r.key_id) && instants.has(r.last_used)) &&
+    // The snapshot is one small object: its own schema checks it (the rows above are the cost).
+    (json.snapshot === undefined || isolateSnapshotSchema.safeParse(json.snapshot).success);
   return ok ? (json as Batch) : undefined;
 }
 

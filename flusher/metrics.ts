@@ -26,6 +26,9 @@ export type FlusherMetrics = {
   commitSeconds: Histogram;
   dbErrors: Counter;
   openGroup: Gauge;
+  /** The catalog epoch the change feed last read, and its reads by outcome. */
+  changesEpoch: Gauge;
+  changeReads: Counter<'outcome'>;
 };
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): FlusherMetrics {
@@ -34,10 +37,20 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): FlusherM
   const registers = [registry];
   return {
     registry,
-    batches: new Counter({ name: 'flusher_batches_total', help: 'Batches answered after commit, by outcome (applied | duplicate).', labelNames: ['outcome'], registers }),
+    batches: new Counter({
+      name: 'flusher_batches_total',
+      help: 'Batches answered after commit, by outcome (applied | duplicate).',
+      labelNames: ['outcome'],
+      registers,
+    }),
     rejected: new Counter({ name: 'flusher_batches_rejected_total', help: 'Batches refused, by reason.', labelNames: ['reason'], registers }),
     rows: new Counter({ name: 'flusher_rows_applied_total', help: 'Delta rows applied (after merging), by table.', labelNames: ['table'], registers }),
-    groupSize: new Histogram({ name: 'flusher_group_size_batches', help: 'Batches per group-commit transaction.', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers }),
+    groupSize: new Histogram({
+      name: 'flusher_group_size_batches',
+      help: 'Batches per group-commit transaction.',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers,
+    }),
     commitSeconds: new Histogram({
       name: 'flusher_commit_duration_seconds',
       help: 'Time from opening a group transaction to its commit (or failure).',
@@ -46,5 +59,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): FlusherM
     }),
     dbErrors: new Counter({ name: 'flusher_db_errors_total', help: 'Group transactions that failed in the database (answered 503).', registers }),
     openGroup: new Gauge({ name: 'flusher_open_group_batches', help: 'Batches waiting in the open group for their commit.', registers }),
+    changesEpoch: new Gauge({ name: 'flusher_catalog_epoch', help: "Catalog change epoch of the change feed's last read.", registers }),
+    changeReads: new Counter({
+      name: 'flusher_change_reads_total',
+      help: 'Reads of the catalog change log, by outcome (ok | failed).',
+      labelNames: ['outcome'],
+      registers,
+    }),
   };
 }

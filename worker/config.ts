@@ -3,32 +3,29 @@
  * documented default (docs/configuration.md); an invalid value names the var, never a secret's value.
  */
 import { z } from 'zod';
-import { intVar, listVar, postgresUrlVar } from '../drizzle/env-vars.js';
+import { intVar, listVar, parsedVar, postgresUrlVar } from '../drizzle/env-vars.js';
+import { HTTP_EVERYWHERE, parseTransport } from './db/transport.js';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => intVar(def, min, max);
 const oneOf = <T extends string>(values: readonly [T, ...T[]], def: T) =>
-  z.string().trim().optional().transform((v, ctx) => {
-    if (v === undefined || v === '') return def;
-    if (!(values as readonly string[]).includes(v)) {
-      ctx.addIssue({ code: 'custom', message: `must be one of ${values.join(', ')}` });
-      return z.NEVER;
-    }
-    return v as T;
-  });
+  parsedVar(def, (v) => ((values as readonly string[]).includes(v) ? (v as T) : { problem: `must be one of ${values.join(', ')}` }));
 const postgresUrl = postgresUrlVar();
-const optionalUrl = z.string().trim().optional().transform((v) => (v ? v : undefined)).pipe(postgresUrl.optional());
-const optionalText = z.string().optional().transform((v) => (v ? v : undefined));
+const optionalUrl = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v ? v : undefined))
+  .pipe(postgresUrl.optional());
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v : undefined));
 const bool = (def: boolean) => oneOf(['true', 'false'], def ? 'true' : 'false').transform((v) => v === 'true');
 /** A fraction in (0, 1]. */
 const share = (def: number) =>
-  z.string().trim().optional().transform((v, ctx) => {
-    if (v === undefined || v === '') return def;
+  parsedVar(def, (v) => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0 || n > 1) {
-      ctx.addIssue({ code: 'custom', message: 'must be a number greater than 0 and at most 1' });
-      return z.NEVER;
-    }
-    return n;
+    return Number.isFinite(n) && n > 0 && n <= 1 ? n : { problem: 'must be a number greater than 0 and at most 1' };
   });
 /** Operator tokens are bearer credentials: long enough that guessing is hopeless. */
 export const ADMIN_TOKEN_MIN_LENGTH = 32;
@@ -52,15 +49,24 @@ const schema = z.object({
   LOGGING_DATABASE_URL: optionalUrl,
   TENANT_DATABASE_URL: optionalUrl,
   // Lists so a secret rotates without downtime: the first entry signs, every entry is accepted.
-  FLUSH_SIGNING_SECRET: listVar(z.string().min(SIGNING_SECRET_MIN_LENGTH), `at least ${SIGNING_SECRET_MIN_LENGTH} characters (each entry of a comma-separated list)`),
+  FLUSH_SIGNING_SECRET: listVar(
+    z.string().min(SIGNING_SECRET_MIN_LENGTH),
+    `at least ${SIGNING_SECRET_MIN_LENGTH} characters (each entry of a comma-separated list)`,
+  ),
   ADMIN_TOKEN: listVar(z.string().min(ADMIN_TOKEN_MIN_LENGTH), `at least ${ADMIN_TOKEN_MIN_LENGTH} characters (each entry of a comma-separated list)`),
   KEY_SIGNING_SECRETS: listVar(z.string().min(32), 'at least 32 characters (each entry of a comma-separated list)').transform((v) => v ?? []),
   DB_POOL_MAX: int(8, 1, 1000),
   DB_ACQUIRE_TIMEOUT_MS: int(1000, 1, 60_000),
   DB_STATEMENT_TIMEOUT_MS: int(5000, 1, 600_000),
   DB_PERMIT_LEASE_MS: int(30_000, 100, 600_000),
-  DB_CONNECT_TIMEOUT_MS: int(2000, 1, 60_000),
+  DB_CONNECT_TIMEOUT_MS: int(5000, 1, 60_000),
   DB_ACQUIRE_SLOW_MS: int(100, 0, 60_000),
+  // How one-shot statements and batches reach the database: Neon's HTTP endpoint (one round trip,
+  // warm connections) or a WebSocket session per request (docs/deploy.md "Database transport").
+  DB_TRANSPORT: parsedVar(HTTP_EVERYWHERE, parseTransport),
+  // Over HTTP, a target silent this long may be suspended: its requests count as connecting (a
+  // resume) until their first answer. Neon suspends after a minute without connections at the shortest.
+  DB_IDLE_SUSPEND_MS: int(60_000, 0, 3_600_000),
   API_KEY_ENFORCEMENT_DEFAULT: oneOf(['required', 'optional'], 'required'),
   AUTH_CACHE_TTL_MS: int(30_000, 0, 3_600_000),
   AUTH_NEGATIVE_CACHE_TTL_MS: int(5_000, 0, 3_600_000),
@@ -71,9 +77,13 @@ const schema = z.object({
   AUTH_FAIL_OPEN_SCOPES: oneOf(['read', 'none'], 'read'),
   AUTH_LOOKUP_TIMEOUT_MS: int(1000, 1, 60_000),
   AUTH_ACCEPT_LEGACY_KEYS: bool(true),
+  // Declares a deployment without KEY_SIGNING_SECRETS on purpose (every key legacy); the preflight reads it.
+  AUTH_LEGACY_KEYS_ONLY: bool(false),
   AUTH_CLIENT_MAX_SHARE: share(0.5),
   AUTH_DIRECTORY_MAX_CLIENTS: int(10_000, 1, 1_000_000),
   AUTH_DIRECTORY_RECHECK_MS: int(1000, 0, 3_600_000),
+  // How old this isolate's knowledge of catalog changes may be before a request checks the epoch itself.
+  AUTH_CHANGE_BOUND_MS: int(2000, 100, 3_600_000),
   STATS_SINK: oneOf(['direct', 'flusher', 'per_request'], 'direct'),
   STATS_FLUSH_INTERVAL_MS: int(1000, 0, 600_000),
   STATS_FLUSH_MAX_KEYS: int(500, 1, 100_000),
@@ -88,6 +98,7 @@ const schema = z.object({
   GATEWAY_MAX_BODY_BYTES: int(1_048_576, 1024, 104_857_600),
   CATALOG_CACHE_TTL_MS: int(30_000, 0, 3_600_000),
   TRANSACTION_MAX_OPERATIONS: int(100, 1, 1000),
+  TRANSACTION_TIMEOUT_MS: int(10_000, 1, 600_000),
   TRANSACTION_IDEMPOTENCY_TTL_MS: int(86_400_000, 60_000, 2_592_000_000),
   NEON_LOCAL_WS_PROXY: optionalText,
 });

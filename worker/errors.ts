@@ -34,7 +34,12 @@ export const STATUS = {
   internal_error: 500,
   api_key_policy_unavailable: 503,
   api_key_validation_unavailable: 503,
+  /** The auth lookup got no permit (or its client's fair share) within DB_ACQUIRE_TIMEOUT_MS: the gateway's own limit, the catalog was not asked. */
+  api_key_policy_busy: 503,
+  api_key_validation_busy: 503,
   database_unavailable: 503,
+  /** No permit of the target's budget within DB_ACQUIRE_TIMEOUT_MS: the gateway is at its own limit, the database may be fine. */
+  database_busy: 503,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof STATUS;

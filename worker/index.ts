@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from './env.js';
 import { requestContext } from './middleware/request-context.js';
 import { refusals } from './middleware/refusals.js';
+import { fleetMeter } from './middleware/fleet-meter.js';
 import { onError, notFound } from './middleware/errors.js';
 import { counters } from './middleware/counters.js';
 import { requestLog } from './middleware/request-log.js';
@@ -19,6 +20,7 @@ import { gatewayRoutes } from './routes/gateway/index.js';
 const app = new Hono<AppEnv>();
 
 app.use(requestContext());
+app.use(fleetMeter());
 app.use(refusals());
 app.use(counters());
 app.use(requestLog());

@@ -4,7 +4,8 @@
  * their visible prefix and URLs as `targetOf(url).label`. As a second line of defence every string
  * field is scrubbed of connection-URL credentials, whole API keys and SHA-256 hex digests.
  */
-import { KEY_SHAPE } from '../drizzle/key-format.js';
+import { KEY_SHAPE } from '../crypto/key-format.js';
+import { clipped } from './gateway/clip.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -17,11 +18,8 @@ const MAX_FIELD_CHARS = 1000;
 
 /** Removes what must never reach a log line from one string. */
 export function scrub(text: string): string {
-  const clean = text
-    .replace(URL_CREDENTIALS, '$1[redacted]@')
-    .replace(WHOLE_KEY, '$1_[redacted]')
-    .replace(SHA256_HEX, '[redacted-hash]');
-  return clean.length > MAX_FIELD_CHARS ? `${clean.slice(0, MAX_FIELD_CHARS)}…` : clean;
+  const clean = text.replace(URL_CREDENTIALS, '$1[redacted]@').replace(WHOLE_KEY, '$1_[redacted]').replace(SHA256_HEX, '[redacted-hash]');
+  return clipped(clean, MAX_FIELD_CHARS);
 }
 
 /** The JSON line `log` writes; exported for tests. Reserved keys cannot be overwritten by fields. */

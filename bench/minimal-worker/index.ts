@@ -23,7 +23,8 @@ type Ctx = { waitUntil(promise: Promise<unknown>): void };
 type Statement = { text: string; params: unknown[] };
 
 /** The gateway's own session opener (same driver settings and startup parameters), with no budget around it. */
-const connect = (env: Env): Promise<Session> => openSession(env.DATABASE_URL, { statementTimeoutMs: Number(env.DB_STATEMENT_TIMEOUT_MS), localWsProxy: env.NEON_LOCAL_WS_PROXY });
+const connect = (env: Env): Promise<Session> =>
+  openSession(env.DATABASE_URL, { statementTimeoutMs: Number(env.DB_STATEMENT_TIMEOUT_MS), localWsProxy: env.NEON_LOCAL_WS_PROXY });
 
 /** One session for this request: opened, one statement, closed after the response (as the gateway closes). */
 async function once(env: Env, ctx: Ctx, statement: Statement, status: number): Promise<Response> {

@@ -1,47 +1,53 @@
 /** `status`: the gateway's live state for an operator — once, as JSON, or redrawn every second. */
 import { z } from 'zod';
-import { parseFlags, validate } from '../args.js';
+import { helpText, parseCommand, switchFlag, valueFlag } from '../flags.js';
 import type { Command, CommandContext } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import { json } from '../output.js';
 import { resolveEndpoints, type Endpoints } from '../status/endpoints.js';
 import { createHistory } from '../status/history.js';
+import { runFleet } from '../status/fleet-command.js';
+import { fleetSource } from '../status/fleet-read.js';
 import { readGateway, ReadError, type Reading } from '../status/read.js';
-import { plainScreen, terminalScreen, type Screen } from '../status/screen.js';
+import { watchLoop } from '../status/watch-loop.js';
 import { renderStatus } from '../status/view.js';
 
-const HELP = `Usage: npm run gateway -- status [flags]
+const spec = {
+  helpCommand: 'status --help',
+  positionals: z.array(z.string()).max(0, 'takes no arguments'),
+  flags: {
+    fleet: switchFlag('the fleet view (docs/operations.md "Fleet view"); needs no --url/--token'),
+    from: valueFlag(
+      '<source>',
+      'with --fleet: flusher or catalog (default: flusher when one is configured)',
+      z.enum(['flusher', 'catalog'], { error: 'must be flusher or catalog' }).optional(),
+    ),
+    watch: switchFlag('redraw every second in place, with sparklines (503s/s, mean wait); Ctrl-C stops'),
+    json: switchFlag('print the raw documents as JSON (with --watch: one line per second)'),
+    url: valueFlag('<url>', 'the worker (env GATEWAY_URL; default: the running npm run dev stack)', z.string().optional()),
+    token: valueFlag('<token>', "its ADMIN_TOKEN (env ADMIN_TOKEN; default: the dev stack's)", z.string().optional()),
+    'flusher-url': valueFlag('<url>', "the flusher (env FLUSHER_URL; default: the dev stack's, none with --url)", z.string().optional()),
+  },
+};
 
-Shows the worker's /__gateway/status and the flusher's /metrics as one table: per target permits
+const HELP = helpText({
+  usage: 'npm run gateway -- status [flags]',
+  about: `Shows the worker's /__gateway/status and the flusher's /metrics as one table: per target permits
 in use / size, waiters, acquire timeouts, longest wait and slow acquires; cache hit rates; refusals
 by reason; the batcher; telemetry; the flusher's groups, commit p99 and rejected batches.
-Flags:
-  --watch                redraw every second in place, with sparklines (503s/s, mean wait); Ctrl-C stops
-  --json                 print the raw documents as JSON (with --watch: one line per second)
-  --url <url>            the worker (env GATEWAY_URL; default: the running npm run dev stack)
-  --token <token>        its ADMIN_TOKEN (env ADMIN_TOKEN; default: the dev stack's)
-  --flusher-url <url>    the flusher (env FLUSHER_URL; default: the dev stack's, none with --url)
-Exit 1 when the worker or the flusher cannot be read.`;
-
-const schema = z.object({
-  positionals: z.array(z.string()).max(0, 'takes no arguments'),
-  watch: z.boolean().default(false),
-  json: z.boolean().default(false),
-  url: z.string().optional(),
-  token: z.string().optional(),
-  flusherUrl: z.string().optional(),
+With --fleet: every isolate of the fleet instead of the one the request lands on — totals, then one
+line per isolate with per-second rates (requests, 2xx/4xx/5xx/429/503, BUSY = permit timeouts
+answered database_busy or api_key_*_busy, DOWN = database_unavailable or api_key_*_unavailable),
+p50/p99 latency per route family, permits in
+use/max, waiters and slow acquires per second; telemetry drops with their reason. Read from the
+flusher's /fleet when a flusher is configured, else from the catalog's isolate_snapshots table.`,
+  flags: spec.flags,
+  notes: 'Exit 1 when the worker or the flusher cannot be read.',
 });
 
-const flags = {
-  watch: { type: 'boolean' },
-  json: { type: 'boolean' },
-  url: { type: 'string' },
-  token: { type: 'string' },
-  'flusher-url': { type: 'string' },
-} as const;
-
 function asJson(r: Reading, e: Endpoints) {
-  const flusher = r.flusher === null ? null : r.flusher.ok ? { url: e.flusherUrl, samples: r.flusher.samples } : { url: e.flusherUrl, error: r.flusher.problem };
+  const flusher =
+    r.flusher === null ? null : r.flusher.ok ? { url: e.flusherUrl, samples: r.flusher.samples } : { url: e.flusherUrl, error: r.flusher.problem };
   return { at: new Date(r.at).toISOString(), worker: e.workerUrl, status: r.raw, flusher };
 }
 
@@ -63,49 +69,34 @@ async function readOrFail(e: Endpoints): Promise<Reading> {
 /** Reads and draws once a second until Ctrl-C; a worker outage is shown, a wrong token ends it. */
 async function watch(e: Endpoints, asJsonOutput: boolean, ctx: CommandContext): Promise<void> {
   const history = createHistory();
-  let last = await readOrFail(e); // a stack that is not there at all: say so and exit 1
-  history.push(last);
-  const screen: Screen = asJsonOutput ? { draw: () => undefined, close: () => undefined } : process.stdout.isTTY ? terminalScreen(process.stdout) : plainScreen(process.stdout);
-  let stop: () => void = () => undefined;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
-  const onSignal = () => stop();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  let problem: string | undefined;
-  try {
-    for (;;) {
-      if (asJsonOutput) {
-        ctx.print(JSON.stringify(problem ? { at: new Date().toISOString(), worker: e.workerUrl, error: problem } : asJson(last, e)));
-      } else {
-        const frame = renderStatus(last, { now: Date.now(), workerUrl: e.workerUrl, series: history.series });
-        if (problem) frame.unshift(`!! ${problem}; showing the last reading, retrying every second`, '');
-        screen.draw(frame);
-      }
-      const tick = new Promise<'tick'>((r) => setTimeout(() => r('tick'), 1000));
-      if ((await Promise.race([tick, stopped.then(() => 'stop' as const)])) === 'stop') return;
-      try {
-        last = await readGateway(e);
-        history.push(last);
-        problem = undefined;
-      } catch (err) {
-        if (!(err instanceof ReadError) || err.fatal) throw err instanceof ReadError ? new CliError(err.message) : err;
-        problem = err.message;
-      }
-    }
-  } finally {
-    screen.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const first = await readOrFail(e); // a stack that is not there at all: say so and exit 1
+  history.push(first);
+  await watchLoop({
+    json: asJsonOutput,
+    first,
+    read: async () => {
+      const reading = await readGateway(e);
+      history.push(reading);
+      return reading;
+    },
+    problemOf: (err) => {
+      if (err instanceof ReadError && !err.fatal) return err.message;
+      throw err instanceof ReadError ? new CliError(err.message) : err;
+    },
+    frame: (last) => renderStatus(last, { now: Date.now(), workerUrl: e.workerUrl, series: history.series }),
+    jsonLine: (last, problem) => (problem ? { at: new Date().toISOString(), worker: e.workerUrl, error: problem } : asJson(last, e)),
+    print: (line) => ctx.print(line),
+  });
 }
 
 export const status: Command = {
-  summary: 'live status of the worker and the flusher (--watch, --json)',
+  summary: 'live status of the worker and the flusher (--watch, --json); --fleet: every isolate',
   help: HELP,
   async run(argv, ctx) {
-    const parsed = parseFlags(argv, flags, 'status --help');
-    const input = validate(schema, { positionals: parsed.positionals, ...parsed.values, flusherUrl: parsed.values['flusher-url'] }, 'status --help');
-    const endpoints = resolveEndpoints({ url: input.url, token: input.token, flusherUrl: input.flusherUrl }, process.env, process.cwd());
+    const input = parseCommand(argv, spec);
+    if (input.from !== undefined && !input.fleet) throw new UsageError('--from: only with --fleet', 'status --help');
+    if (input.fleet) return runFleet(fleetSource({ from: input.from, flusherUrl: input.flusherUrl }, ctx.env, ctx.cwd), input, ctx);
+    const endpoints = resolveEndpoints({ url: input.url, token: input.token, flusherUrl: input.flusherUrl }, ctx.env, ctx.cwd);
     await (input.watch ? watch(endpoints, input.json, ctx) : once(endpoints, input.json, ctx));
   },
 };

@@ -16,6 +16,8 @@ export const statusDocument = z.object({
       target: z.string(),
       size: count,
       inUse: count,
+      /** Of inUse: sessions being given up (cancelled on the server) after their lease. */
+      reclaiming: count,
       waiting: count,
       timeouts: count,
       maxWaitMs: count,
@@ -24,12 +26,29 @@ export const statusDocument = z.object({
       waitedMsTotal: count,
     }),
   ),
+  serverTimeouts: z
+    .array(
+      z.object({
+        target: z.string(),
+        statementTimeoutMs: z.number().nullable().catch(null),
+        lockTimeoutMs: z.number().nullable().catch(null),
+        inForce: z.boolean().catch(false),
+      }),
+    )
+    .catch([])
+    .default([]),
   keyCache: cache,
   policyCache: cache,
   auth: z
     .object({
       directory: z
-        .object({ loaded: z.boolean().catch(false).default(false), clients: count, ageMs: z.number().nullable().catch(null).default(null), loads: count, failures: count })
+        .object({
+          loaded: z.boolean().catch(false).default(false),
+          clients: count,
+          ageMs: z.number().nullable().catch(null).default(null),
+          loads: count,
+          failures: count,
+        })
         .default({ loaded: false, clients: 0, ageMs: null, loads: 0, failures: 0 }),
     })
     .default({ directory: { loaded: false, clients: 0, ageMs: null, loads: 0, failures: 0 } }),

@@ -2,9 +2,8 @@
  * Where the console reads from: flags first, then GATEWAY_URL / ADMIN_TOKEN / FLUSHER_URL, then
  * the running dev stack's `.dev/stack.json` (or `$DEV_STATE_DIR/stack.json`).
  */
-import { readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { readStackFile } from '../../dev-state/files.js';
 import { CliError, UsageError } from '../errors.js';
 
 export type Endpoints = { workerUrl: string; token: string; flusherUrl: string | null };
@@ -13,18 +12,6 @@ export type EndpointFlags = { url?: string; token?: string; flusherUrl?: string 
 
 const HELP = 'status --help';
 const httpUrl = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
-const stackFile = z.object({ workerUrl: z.string(), adminToken: z.string(), flusherUrl: z.string().nullable().optional() });
-
-function readStack(env: NodeJS.ProcessEnv, cwd: string): z.output<typeof stackFile> | undefined {
-  const dir = env.DEV_STATE_DIR?.trim();
-  const file = dir ? join(isAbsolute(dir) ? dir : resolve(cwd, dir), 'stack.json') : join(cwd, '.dev', 'stack.json');
-  try {
-    const parsed = stackFile.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined; // no dev stack running
-  }
-}
 
 function url(value: string, flag: string): string {
   const parsed = httpUrl.safeParse(value.trim());
@@ -34,11 +21,11 @@ function url(value: string, flag: string): string {
 
 /** The worker, its admin token and the flusher (null: none to read). */
 export function resolveEndpoints(flags: EndpointFlags, env: NodeJS.ProcessEnv, cwd: string): Endpoints {
-  const stack = readStack(env, cwd);
+  const stack = readStackFile(env, cwd);
   const workerUrl = flags.url ?? (env.GATEWAY_URL?.trim() || undefined) ?? stack?.workerUrl;
   const token = flags.token ?? (env.ADMIN_TOKEN?.trim() || undefined) ?? stack?.adminToken;
   if (!workerUrl) throw new CliError('no gateway to read: start `npm run dev`, or pass --url and --token (or set GATEWAY_URL and ADMIN_TOKEN)');
-  if (!token) throw new CliError('no admin token: pass --token or set ADMIN_TOKEN (the worker\'s ADMIN_TOKEN secret)');
+  if (!token) throw new CliError("no admin token: pass --token or set ADMIN_TOKEN (the worker's ADMIN_TOKEN secret)");
   // With an explicit worker, the dev stack's flusher is not assumed to belong to it.
   const explicit = flags.url !== undefined || Boolean(env.GATEWAY_URL?.trim());
   const flusherUrl = flags.flusherUrl ?? (env.FLUSHER_URL?.trim() || undefined) ?? (explicit ? undefined : (stack?.flusherUrl ?? undefined));

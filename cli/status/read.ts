@@ -2,7 +2,7 @@
  * One reading of the gateway: the worker's status document and the flusher's metrics. Each
  * failure becomes one line an operator can act on (unreachable, wrong token, not a gateway).
  */
-import { redactUrl } from '../../dev/redact.js';
+import { redactUrl } from '../../catalog/redact.js';
 import { statusDocument, type StatusDocument } from './document.js';
 import type { Endpoints } from './endpoints.js';
 import { parsePrometheus, type Sample } from './prometheus.js';
@@ -31,7 +31,10 @@ const TIMEOUT_MS = 3000;
 function unreachable(what: string, url: string, err: unknown): string {
   const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
   const code = cause && typeof cause === 'object' && 'code' in cause ? String(cause.code) : undefined;
-  const why = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS / 1000}s` : (code ?? (cause instanceof Error ? cause.message : 'connection failed'));
+  const why =
+    err instanceof Error && err.name === 'TimeoutError'
+      ? `no answer within ${TIMEOUT_MS / 1000}s`
+      : (code ?? (cause instanceof Error ? cause.message : 'connection failed'));
   return `${what} ${redactUrl(url)} is unreachable (${why})`;
 }
 
@@ -62,7 +65,8 @@ async function readFlusher(url: string): Promise<Reading['flusher']> {
     const text = await res.text();
     if (!res.ok) return { ok: false, problem: `flusher ${redactUrl(url)} answered HTTP ${res.status} to /metrics` };
     const samples = parsePrometheus(text);
-    if (!samples.some((s) => s.name.startsWith('flusher_'))) return { ok: false, problem: `${redactUrl(url)}/metrics has no flusher metrics (is --flusher-url the flusher?)` };
+    if (!samples.some((s) => s.name.startsWith('flusher_')))
+      return { ok: false, problem: `${redactUrl(url)}/metrics has no flusher metrics (is --flusher-url the flusher?)` };
     return { ok: true, samples };
   } catch (err) {
     return { ok: false, problem: `${unreachable('flusher', url, err)}: is it running? (check --flusher-url / FLUSHER_URL)` };

@@ -8,6 +8,7 @@ import type { Series } from './history.js';
 import { histogramQuantile, sumOf } from './prometheus.js';
 import type { Reading } from './read.js';
 import { sparkline } from './sparkline.js';
+import { shortTarget, TARGET_WIDTH } from './target-name.js';
 
 export type ViewOptions = { now: number; workerUrl: string; series?: Series; sparkWidth?: number };
 
@@ -22,14 +23,20 @@ const ms = (v: number) => (v < 1000 ? `${Math.round(v)}ms` : v < 60_000 ? `${(v 
 const ago = (at: number | null, now: number) => (at === null ? 'never' : `${ms(Math.max(0, now - at))} ago`);
 const pct = (hits: number, misses: number) => (hits + misses === 0 ? '-' : `${((100 * hits) / (hits + misses)).toFixed(1)}%`);
 
-
 function budgetLines(r: Reading, o: ViewOptions): string[] {
   const slowMs = r.status.settings.DB_ACQUIRE_SLOW_MS;
   const width = o.sparkWidth ?? 20;
   const header = ['TARGET', 'IN USE', 'WAITING', 'TIMEOUTS', 'LONGEST WAIT', slowMs ? `SLOW >${slowMs}ms` : 'SLOW'];
   if (o.series) header.push('MEAN WAIT /s');
   const rows = r.status.budgets.map((b) => {
-    const row = [b.target, `${b.inUse}/${b.size}`, String(b.waiting), String(b.timeouts), ms(b.maxWaitMs), String(b.slowAcquires)];
+    const row = [
+      shortTarget(b.target, TARGET_WIDTH),
+      `${b.inUse}/${b.size}${b.reclaiming ? ` (${b.reclaiming} ending)` : ''}`,
+      String(b.waiting),
+      String(b.timeouts),
+      ms(b.maxWaitMs),
+      String(b.slowAcquires),
+    ];
     if (o.series) {
       const waits = o.series.waitMs.get(b.target) ?? [];
       row.push(`${sparkline(waits, width)} ${ms(waits.at(-1) ?? 0)}`);
@@ -38,6 +45,13 @@ function budgetLines(r: Reading, o: ViewOptions): string[] {
   });
   if (rows.length === 0) return ['budgets    none yet (no request has used a database in this isolate)'];
   return table([header, ...rows]).split('\n');
+}
+
+/** What each target's server last said about the gateway's timeouts (set by `/__gateway/ready`). */
+function serverTimeoutLines(r: Reading): string[] {
+  return r.status.serverTimeouts.map(
+    (t) => `timeouts   ${t.target}: statement ${t.statementTimeoutMs ?? '?'} ms, lock ${t.lockTimeoutMs ?? '?'} ms${t.inForce ? '' : ' NOT IN FORCE'}`,
+  );
 }
 
 function refusalLine(r: Reading): string {
@@ -65,7 +79,9 @@ function batcherLine(r: Reading, now: number): string {
   const b = r.status.batcher;
   const oldest = b.pendingAgeMs === null ? '' : `, oldest ${ms(b.pendingAgeMs)}`;
   const failedLast = b.lastFailureAt !== null && (b.lastFlushAt === null || b.lastFailureAt > b.lastFlushAt);
-  const last = failedLast ? `last flush FAILED ${ago(b.lastFailureAt, now)}${b.lastError ? ` (${b.lastError})` : ''}` : `last flush ok ${ago(b.lastFlushAt, now)}`;
+  const last = failedLast
+    ? `last flush FAILED ${ago(b.lastFailureAt, now)}${b.lastError ? ` (${b.lastError})` : ''}`
+    : `last flush ok ${ago(b.lastFlushAt, now)}`;
   return `batcher    ${b.sink} sink: ${b.pendingKeys} pending rows${oldest}; ${last}`;
 }
 
@@ -84,7 +100,9 @@ function flusherLine(r: Reading): string {
 function cacheLine(r: Reading): string {
   const { keyCache: k, policyCache: p, auth } = r.status;
   const d = auth.directory;
-  const directory = d.loaded ? `directory ${d.clients} clients, age ${duration(d.ageMs ?? 0)}, ${d.loads} loads${d.failures ? `, ${d.failures} failed` : ''}` : 'directory not loaded';
+  const directory = d.loaded
+    ? `directory ${d.clients} clients, age ${duration(d.ageMs ?? 0)}, ${d.loads} loads${d.failures ? `, ${d.failures} failed` : ''}`
+    : 'directory not loaded';
   const byName = p.hits + p.misses > 0 ? `, policies by name ${pct(p.hits, p.misses)} hit (${p.hits}/${p.hits + p.misses})` : '';
   return `caches     keys ${pct(k.hits, k.misses)} hit (${k.hits}/${k.hits + k.misses}), ${directory}${byName}`;
 }
@@ -97,6 +115,7 @@ export function renderStatus(r: Reading, o: ViewOptions): string[] {
     `gateway ${o.workerUrl}  v${s.version}  isolate up ${duration(s.isolate.uptimeMs)}  at ${new Date(r.at).toISOString().slice(11, 19)}`,
     '',
     ...budgetLines(r, o),
+    ...serverTimeoutLines(r),
     '',
     cacheLine(r),
     refusalLine(r),

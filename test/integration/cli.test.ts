@@ -1,7 +1,8 @@
 /**
- * `npm run gateway -- …` as a user runs it: the real CLI in a child process against the test
- * catalog, asserting on exit codes, output and the rows it leaves. Client names are unique per run
- * because the catalog is shared with other test files.
+ * `npm run gateway -- …` as a user runs it: the CLI's commands run in-process (`runCli`, output
+ * captured, the test catalog injected) against the test catalog, asserting on exit codes, output
+ * and the rows it leaves. Client names are unique per run because the catalog is shared with other
+ * test files. The entry point as a child process: test/e2e/cli-entry.test.ts.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it, inject } from 'vitest';
-import { runEntry } from './run-entry.js';
-import { cliEnv, gateway, uniq } from './cli-support.js';
+import { cliEnv, gateway, runGateway, uniq } from './cli-support.js';
 import { TEST_KEY_SIGNING_SECRET } from '../support/key-signing.js';
 
 const databaseUrl = inject('databaseUrl');
@@ -22,7 +22,16 @@ afterAll(async () => {
   await db.end();
 });
 
-type KeyJson = { key: string; id: string; prefix: string; client: string; name: string; scopes: { operations: string[]; tables: string[]; functions?: string[] }; expiresAt: string | null; revokedAt: string | null };
+type KeyJson = {
+  key: string;
+  id: string;
+  prefix: string;
+  client: string;
+  name: string;
+  scopes: { operations: string[]; tables: string[]; functions?: string[] };
+  expiresAt: string | null;
+  revokedAt: string | null;
+};
 
 async function keyRow(id: string): Promise<Record<string, unknown>> {
   const res = await db.query('SELECT * FROM api_keys WHERE id = $1', [id]);
@@ -79,7 +88,21 @@ describe('keys', () => {
   it('create stores only the SHA-256 of the key, never the plaintext, and prints it once', async () => {
     const client = uniq('cli-keys');
     expect((await gateway('clients', 'add', client)).code).toBe(0);
-    const created = await gateway('keys', 'create', '--client', client, '--name', 'ci', '--scopes', 'read,insert', '--tables', 'todos,public.notes', '--expires-in', '30d', '--json');
+    const created = await gateway(
+      'keys',
+      'create',
+      '--client',
+      client,
+      '--name',
+      'ci',
+      '--scopes',
+      'read,insert',
+      '--tables',
+      'todos,public.notes',
+      '--expires-in',
+      '30d',
+      '--json',
+    );
     expect(created.code).toBe(0);
     const out = JSON.parse(created.stdout) as KeyJson;
     expect(out.key).toMatch(/^ath_[a-z0-9]{10}_[A-Za-z0-9]{40}_[0-9a-f]{24}$/);
@@ -101,7 +124,9 @@ describe('keys', () => {
     }
 
     // rpc keys list the functions they may call.
-    const rpc = JSON.parse((await gateway('keys', 'create', '--client', client, '--name', 'rpc', '--scopes', 'rpc', '--functions', 'add,app.*', '--json')).stdout) as KeyJson;
+    const rpc = JSON.parse(
+      (await gateway('keys', 'create', '--client', client, '--name', 'rpc', '--scopes', 'rpc', '--functions', 'add,app.*', '--json')).stdout,
+    ) as KeyJson;
     expect(rpc.scopes).toEqual({ operations: ['rpc'], tables: ['*'], functions: ['add', 'app.*'] });
     expect((await keyRow(rpc.id)).scopes).toEqual({ operations: ['rpc'], tables: ['*'], functions: ['add', 'app.*'] });
     const badFn = await gateway('keys', 'create', '--client', client, '--name', 'bad', '--scopes', 'rpc', '--functions', 'pg_sleep()');
@@ -128,10 +153,10 @@ describe('keys', () => {
     expect((await gateway('clients', 'add', client)).code).toBe(0);
     const unsigned = { ...env, KEY_SIGNING_SECRETS: '' };
     const cwd = mkdtempSync(join(tmpdir(), 'cli-no-dev-vars-'));
-    const refused = await runEntry('cli/index.ts', ['keys', 'create', '--client', client, '--name', 'x'], { env: unsigned, cwd });
+    const refused = await runGateway(['keys', 'create', '--client', client, '--name', 'x'], { env: unsigned, cwd });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('KEY_SIGNING_SECRETS is not set');
-    const legacy = await runEntry('cli/index.ts', ['keys', 'create', '--client', client, '--name', 'old', '--legacy', '--json'], { env: unsigned, cwd });
+    const legacy = await runGateway(['keys', 'create', '--client', client, '--name', 'old', '--legacy', '--json'], { env: unsigned, cwd });
     expect(legacy.code).toBe(0);
     expect((JSON.parse(legacy.stdout) as KeyJson).key).toMatch(/^ath_[a-z0-9]{10}_[A-Za-z0-9]{40}$/);
   });
@@ -139,7 +164,8 @@ describe('keys', () => {
   it('revoke by prefix sets revoked_at, hides the key from list, and is idempotent; by id and by key too', async () => {
     const client = uniq('cli-revoke');
     expect((await gateway('clients', 'add', client)).code).toBe(0);
-    const make = async (name: string) => JSON.parse((await gateway('keys', 'create', '--client', client, '--name', name, '--scopes', 'all', '--json')).stdout) as KeyJson;
+    const make = async (name: string) =>
+      JSON.parse((await gateway('keys', 'create', '--client', client, '--name', name, '--scopes', 'all', '--json')).stdout) as KeyJson;
     const [a, b, c] = await Promise.all([make('a'), make('b'), make('c')]);
 
     const revoked = await gateway('keys', 'revoke', a.prefix);
@@ -150,7 +176,7 @@ describe('keys', () => {
 
     const again = await gateway('keys', 'revoke', a.prefix, '--json');
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ revoked: false, prefix: a.prefix });
+    expect(JSON.parse(again.stdout)).toMatchObject({ revoked: true, alreadyRevoked: true, prefix: a.prefix });
 
     const [byId, byKey] = await Promise.all([gateway('keys', 'revoke', b.id), gateway('keys', 'revoke', c.key)]);
     expect([byId.code, byKey.code]).toEqual([0, 0]);
@@ -198,10 +224,10 @@ describe('keys', () => {
     try {
       const bare = { ...process.env };
       delete bare.DATABASE_URL;
-      const res = await runEntry('cli/index.ts', ['keys', 'list'], { env: bare, cwd });
+      const res = await runGateway(['keys', 'list'], { env: bare, cwd, catalog: 'from-env' });
       expect(res.code).toBe(1);
       expect(res.stderr).toContain('DATABASE_URL is not set');
-      const help = await runEntry('cli/index.ts', ['keys', 'create', '--help'], { env: bare, cwd });
+      const help = await runGateway(['keys', 'create', '--help'], { env: bare, cwd, catalog: 'from-env' });
       expect(help.code).toBe(0);
       expect(help.stdout).toContain('--expires-in');
     } finally {

@@ -28,6 +28,9 @@ beforeAll(async () => {
     STATS_FLUSH_INTERVAL_MS: '1000',
     FLUSHER_URL: '',
     KEY_SIGNING_SECRETS: TEST_KEY_SIGNING_SECRET,
+    // Other files run beside this one: the burst waits for permits and connections rather than 503.
+    DB_ACQUIRE_TIMEOUT_MS: '15000',
+    DB_CONNECT_TIMEOUT_MS: '15000',
   });
 });
 

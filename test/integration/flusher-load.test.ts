@@ -1,13 +1,23 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import pg from 'pg';
 import type { TableDelta } from '../../drizzle/batch.js';
 import { OPERATIONS } from '../../drizzle/schema.js';
-import { batch, clientTotals, databaseUrl, db, hotBatch, iso, metric, post, seedHotRows, startTestFlusher, tableTotals, uniq, untilOpenGroup } from './flusher-harness.js';
-
-afterAll(async () => {
-  await db.end();
-});
+import {
+  batch,
+  clientTotals,
+  databaseUrl,
+  db,
+  hotBatch,
+  iso,
+  metric,
+  post,
+  seedHotRows,
+  startTestFlusher,
+  tableTotals,
+  uniq,
+  untilOpenGroup,
+} from '../support/flusher-harness.js';
 
 describe('flusher under concurrency', () => {
   it('20 concurrent flushes with overlapping key sets, each in its own transaction: no deadlock, exact sums', async () => {
@@ -65,7 +75,9 @@ describe('flusher under concurrency', () => {
           duration_ms: n,
           last_seen: iso(),
         }));
-      const batches = Array.from({ length: 100 }, (_, n) => batch({ clients: clientNames.map((c) => ({ client_name: c, requests: 3, errors: 1, last_seen: iso() })), tables: tableRows(n) }));
+      const batches = Array.from({ length: 100 }, (_, n) =>
+        batch({ clients: clientNames.map((c) => ({ client_name: c, requests: 3, errors: 1, last_seen: iso() })), tables: tableRows(n) }),
+      );
       expect(batches[0] && batches[0].clients.length + batches[0].tables.length).toBe(500);
       const answers = await Promise.all(batches.map((b) => post(flusher, b)));
       expect(answers.filter((a) => a.status === 200 && (a.json as { status: string }).status === 'applied')).toHaveLength(100);
@@ -110,7 +122,15 @@ describe('statements per group, measured by Postgres', () => {
       for (let i = 0; i < 5; i++) {
         const b = batch({
           clients: Array.from({ length: 50 }, (_, j) => ({ client_name: `${p}-${j}`, requests: 1, errors: 0, last_seen: iso() })),
-          tables: Array.from({ length: 50 }, (_, j) => ({ client_name: `${p}-${j}`, table_name: 'x', operation: 'read' as const, requests: 1, errors: 0, duration_ms: 1, last_seen: iso() })),
+          tables: Array.from({ length: 50 }, (_, j) => ({
+            client_name: `${p}-${j}`,
+            table_name: 'x',
+            operation: 'read' as const,
+            requests: 1,
+            errors: 0,
+            duration_ms: 1,
+            last_seen: iso(),
+          })),
           keys: [{ key_id: keyId, last_used: iso() }],
         });
         expect((await post(flusher, b)).status).toBe(200);
@@ -128,7 +148,12 @@ describe('statements per group, measured by Postgres', () => {
         [role],
       );
       expect(groups).toBe(5);
-      expect(Object.fromEntries(rows.map((r) => [r.t, Number(r.calls)]))).toEqual({ api_keys: 5, client_statistics: 5, client_table_statistics: 5, flush_batches: 5 });
+      expect(Object.fromEntries(rows.map((r) => [r.t, Number(r.calls)]))).toEqual({
+        api_keys: 5,
+        client_statistics: 5,
+        client_table_statistics: 5,
+        flush_batches: 5,
+      });
     } finally {
       await flusher.stop();
       await admin.end();
@@ -148,9 +173,13 @@ describe('statements per group, measured by Postgres', () => {
       await locker.query('SELECT 1 FROM client_statistics WHERE client_name = $1 FOR UPDATE', [hot]);
       const hotBatch = () => batch({ clients: [{ client_name: hot, requests: 1, errors: 0, last_seen: iso() }] });
       const waitingOnLock = async () =>
-        Number((await db.query<{ n: string }>(
-          `SELECT count(*)::text AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO client_statistics%'`,
-        )).rows[0]?.n);
+        Number(
+          (
+            await db.query<{ n: string }>(
+              `SELECT count(*)::text AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO client_statistics%'`,
+            )
+          ).rows[0]?.n,
+        );
       const blocked = async (n: number) => {
         const deadline = Date.now() + 20_000;
         while ((await waitingOnLock()) !== n) {

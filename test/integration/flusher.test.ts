@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningFlusher } from '../../flusher/server.js';
-import { batch, clientTotals, db, iso, metric, post, startTestFlusher, tableTotals, uniq, untilOpenGroup } from './flusher-harness.js';
+import { batch, clientTotals, db, iso, metric, post, startTestFlusher, tableTotals, uniq, untilOpenGroup } from '../support/flusher-harness.js';
 
 let flusher: RunningFlusher;
 beforeAll(async () => {
@@ -143,7 +143,7 @@ describe('a batch the database refuses', () => {
       const answers = await Promise.all(batches.map((b) => post(grouped, b)));
       expect(answers.slice(0, 4).map((a) => [a.status, (a.json as { status: string }).status])).toEqual(Array(4).fill([200, 'applied']));
       expect(answers[4]?.status).toBe(400);
-      expect((answers[4]?.json as { error: { code: string } }).error.code).toBe('invalid_data');
+      expect((answers[4]?.json as { error: { code: string } } | undefined)?.error.code).toBe('invalid_data');
       expect((await clientTotals(good)).get(good)).toMatchObject({ requests: 12, errors: 4 });
       expect((await clientTotals(poison)).size).toBe(0);
       expect(await metric(grouped, 'flusher_batches_rejected_total', { reason: 'invalid_data' })).toBe(1);
@@ -215,8 +215,4 @@ describe('flusher shutdown and ledger', () => {
       await pruning.stop();
     }
   });
-});
-
-afterAll(async () => {
-  await db.end();
 });

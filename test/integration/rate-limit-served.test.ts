@@ -36,7 +36,11 @@ beforeAll(async () => {
   await tenant.connect();
   await tenant.query(`CREATE TABLE "${table}" (id int PRIMARY KEY); INSERT INTO "${table}" VALUES (1)`);
   await tenant.end();
-  [limited, other, lifted] = await Promise.all([newKey(`rl-a-${run}`, '--rate-limit', '5/10s'), newKey(`rl-b-${run}`), newKey(`rl-c-${run}`, '--rate-limit', '1/60s')]);
+  [limited, other, lifted] = await Promise.all([
+    newKey(`rl-a-${run}`, '--rate-limit', '5/10s'),
+    newKey(`rl-b-${run}`),
+    newKey(`rl-c-${run}`, '--rate-limit', '1/60s'),
+  ]);
   server = await startWorkerServer({
     DATABASE_URL: databaseUrl,
     TENANT_DATABASE_URL: tenantUrl,
@@ -44,8 +48,10 @@ beforeAll(async () => {
     STATS_SINK: 'direct',
     FLUSHER_URL: '',
     AUTH_CACHE_TTL_MS: String(TTL_MS),
-    // A loaded test machine: the unlimited client's burst waits for permits rather than 503.
+    // A loaded test machine (other files run beside this one): the unlimited client's burst waits
+    // for permits and connections rather than 503.
     DB_ACQUIRE_TIMEOUT_MS: '15000',
+    DB_CONNECT_TIMEOUT_MS: '15000',
     KEY_SIGNING_SECRETS: TEST_KEY_SIGNING_SECRET,
   });
 });
@@ -64,7 +70,10 @@ const call = (who: Who) =>
 describe('rate limits over HTTP', () => {
   it('5/10s: 20 concurrent requests get exactly five 200s and fifteen 429s with Retry-After; another client is unaffected', async () => {
     expect((await call(other)).status).toBe(200); // its key and the directory are cached
-    const [mine, theirs] = await Promise.all([Promise.all(Array.from({ length: 20 }, () => call(limited))), Promise.all(Array.from({ length: 20 }, () => call(other)))]);
+    const [mine, theirs] = await Promise.all([
+      Promise.all(Array.from({ length: 20 }, () => call(limited))),
+      Promise.all(Array.from({ length: 20 }, () => call(other))),
+    ]);
     const statuses = mine.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(5);
     expect(statuses.filter((s) => s === 429)).toHaveLength(15);

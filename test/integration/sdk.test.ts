@@ -5,15 +5,15 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
 import { createClient } from '@xylex-group/athena';
-import { serveWithClient } from '../support/served-client.js';
-import type { WorkerServer } from '../support/worker-server.js';
+import { clientWithKey, tablesVisible } from '../support/served-client.js';
 
 const databaseUrl = inject('databaseUrl');
 const tenantDatabaseUrl = inject('tenantDatabaseUrl');
 const table = `sdk_characters_${process.pid}_${Date.now().toString(36)}`;
 const clientName = `sdk-${process.pid}-${Date.now().toString(36)}`;
 
-let server: WorkerServer;
+/** The run's one served worker (test/setup/global.ts). */
+const gatewayUrl = inject('gatewayUrl');
 let tenant: pg.Client;
 let apiKey: string;
 
@@ -28,16 +28,17 @@ beforeAll(async () => {
   tenant = new pg.Client({ connectionString: tenantDatabaseUrl });
   await tenant.connect();
   await tenant.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, name text UNIQUE NOT NULL, role text, level int NOT NULL DEFAULT 1, tags text[])`);
-  ({ server, apiKey } = await serveWithClient({ databaseUrl, tenantDatabaseUrl, wsProxy: inject('wsProxy'), clientName, tables: [table] }));
+  const createdAt = Date.now();
+  apiKey = await clientWithKey(databaseUrl, clientName, { operations: ['read', 'insert', 'update', 'delete'], tables: [table] });
+  await tablesVisible(createdAt);
 });
 
 afterAll(async () => {
-  await server?.close();
   await tenant?.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
   await tenant?.end();
 });
 
-const athena = () => createClient(server.url, apiKey, { client: clientName });
+const athena = () => createClient(gatewayUrl, apiKey, { client: clientName });
 
 describe('@xylex-group/athena against the worker', () => {
   it('insert (single and multi) lands rows in Postgres and returns them', async () => {
@@ -94,15 +95,25 @@ describe('@xylex-group/athena against the worker', () => {
     const res = await athena().from<Character>(table).eq('role', 'wizard').update({ level: 21 }).select('name,level');
     expect(res.status).toBe(200);
     expect((res.data as unknown as Body<Character>).data).toEqual([{ name: 'Gandalf', level: 21 }]);
-    expect((await rows()).map((r) => [r.name, r.level])).toEqual([['Frodo', 3], ['Sam', 5], ['Gandalf', 21], ['Gimli', 1]]);
+    expect((await rows()).map((r) => [r.name, r.level])).toEqual([
+      ['Frodo', 3],
+      ['Sam', 5],
+      ['Gandalf', 21],
+      ['Gimli', 1],
+    ]);
   });
 
   it('delete by eq("id") and by resourceId', async () => {
     const [gimli, frodo] = [(await rows('name = $1', ['Gimli']))[0], (await rows('name = $1', ['Frodo']))[0]];
-    const byEq = await athena().from<Character>(table).eq('id', gimli?.id ?? -1).delete();
+    const byEq = await athena()
+      .from<Character>(table)
+      .eq('id', gimli?.id ?? -1)
+      .delete();
     expect(byEq.status).toBe(200);
     expect((byEq.data as unknown as Body<Character>).count).toBe(1);
-    const byResource = await athena().from<Character>(table).delete({ resourceId: String(frodo?.id) });
+    const byResource = await athena()
+      .from<Character>(table)
+      .delete({ resourceId: String(frodo?.id) });
     expect(byResource.status).toBe(200);
     expect((await rows()).map((r) => r.name)).toEqual(['Sam', 'Gandalf']);
   });
@@ -116,7 +127,7 @@ describe('@xylex-group/athena against the worker', () => {
   });
 
   it('works from the unified root URL (/db prefix)', async () => {
-    const res = await createClient(`${server.url}/db`, apiKey, { client: clientName }).from<Character>(table).eq('name', 'Sam').select('name');
+    const res = await createClient(`${gatewayUrl}/db`, apiKey, { client: clientName }).from<Character>(table).eq('name', 'Sam').select('name');
     expect((res.data as unknown as Body<Character>).data).toEqual([{ name: 'Sam' }]);
   });
 });

@@ -5,8 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
-import { clientWithKey, startTestGateway } from '../support/served-client.js';
-import type { WorkerServer } from '../support/worker-server.js';
+import { clientWithKey, tablesVisible } from '../support/served-client.js';
 
 const databaseUrl = inject('databaseUrl');
 const tenantDatabaseUrl = inject('tenantDatabaseUrl');
@@ -14,7 +13,8 @@ const suffix = `${process.pid}_${Date.now().toString(36)}`;
 const table = `sdk5_tx_${suffix}`;
 const clientName = `sdk5-${suffix.replaceAll('_', '-')}`;
 
-let server: WorkerServer;
+/** The run's one served worker (test/setup/global.ts). */
+const gatewayUrl = inject('gatewayUrl');
 let tenant: pg.Client;
 let apiKey: string;
 
@@ -24,13 +24,13 @@ beforeAll(async () => {
   await tenant.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, label text NOT NULL, owner_id uuid)`);
   await tenant.query(`INSERT INTO ${table} (label, owner_id) VALUES ('seed', '11111111-1111-4111-8111-111111111111')`);
   await tenant.query(`CREATE FUNCTION ${table}_count() RETURNS bigint LANGUAGE sql STABLE AS 'SELECT count(*) FROM ${table}'`);
+  const createdAt = Date.now();
   const scopes = { operations: ['read' as const, 'insert' as const, 'rpc' as const], tables: [table], functions: [`${table}_count`] };
   apiKey = await clientWithKey(databaseUrl, clientName, scopes);
-  server = await startTestGateway({ databaseUrl, tenantDatabaseUrl, wsProxy: inject('wsProxy') });
+  await tablesVisible(createdAt);
 });
 
 afterAll(async () => {
-  await server?.close();
   await tenant?.query(`DROP FUNCTION IF EXISTS ${table}_count()`).catch(() => undefined);
   await tenant?.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
   await tenant?.end();
@@ -38,9 +38,15 @@ afterAll(async () => {
 
 /** As the 5.2 SDK sends it: key only in X-Athena-Key, JSON content type even on GET. */
 async function sdk(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown>; replayed: string | null }> {
-  const res = await fetch(`${server.url}/db${path}`, {
+  const res = await fetch(`${gatewayUrl}/db${path}`, {
     method,
-    headers: { 'content-type': 'application/json', 'x-athena-sdk': 'xylex-group/athena 5.2.0', 'x-athena-client': clientName, 'x-athena-key': apiKey, 'x-strip-nulls': 'true' },
+    headers: {
+      'content-type': 'application/json',
+      'x-athena-sdk': 'xylex-group/athena 5.2.0',
+      'x-athena-client': clientName,
+      'x-athena-key': apiKey,
+      'x-strip-nulls': 'true',
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown>, replayed: res.headers.get('idempotent-replayed') };
@@ -48,7 +54,9 @@ async function sdk(method: string, path: string, body?: unknown): Promise<{ stat
 
 describe('5.x query, rpc and transaction over HTTP', () => {
   it('generated uuid-cast select and GET rpc answer from Postgres', async () => {
-    const q = await sdk('POST', '/gateway/query', { query: `SELECT "label" FROM "public"."${table}" WHERE "owner_id"::text = '11111111-1111-4111-8111-111111111111';` });
+    const q = await sdk('POST', '/gateway/query', {
+      query: `SELECT "label" FROM "public"."${table}" WHERE "owner_id"::text = '11111111-1111-4111-8111-111111111111';`,
+    });
     expect(q.status, JSON.stringify(q.json)).toBe(200);
     expect(q.json.data).toEqual([{ label: 'seed' }]);
     const r = await sdk('GET', `/rpc/${table}_count`);
@@ -64,7 +72,10 @@ describe('5.x query, rpc and transaction over HTTP', () => {
     };
     const answers = await Promise.all(Array.from({ length: 8 }, () => sdk('POST', '/gateway/transaction', body)));
     const ok = answers.filter((a) => a.status === 200);
-    expect(answers.every((a) => a.status === 200 || a.status === 409), JSON.stringify(answers.map((a) => a.status))).toBe(true);
+    expect(
+      answers.every((a) => a.status === 200 || a.status === 409),
+      JSON.stringify(answers.map((a) => [a.status, a.json])),
+    ).toBe(true);
     expect(ok.length).toBeGreaterThanOrEqual(1);
     const expected = { data: { committed: true, results: [{ id: 'txop_1', ok: true, status: 201, data: [{ label: 'burst' }], count: 1 }] } };
     for (const a of ok) expect(a.json).toEqual(expected);

@@ -20,7 +20,16 @@ export type FlusherControl = { url: string; close(): Promise<void> };
 export async function startFlusherControl(databaseUrl: string): Promise<FlusherControl> {
   const flushers = new Map<string, { port: number; running: RunningFlusher | undefined }>();
   const launch = (port: number) =>
-    startFlusher({ databaseUrl, signingSecrets: [TEST_FLUSH_SECRET], host: '127.0.0.1', port, groupCommitMs: 5, maxGroupRows: 20_000, poolMax: 4, maxBodyBytes: 8 * 1024 * 1024 });
+    startFlusher({
+      databaseUrl,
+      signingSecrets: [TEST_FLUSH_SECRET],
+      host: '127.0.0.1',
+      port,
+      groupCommitMs: 5,
+      maxGroupRows: 20_000,
+      poolMax: 4,
+      maxBodyBytes: 8 * 1024 * 1024,
+    });
 
   const server: Server = createServer((req, res) => {
     const answer = (status: number, body: unknown) => {

@@ -1,20 +1,27 @@
 /**
- * Vitest global setup: one real Postgres (embedded on a free port, or TEST_DATABASE_URL's server),
- * a catalog DB (migrated) and a tenant DB, plus the WebSocket→TCP proxy the Neon driver uses inside
- * workerd. Values reach tests through `inject()`.
+ * Vitest global setup (both tiers): one real Postgres (embedded on a free port, or
+ * TEST_DATABASE_URL's server), a catalog DB (migrated) and a tenant DB, the WebSocket→TCP proxy the
+ * Neon driver uses inside workerd — Neon-like: it drops the startup parameters Neon drops, unless
+ * DEV_DB_STARTUP_PARAMS=keep (and adds DEV_DB_RTT_MS / DEV_DB_COLD_START_MS when set) — and, when
+ * the integration project runs, one served worker for the tests that need HTTP and no vars of their
+ * own. Values reach tests through `inject()`.
  */
 import type { TestProject } from 'vitest/node';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPg } from '../../dev/postgres.js';
 import { startWsProxy, type WsProxy } from '../../dev/ws-proxy.js';
+import { neonLikeOrThrow } from '../../dev/neon-like.js';
 import { freePort } from '../../dev/ports.js';
 import { migrateCatalog } from '../../drizzle/migrate.js';
 import { nodeVersionProblem } from '../../dev/node-version.js';
 import { startFlusherControl, TEST_FLUSH_SECRET, type FlusherControl } from './flusher-control.js';
+import { startTestGateway } from '../support/served-client.js';
+import type { WorkerServer } from '../support/worker-server.js';
 
 let embedded: EmbeddedPg | undefined;
 let proxy: WsProxy | undefined;
 let flusherControl: FlusherControl | undefined;
+let gateway: WorkerServer | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   const nodeProblem = nodeVersionProblem(process.version, 'npm test');
@@ -52,9 +59,12 @@ export async function setup(project: TestProject): Promise<void> {
   } finally {
     await client.end();
   }
-  await migrateCatalog(withDb(catalogDb));
   const pgUrl = new URL(admin);
-  proxy = await startWsProxy({ port: 0, allow: [`${pgUrl.hostname}:${pgUrl.port || '5432'}`] });
+  proxy = await startWsProxy({ port: 0, allow: [`${pgUrl.hostname}:${pgUrl.port || '5432'}`], ...neonLikeOrThrow(process.env) });
+  const urls = { databaseUrl: withDb(catalogDb), tenantDatabaseUrl: withDb(tenantDb), wsProxy: proxy.url };
+  // The served worker reads the catalog only when a request comes: it starts while the catalog migrates.
+  const needsGateway = project.vitest.projects.some((p) => p.name === 'integration');
+  [gateway] = await Promise.all([needsGateway ? startTestGateway(urls) : undefined, migrateCatalog(urls.databaseUrl)]);
 
   project.provide('adminDatabaseUrl', admin);
   project.provide('databaseUrl', withDb(catalogDb));
@@ -64,9 +74,11 @@ export async function setup(project: TestProject): Promise<void> {
   flusherControl = await startFlusherControl(withDb(catalogDb));
   project.provide('flusherControlUrl', flusherControl.url);
   project.provide('flushSigningSecret', TEST_FLUSH_SECRET);
+  if (gateway) project.provide('gatewayUrl', gateway.url);
 }
 
 export async function teardown(): Promise<void> {
+  await gateway?.close();
   await flusherControl?.close();
   await proxy?.close();
   await embedded?.stop();

@@ -14,5 +14,7 @@ declare module 'vitest' {
     flusherControlUrl: string;
     /** FLUSH_SIGNING_SECRET those flushers verify with. */
     flushSigningSecret: string;
+    /** The run's one served worker (test/support/served-client.ts `startTestGateway`); integration runs only. */
+    gatewayUrl: string;
   }
 }

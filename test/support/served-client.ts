@@ -1,23 +1,34 @@
 /**
  * For Node-side tests of the served worker: a client with one key in the catalog (created exactly
- * as the CLI does, signed with the test key-signing secret) and the worker started on the test
- * databases with the direct stats sink.
+ * as the CLI does, signed with the test key-signing secret) and the worker on the test databases
+ * with the direct stats sink (started once per run by test/setup/global.ts).
  */
-import { openCatalog } from '../../cli/catalog.js';
-import { addClient } from '../../cli/client-store.js';
-import { createKey } from '../../cli/key-store.js';
+import { openCatalog } from '../../catalog/open.js';
+import { addClient } from '../../catalog/client-store.js';
+import { createKey } from '../../catalog/key-store.js';
 import type { KeyScopes } from '../../drizzle/schema.js';
+import { CATALOG_MIN_REFRESH_MS } from '../../worker/gateway/catalog-source.js';
 import { TEST_KEY_SIGNING_SECRET } from './key-signing.js';
 import { startWorkerServer, type WorkerServer } from './worker-server.js';
 
-export type ServedClient = { server: WorkerServer; apiKey: string };
 type Urls = { databaseUrl: string; tenantDatabaseUrl: string; wsProxy: string };
 
-/** Registers `clientName` (tenant = the worker's TENANT_DATABASE_URL) and returns a new key's plaintext. */
-export async function clientWithKey(databaseUrl: string, clientName: string, scopes: KeyScopes): Promise<string> {
+/**
+ * Resolves once the shared worker finds tables created at `createdAt`: other files keep its catalog
+ * of the tenant warm, and one of their loads may have started just before the tables existed.
+ */
+export function tablesVisible(createdAt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, createdAt + CATALOG_MIN_REFRESH_MS - Date.now())));
+}
+
+/**
+ * Registers `clientName` (tenant = `tenantDatabaseUrl`, or the worker's TENANT_DATABASE_URL when
+ * omitted) and returns a new key's plaintext.
+ */
+export async function clientWithKey(databaseUrl: string, clientName: string, scopes: KeyScopes, tenantDatabaseUrl: string | null = null): Promise<string> {
   const catalog = await openCatalog(databaseUrl);
   try {
-    await addClient(catalog.db, { name: clientName, databaseUrl: null, enforcement: null, active: true, frozen: false });
+    await addClient(catalog.db, { name: clientName, databaseUrl: tenantDatabaseUrl, enforcement: null, active: true, frozen: false });
     const created = await createKey(catalog.db, { client: clientName, name: 'sdk', scopes, expiresAt: null, signingSecrets: [TEST_KEY_SIGNING_SECRET] });
     return created.key;
   } finally {
@@ -25,7 +36,10 @@ export async function clientWithKey(databaseUrl: string, clientName: string, sco
   }
 }
 
-/** The worker on the test catalog and tenant databases, keys required. */
+/**
+ * The worker on the test catalog and tenant databases, keys required. test/setup/global.ts starts
+ * one for the whole run (`inject('gatewayUrl')`); a test that needs other vars starts its own.
+ */
 export function startTestGateway(urls: Urls): Promise<WorkerServer> {
   return startWorkerServer({
     DATABASE_URL: urls.databaseUrl,
@@ -35,11 +49,12 @@ export function startTestGateway(urls: Urls): Promise<WorkerServer> {
     FLUSHER_URL: '',
     API_KEY_ENFORCEMENT_DEFAULT: 'required',
     KEY_SIGNING_SECRETS: TEST_KEY_SIGNING_SECRET,
+    // Shared by files running at once on a loaded machine: a request waits for a permit or a
+    // connection rather than answering 503 (admission under pressure: test/e2e/admission-served.test.ts).
+    DB_ACQUIRE_TIMEOUT_MS: '15000',
+    DB_CONNECT_TIMEOUT_MS: '15000',
+    // Files create clients and use them at once while other files keep the directory fresh: an
+    // unknown name re-reads it instead of waiting out the 1 s recheck (a 403 in between).
+    AUTH_DIRECTORY_RECHECK_MS: '0',
   });
-}
-
-/** Both at once: a served worker and a client with read/insert/update/delete over `tables`. */
-export async function serveWithClient(opts: Urls & { clientName: string; tables: string[] }): Promise<ServedClient> {
-  const apiKey = await clientWithKey(opts.databaseUrl, opts.clientName, { operations: ['read', 'insert', 'update', 'delete'], tables: opts.tables });
-  return { server: await startTestGateway(opts), apiKey };
 }

@@ -1,6 +1,6 @@
 /**
  * Reads the product's sources with the TypeScript compiler API and lists where they break the shape
- * rules on size and structure: file length, function length, runtime import cycles. Each finding is
+ * rules on size and structure: file length, function length, import cycles (type imports included). Each finding is
  * a stable key (no line counts in it) so an allow-list can name it.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -100,30 +100,41 @@ export function longFunctions(files: readonly SourceFile[]): Finding[] {
 }
 
 /**
- * Relative imports and re-exports that load a module at run time. `import type` / `export type`
- * are erased by the compiler, so a cycle through them costs nothing at run time and is not counted;
- * `import { type X }` is kept as an import under verbatimModuleSyntax, so it counts.
+ * Relative imports and re-exports of every kind: `import type` and `export type` are erased at run
+ * time but still tie the two modules together for a reader and for the compiler, so a cycle closed
+ * only by them counts like any other. `import('./x.js')` in a type position counts too.
  */
-function runtimeImports(file: SourceFile, known: ReadonlySet<string>): string[] {
+function moduleImports(file: SourceFile, known: ReadonlySet<string>): string[] {
   const specifiers: string[] = [];
   for (const statement of file.ast.statements) {
-    if (ts.isImportDeclaration(statement) && !statement.importClause?.isTypeOnly) {
-      specifiers.push((statement.moduleSpecifier as ts.StringLiteral).text);
-    }
-    if (ts.isExportDeclaration(statement) && !statement.isTypeOnly && statement.moduleSpecifier) {
+    if (ts.isImportDeclaration(statement) || (ts.isExportDeclaration(statement) && statement.moduleSpecifier)) {
       specifiers.push((statement.moduleSpecifier as ts.StringLiteral).text);
     }
   }
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+      specifiers.push(node.argument.literal.text);
+    }
+    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
+      specifiers.push(node.arguments[0].text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file.ast);
   const targets = specifiers
     .filter((s) => s.startsWith('.'))
-    .map((s) => relative('.', resolve(dirname(file.path), s.replace(/\.js$/, '.ts'))).split('\\').join('/'));
+    .map((s) =>
+      relative('.', resolve(dirname(file.path), s.replace(/\.js$/, '.ts')))
+        .split('\\')
+        .join('/'),
+    );
   return targets.filter((t) => known.has(t));
 }
 
 /** Strongly connected components of more than one file (Tarjan), each as its sorted member list. */
 export function importCycles(files: readonly SourceFile[]): Finding[] {
   const known = new Set(files.map((f) => f.path));
-  const edges = new Map(files.map((f) => [f.path, runtimeImports(f, known)]));
+  const edges = new Map(files.map((f) => [f.path, moduleImports(f, known)]));
   const index = new Map<string, number>();
   const low = new Map<string, number>();
   const stack: string[] = [];

@@ -14,8 +14,13 @@ export type WorkerServer = { url: string; close(): Promise<void> };
 
 const CONFIG = fileURLToPath(new URL('../../wrangler.toml', import.meta.url));
 
-/** Starts the worker with `bindings` (vars and secrets alike); `close()` stops it. */
+/**
+ * Starts the worker with `bindings` (vars and secrets alike); `close()` stops it. WebSocket
+ * sessions unless `bindings` name DB_TRANSPORT: the served tests count sessions, connections and
+ * cancel requests on that path; test/integration/transport-served.test.ts serves both transports.
+ */
 export async function startWorkerServer(bindings: Record<string, string>): Promise<WorkerServer> {
+  bindings = { DB_TRANSPORT: 'ws', ...bindings };
   // Offline: no download of the `Request.cf` sample object (as `npm run dev` does).
   process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
   const worker = await unstable_startWorker({

@@ -115,7 +115,7 @@ describe('coalesced lookups', () => {
 });
 
 describe('coalesced lookups, failures', () => {
-  it("a leader whose request is cancelled hands its members back: they look themselves up, coalesced again", async () => {
+  it('a leader whose request is cancelled hands its members back: they look themselves up, coalesced again', async () => {
     const { cache, clock, load, calls, call } = make();
     const ac = new AbortController();
     const leader = cache.getBatched('a', 'c', load, ac.signal);

@@ -256,10 +256,14 @@ describe('auth loading cache, no cross-caller continuations', () => {
   it('a caller whose request is already cancelled starts no load', async () => {
     const { cache } = make();
     let loads = 0;
-    const r = await cache.get('k', () => {
-      loads++;
-      return Promise.resolve('v');
-    }, AbortSignal.abort());
+    const r = await cache.get(
+      'k',
+      () => {
+        loads++;
+        return Promise.resolve('v');
+      },
+      AbortSignal.abort(),
+    );
     expect(r).toEqual({ ok: false, reason: 'cancelled', cause: undefined });
     expect(loads).toBe(0);
   });

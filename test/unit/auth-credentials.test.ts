@@ -1,7 +1,7 @@
 /** Which key a request presents (docs/protocol.md "Headers"); the key format stays what the CLI creates. */
 import { describe, expect, it } from 'vitest';
 import { loggableClientName, readApiKey } from '../../worker/auth/credentials.js';
-import { generateApiKey, hashApiKey, parseApiKey } from '../../drizzle/key-format.js';
+import { generateApiKey, hashApiKey, parseApiKey } from '../../crypto/key-format.js';
 
 const KEY = 'ath_abcdefghij_ABCDEFGHIJabcdefghij0123456789ABCDEFGHIJ';
 const OTHER = 'ath_zzzzzzzzzz_ABCDEFGHIJabcdefghij0123456789ABCDEFGHIJ';

@@ -1,16 +1,22 @@
 /** The scope check the data handlers call, and how key rows' scopes and states are read. */
 import { describe, expect, it } from 'vitest';
-import { assertScope, isAllowed, isFunctionAllowed } from '../../worker/auth/scope.js';
-import { keyState, parseScopes, type KeyRecord } from '../../worker/auth/keys.js';
+import { assertScope, isAllowed as isAllowedPair, isFunctionAllowed as isFunctionAllowedPair } from '../../worker/auth/scope.js';
+import { tableRef, type TableRef } from '../../worker/auth/table-ref.js';
+import { keyState, parseScopes } from '../../worker/auth/keys.js';
+import type { KeyRecord } from '../../worker/auth/records.js';
 import type { AuthContext } from '../../worker/auth/context.js';
 import { GatewayError } from '../../worker/errors.js';
-import type { KeyScopes } from '../../drizzle/schema.js';
+import type { KeyScopes, Operation } from '../../drizzle/schema.js';
 
 const withScopes = (scopes: KeyScopes): AuthContext => ({
   clientName: 'acme',
   authenticated: true,
   key: { id: 'k', prefix: 'ath_abcdefghij', scopes, expiresAt: null },
 });
+
+/** The checks on a name as a client writes it: split once into its pair, as the routes do. */
+const isAllowed = (auth: AuthContext, op: Operation, written: string) => isAllowedPair(auth, op, tableRef(written));
+const isFunctionAllowed = (auth: AuthContext, written: string) => isFunctionAllowedPair(auth, tableRef(written));
 
 describe('scope check', () => {
   it('needs both the operation and the table', () => {
@@ -47,14 +53,44 @@ describe('scope check', () => {
 
   it('assertScope throws 403 scope_denied', () => {
     const auth = withScopes({ operations: ['read'], tables: ['users'] });
-    expect(() => assertScope(auth, 'read', 'users')).not.toThrow();
+    expect(() => assertScope(auth, 'read', tableRef('users'))).not.toThrow();
     try {
-      assertScope(auth, 'delete', 'users');
+      assertScope(auth, 'delete', tableRef('users'));
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(GatewayError);
       expect(err).toMatchObject({ code: 'scope_denied', status: 403 });
     }
+  });
+});
+
+describe('scope check on (schema, table) pairs', () => {
+  const app = withScopes({ operations: ['read'], tables: ['app.*', 'app.orders', 'users'] });
+  const pair = (schema: string, name: string): TableRef => ({ schema, name });
+
+  it('a written name is split once, at its first dot; a bare name is public', () => {
+    expect(tableRef('users')).toEqual(pair('public', 'users'));
+    expect(tableRef('app.orders')).toEqual(pair('app', 'orders'));
+    expect(tableRef('app.b.c')).toEqual(pair('app', 'b.c'));
+  });
+
+  it('a schema whose name contains a dot is never taken for the schema before it', () => {
+    expect(isAllowedPair(app, 'read', pair('app.b', 'c'))).toBe(false); // "app.b".c: not in app.*
+    expect(isAllowedPair(app, 'read', pair('app.orders', 'x'))).toBe(false);
+    expect(isAllowedPair(app, 'read', pair('app', 'b.c'))).toBe(true); // app."b.c" is in app.*
+    expect(isAllowedPair(app, 'read', pair('public.users', 'x'))).toBe(false);
+    expect(isAllowedPair(app, 'read', pair('public', 'users'))).toBe(true);
+    expect(isAllowedPair(withScopes({ operations: ['read'], tables: ['*'] }), 'read', pair('app.b', 'c'))).toBe(true);
+  });
+
+  it('functions are compared as pairs too', () => {
+    const fns = withScopes({ operations: ['rpc'], tables: [], functions: ['app.*'] });
+    expect(isFunctionAllowedPair(fns, pair('app', 'f'))).toBe(true);
+    expect(isFunctionAllowedPair(fns, pair('app.x', 'f'))).toBe(false);
+  });
+
+  it('the refusal names the table as the client wrote it', () => {
+    expect(() => assertScope(app, 'read', pair('app.b', 'c'), 'c_id')).toThrow(/^This API key may not read c_id$/);
   });
 });
 

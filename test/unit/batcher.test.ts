@@ -44,7 +44,15 @@ describe('stats batcher', () => {
       { client_name: 'acme', requests: 3, errors: 1, rate_limited: 0, last_seen: new Date(1_000_010).toISOString() },
       { client_name: 'other', requests: 2, errors: 1, rate_limited: 1, last_seen: new Date(1_000_010).toISOString() },
     ]);
-    expect(batch.tables).toContainEqual({ client_name: 'acme', table_name: 'users', operation: 'read', requests: 2, errors: 1, duration_ms: 12, last_seen: new Date(1_000_010).toISOString() });
+    expect(batch.tables).toContainEqual({
+      client_name: 'acme',
+      table_name: 'users',
+      operation: 'read',
+      requests: 2,
+      errors: 1,
+      duration_ms: 12,
+      last_seen: new Date(1_000_010).toISOString(),
+    });
     expect(batch.tables).toHaveLength(2);
     expect(batch.keys).toEqual([{ key_id: 'k1', last_used: new Date(1_000_010).toISOString() }]);
     expect(batch.source).toBe('worker:test');
@@ -143,10 +151,7 @@ describe('stats batcher', () => {
     batcher.settle(retry.batch_id, 'delivered');
     batcher.record(use({ clientName: 'e' }));
     const next = take(batcher, true);
-    expect(next.clients).toEqual([
-      expect.objectContaining({ client_name: 'c', requests: 2 }),
-      expect.objectContaining({ client_name: 'e', requests: 1 }),
-    ]);
+    expect(next.clients).toEqual([expect.objectContaining({ client_name: 'c', requests: 2 }), expect.objectContaining({ client_name: 'e', requests: 1 })]);
   });
 
   it('reclaims a flight that never settles (its request died) as the retry batch, and tolerates its late report', () => {

@@ -10,7 +10,17 @@ import { summariseRounds, type DataPathFigures, type DataPathLabel, type DataPat
 import type { ScenarioResult } from '../../bench/scenarios.js';
 import { evaluateTargets } from '../../bench/targets.js';
 
-const round = (label: DataPathLabel, workerUs: number, requestsPerSecond: number, p50Ms = 10): DataPathRound => ({ label, requestsPerSecond, p50Ms, p99Ms: 2 * p50Ms, completed: 1000, non2xx: 0, workerUs, postgresUs: 0, proxyUs: 0 });
+const round = (label: DataPathLabel, workerUs: number, requestsPerSecond: number, p50Ms = 10): DataPathRound => ({
+  label,
+  requestsPerSecond,
+  p50Ms,
+  p99Ms: 2 * p50Ms,
+  completed: 1000,
+  non2xx: 0,
+  workerUs,
+  postgresUs: 0,
+  proxyUs: 0,
+});
 
 /** Two round sets: fetch 1,100 vs 1,000 µs then 1,300 vs 1,000 µs; insert 1,500 vs 1,000 µs both times. */
 const ROUNDS: DataPathRound[] = [0, 1].flatMap((i) => [
@@ -37,7 +47,16 @@ const figures = (sameSql = true): DataPathFigures => ({
   gatewayStatements: [{ query: 'SELECT 1', calls: 5 }],
 });
 
-const result = (dataPath: DataPathFigures): ScenarioResult => ({ id: '11-rounds', group: 11, title: 'data path', request: 'POST /gateway/fetch', connections: 64, durationMs: 84_000, vars: {}, dataPath });
+const result = (dataPath: DataPathFigures): ScenarioResult => ({
+  id: '11-rounds',
+  group: 11,
+  title: 'data path',
+  request: 'POST /gateway/fetch',
+  connections: 64,
+  durationMs: 84_000,
+  vars: {},
+  dataPath,
+});
 
 describe('bench data path', () => {
   it('leaves a pair out of the ratio when either side completed nothing (a stalled round has no cost per request)', () => {
@@ -70,9 +89,15 @@ describe('bench data path', () => {
     expect(dataPathTarget([result({ ...figures(), rounds: even, ...summariseRounds(even) })])).toMatchObject({ status: 'met' });
     expect(dataPathTarget([result(figures(false))])).toMatchObject({ status: 'unknown' });
     const few = ROUNDS.map((r) => (r.label === 'minimal-insert' ? { ...r, completed: 40 } : r));
-    expect(dataPathTarget([result({ ...figures(), rounds: few })])).toMatchObject({ status: 'unknown', actual: expect.stringContaining('2 round(s) under 100 requests') });
+    expect(dataPathTarget([result({ ...figures(), rounds: few })])).toMatchObject({
+      status: 'unknown',
+      actual: expect.stringContaining('2 round(s) under 100 requests'),
+    });
     const failing = ROUNDS.map((r) => (r.label === 'gateway-fetch' ? { ...r, non2xx: 11 } : r));
-    expect(dataPathTarget([result({ ...figures(), rounds: failing })])).toMatchObject({ status: 'unknown', actual: expect.stringContaining('2 round(s) with > 1% non-2xx: gateway-fetch') });
+    expect(dataPathTarget([result({ ...figures(), rounds: failing })])).toMatchObject({
+      status: 'unknown',
+      actual: expect.stringContaining('2 round(s) with > 1% non-2xx: gateway-fetch'),
+    });
     expect(evaluateTargets([]).find((t) => t.id === 'data-path')).toMatchObject({ status: 'unknown', actual: 'not measured' });
   });
 });

@@ -29,9 +29,31 @@ const isolated = (sink: string, s503: number, exact: boolean, perFlush: number, 
   connections: 256,
   durationMs: 20_000,
   vars: { STATS_SINK: sink },
-  load: { byStatus: { '200': 1000, ...(s503 ? { '503': s503 } : {}) }, completed: 1000 + s503, requestsPerSecond: 50, latencyMs: { p50: 1, p95: 2, p99: 3, max: 4, mean: 1 } } as unknown as LoadResult,
-  locks: { samples: 10, intervalMs: 100, samplesWithLockWait: lockSamples, maxLockWaiters: lockSamples ? 2 : 0, meanLockWaiters: 0, byWaitEvent: {}, maxConnections: 20, meanActive: 1 },
-  counters: { expectedRequests: 1000, db: { requests: exact ? 1000 : 10, errors: 0, tableRequests: 0, rows: 1 }, exact, settleMs: 1, flushes: 40, flushFailures: 0, droppedRows: 0 },
+  load: {
+    byStatus: { '200': 1000, ...(s503 ? { '503': s503 } : {}) },
+    completed: 1000 + s503,
+    requestsPerSecond: 50,
+    latencyMs: { p50: 1, p95: 2, p99: 3, max: 4, mean: 1 },
+  } as unknown as LoadResult,
+  locks: {
+    samples: 10,
+    intervalMs: 100,
+    samplesWithLockWait: lockSamples,
+    maxLockWaiters: lockSamples ? 2 : 0,
+    meanLockWaiters: 0,
+    byWaitEvent: {},
+    maxConnections: 20,
+    meanActive: 1,
+  },
+  counters: {
+    expectedRequests: 1000,
+    db: { requests: exact ? 1000 : 10, errors: 0, tableRequests: 0, rows: 1 },
+    exact,
+    settleMs: 1,
+    flushes: 40,
+    flushFailures: 0,
+    droppedRows: 0,
+  },
   isolates: { isolates: 4, capacity: 32, maxConnections: 20, counterStatementsPerFlush: perFlush, statuses: [] },
 });
 
@@ -50,12 +72,22 @@ describe('bench targets', () => {
     expect(target([per, isolated('flusher', 0, true, 0.9), isolated('direct', 0, true, 1)], 'many-isolates')).toMatchObject({ status: 'met' });
     const missed = target([per, isolated('flusher', 146, true, 0.9), isolated('direct', 0, true, 1.5)], 'many-isolates');
     expect(missed).toMatchObject({ status: 'missed', gap: 'flusher failed; direct failed' });
-    expect(target([isolated('per_request', 0, false, 0.9), isolated('flusher', 0, true, 0.9)], 'many-isolates')?.gap).toBe('per_request showed no lock waits or 503s');
+    expect(target([isolated('per_request', 0, false, 0.9), isolated('flusher', 0, true, 0.9)], 'many-isolates')?.gap).toBe(
+      'per_request showed no lock waits or 503s',
+    );
   });
 });
 
 /** One measured round's figures, as the rounds report them. */
-const round = (label: string, requestsPerSecond: number, cpuUsPerRequest: number): RoundFigures => ({ label, connections: 64, requestsPerSecond, p50Ms: 1, p99Ms: 2, non2xx: 0, cpuUsPerRequest });
+const round = (label: string, requestsPerSecond: number, cpuUsPerRequest: number): RoundFigures => ({
+  label,
+  connections: 64,
+  requestsPerSecond,
+  p50Ms: 1,
+  p99Ms: 2,
+  non2xx: 0,
+  cpuUsPerRequest,
+});
 
 describe('bench alternating rounds', () => {
   it('reverses every odd pair, so each scenario runs first in half the pairs', () => {
@@ -73,10 +105,17 @@ describe('bench alternating rounds', () => {
 describe('bench bundle A/B', () => {
   it('renders this tree against the baseline, round by round, with the ratio over the pairs', () => {
     const rounds = [round('base', 1000, 100), round('head', 1100, 90), round('head', 1050, 95), round('base', 1000, 100)];
-    const ab: ScenarioResult = { ...alternating(1, 1), id: '2-ab', title: 'scenario 2, this tree against main', rounds: { roundMs: 3000, rounds, ratio: alternatingRatio(rounds, 'base', 'head') } };
+    const ab: ScenarioResult = {
+      ...alternating(1, 1),
+      id: '2-ab',
+      title: 'scenario 2, this tree against main',
+      rounds: { roundMs: 3000, rounds, ratio: alternatingRatio(rounds, 'base', 'head') },
+    };
     const lines = renderRounds([ab]);
     expect(lines.filter((l) => /^\| \d+ \| (base|head) \|/.test(l))).toHaveLength(4);
-    expect(lines.join('\n')).toContain('median over 2 pairs (odd pairs reversed, after a warm-up round on each): **1.075×** by req/s, **1.082×** by worker CPU');
+    expect(lines.join('\n')).toContain(
+      'median over 2 pairs (odd pairs reversed, after a warm-up round on each): **1.075×** by req/s, **1.082×** by worker CPU',
+    );
   });
 });
 
@@ -87,7 +126,15 @@ describe('bench scaling curves', () => {
       id: '2-curve',
       rounds: {
         roundMs: 3000,
-        rounds: [16, 64, 256].map((c, i) => ({ label: `2@${c}`, connections: c, requestsPerSecond: [1000, 2000, 1500][i] ?? 0, p50Ms: 1, p99Ms: 2, non2xx: 0, cpuUsPerRequest: 100 })),
+        rounds: [16, 64, 256].map((c, i) => ({
+          label: `2@${c}`,
+          connections: c,
+          requestsPerSecond: [1000, 2000, 1500][i] ?? 0,
+          p50Ms: 1,
+          p99Ms: 2,
+          non2xx: 0,
+          cpuUsPerRequest: 100,
+        })),
       },
     };
     const lines = renderRounds([curve]);

@@ -7,7 +7,11 @@ const MAX = 64;
 /** A POST whose body arrives with its length declared, or as a stream of `chunks` without one. */
 function declared(body: Uint8Array | string, contentLength?: string): Request {
   const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-  return new Request('http://gateway/gateway/fetch', { method: 'POST', body: bytes.slice().buffer as ArrayBuffer, headers: { 'content-length': contentLength ?? String(bytes.byteLength) } });
+  return new Request('http://gateway/gateway/fetch', {
+    method: 'POST',
+    body: bytes.slice().buffer as ArrayBuffer,
+    headers: { 'content-length': contentLength ?? String(bytes.byteLength) },
+  });
 }
 function streamed(...chunks: (Uint8Array | string)[]): Request {
   const stream = new ReadableStream<Uint8Array>({

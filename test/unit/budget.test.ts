@@ -84,7 +84,6 @@ describe('budget', () => {
     expect(budget.snapshot()).toMatchObject({ inUse: 1, waiting: 0, timeouts: 1 });
   });
 
-
   it('a cancelled waiter leaves the queue and never takes a permit', async () => {
     const { budget, clock } = setup(1, 1000);
     const holder = granted(await budget.acquire());
@@ -171,6 +170,24 @@ describe('budget', () => {
     expect(budget.snapshot().inUse).toBe(0);
   });
 
+  it('a reclaimed lease stays busy (reclaiming) through the grace unless its holder releases it first', async () => {
+    const clock = manualClock();
+    const budget = createBudget({ permits: 1, timeoutMs: 100, leaseMs: 1000, reclaimGraceMs: 500, ...clock });
+    const ending = granted(await budget.acquire());
+    clock.advance(1000);
+    expect(budget.snapshot()).toMatchObject({ inUse: 1, reclaiming: 1, reclaimedLeases: 1 });
+    expect((await budget.acquire({ timeoutMs: 0 })).ok).toBe(false); // still busy: its backend may run
+    ending.release(); // the holder cancelled its session and closed it
+    expect(budget.snapshot()).toMatchObject({ inUse: 0, reclaiming: 0, reclaimedLeases: 1 });
+    const gone = granted(await budget.acquire()); // a holder that never comes back
+    clock.advance(1499);
+    expect(budget.snapshot()).toMatchObject({ inUse: 1, reclaiming: 1, reclaimedLeases: 2 });
+    clock.advance(1);
+    expect(budget.snapshot()).toMatchObject({ inUse: 0, reclaiming: 0, reclaimedLeases: 2 });
+    gone.release(); // too late: a no-op
+    expect(budget.snapshot().inUse).toBe(0);
+  });
+
   it('a waiter whose deadline passes after a lease expired gets the reclaimed permit', async () => {
     const { budget, clock } = setup(1, 600, 500);
     granted(await budget.acquire()); // never released
@@ -230,9 +247,10 @@ describe('budget registry', () => {
     const entry = isolateFor({ ...base, AUTH_DATABASE_URL: 'postgresql://gw:other@127.0.0.1/catalog?sslmode=disable' });
     if (!entry.ok) throw new Error(entry.problem);
     const { isolate } = entry;
-    const auth = budgetFor(isolate, targetOf(isolate.settings.authDatabaseUrl));
-    expect(budgetFor(isolate, targetOf(isolate.settings.loggingDatabaseUrl))).toBe(auth);
-    const snaps = admissionSnapshot(isolate);
+    const { settings, services } = isolate;
+    const auth = budgetFor(services.budgets, settings, targetOf(settings.authDatabaseUrl));
+    expect(budgetFor(services.budgets, settings, targetOf(settings.loggingDatabaseUrl))).toBe(auth);
+    const snaps = admissionSnapshot(services.budgets, services.slowAcquire);
     expect(snaps).toEqual([expect.objectContaining({ target: '127.0.0.1:5432/catalog', size: 3, inUse: 0 })]);
     expect(JSON.stringify(snaps)).not.toContain('secret');
   });
@@ -241,9 +259,10 @@ describe('budget registry', () => {
     const entry = isolateFor({ ...base, AUTH_DATABASE_URL: 'postgres://auth_role:pw@localhost:5432/catalog' });
     if (!entry.ok) throw new Error(entry.problem);
     const { isolate } = entry;
-    const auth = budgetFor(isolate, targetOf(isolate.settings.authDatabaseUrl));
-    expect(budgetFor(isolate, targetOf(isolate.settings.loggingDatabaseUrl))).not.toBe(auth);
-    expect(admissionSnapshot(isolate)).toHaveLength(2);
+    const { settings, services } = isolate;
+    const auth = budgetFor(services.budgets, settings, targetOf(settings.authDatabaseUrl));
+    expect(budgetFor(services.budgets, settings, targetOf(settings.loggingDatabaseUrl))).not.toBe(auth);
+    expect(admissionSnapshot(services.budgets, services.slowAcquire)).toHaveLength(2);
   });
 });
 

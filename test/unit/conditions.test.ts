@@ -48,7 +48,10 @@ describe('JSON conditions', () => {
 
   it('keeps allowed casts and names the failing index', () => {
     expect(one({ operator: 'eq', column: 'a', value: 1, column_cast: 'TEXT' })).toMatchObject({ columnCast: 'text' });
-    const r = parseConditions([{ operator: 'eq', column: 'a', value: 1 }, { operator: 'gt', column: 'b' }]);
+    const r = parseConditions([
+      { operator: 'eq', column: 'a', value: 1 },
+      { operator: 'gt', column: 'b' },
+    ]);
     expect(r.ok ? '' : r.error.message).toMatch(/^conditions\[1\]/);
   });
 
@@ -119,7 +122,21 @@ describe('PostgREST filter strings', () => {
   });
 
   it('rejects malformed strings with invalid_condition', () => {
-    for (const bad of ['', 'role', 'role.eq', 'a.eq.1,', 'and(a.eq.1', 'a.eq.1)', 'a.eq."open', 'a.fts.x', 'a.is.maybe', ',', 'a.constructor.x', 'a.hasOwnProperty.1', 'a.__proto__.1']) {
+    for (const bad of [
+      '',
+      'role',
+      'role.eq',
+      'a.eq.1,',
+      'and(a.eq.1',
+      'a.eq.1)',
+      'a.eq."open',
+      'a.fts.x',
+      'a.is.maybe',
+      ',',
+      'a.constructor.x',
+      'a.hasOwnProperty.1',
+      'a.__proto__.1',
+    ]) {
       const r = parseOrString(bad);
       expect(r.ok, bad).toBe(false);
       if (!r.ok) expect(r.error.code).toBe('invalid_condition');

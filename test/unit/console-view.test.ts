@@ -31,12 +31,32 @@ function reading(at: number, over: { served503?: number; acquiresSeen?: number; 
   const raw = {
     version: '0.1.0',
     isolate: { uptimeMs: 125_000 },
-    budgets: [{ target: '127.0.0.1:5432/catalog', size: 8, inUse: over.inUse ?? 2, waiting: 1, timeouts: 4, maxWaitMs: 1500, slowAcquires: 7, acquiresSeen: over.acquiresSeen ?? 10, waitedMsTotal: over.waitedMsTotal ?? 100 }],
+    budgets: [
+      {
+        target: '127.0.0.1:5432/catalog',
+        size: 8,
+        inUse: over.inUse ?? 2,
+        waiting: 1,
+        timeouts: 4,
+        maxWaitMs: 1500,
+        slowAcquires: 7,
+        acquiresSeen: over.acquiresSeen ?? 10,
+        waitedMsTotal: over.waitedMsTotal ?? 100,
+      },
+    ],
     keyCache: { hits: 99, misses: 1 },
     policyCache: { hits: 0, misses: 0 },
     auth: { directory: { loaded: true, clients: 12, keyPrefixes: 30, complete: true, ageMs: 4_000, loads: 3, failures: 0 } },
-    refusals: { total: 5 + (over.served503 ?? 0), byCode: { invalid_api_key: 5, database_unavailable: over.served503 ?? 0 }, byStatus: { '401': 5, '503': over.served503 ?? 0 } },
-    rateLimits: { limited: 9, limiterUnavailable: 1, byClient: { quiet: { limited: 0, blocked: 0 }, acme: { limited: 2, blocked: 0 }, hot: { limited: 6, blocked: 1 } } },
+    refusals: {
+      total: 5 + (over.served503 ?? 0),
+      byCode: { invalid_api_key: 5, database_unavailable: over.served503 ?? 0 },
+      byStatus: { '401': 5, '503': over.served503 ?? 0 },
+    },
+    rateLimits: {
+      limited: 9,
+      limiterUnavailable: 1,
+      byClient: { quiet: { limited: 0, blocked: 0 }, acme: { limited: 2, blocked: 0 }, hot: { limited: 6, blocked: 1 } },
+    },
     batcher: { sink: 'flusher', pendingKeys: 3, pendingAgeMs: 400, lastFlushAt: at - 800, lastFailureAt: null, lastError: null },
     telemetry: { accepted: 12, dropped: { request: 2, auth_attempt: 1 } },
     settings: { DB_ACQUIRE_SLOW_MS: 100 },
@@ -96,6 +116,22 @@ describe('status screen', () => {
     expect(text).not.toMatch(/undefined|NaN|503\/s/);
   });
 
+  it('shows permits still ending after their lease, and the timeouts each server last reported (in force or not)', () => {
+    const base = reading(Date.parse('2026-01-01T10:00:00Z'));
+    const raw = {
+      ...(base.raw as Record<string, unknown>),
+      budgets: [{ target: '127.0.0.1:5432/catalog', size: 8, inUse: 3, reclaiming: 1, waiting: 0, timeouts: 0, maxWaitMs: 0, slowAcquires: 0 }],
+      serverTimeouts: [
+        { target: '127.0.0.1:5432/catalog', statementTimeoutMs: 5000, lockTimeoutMs: 5000, expectedMs: 5000, inForce: true, checkedAt: 'x' },
+        { target: 'pooler:5432/app', statementTimeoutMs: 0, lockTimeoutMs: 0, expectedMs: 5000, inForce: false, checkedAt: 'x' },
+      ],
+    };
+    const text = renderStatus({ ...base, raw, status: statusDocument.parse(raw) }, { now: base.at, workerUrl: 'http://w' }).join('\n');
+    expect(text).toMatch(/127\.0\.0\.1:5432\/catalog\s+3\/8 \(1 ending\)/);
+    expect(text).toContain('timeouts   127.0.0.1:5432/catalog: statement 5000 ms, lock 5000 ms\n');
+    expect(text).toContain('timeouts   pooler:5432/app: statement 0 ms, lock 0 ms NOT IN FORCE');
+  });
+
   it('adds sparklines when watching, says when the flusher is down, and fits lines to the terminal', () => {
     const h = createHistory();
     h.push(reading(0));
@@ -118,7 +154,11 @@ describe('endpoints', () => {
   it('reads the dev stack by default; flags and env vars win; an explicit worker drops the stack flusher', () => {
     expect(resolveEndpoints({}, env, '/')).toEqual({ workerUrl: 'http://127.0.0.1:8787', token: 'dev-token', flusherUrl: 'http://127.0.0.1:8788' });
     expect(resolveEndpoints({ url: 'https://gw.example/', token: 't' }, env, '/')).toEqual({ workerUrl: 'https://gw.example', token: 't', flusherUrl: null });
-    expect(resolveEndpoints({}, { ...env, GATEWAY_URL: 'https://gw.example', ADMIN_TOKEN: 'e', FLUSHER_URL: 'https://f.example' }, '/')).toEqual({ workerUrl: 'https://gw.example', token: 'e', flusherUrl: 'https://f.example' });
+    expect(resolveEndpoints({}, { ...env, GATEWAY_URL: 'https://gw.example', ADMIN_TOKEN: 'e', FLUSHER_URL: 'https://f.example' }, '/')).toEqual({
+      workerUrl: 'https://gw.example',
+      token: 'e',
+      flusherUrl: 'https://f.example',
+    });
   });
 
   it('names what is missing or malformed', () => {

@@ -4,7 +4,15 @@
  * reloading first, and the legacy-prefix check.
  */
 import { describe, expect, it } from 'vitest';
-import { buildDirectory, checkPrefix, decide, MAX_PREFIXES_PER_CLIENT, type DirectoryRow } from '../../worker/auth/directory.js';
+import {
+  answersWithoutReload,
+  buildDirectory,
+  checkPrefix,
+  decide,
+  MAX_PREFIXES_PER_CLIENT,
+  reloadBackingOff,
+  type DirectoryRow,
+} from '../../worker/auth/directory.js';
 
 const row = (name: string, prefixes: string[] = [], over: Partial<DirectoryRow> = {}): DirectoryRow => ({
   client_name: name,
@@ -61,5 +69,26 @@ describe('client directory', () => {
     expect(checkPrefix(d, 'ath_cccccccccc', undefined)).toBe('unknown'); // "big" lists nothing
     const small = build([row('a', ['ath_aaaaaaaaaa'])]);
     expect(checkPrefix(small, 'ath_cccccccccc', undefined)).toBe('unlisted');
+  });
+});
+
+describe('client directory whose reload could not run', () => {
+  const limits = { ...f, staleIfUnavailableMs: 5000 };
+
+  it('says "not listed" only on a copy loaded within the recheck interval; serves a listed name within 2 × TTL + the fail-static window', () => {
+    const d = build([row('a')]); // loaded at 1000
+    expect(answersWithoutReload(d, false, 1000 + 999, limits)).toBe(true);
+    expect(answersWithoutReload(d, false, 1000 + 1000, limits)).toBe(false); // → 503, not 403
+    expect(answersWithoutReload(d, true, 1000 + 64_999, limits)).toBe(true);
+    expect(answersWithoutReload(d, true, 1000 + 65_000, limits)).toBe(false);
+  });
+
+  it('a failed reload is not retried within the recheck interval, and never holds back after a newer copy', () => {
+    const d = build([row('a')]); // loaded at 1000
+    expect(reloadBackingOff(d, undefined, 5000, f)).toBe(false);
+    expect(reloadBackingOff(d, 4000, 4999, f)).toBe(true);
+    expect(reloadBackingOff(d, 4000, 5000, f)).toBe(false);
+    expect(reloadBackingOff(undefined, 4000, 4500, f)).toBe(true); // nothing loaded yet: still one try per interval
+    expect(reloadBackingOff(d, 900, 1500, f)).toBe(false); // the copy is newer than the failure
   });
 });

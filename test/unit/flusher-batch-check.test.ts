@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { batchSchema } from '../../drizzle/batch.js';
 import { acceptBatch } from '../../flusher/batch-check.js';
+import { family, snapshot } from '../support/fleet-snapshot.js';
+
+const SNAP = snapshot('a1b2c3d4e5f6', 5000, {
+  budgets: [{ target: '127.0.0.1:5432/app', in_use: 1, size: 8, waiting: 0, slow_acquires: 2, timeouts: 0, acquired: 9 }],
+  refusals: { invalid_api_key: 3 },
+  routes: { fetch: family([9, 0, 3, 0, 0, 0], { 0: 12 }, 30) },
+});
 
 const T = '2026-12-01T10:00:00.000Z';
 const ID = '7d3f1c8e-2b4a-4c6d-9e0f-1a2b3c4d5e6f';
@@ -22,7 +29,9 @@ function valid(): Record<string, unknown> {
   };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: each edit reaches into a batch's JSON on purpose, to break it
 type Edit = [string, (b: Record<string, any>) => void];
+// biome-ignore lint/suspicious/noExplicitAny: as above
 const row = (b: Record<string, any>, list: string) => b[list][0] as Record<string, unknown>;
 
 /** Edits that keep the batch valid: the fast path must take them (else it buys nothing). */
@@ -35,6 +44,7 @@ const KEEPS_VALID: Edit[] = [
   ['largest count', (b) => (row(b, 'tables').duration_ms = Number.MAX_SAFE_INTEGER)],
   ['unicode names', (b) => (row(b, 'clients').client_name = 'zürich-😀')],
   ['leap day', (b) => (row(b, 'clients').last_seen = '2028-02-29T00:00:00Z')],
+  ['with an isolate snapshot', (b) => (b.snapshot = structuredClone(SNAP))],
 ];
 
 /** Every kind of defect the schema refuses. */
@@ -59,13 +69,18 @@ const BREAKS: Edit[] = [
   ['NUL in source', (b) => (b.source = 'w\u0000')],
   ['unknown operation', (b) => (row(b, 'tables').operation = 'drop')],
   ['bad batch uuid', (b) => (b.batch_id = 'not-a-uuid')],
-  ['bad key uuid', (b) => (row(b, 'keys').key_id = ID.replace('4c6d', '4c6')) ],
+  ['bad key uuid', (b) => (row(b, 'keys').key_id = ID.replace('4c6d', '4c6'))],
   ['instant without offset', (b) => (row(b, 'clients').last_seen = '2026-12-01T10:00:00')],
   ['date only', (b) => (b.created_at = '2026-12-01')],
   ['impossible date', (b) => (row(b, 'tables').last_seen = '2026-02-30T00:00:00Z')],
   ['row is null', (b) => (b.clients[1] = null)],
   ['row is an array', (b) => (b.tables[0] = [])],
   ['list is an object', (b) => (b.keys = {})],
+  ['snapshot with an extra key', (b) => (b.snapshot = { ...structuredClone(SNAP), extra: 1 })],
+  ['snapshot of an unknown route family', (b) => (b.snapshot = { ...structuredClone(SNAP), routes: { drop: SNAP.routes.fetch } })],
+  ['snapshot histogram one bucket short', (b) => (b.snapshot = { ...structuredClone(SNAP), routes: { fetch: { ...SNAP.routes.fetch, latency: [1] } } })],
+  ['snapshot target with credentials', (b) => (b.snapshot = { ...structuredClone(SNAP), budgets: [{ ...SNAP.budgets[0], target: 'user:pw@host:5432/db' }] })],
+  ['snapshot is null', (b) => (b.snapshot = null)],
 ];
 
 const outcome = (json: unknown) => {
@@ -101,12 +116,12 @@ describe('acceptBatch: a fast accept that is never looser than batchSchema', () 
   it('random single-field corruptions: whatever the fast path accepts, the schema accepts', () => {
     const values: unknown[] = [null, true, 0, -1, 2.5, 1e300, '', 'x', 'read', T, ID, '\u0000', [], {}, 'c'.repeat(64)];
     let seed = 42;
-    const rand = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n);
+    const rand = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n;
     let accepted = 0;
     for (let i = 0; i < 3_000; i++) {
       const b = valid();
       const list = ['clients', 'tables', 'keys'][rand(3)] as string;
-      const target = rand(4) === 0 ? b : (b[list] as Record<string, unknown>[])[0] ?? b;
+      const target = rand(4) === 0 ? b : ((b[list] as Record<string, unknown>[])[0] ?? b);
       const keys = Object.keys(target);
       const key = rand(5) === 0 ? 'extra' : (keys[rand(keys.length)] as string);
       target[key] = values[rand(values.length)];

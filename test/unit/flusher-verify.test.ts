@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CLOCK_SKEW_MS, SIGNATURE_HEADER, TIMESTAMP_HEADER, signBatch, type SignatureHeaders } from '../../drizzle/signing.js';
+import { MAX_CLOCK_SKEW_MS, SIGNATURE_HEADER, TIMESTAMP_HEADER, signBatch, type SignatureHeaders } from '../../crypto/batch-signing.js';
 import { verifyBatchSync } from '../../flusher/verify.js';
 
 const SECRET = 'unit-test-signing-secret';
@@ -37,7 +37,7 @@ async function cases(): Promise<Case[]> {
   ];
 }
 
-describe('verifyBatchSync (node:crypto) against batches signed by the worker\'s signBatch (Web Crypto)', () => {
+describe("verifyBatchSync (node:crypto) against batches signed by the worker's signBatch (Web Crypto)", () => {
   it('on valid, tampered, rotated, malformed and skewed batches', async () => {
     for (const [name, secrets, headers, b, at, want] of await cases()) {
       const verdict = verifyBatchSync(secrets, headers, b, at);

@@ -5,8 +5,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { generateApiKey, KEY_LENGTH, LEGACY_KEY_LENGTH, mintApiKey, parseApiKey, partsOfKnownKey } from '../../drizzle/key-format.js';
-import { importSigningKey, signerFor, signingSecretsOf, tagMatches } from '../../drizzle/key-signing.js';
+import { generateApiKey, KEY_LENGTH, LEGACY_KEY_LENGTH, mintApiKey, parseApiKey, partsOfKnownKey } from '../../crypto/key-format.js';
+import { importSigningKey, signerFor, signingSecretsOf, tagMatches } from '../../crypto/key-signing.js';
 
 const OLD = 'old-signing-secret-0123456789abcdefghij';
 const NEW = 'new-signing-secret-0123456789abcdefghij';
@@ -39,7 +39,13 @@ describe('key tags', () => {
   it('parses legacy keys as untagged and refuses anything else', () => {
     const legacy = generateApiKey();
     expect(parseApiKey(legacy.key)).toEqual({ ...legacy, tag: null });
-    for (const bad of [`${legacy.key}_`, `${legacy.key}_${'A'.repeat(24)}`, `${legacy.key}_${'0'.repeat(23)}`, `${legacy.key}_${'0'.repeat(25)}`, legacy.key.slice(1)]) {
+    for (const bad of [
+      `${legacy.key}_`,
+      `${legacy.key}_${'A'.repeat(24)}`,
+      `${legacy.key}_${'0'.repeat(23)}`,
+      `${legacy.key}_${'0'.repeat(25)}`,
+      legacy.key.slice(1),
+    ]) {
       expect(parseApiKey(bad)).toBeUndefined();
     }
   });

@@ -6,8 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseSettings } from '../../worker/config.js';
 import { STATUS } from '../../worker/errors.js';
-import type { Isolate } from '../../worker/isolate.js';
-import { createServices } from '../../worker/services.js';
+import { createServices, type Isolate } from '../../worker/isolate.js';
 import { runTelemetryTask } from '../../worker/telemetry/task.js';
 import { noteAcquire } from '../../worker/admission/slow-acquire-log.js';
 import { targetOf } from '../../worker/db/target.js';
@@ -34,7 +33,9 @@ describe('operations runbook', () => {
   });
 
   it('has a section for every 503 error code', () => {
-    const codes = Object.entries(STATUS).filter(([, status]) => status === 503).map(([code]) => code);
+    const codes = Object.entries(STATUS)
+      .filter(([, status]) => status === 503)
+      .map(([code]) => code);
     expect(codes.length).toBeGreaterThan(0);
     for (const code of codes) expect(runbook).toMatch(new RegExp(`### .*\`${code}\``));
   });
@@ -72,14 +73,29 @@ describe('operations runbook', () => {
     const documented = Object.keys(JSON.parse(example ?? '{}') as object);
     const parsed = parseSettings({ DATABASE_URL: 'postgres://u:secret@127.0.0.1:1/db', DB_ACQUIRE_SLOW_MS: '100' });
     if (!parsed.ok) throw new Error('settings must parse');
-    const isolate: Isolate = { settings: parsed.settings, startedAt: Date.now(), services: createServices(parsed.settings) };
+    const tracker = createServices(parsed.settings).slowAcquire;
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const budget = { snapshot: () => ({ inUse: 8, waiting: 5 }) };
-    noteAcquire({ isolate, requestId: 'r-1' }, targetOf(parsed.settings.DATABASE_URL), 'auth', 100, budget); // not slow
-    noteAcquire({ isolate, requestId: 'r-2' }, targetOf(parsed.settings.DATABASE_URL), 'auth', 240, budget);
+    const thresholdMs = parsed.settings.DB_ACQUIRE_SLOW_MS;
+    noteAcquire({ tracker, thresholdMs, requestId: 'r-1' }, targetOf(parsed.settings.DATABASE_URL), 'auth', 100, budget); // not slow
+    noteAcquire({ tracker, thresholdMs, requestId: 'r-2' }, targetOf(parsed.settings.DATABASE_URL), 'auth', 240, budget);
     const lines = warn.mock.calls.map(([l]) => JSON.parse(String(l)) as Record<string, unknown>);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ event: 'db_acquire_slow', requestId: 'r-2', target: '127.0.0.1:1/db', purpose: 'auth', waitedMs: 240, thresholdMs: 100, inUse: 8, waiting: 5, notLoggedSinceLast: 0 });
-    expect(documented.filter((k) => k !== 'ts').sort()).toEqual(Object.keys(lines[0] ?? {}).filter((k) => k !== 'ts').sort());
+    expect(lines[0]).toMatchObject({
+      event: 'db_acquire_slow',
+      requestId: 'r-2',
+      target: '127.0.0.1:1/db',
+      purpose: 'auth',
+      waitedMs: 240,
+      thresholdMs: 100,
+      inUse: 8,
+      waiting: 5,
+      notLoggedSinceLast: 0,
+    });
+    expect(documented.filter((k) => k !== 'ts').sort()).toEqual(
+      Object.keys(lines[0] ?? {})
+        .filter((k) => k !== 'ts')
+        .sort(),
+    );
   });
 });

@@ -25,7 +25,12 @@ describe('rate limit text', () => {
     expect(rateLimitOf(null, 10)).toBeNull();
     expect(rateLimitOf(5, undefined)).toBeNull();
     const client = { clientName: 'acme', rateLimit: { requests: 100, periodS: 60 } };
-    expect(applicableLimit({ id: 'k1', rateLimit: { requests: 5, periodS: 10 } }, client)).toEqual({ requests: 5, periodS: 10, scope: 'key', bucket: 'key:k1' });
+    expect(applicableLimit({ id: 'k1', rateLimit: { requests: 5, periodS: 10 } }, client)).toEqual({
+      requests: 5,
+      periodS: 10,
+      scope: 'key',
+      bucket: 'key:k1',
+    });
     expect(applicableLimit({ id: 'k1', rateLimit: null }, client)).toEqual({ requests: 100, periodS: 60, scope: 'client', bucket: 'client:acme' });
     expect(applicableLimit(undefined, client)).toMatchObject({ scope: 'client' });
     expect(applicableLimit({ id: 'k1', rateLimit: null }, { clientName: 'acme', rateLimit: null })).toBeUndefined();
@@ -58,7 +63,13 @@ describe('fixed window', () => {
 describe('headers', () => {
   it('RateLimit-Policy names whose limit, quota and window; RateLimit the remaining and seconds to reset (rounded up)', () => {
     const limit = { requests: 100, periodS: 10, scope: 'key' as const, bucket: 'key:k' };
-    expect(rateLimitHeaders(limit, { allowed: true, remaining: 42, resetMs: 6001 })).toEqual({ 'ratelimit-policy': '"key";q=100;w=10', ratelimit: '"key";r=42;t=7' });
-    expect(rateLimitHeaders({ ...limit, scope: 'client' }, { allowed: false, remaining: 0, resetMs: 0 })).toEqual({ 'ratelimit-policy': '"client";q=100;w=10', ratelimit: '"client";r=0;t=0' });
+    expect(rateLimitHeaders(limit, { allowed: true, remaining: 42, resetMs: 6001 })).toEqual({
+      'ratelimit-policy': '"key";q=100;w=10',
+      ratelimit: '"key";r=42;t=7',
+    });
+    expect(rateLimitHeaders({ ...limit, scope: 'client' }, { allowed: false, remaining: 0, resetMs: 0 })).toEqual({
+      'ratelimit-policy': '"client";q=100;w=10',
+      ratelimit: '"client";r=0;t=0',
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { sha256Hex } from '../../drizzle/sha256.js';
-import { generateApiKey, hashApiKey, mintApiKey } from '../../drizzle/key-format.js';
+import { sha256Hex } from '../../crypto/sha256.js';
+import { generateApiKey, hashApiKey, mintApiKey } from '../../crypto/key-format.js';
 
 const reference = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CLOCK_SKEW_MS, SIGNATURE_HEADER, TIMESTAMP_HEADER, signBatch, type SignatureHeaders } from '../../drizzle/signing.js';
+import { MAX_CLOCK_SKEW_MS, SIGNATURE_HEADER, TIMESTAMP_HEADER, signBatch, type SignatureHeaders } from '../../crypto/batch-signing.js';
 import { verifyBatchSync } from '../../flusher/verify.js';
 
 const SECRET = 'unit-test-signing-secret';

@@ -18,6 +18,7 @@ describe('Postgres errors → gateway errors (docs/protocol.md status map)', () 
     ['42P10', 400, 'invalid_request'],
     ['42501', 403, 'forbidden_table'],
     ['57014', 408, 'statement_timeout'],
+    ['55P03', 408, 'statement_timeout'],
     ['53300', 503, 'database_unavailable'],
     ['08006', 503, 'database_unavailable'],
     ['57P01', 503, 'database_unavailable'],
@@ -40,9 +41,75 @@ describe('Postgres errors → gateway errors (docs/protocol.md status map)', () 
     expect(`${mapped.message} ${mapped.hint ?? ''}`).not.toMatch(/SELECT|DROP|users/);
   });
 
-  it('keeps data-error messages and details, which describe values only', () => {
-    const mapped = mapPgError(pg('23505', 'duplicate key value violates unique constraint "users_email_key"', { detail: 'Key (email)=(a@x) already exists.' }));
-    expect(mapped.message).toContain('users_email_key');
-    expect(mapped.hint).toBe('Key (email)=(a@x) already exists.');
+  it('never passes on detail, hint or where: they quote row values and tables outside the scope', () => {
+    const extra = {
+      detail: 'Failing row contains (null, secret-title, f, 2026-01-01, 1).',
+      hint: 'hint-x',
+      where: 'SQL statement "INSERT … \'where-x\'"',
+      schema: 'public',
+      table: 'todos',
+    };
+    for (const code of ['23502', '23514', '23505', '23503', '23P01', '23001', '22P02', '22001', '42601', 'XX000', '428C9']) {
+      const mapped = mapPgError(pg(code, 'server text with secret-title', extra), () => true);
+      const shown = `${mapped.message} ${mapped.hint ?? ''}`;
+      expect(shown, code).not.toMatch(/secret-title|Failing row|hint-x|where-x/);
+    }
+    // RAISE in a tenant function: its own message is for its caller; its DETAIL and HINT are not passed on.
+    const raised = mapPgError(pg('P0001', 'order 7 is closed', extra), () => true);
+    expect([raised.status, raised.message, raised.hint]).toEqual([400, 'order 7 is closed', null]);
+  });
+});
+
+describe('integrity errors name columns of tables inside the scope, never values', () => {
+  const all = () => true;
+  const none = () => false;
+  const unique = pg('23505', 'duplicate key value violates unique constraint "todos_pkey"', {
+    detail: 'Key (id)=(1) already exists.',
+    schema: 'public',
+    table: 'todos',
+    constraint: 'todos_pkey',
+  });
+
+  it('23505: 409 naming the key columns, without the value', () => {
+    const mapped = mapPgError(unique, all);
+    expect([mapped.status, mapped.code, mapped.message]).toEqual([409, 'conflict', 'A row with the same "id" already exists']);
+    const pair = mapPgError(pg('23505', 'x', { detail: 'Key (owner_id, "Slug")=(7, a(b)=(c)) already exists.', schema: 'app', table: 't' }), all);
+    expect(pair.message).toBe('A row with the same "owner_id", "Slug" already exists');
+  });
+
+  it('23505 on a table outside the scope, or of an expression index, names no column', () => {
+    expect(mapPgError(unique, none).message).toBe('A row with the same unique key already exists');
+    expect(mapPgError(unique).message).toBe('A row with the same unique key already exists');
+    const expression = pg('23505', 'x', { detail: 'Key (lower(email))=(a@x) already exists.', schema: 'public', table: 'users' });
+    expect(mapPgError(expression, all).message).toBe('A row with the same unique key already exists');
+  });
+
+  it('23503: 409 naming no table on either side', () => {
+    const referenced = mapPgError(
+      pg('23503', 'update or delete on table "todos" violates foreign key constraint "secret_notes_todo_id_fkey" on table "secret_notes"', {
+        detail: 'Key (id)=(1) is still referenced from table "secret_notes".',
+        schema: 'public',
+        table: 'secret_notes',
+        constraint: 'secret_notes_todo_id_fkey',
+      }),
+      all,
+    );
+    expect([referenced.status, referenced.message]).toEqual([409, 'The row is still referenced by other rows']);
+    const missing = mapPgError(pg('23503', 'x', { detail: 'Key (todo_id)=(42) is not present in table "todos".', schema: 'public', table: 'notes' }), all);
+    expect([missing.status, missing.message]).toEqual([409, '"todo_id" refers to a row that does not exist']);
+    expect(mapPgError(pg('23503', 'x', { detail: 'Schlüssel (a)=(1) …' }), all).message).toMatch(/^A foreign key does not hold/);
+    for (const m of [referenced, missing]) expect(`${m.message} ${m.hint ?? ''}`).not.toMatch(/secret_notes|todos|42|fkey/);
+  });
+
+  it('23502 names the column; 23514 the column of a constraint Postgres named, else the constraint', () => {
+    const notNull = mapPgError(
+      pg('23502', 'null value in column "id" of relation "todos" violates not-null constraint', { column: 'id', schema: 'public', table: 'todos' }),
+      all,
+    );
+    expect([notNull.status, notNull.code, notNull.message]).toEqual([400, 'invalid_request', 'Column "id" may not be null']);
+    expect(mapPgError(pg('23502', 'x', { column: 'id', schema: 'public', table: 'todos' }), none).message).toBe('A required value is null');
+    const check = (constraint: string) => mapPgError(pg('23514', 'x', { constraint, schema: 'public', table: 'todos' }), all).message;
+    expect(check('todos_title_check')).toBe('The value of column "title" fails the table\'s check');
+    expect(check('title_not_blank')).toBe('A value (check constraint "title_not_blank") fails the table\'s check');
   });
 });

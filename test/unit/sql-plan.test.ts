@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { buildCatalog, GATEWAY_TABLES, relationKey, resolveRelation, createCatalogCache, type CatalogRow, type Relation } from '../../worker/gateway/catalog.js';
+import {
+  buildCatalog,
+  GATEWAY_TABLES,
+  relationKey,
+  resolveRelation,
+  createCatalogCache,
+  type CatalogRow,
+  type Relation,
+} from '../../worker/gateway/catalog.js';
 import { CATALOG_MIN_REFRESH_MS, mayRefresh } from '../../worker/gateway/catalog-source.js';
-import { planDelete, planFetch, planInsert, planProjection, planUpdate } from '../../worker/gateway/plan.js';
+import { planProjection } from '../../worker/gateway/plan-columns.js';
+import { planDelete, planFetch, planInsert, planUpdate } from '../../worker/gateway/plan.js';
 import type { Filter } from '../../worker/gateway/filter.js';
 
 const rows: CatalogRow[] = [
@@ -71,7 +80,10 @@ describe('projection and fetch paging', () => {
     expect(plan).toMatchObject({ ok: true, value: { select: { limit: 100, offset: 0 }, withCount: false, head: false } });
     const paged = planFetch({ table_name: 'users', current_page: 3, page_size: 20, count: 'exact' }, users, [], { maxLimit: 100 });
     expect(paged).toMatchObject({ ok: true, value: { select: { limit: 20, offset: 40 }, withCount: true } });
-    expect(planFetch({ table_name: 'users', sort_by: { field: 'nope' } }, users, [], { maxLimit: 100 })).toMatchObject({ ok: false, error: { code: 'unknown_column' } });
+    expect(planFetch({ table_name: 'users', sort_by: { field: 'nope' } }, users, [], { maxLimit: 100 })).toMatchObject({
+      ok: false,
+      error: { code: 'unknown_column' },
+    });
     const hostile: Filter = { kind: 'or', filters: [{ kind: 'compare', column: 'id" OR 1=1 --', op: 'eq', value: 1 }] };
     expect(planFetch({ table_name: 'users' }, users, [hostile], { maxLimit: 100 })).toMatchObject({ ok: false, error: { code: 'unknown_column' } });
   });
@@ -89,7 +101,10 @@ describe('insert / upsert planning', () => {
       ok: true,
       value: { conflict: { target: ['id'], action: { kind: 'excluded', columns: ['email'] } } },
     });
-    expect(planInsert({ table_name: 'users', insert_body: { id: 1 }, on_conflict: ['id'] }, users)).toMatchObject({ ok: true, value: { conflict: { action: { kind: 'nothing' } } } });
+    expect(planInsert({ table_name: 'users', insert_body: { id: 1 }, on_conflict: ['id'] }, users)).toMatchObject({
+      ok: true,
+      value: { conflict: { action: { kind: 'nothing' } } },
+    });
     expect(planInsert({ table_name: 'users', insert_body: { id: 1, email: 'e' }, update_body: {} }, users)).toMatchObject({
       ok: true,
       value: { conflict: { target: ['id'], action: { kind: 'nothing' } } },
@@ -101,9 +116,18 @@ describe('insert / upsert planning', () => {
   });
 
   it('refuses unknown columns anywhere, and upserts on tables without a key unless on_conflict is given', () => {
-    expect(planInsert({ table_name: 'users', insert_body: { 'id) VALUES (1); --': 1 } }, users)).toMatchObject({ ok: false, error: { code: 'unknown_column' } });
-    expect(planInsert({ table_name: 'users', insert_body: { id: 1 }, on_conflict: 'nope' }, users)).toMatchObject({ ok: false, error: { code: 'unknown_column' } });
-    expect(planInsert({ table_name: 'logs', insert_body: { msg: 'm' }, update_body: { msg: 'x' } }, logs)).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+    expect(planInsert({ table_name: 'users', insert_body: { 'id) VALUES (1); --': 1 } }, users)).toMatchObject({
+      ok: false,
+      error: { code: 'unknown_column' },
+    });
+    expect(planInsert({ table_name: 'users', insert_body: { id: 1 }, on_conflict: 'nope' }, users)).toMatchObject({
+      ok: false,
+      error: { code: 'unknown_column' },
+    });
+    expect(planInsert({ table_name: 'logs', insert_body: { msg: 'm' }, update_body: { msg: 'x' } }, logs)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_request' },
+    });
   });
 });
 
@@ -115,17 +139,32 @@ describe('update / delete planning', () => {
 
   it('update RETURNING only when columns are given', () => {
     expect(planUpdate({ table_name: 'users', update_body: { name: 'x' } }, users, [eqId])).toMatchObject({ ok: true, value: { returning: null } });
-    expect(planUpdate({ table_name: 'users', update_body: { name: 'x' }, columns: 'id' }, users, [eqId])).toMatchObject({ ok: true, value: { returning: ['id'] } });
+    expect(planUpdate({ table_name: 'users', update_body: { name: 'x' }, columns: 'id' }, users, [eqId])).toMatchObject({
+      ok: true,
+      value: { returning: ['id'] },
+    });
   });
 
   it('resource_id means id = resource_id unless an id condition says so already (a different one is refused); .eq("resource_id") maps to id', () => {
-    expect(planDelete({ table_name: 'users', resource_id: '7' }, users, [])).toMatchObject({ ok: true, value: { where: [{ column: 'id', op: 'eq', value: '7' }] } });
+    expect(planDelete({ table_name: 'users', resource_id: '7' }, users, [])).toMatchObject({
+      ok: true,
+      value: { where: [{ column: 'id', op: 'eq', value: '7' }] },
+    });
     expect(planDelete({ table_name: 'users', resource_id: '1' }, users, [eqId])).toMatchObject({ ok: true, value: { where: [eqId] } });
-    expect(planDelete({ table_name: 'users', resource_id: '7' }, users, [eqId])).toMatchObject({ ok: false, error: { code: 'invalid_request', message: expect.stringMatching(/disagrees/) } });
+    expect(planDelete({ table_name: 'users', resource_id: '7' }, users, [eqId])).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_request', message: expect.stringMatching(/disagrees/) },
+    });
     const idAbove: Filter = { kind: 'compare', column: 'id', op: 'gt', value: 3 };
-    expect(planDelete({ table_name: 'users', resource_id: '7' }, users, [idAbove])).toMatchObject({ ok: true, value: { where: [idAbove, { column: 'id', op: 'eq', value: '7' }] } });
+    expect(planDelete({ table_name: 'users', resource_id: '7' }, users, [idAbove])).toMatchObject({
+      ok: true,
+      value: { where: [idAbove, { column: 'id', op: 'eq', value: '7' }] },
+    });
     const viaSdk: Filter = { kind: 'compare', column: 'resource_id', op: 'eq', value: '9' };
-    expect(planDelete({ table_name: 'users', resource_id: '9' }, users, [viaSdk])).toMatchObject({ ok: true, value: { where: [{ column: 'id', value: '9' }] } });
+    expect(planDelete({ table_name: 'users', resource_id: '9' }, users, [viaSdk])).toMatchObject({
+      ok: true,
+      value: { where: [{ column: 'id', value: '9' }] },
+    });
     expect(planDelete({ table_name: 'logs', resource_id: '1' }, logs, [])).toMatchObject({ ok: false, error: { code: 'unknown_column' } });
   });
 });
@@ -147,6 +186,17 @@ describe('catalog cache', () => {
     const off = createCatalogCache({ ttlMs: 0, maxTargets: 2, now: () => now });
     off.set('a', catalog);
     expect(off.get('a')).toBeUndefined();
+  });
+
+  it('keeps the time its load started, so a slow load is not taken for a newer copy', () => {
+    let now = 500;
+    const cache = createCatalogCache({ ttlMs: 10_000, maxTargets: 2, now: () => now });
+    expect(cache.set('a', catalog, 200)).toEqual({ catalog, loadedAt: 200 });
+    now = 200 + CATALOG_MIN_REFRESH_MS;
+    const cached = cache.get('a');
+    expect(cached?.loadedAt).toBe(200);
+    if (!cached) throw new Error('cached');
+    expect(mayRefresh({ ...cached, fromCache: true }, now)).toBe(true);
   });
 });
 

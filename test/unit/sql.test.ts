@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, resolveRelation, type Relation } from '../../worker/gateway/catalog.js';
 import { buildCount, buildDelete, buildInsert, buildSelect, buildUpdate } from '../../worker/gateway/sql.js';
-import { quoteIdent } from '../../worker/gateway/sql-render.js';
+import { quoteIdent } from '../../drizzle/statement.js';
 
 const catalog = buildCatalog([
   { schema_name: 'public', table_name: 'users', column_name: 'id', data_type: 'integer', is_pk: true },
@@ -38,7 +38,16 @@ describe('select and count', () => {
         { kind: 'in', column: 'id', values: [] },
         { kind: 'contains', column: 'tags', value: ['a'] },
         { kind: 'containedBy', column: 'meta', value: { k: 1 } },
-        { kind: 'not', filter: { kind: 'or', filters: [{ kind: 'compare', column: 'id', op: 'gt', value: 5 }, { kind: 'is', column: 'id', value: true, negate: false }] } },
+        {
+          kind: 'not',
+          filter: {
+            kind: 'or',
+            filters: [
+              { kind: 'compare', column: 'id', op: 'gt', value: 5 },
+              { kind: 'is', column: 'id', value: true, negate: false },
+            ],
+          },
+        },
         { kind: 'compare', column: 'id', op: 'eq', value: '7', columnCast: 'text', valueCast: 'text' },
       ],
       order: [],
@@ -66,11 +75,27 @@ describe('insert', () => {
   it('sparse rows get DEFAULT, or NULL with default_to_null', () => {
     const rows = [{ id: 1, email: 'a' }, { id: 2 }];
     const st = buildInsert({ relation: users, rows, columns: ['id', 'email'], defaultToNull: false, returning: '*' });
-    expect(st.text).toBe('INSERT INTO "public"."users" ("id", "email") VALUES ($1, $2), ($3, DEFAULT) RETURNING *');
-    expect(st.params).toEqual([1, 'a', 2]);
-    expect(buildInsert({ relation: users, rows, columns: ['id', 'email'], defaultToNull: true, returning: null }).text).toBe(
-      'INSERT INTO "public"."users" ("id", "email") VALUES ($1, $2), ($3, NULL)',
+    // Only VALUES can say DEFAULT: each present cell reads its row of the one JSON parameter.
+    const cell = (i: number, c: string) => `(json_populate_record(NULL::"public"."users", $1::json->${i}))."${c}"`;
+    expect(st.text).toBe(
+      `INSERT INTO "public"."users" ("id", "email") VALUES (${cell(0, 'id')}, ${cell(0, 'email')}), (${cell(1, 'id')}, DEFAULT) RETURNING *`,
     );
+    expect(st.params).toEqual(['[{"id":1,"email":"a"},{"id":2}]']);
+    const nulls = buildInsert({ relation: users, rows, columns: ['id', 'email'], defaultToNull: true, returning: null });
+    expect(nulls.text).toBe(
+      'INSERT INTO "public"."users" ("id", "email") SELECT "id", "email" FROM json_populate_recordset(NULL::"public"."users", $1::json) AS "_r"',
+    );
+    expect(nulls.params).toEqual(['[{"id":1,"email":"a"},{"id":2}]']);
+  });
+
+  it('binds all rows as one JSON parameter, however many', () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({ id: i, email: `u${i}`, meta: { i } }));
+    const st = buildInsert({ relation: users, rows, columns: ['id', 'email', 'meta'], defaultToNull: false, returning: null });
+    expect(st.text).toBe(
+      'INSERT INTO "public"."users" ("id", "email", "meta") SELECT "id", "email", "meta" FROM json_populate_recordset(NULL::"public"."users", $1::json) AS "_r"',
+    );
+    expect(st.params).toHaveLength(1);
+    expect(JSON.parse(String(st.params[0]))).toHaveLength(20_000);
   });
 
   it('rows without keys insert defaults', () => {
@@ -81,12 +106,14 @@ describe('insert', () => {
 
   it('upserts: EXCLUDED, explicit SET, or DO NOTHING', () => {
     const base = { relation: users, rows: [{ id: 1, email: 'a', meta: { x: [1] } }], columns: ['id', 'email', 'meta'], defaultToNull: false, returning: null };
+    const rowsFrom = 'SELECT "id", "email", "meta" FROM json_populate_recordset(NULL::"public"."users", $1::json) AS "_r"';
     expect(buildInsert({ ...base, conflict: { target: ['id'], action: { kind: 'excluded', columns: ['email', 'meta'] } } }).text).toBe(
-      'INSERT INTO "public"."users" ("id", "email", "meta") VALUES ($1, $2, $3) ON CONFLICT ("id") DO UPDATE SET "email" = EXCLUDED."email", "meta" = EXCLUDED."meta"',
+      `INSERT INTO "public"."users" ("id", "email", "meta") ${rowsFrom} ON CONFLICT ("id") DO UPDATE SET "email" = EXCLUDED."email", "meta" = EXCLUDED."meta"`,
     );
     const set = buildInsert({ ...base, conflict: { target: ['id'], action: { kind: 'set', values: { email: 'b' } } } });
-    expect(set.text).toBe('INSERT INTO "public"."users" ("id", "email", "meta") VALUES ($1, $2, $3) ON CONFLICT ("id") DO UPDATE SET "email" = $4');
-    expect(set.params).toEqual([1, 'a', '{"x":[1]}', 'b']);
+    expect(set.text).toBe(`INSERT INTO "public"."users" ("id", "email", "meta") ${rowsFrom} ON CONFLICT ("id") DO UPDATE SET "email" = $2`);
+    // The JSON column's value travels as JSON inside the rows; a SET value on a JSON column is JSON text.
+    expect(set.params).toEqual(['[{"id":1,"email":"a","meta":{"x":[1]}}]', 'b']);
     expect(buildInsert({ ...base, conflict: { target: ['id'], action: { kind: 'nothing' } } }).text).toMatch(/ON CONFLICT \("id"\) DO NOTHING$/);
   });
 });

@@ -24,7 +24,13 @@ describe('where → filters', () => {
           kind: 'or',
           filters: [
             { kind: 'compare', column: 'a', op: 'eq', value: 1 },
-            { kind: 'and', filters: [{ kind: 'is', column: 'b', value: null, negate: true }, { kind: 'compare', column: 'c', op: 'eq', value: 2 }] },
+            {
+              kind: 'and',
+              filters: [
+                { kind: 'is', column: 'b', value: null, negate: true },
+                { kind: 'compare', column: 'c', op: 'eq', value: 2 },
+              ],
+            },
           ],
         },
         { kind: 'not', filter: { kind: 'compare', column: 'd', op: 'like', value: 'x%' } },
@@ -33,7 +39,10 @@ describe('where → filters', () => {
   });
 
   it('refuses relation predicates, unknown operators, empty or over-deep trees, and too many predicates', () => {
-    expect(parseWhere({ posts: { some: { id: 1 } } })).toMatchObject({ ok: false, error: { code: 'invalid_condition', message: expect.stringMatching(/relation predicates/) } });
+    expect(parseWhere({ posts: { some: { id: 1 } } })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_condition', message: expect.stringMatching(/relation predicates/) },
+    });
     expect(parseWhere({ a: { is: { id: 1 } } })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/relation predicates/) } });
     expect(parseWhere({ a: { regex: '.*' } })).toMatchObject({ ok: false, error: { message: 'where.a: unknown operator "regex"' } });
     expect(parseWhere({ a: {} })).toMatchObject({ ok: false });
@@ -53,7 +62,13 @@ describe('orderBy → sort entries', () => {
     expect(parseOrderBy({ column: 'n', ascending: false })).toEqual({ ok: true, value: [{ field: 'n', direction: 'descending' }] });
     expect(parseOrderBy({ column: 'n' })).toEqual({ ok: true, value: [{ field: 'n', direction: 'ascending' }] });
     expect(parseOrderBy({ field: 'n', direction: 'ascending' })).toEqual({ ok: true, value: [{ field: 'n', direction: 'ascending' }] });
-    expect(parseOrderBy([{ a: 'asc' }, { b: { ascending: false } }])).toEqual({ ok: true, value: [{ field: 'a', direction: 'ascending' }, { field: 'b', direction: 'descending' }] });
+    expect(parseOrderBy([{ a: 'asc' }, { b: { ascending: false } }])).toEqual({
+      ok: true,
+      value: [
+        { field: 'a', direction: 'ascending' },
+        { field: 'b', direction: 'descending' },
+      ],
+    });
   });
 
   it('refuses directions it cannot read', () => {
@@ -72,8 +87,8 @@ describe('select lists', () => {
       value: {
         columns: ['id', 'num:n'],
         embeds: [
-          { key: 'owner', path: 'app.users', hint: 'owner_fk', columns: ['name', 'e:email'] },
-          { key: 'posts', path: 'posts', columns: ['*'] },
+          { key: 'owner', path: 'app.users', target: { schema: 'app', name: 'users' }, hint: 'owner_fk', columns: ['name', 'e:email'] },
+          { key: 'posts', path: 'posts', target: { name: 'posts' }, columns: ['*'] },
         ],
       },
     });
@@ -85,10 +100,16 @@ describe('select lists', () => {
   it('select objects as findMany and include() write them', () => {
     expect(parseSelectObject({ id: true, skip: false, owner: { select: { name: true }, via: 'users', schema: 'app', as: 'o' } })).toEqual({
       ok: true,
-      value: { columns: ['id'], embeds: [{ key: 'o', path: 'app.users', columns: ['name'] }] },
+      value: { columns: ['id'], embeds: [{ key: 'o', path: 'app.users', target: { schema: 'app', name: 'users' }, columns: ['name'] }] },
     });
-    expect(parseSelectObject({ owner: { select: { x: true }, limit: 3 } })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/per-relation limit/) } });
-    expect(parseSelectObject({ owner: { select: { x: true }, through: 'y' } })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/unknown field "through"/) } });
+    expect(parseSelectObject({ owner: { select: { x: true }, limit: 3 } })).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/per-relation limit/) },
+    });
+    expect(parseSelectObject({ owner: { select: { x: true }, through: 'y' } })).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/unknown field "through"/) },
+    });
     expect(parseSelectObject({ id: 'yes' })).toMatchObject({ ok: false });
     expect(parseSelectObject({})).toMatchObject({ ok: false });
   });
@@ -106,7 +127,12 @@ describe('select lists', () => {
 describe('fetch body → planner shape', () => {
   it('structured and legacy spellings meet in one shape', () => {
     const structured = plannerShapeOf({ table_name: 't', select: 'id', where: { id: 1 }, orderBy: { id: 'desc' } });
-    const legacy = plannerShapeOf({ table_name: 't', columns: 'id', conditions: [{ operator: 'eq', column: 'id', value: 1 }], sort_by: { field: 'id', direction: 'descending' } });
+    const legacy = plannerShapeOf({
+      table_name: 't',
+      columns: 'id',
+      conditions: [{ operator: 'eq', column: 'id', value: 1 }],
+      sort_by: { field: 'id', direction: 'descending' },
+    });
     expect(structured).toEqual(legacy);
     expect(plannerShapeOf({ table_name: 't', select: 'owner:users(name)' })).toMatchObject({ ok: true, value: { columns: [], embeds: [{ key: 'owner' }] } });
     expect(plannerShapeOf({ table_name: 't' })).toMatchObject({ ok: true, value: { columns: undefined, embeds: [], where: [], sort: undefined } });

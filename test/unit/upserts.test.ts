@@ -55,12 +55,20 @@ describe('upsert statement builders', () => {
   it('merging adds into copies: the input batches are never changed, and instants compare by time, not text', () => {
     const b = {
       clients: [{ client_name: 'acme', requests: 1, errors: 1, rate_limited: 1, last_seen: '2026-01-01T01:00:00+02:00' }],
-      tables: [{ client_name: 'acme', table_name: 't', operation: 'read' as const, requests: 2, errors: 0, duration_ms: 3, last_seen: '2026-01-01T01:00:00+02:00' }],
+      tables: [
+        { client_name: 'acme', table_name: 't', operation: 'read' as const, requests: 2, errors: 0, duration_ms: 3, last_seen: '2026-01-01T01:00:00+02:00' },
+      ],
       keys: [{ key_id: 'aaaaaaaa-0000-4000-8000-000000000000', last_used: '2026-01-01T01:00:00+02:00' }],
     };
     const before = structuredClone(b);
     // 01:00+02:00 is 23:00Z the day before: 00:00Z is later although it sorts first as text.
-    const later = { clients: [{ ...b.clients[0]!, last_seen: '2026-01-01T00:00:00Z' }], tables: [{ ...b.tables[0]!, last_seen: '2026-01-01T00:00:00Z' }], keys: [] };
+    const [client, table] = [b.clients[0], b.tables[0]];
+    if (!client || !table) throw new Error('seeded');
+    const later = {
+      clients: [{ ...client, last_seen: '2026-01-01T00:00:00Z' }],
+      tables: [{ ...table, last_seen: '2026-01-01T00:00:00Z' }],
+      keys: [],
+    };
     const merged = mergeDeltas([b, b, later]);
     expect(b).toEqual(before);
     expect(merged.clients).toEqual([{ client_name: 'acme', requests: 3, errors: 3, rate_limited: 3, last_seen: '2026-01-01T00:00:00Z' }]);
@@ -69,7 +77,13 @@ describe('upsert statement builders', () => {
   });
 
   it('client_statistics: one multi-row INSERT … ON CONFLICT adding EXCLUDED deltas, GREATEST last_seen, a parameter per column', () => {
-    const rows = Array.from({ length: 1000 }, (_, i) => ({ client_name: `c${String(i).padStart(4, '0')}`, requests: i, errors: 1, rate_limited: i % 3, last_seen: at(i % 60) }));
+    const rows = Array.from({ length: 1000 }, (_, i) => ({
+      client_name: `c${String(i).padStart(4, '0')}`,
+      requests: i,
+      errors: 1,
+      rate_limited: i % 3,
+      last_seen: at(i % 60),
+    }));
     const st = clientStatisticsUpsert(rows);
     if (!st) throw new Error('expected a statement');
     const sql = squash(st.text);
@@ -87,7 +101,9 @@ describe('upsert statement builders', () => {
   });
 
   it('client_table_statistics: conflict on (client, table, operation), adds duration_ms too', () => {
-    const st = clientTableStatisticsUpsert([{ client_name: 'a', table_name: 'users', operation: 'insert', requests: 2, errors: 0, duration_ms: 9, last_seen: at(0) }]);
+    const st = clientTableStatisticsUpsert([
+      { client_name: 'a', table_name: 'users', operation: 'insert', requests: 2, errors: 0, duration_ms: 9, last_seen: at(0) },
+    ]);
     if (!st) throw new Error('expected a statement');
     const sql = squash(st.text);
     expect(sql).toContain('ON CONFLICT (client_name, table_name, operation) DO UPDATE SET');
@@ -131,7 +147,11 @@ describe('upsert statement builders', () => {
         },
       ]),
     );
-    expect(all.map((s) => /client_table_statistics|client_statistics|api_keys/.exec(s.text)?.[0])).toEqual(['client_statistics', 'client_table_statistics', 'api_keys']);
+    expect(all.map((s) => /client_table_statistics|client_statistics|api_keys/.exec(s.text)?.[0])).toEqual([
+      'client_statistics',
+      'client_table_statistics',
+      'api_keys',
+    ]);
   });
 
   it('the batch schema accepts a well-formed batch and refuses unknown fields, bad operations and negative counts', () => {

@@ -2,16 +2,18 @@
  * The auth target under pressure, inside workerd against real Postgres: a blocked catalog table
  * costs a lookup AUTH_LOOKUP_TIMEOUT_MS at most (then 503 and the permit is back), one client's
  * lookups hold at most its fair share of permits (a further batch of its misses waits for its own
- * to end and is refused after the acquire timeout, counted once per client in the status), and a locked `clients`
- * table costs one directory query, not one per name.
+ * to end and is refused after the acquire timeout, counted once per client in the status), a
+ * permit timeout answers "busy" while a lookup the database failed answers "unavailable", and a
+ * locked `clients` table costs one directory query, not one per name.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, fetchWith, budgetSnapshotFor } from './harness.js';
+import { adminDatabaseUrl, baseEnv, fetchWith, budgetSnapshotFor } from './harness.js';
 import { untilLockWaiters } from './lock-waits.js';
-import { createAuthSandbox, type AuthSandbox, type SeededKey } from './seed.js';
+import { createAuthSandbox, withConnection, type AuthSandbox, type SeededKey } from './seed.js';
 import { targetOf } from '../../worker/db/target.js';
 import { isolateFor } from '../../worker/isolate.js';
 import { authStatus } from '../../worker/auth/auth-metrics.js';
+import { refusalSnapshot } from '../../worker/fleet/refusal-counts.js';
 
 const verifyUrl = 'http://gateway/v1/auth/verify';
 
@@ -54,11 +56,15 @@ describe('auth target under pressure', () => {
 
     const lock = await box.lockTable('api_keys');
     let blocked: Settled;
+    let lookupsStillRunning: number;
     try {
       blocked = await timed(call(fresh));
+      // The lookup's own lock/statement timeout ended it on the server (no startup parameter carries it).
+      lookupsStillRunning = await waitingOnLocks(box.role);
     } finally {
       await lock.release();
     }
+    expect(lookupsStillRunning).toBe(0);
     expect(blocked).toMatchObject({ status: 503, code: 'api_key_validation_unavailable' });
     expect(blocked.ms).toBeGreaterThanOrEqual(900); // AUTH_LOOKUP_TIMEOUT_MS=1000 ran out…
     expect(blocked.ms).toBeLessThan(2500); // …well before DB_STATEMENT_TIMEOUT_MS (5 s)
@@ -67,7 +73,8 @@ describe('auth target under pressure', () => {
   });
 
   it('one client holds at most its share of permits: its further misses, coalesced, wait for its own to end (then 503), other clients still get permits', async () => {
-    const vars = { AUTH_DATABASE_URL: box.url, DB_POOL_MAX: '4', AUTH_LOOKUP_TIMEOUT_MS: '1500' };
+    // The held lookups outlast the batch's 1 s share wait by far: none ends inside it and lets the batch in.
+    const vars = { AUTH_DATABASE_URL: box.url, DB_POOL_MAX: '4', AUTH_LOOKUP_TIMEOUT_MS: '3000' };
     const hot = await box.createClient();
     const other = await box.createClient();
     const hotKeys: SeededKey[] = [];
@@ -98,14 +105,62 @@ describe('auth target under pressure', () => {
     } finally {
       await lock.release();
     }
-    // The batch waited DB_ACQUIRE_TIMEOUT_MS (1 s) for a slot of its own client and gave up; two held the permits.
-    expect(refused.every((r) => r.ms >= 800 && r.ms < 1450)).toBe(true);
-    expect([...held, ...refused].every((r) => r.status === 503 && r.code === 'api_key_validation_unavailable')).toBe(true);
+    // The batch waited DB_ACQUIRE_TIMEOUT_MS (1 s) for a slot of its own client and gave up; two held the
+    // permits. Under 1.9 s: a batch that got a slot and then ran its lookup would take acquire + lookup (2 s).
+    expect(refused.map((r) => r.ms).filter((ms) => ms < 800 || ms >= 1900)).toEqual([]);
+    expect(held.map((r) => [r.status, r.code])).toEqual([
+      [503, 'api_key_validation_unavailable'],
+      [503, 'api_key_validation_unavailable'],
+    ]); // the lock
+    expect(refused.map((r) => [r.status, r.code])).toEqual(later.map(() => [503, 'api_key_validation_busy'])); // its own share: the catalog was not asked
     expect(otherResult).toMatchObject({ status: 503, code: 'api_key_validation_unavailable' }); // the lock, not the budget
     expect(snapshot(vars)).toMatchObject({ inUse: 0, timeouts: 0 }); // nobody waited out DB_ACQUIRE_TIMEOUT_MS
-    expect(authStatus(isolateOf(vars)).clients[hot]).toMatchObject({ inFlight: 0, refusedByShare: 1 }); // one batch, counted once
-    expect(authStatus(isolateOf(vars)).clients[other]).toMatchObject({ refusedByShare: 0 });
+    expect(authStatus(isolateOf(vars).settings, isolateOf(vars).services).clients[hot]).toMatchObject({ inFlight: 0, refusedByShare: 1 }); // one batch, counted once
+    expect(authStatus(isolateOf(vars).settings, isolateOf(vars).services).clients[other]).toMatchObject({ refusedByShare: 0 });
     for (const k of hotKeys) expect((await call(hot, k)).status).toBe(200);
+  });
+
+  it('a permit timeout answers api_key_validation_busy, a lookup the database failed answers api_key_validation_unavailable, each counted under its code', async () => {
+    const vars = { AUTH_DATABASE_URL: box.url, DB_POOL_MAX: '2', AUTH_LOOKUP_TIMEOUT_MS: '3000', TEST_CASE: 'busy-vs-down' };
+    const clients = [await box.createClient(), await box.createClient(), await box.createClient()];
+    const call = (client: string, k: SeededKey) => fetchWith(vars, verifyUrl, { headers: { 'x-athena-client': client, 'x-athena-key': k.key } });
+    for (const client of clients) expect((await call(client, await box.createKey(client))).status).toBe(200); // directory loaded
+    const [a, b, c] = await Promise.all(clients.map(async (client) => ({ client, key: await box.createKey(client, undefined, { name: 'fresh' }) })));
+    if (!a || !b || !c) throw new Error('seeded');
+    const before = refusalSnapshot(isolateOf(vars).services.refusals).byCode;
+
+    const lock = await box.lockTable('api_keys');
+    let holders: Settled[];
+    let busy: Response;
+    let busyMs: number;
+    try {
+      // Two clients' lookups (one each: the share cap of two permits) hold both permits on the lock.
+      const holding = [timed(call(a.client, a.key))];
+      await untilLockWaiters(box.role, 1);
+      holding.push(timed(call(b.client, b.key)));
+      await untilLockWaiters(box.role, 2);
+      const started = Date.now();
+      busy = await call(c.client, c.key); // no permit within DB_ACQUIRE_TIMEOUT_MS
+      busyMs = Date.now() - started;
+      holders = await Promise.all(holding);
+    } finally {
+      await lock.release();
+    }
+    expect(busy.status).toBe(503);
+    expect(busy.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
+    expect(await busy.json()).toEqual({
+      error: { code: 'api_key_validation_busy', message: 'API key validation busy', hint: expect.stringContaining('connection budget') },
+    });
+    expect(busyMs).toBeLessThan(2500); // the acquire timeout (1 s), not the holders' 3 s lookups
+    expect(holders.map((r) => [r.status, r.code])).toEqual([
+      [503, 'api_key_validation_unavailable'],
+      [503, 'api_key_validation_unavailable'],
+    ]);
+    const after = refusalSnapshot(isolateOf(vars).services.refusals).byCode;
+    const delta = (code: string) => (after[code] ?? 0) - (before[code] ?? 0);
+    expect([delta('api_key_validation_busy'), delta('api_key_validation_unavailable')]).toEqual([1, 2]);
+    expect(snapshot(vars)).toMatchObject({ inUse: 0, waiting: 0, timeouts: 1 });
+    expect((await call(c.client, c.key)).status).toBe(200);
   });
 
   it('locked clients: new client names wait for one directory reload, which gives up after the lookup timeout; then recovery', async () => {
@@ -133,3 +188,12 @@ describe('auth target under pressure', () => {
     expect(await box.statementCalls('%from clients c%')).toBe(before + 1);
   });
 });
+
+/** Backends of `role` waiting on a lock right now. */
+async function waitingOnLocks(role: string): Promise<number> {
+  const rows = await withConnection(
+    adminDatabaseUrl,
+    async (s) => (await s.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND wait_event_type = 'Lock'`, [role])).rows,
+  );
+  return rows[0]?.n ?? 0;
+}

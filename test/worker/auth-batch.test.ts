@@ -47,7 +47,7 @@ describe('coalesced key lookups', () => {
       await untilLockWaiters(box.role, 1);
       pending.push(...rest.map((f) => f()));
       await until(() => authCacheStats(isolate).keys.misses - before.cache.misses === N); // every request is in
-      expect(authStatus(isolate).clients[client]).toMatchObject({ inFlight: 1 }); // the second batch waits for the share
+      expect(authStatus(isolate.settings, isolate.services).clients[client]).toMatchObject({ inFlight: 1 }); // the second batch waits for the share
       await lock.release();
       answers = await Promise.all(pending);
     } finally {

@@ -36,7 +36,11 @@ describe('auth cache against Postgres', () => {
     expect(await box.statementCalls(POLICY_LOOKUPS)).toBe(before.policies + 1);
     const iso = isolateFor({ ...baseEnv, ...vars });
     if (!iso.ok) throw new Error(iso.problem);
-    expect(authCacheStats(iso.isolate).keys).toMatchObject({ loads: 1, misses: 50 });
+    // Every request a miss or a hit of that one load: over HTTP the load can end before the last
+    // requests arrive, which then hit the cache.
+    const keys = authCacheStats(iso.isolate).keys;
+    expect(keys).toMatchObject({ loads: 1, failures: 0 });
+    expect(keys.misses + keys.hits).toBe(50);
   });
 
   it('malformed keys cause no query at all; an unknown key is looked up once, then cached as not found', async () => {
@@ -45,7 +49,7 @@ describe('auth cache against Postgres', () => {
     const { prefix } = await box.createKey(client);
     const total = async () => box.statementCalls('%');
     const before = await total();
-    for (const bad of ['nope', `${prefix}_short`, `${prefix}_${'A'.repeat(40)}!`, 'ath_ABCDEFGHIJ_' + 'a'.repeat(40)]) {
+    for (const bad of ['nope', `${prefix}_short`, `${prefix}_${'A'.repeat(40)}!`, `ath_ABCDEFGHIJ_${'a'.repeat(40)}`]) {
       const res = await fetchWith(vars, verifyUrl, { headers: { 'x-athena-client': client, 'x-athena-key': bad } });
       expect(res.status).toBe(401);
     }
@@ -62,8 +66,8 @@ describe('auth cache against Postgres', () => {
   });
 
   it('a revoked key keeps working at most AUTH_CACHE_TTL_MS, then 401', async () => {
-    // Caching call + revocation (one connection, one UPDATE) measured ≈ 0.5 s at load average 14 on
-    // 2 cores, so a 3 s TTL leaves the first call after revoking well inside the entry's life.
+    // Caching call + revocation (one connection, one UPDATE) take well under a second even on a busy
+    // machine, so a 3 s TTL leaves the first call after revoking well inside the entry's life.
     const ttlMs = 3000;
     const vars = { AUTH_DATABASE_URL: box.url, AUTH_CACHE_TTL_MS: String(ttlMs) };
     const client = await box.createClient();

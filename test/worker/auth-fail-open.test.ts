@@ -48,7 +48,10 @@ describe('fail-open is bounded', () => {
 
     const read = await call('fetch', 'POST', { table_name: table, columns: 'id,name', sort_by: { field: 'id' } }, unchecked);
     expect(read.status).toBe(200);
-    expect(((await read.json()) as { data: unknown[] }).data).toEqual([{ id: 1, name: 'one' }, { id: 2, name: 'two' }]);
+    expect(((await read.json()) as { data: unknown[] }).data).toEqual([
+      { id: 1, name: 'one' },
+      { id: 2, name: 'two' },
+    ]);
 
     const writes: [string, string, unknown][] = [
       ['insert', 'PUT', { table_name: table, insert_body: { id: 3, name: 'three' } }],
@@ -60,11 +63,14 @@ describe('fail-open is bounded', () => {
       const err = (await res.json()) as { error?: { code: string } };
       expect({ op, status: res.status, code: err.error?.code }).toEqual({ op, status: 403, code: 'scope_denied' });
     }
-    expect(await tenantSql(`SELECT id, name FROM ${table} ORDER BY id`)).toEqual([{ id: 1, name: 'one' }, { id: 2, name: 'two' }]);
+    expect(await tenantSql(`SELECT id, name FROM ${table} ORDER BY id`)).toEqual([
+      { id: 1, name: 'one' },
+      { id: 2, name: 'two' },
+    ]);
 
     const iso = isolateFor({ ...baseEnv, ...vars });
     if (!iso.ok) throw new Error(iso.problem);
-    expect(authStatus(iso.isolate).clients[client]).toMatchObject({ failOpenAdmissions: 4 });
+    expect(authStatus(iso.isolate.settings, iso.isolate.services).clients[client]).toMatchObject({ failOpenAdmissions: 4 });
 
     // AUTH_FAIL_OPEN_SCOPES=none: nothing is admitted unverified.
     const none = await call('fetch', 'POST', { table_name: table, columns: 'id' }, unchecked, closedDoor);

@@ -11,11 +11,10 @@ import { baseEnv, fetchWith } from './harness.js';
 import { createAuthSandbox, type AuthSandbox, type SeededKey } from './seed.js';
 import { isolateFor } from '../../worker/isolate.js';
 import { authStatus } from '../../worker/auth/auth-metrics.js';
-import { generateApiKey, mintApiKey } from '../../drizzle/key-format.js';
-import { signerFor } from '../../drizzle/key-signing.js';
+import { generateApiKey, mintApiKey } from '../../crypto/key-format.js';
+import { signerFor } from '../../crypto/key-signing.js';
 
 const verifyUrl = 'http://gateway/v1/auth/verify';
-const PROBE = 'http://gateway/gateway/fetch';
 const OTHER_SECRET = 'another-signing-secret-not-the-workers-0001';
 
 type Case = [label: string, headers: Record<string, string>, status: number, code: string];
@@ -86,17 +85,16 @@ describe('forged keys and unknown clients, refused from memory', () => {
     const forged = await Promise.all(Array.from({ length: 100 }, async () => (await mintApiKey(await signerFor([OTHER_SECRET]))).key));
     const statuses: number[] = [];
     for (let i = 0; i < 100; i += 25) {
-      const batch = forged.slice(i, i + 25).flatMap((k) => [
-        call({ 'x-athena-client': client, 'x-athena-key': k }),
-        call({ 'x-athena-client': `rnd-${crypto.randomUUID()}`, 'x-athena-key': k }),
-      ]);
+      const batch = forged
+        .slice(i, i + 25)
+        .flatMap((k) => [call({ 'x-athena-client': client, 'x-athena-key': k }), call({ 'x-athena-client': `rnd-${crypto.randomUUID()}`, 'x-athena-key': k })]);
       statuses.push(...(await Promise.all(batch)).map((r) => r.status));
     }
     expect(statuses.filter((s) => s === 401)).toHaveLength(200); // the tag is checked before the name
     expect(await box.statementCalls('%')).toBe(before);
     const iso = isolateFor({ ...baseEnv, ...vars });
     if (!iso.ok) throw new Error(iso.problem);
-    const status = authStatus(iso.isolate);
+    const status = authStatus(iso.isolate.settings, iso.isolate.services);
     expect(status.clients[client]?.forgedKeys).toBeGreaterThanOrEqual(100);
     expect(status.forgedKeys).toBeGreaterThanOrEqual(200);
     expect(JSON.stringify(status)).not.toContain(forged[0]?.slice(15, 40));
@@ -119,7 +117,7 @@ describe('forged keys and unknown clients, refused from memory', () => {
     expect([early.status, after.status]).toEqual([403, 200]);
     const iso = isolateFor({ ...baseEnv, ...quick });
     if (!iso.ok) throw new Error(iso.problem);
-    expect(authStatus(iso.isolate).unknownClients).toBe(1);
+    expect(authStatus(iso.isolate.settings, iso.isolate.services).unknownClients).toBe(1);
   });
 
   it('legacy keys: refused with AUTH_ACCEPT_LEGACY_KEYS=false; a rotation list verifies keys signed by any of its secrets', async () => {

@@ -4,7 +4,7 @@
  * and four more first-time lookups queued for a permit. On release every request completes with
  * 200 — followers from the leaders' stored results, waiters with permits found on their own
  * re-checks — with exactly one statement per distinct key. (Across real request contexts the same
- * is proven over HTTP in test/integration/admission-served.test.ts.)
+ * is proven over HTTP in test/e2e/admission-served.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseEnv, fetchWith, until, budgetSnapshotFor, authCacheStats } from './harness.js';
@@ -33,7 +33,8 @@ describe('leaders held, followers and waiters queued, then released', () => {
       const client = await box.createClient();
       seeded.push({ client, key: await box.createKey(client) });
     }
-    const verify = (s: { client: string; key: SeededKey }) => fetchWith(vars, verifyUrl, { headers: { 'x-athena-client': s.client, 'x-athena-key': s.key.key } });
+    const verify = (s: { client: string; key: SeededKey }) =>
+      fetchWith(vars, verifyUrl, { headers: { 'x-athena-client': s.client, 'x-athena-key': s.key.key } });
     const [warm, a, b, ...others] = seeded;
     if (!warm || !a || !b) throw new Error('seeded');
     expect((await verify(warm)).status).toBe(200); // the directory lists every client

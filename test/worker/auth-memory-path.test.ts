@@ -68,7 +68,7 @@ describe('cache hits decided from memory', () => {
     ]);
   });
 
-  it('a cached legacy key is admitted like a tagged one; a string of a key\'s length that is no key costs no lookup', async () => {
+  it("a cached legacy key is admitted like a tagged one; a string of a key's length that is no key costs no lookup", async () => {
     const vars = { AUTH_DATABASE_URL: box.url, AUTH_CACHE_TTL_MS: '60000' };
     const client = await box.createClient();
     const { key, prefix } = await box.createKey(client, undefined, { legacy: true });

@@ -61,7 +61,7 @@ describe('auth path', () => {
     }
   });
 
-  it('verify without X-Athena-Client answers for the key\'s own client, with its expiry', async () => {
+  it("verify without X-Athena-Client answers for the key's own client, with its expiry", async () => {
     const expiresAt = new Date(Date.now() + 3_600_000);
     const k = await createKey(client, { operations: ['read', 'insert'], tables: ['*'] }, { expiresAt });
     const res = await get(verifyUrl, { 'x-athena-key': k.key });
@@ -160,7 +160,12 @@ describe('auth lookups that cannot run', () => {
     const vars = { AUTH_DATABASE_URL: u.toString() };
     const client = await createClient();
     const { key } = await createKey(client);
-    await expectError(await post(PROBE, { 'x-athena-client': client, 'x-athena-key': key }, vars), 503, 'api_key_policy_unavailable', 'API key policy unavailable');
+    await expectError(
+      await post(PROBE, { 'x-athena-client': client, 'x-athena-key': key }, vars),
+      503,
+      'api_key_policy_unavailable',
+      'API key policy unavailable',
+    );
   });
 
   it('503 api_key_validation_unavailable when the key lookup fails; fail-open admits, fail-static serves a recent entry', async () => {

@@ -17,7 +17,8 @@ async function caller(): Promise<Caller> {
 }
 
 const varsFor = (over: Record<string, string>) => ({ STATS_SINK: 'direct', STATS_TEST_TAG: uniqueName('iso'), ...over });
-const ledgerRows = async (where: string, params: unknown[]) => (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM flush_batches WHERE ${where}`, params))[0]?.n;
+const ledgerRows = async (where: string, params: unknown[]) =>
+  (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM flush_batches WHERE ${where}`, params))[0]?.n;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('flush schedule', () => {
@@ -32,7 +33,11 @@ describe('flush schedule', () => {
       const ctx = createExecutionContext();
       contexts.push(ctx);
       const headers = { 'content-type': 'application/json', 'x-athena-client': who.client, 'x-athena-key': who.key };
-      return app.fetch(new Request('http://gateway/gateway/fetch', { method: 'POST', headers, body: JSON.stringify({ table_name: table }) }), { ...baseEnv, ...vars }, ctx);
+      return app.fetch(
+        new Request('http://gateway/gateway/fetch', { method: 'POST', headers, body: JSON.stringify({ table_name: table }) }),
+        { ...baseEnv, ...vars },
+        ctx,
+      );
     };
     try {
       const N = 25;
@@ -85,7 +90,10 @@ describe('direct sink', () => {
     await sql(`GRANT INSERT ON client_statistics TO "${role.role}"`);
     expect((await fetchRows(vars, who, table)).status).toBe(200); // pending behind the retained batch
     const applied = await flush(vars);
-    expect(applied.results).toEqual([{ ok: true, status: 'applied' }, { ok: true, status: 'applied' }]);
+    expect(applied.results).toEqual([
+      { ok: true, status: 'applied' },
+      { ok: true, status: 'applied' },
+    ]);
     expect((await flush(vars)).sent).toBe(0);
     expect(await clientRow(who.client)).toEqual({ requests: 11, errors: 0 });
     expect(await ledgerRows('batch_id = $1', [retained])).toBe(1);
@@ -95,7 +103,10 @@ describe('direct sink', () => {
     const table = await createTenantTable();
     const who = await caller();
     const tag = uniqueName('ledger');
-    await sql(`INSERT INTO flush_batches (batch_id, source, rows, applied_at) SELECT gen_random_uuid(), $1, 0, now() - interval '30 days' FROM generate_series(1, 5)`, [`${tag}-old`]);
+    await sql(
+      `INSERT INTO flush_batches (batch_id, source, rows, applied_at) SELECT gen_random_uuid(), $1, 0, now() - interval '30 days' FROM generate_series(1, 5)`,
+      [`${tag}-old`],
+    );
     await sql(`INSERT INTO flush_batches (batch_id, source, rows, applied_at) VALUES (gen_random_uuid(), $1, 0, now() - interval '1 hour')`, [`${tag}-recent`]);
     const vars = varsFor({ STATS_FLUSH_INTERVAL_MS: '600000' });
     await fetchRows(vars, who, table);

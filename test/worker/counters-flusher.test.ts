@@ -6,7 +6,20 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fetchWith } from './harness.js';
 import { createClient, createKey, uniqueName } from './seed.js';
-import { ADMIN, clientRow, createTenantTable, fetchRows, flush, flushSigningSecret, load, sample, startFlusher, tableRows, type Caller, type TestFlusher } from './counters-helpers.js';
+import {
+  ADMIN,
+  clientRow,
+  createTenantTable,
+  fetchRows,
+  flush,
+  flushSigningSecret,
+  load,
+  sample,
+  startFlusher,
+  tableRows,
+  type Caller,
+  type TestFlusher,
+} from './counters-helpers.js';
 
 let table: string;
 beforeAll(async () => {
@@ -103,7 +116,10 @@ describe('counters, flusher sink', () => {
       const final = await flush(vars);
       expect(final.stats).toMatchObject({ pendingKeys: 0, retryRows: 0, failures: 0 });
       expect(await clientRow(who.client)).toEqual({ requests: N, errors: 0 });
-      const applied = [sample(await a.metrics(), 'flusher_batches_total', 'outcome="applied"'), sample(await b.metrics(), 'flusher_batches_total', 'outcome="applied"')];
+      const applied = [
+        sample(await a.metrics(), 'flusher_batches_total', 'outcome="applied"'),
+        sample(await b.metrics(), 'flusher_batches_total', 'outcome="applied"'),
+      ];
       expect(applied[0]).toBeGreaterThan(0);
       expect(applied[1]).toBeGreaterThan(0);
       expect((applied[0] ?? 0) + (applied[1] ?? 0)).toBe(final.stats.flushes);
@@ -122,7 +138,9 @@ describe('counters, flusher sink', () => {
       const answer = await flush(vars);
       expect(answer.results).toEqual([{ ok: false, kind: 'misconfigured' }]);
       expect(answer.stats.retryRows).toBeGreaterThan(0);
-      const status = (await (await fetchWith(vars, 'http://gateway/__gateway/status', { headers: ADMIN })).json()) as { batcher: { lastError: string; replicas: Array<Record<string, unknown>> } };
+      const status = (await (await fetchWith(vars, 'http://gateway/__gateway/status', { headers: ADMIN })).json()) as {
+        batcher: { lastError: string; replicas: Array<Record<string, unknown>> };
+      };
       expect(status.batcher.lastError).toContain('misconfigured');
       expect(status.batcher.replicas).toEqual([
         expect.objectContaining({ endpoint: `${f.url}/wrong-prefix/v1/batches`, lastStatus: 404, misconfigured: expect.stringContaining('404') }),

@@ -6,7 +6,7 @@
 import { inject } from 'vitest';
 import { adminDatabaseUrl, databaseUrl, fetchWith, tenantDatabaseUrl } from './harness.js';
 import { sql, uniqueName, withConnection } from './seed.js';
-import type { CountersSnapshot } from '../../worker/counters/service.js';
+import type { CountersSnapshot } from '../../worker/counters/service-types.js';
 import { TEST_ADMIN_TOKEN } from '../support/admin-token.js';
 
 export const ADMIN = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
@@ -16,7 +16,9 @@ const control = inject('flusherControlUrl');
 /** Creates a small table in the tenant DB; returns its name. */
 export async function createTenantTable(): Promise<string> {
   const table = uniqueName('stats_items');
-  await withConnection(tenantDatabaseUrl, (s) => s.query(`CREATE TABLE "${table}" (id int PRIMARY KEY, name text); INSERT INTO "${table}" VALUES (1, 'a'), (2, 'b')`));
+  await withConnection(tenantDatabaseUrl, (s) =>
+    s.query(`CREATE TABLE "${table}" (id int PRIMARY KEY, name text); INSERT INTO "${table}" VALUES (1, 'a'), (2, 'b')`),
+  );
   return table;
 }
 
@@ -61,12 +63,20 @@ export async function clientRow(client: string): Promise<{ requests: number; err
   return r ? { requests: Number(r.requests), errors: Number(r.errors) } : undefined;
 }
 
-export async function tableRows(client: string): Promise<Array<{ table_name: string; operation: string; requests: number; errors: number; duration_ms: number }>> {
+export async function tableRows(
+  client: string,
+): Promise<Array<{ table_name: string; operation: string; requests: number; errors: number; duration_ms: number }>> {
   const rows = await sql<{ table_name: string; operation: string; requests: string; errors: string; duration_ms: string }>(
     'SELECT table_name, operation, requests, errors, duration_ms FROM client_table_statistics WHERE client_name = $1 ORDER BY table_name, operation',
     [client],
   );
-  return rows.map((r) => ({ table_name: r.table_name, operation: r.operation, requests: Number(r.requests), errors: Number(r.errors), duration_ms: Number(r.duration_ms) }));
+  return rows.map((r) => ({
+    table_name: r.table_name,
+    operation: r.operation,
+    requests: Number(r.requests),
+    errors: Number(r.errors),
+    duration_ms: Number(r.duration_ms),
+  }));
 }
 
 export async function keyLastUsed(keyId: string): Promise<Date | null> {
@@ -111,6 +121,7 @@ export async function createStatsRole(): Promise<StatsRole> {
   await sql(`CREATE ROLE "${role}" LOGIN PASSWORD '${password}'`);
   await sql(`GRANT SELECT, INSERT, UPDATE ON client_statistics, client_table_statistics, api_keys, flush_batches TO "${role}"`);
   await sql(`GRANT DELETE ON flush_batches TO "${role}"`);
+  await sql(`GRANT SELECT, INSERT, UPDATE, DELETE ON isolate_snapshots TO "${role}"`);
   const u = new URL(databaseUrl);
   u.username = role;
   u.password = password;
@@ -119,21 +130,28 @@ export async function createStatsRole(): Promise<StatsRole> {
     url: u.toString(),
     role,
     async calls() {
-      const rows = await withConnection(adminDatabaseUrl, async (s) =>
-        (
-          await s.query<{ t: string; n: number }>(
-            `SELECT CASE WHEN query ILIKE 'INSERT INTO client_statistics%' THEN 'client_statistics'
+      const rows = await withConnection(
+        adminDatabaseUrl,
+        async (s) =>
+          (
+            await s.query<{ t: string; n: number }>(
+              `SELECT CASE WHEN query ILIKE 'INSERT INTO client_statistics%' THEN 'client_statistics'
                          WHEN query ILIKE 'INSERT INTO client_table_statistics%' THEN 'client_table_statistics'
                          WHEN query ILIKE '%UPDATE api_keys%' THEN 'api_keys'
                          WHEN query ILIKE 'INSERT INTO flush_batches%' THEN 'flush_batches'
-                         WHEN query ILIKE 'DELETE FROM flush_batches%' THEN 'ledger_prune' ELSE 'other' END AS t,
+                         WHEN query ILIKE 'DELETE FROM flush_batches%' THEN 'ledger_prune'
+                         WHEN query ILIKE 'INSERT INTO isolate_snapshots%' THEN 'isolate_snapshots'
+                         WHEN query ILIKE 'DELETE FROM isolate_snapshots%' THEN 'snapshot_prune' ELSE 'other' END AS t,
                     sum(calls)::int AS n
                FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid JOIN pg_database d ON d.oid = s.dbid
               WHERE r.rolname = $1 AND d.datname = $2 AND query !~* '^(BEGIN|COMMIT|ROLLBACK)'
+                AND query !~* '^SELECT pg_catalog\\.set_config' -- each statement's own timeouts, same batch
+                -- the HTTP endpoint's reset of a pooled connection between requests, not the sink's
+                AND query !~* '^(CLOSE ALL|SET SESSION AUTHORIZATION|RESET ALL|DEALLOCATE ALL|UNLISTEN|DISCARD|SELECT pg_advisory_unlock_all)'
               GROUP BY 1`,
-            [role, catalogDb],
-          )
-        ).rows,
+              [role, catalogDb],
+            )
+          ).rows,
       );
       return Object.fromEntries(rows.map((r) => [r.t, r.n]));
     },

@@ -45,7 +45,11 @@ describe('counters, direct sink', () => {
   it('requests refused before auth decided a client are not counted; refused keys are not either', async () => {
     const who = await caller();
     const vars = varsFor({ STATS_SINK: 'direct' });
-    const noClient = await fetchWith(vars, 'http://gateway/gateway/fetch', { method: 'POST', headers: { 'content-type': 'application/json', 'x-athena-key': who.key }, body: '{}' });
+    const noClient = await fetchWith(vars, 'http://gateway/gateway/fetch', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-athena-key': who.key },
+      body: '{}',
+    });
     expect(noClient.status).toBe(400);
     const badKey = await fetchRows(vars, { client: who.client, key: 'ath_not-a-real-key' }, table);
     expect(badKey.status).toBe(401);
@@ -63,8 +67,17 @@ describe('counters, direct sink', () => {
     const final = await flush(vars);
     const flushes = final.stats.flushes;
     expect(await clientRow(who.client)).toEqual({ requests: N, errors: 0 });
-    // Plus one bounded ledger prune: the first applied batch of an isolate prunes, then once a minute.
-    expect(await role.calls()).toEqual({ flush_batches: flushes, client_statistics: flushes, client_table_statistics: flushes, api_keys: flushes, ledger_prune: 1 });
+    // Plus the isolate's snapshot per flush, and one bounded prune of the ledger and of silent
+    // isolates' snapshots: the first applied batch of an isolate prunes, then once a minute.
+    expect(await role.calls()).toEqual({
+      flush_batches: flushes,
+      client_statistics: flushes,
+      client_table_statistics: flushes,
+      api_keys: flushes,
+      isolate_snapshots: flushes,
+      ledger_prune: 1,
+      snapshot_prune: 1,
+    });
   });
 
   it('coalesces: N requests from two clients within one interval are one flush, one statement per table', async () => {
@@ -79,7 +92,15 @@ describe('counters, direct sink', () => {
     expect(final.results).toEqual([{ ok: true, status: 'applied' }]);
     expect(await clientRow(a.client)).toEqual({ requests: 15, errors: 0 });
     expect(await clientRow(b.client)).toEqual({ requests: 15, errors: 0 });
-    expect(await role.calls()).toEqual({ flush_batches: 1, client_statistics: 1, client_table_statistics: 1, api_keys: 1, ledger_prune: 1 });
+    expect(await role.calls()).toEqual({
+      flush_batches: 1,
+      client_statistics: 1,
+      client_table_statistics: 1,
+      api_keys: 1,
+      isolate_snapshots: 1,
+      ledger_prune: 1,
+      snapshot_prune: 1,
+    });
   });
 
   it('per_request (the benchmark baseline) writes once per request: the same sums, N statements per table', async () => {
@@ -91,7 +112,11 @@ describe('counters, direct sink', () => {
     expect(await clientRow(who.client)).toEqual({ requests: N, errors: 0 });
     expect((await tableRows(who.client))[0]?.requests).toBe(N);
     const calls = await role.calls();
-    expect({ clients: calls.client_statistics, tables: calls.client_table_statistics, ledger: calls.flush_batches ?? 0 }).toEqual({ clients: N, tables: N, ledger: 0 });
+    expect({ clients: calls.client_statistics, tables: calls.client_table_statistics, ledger: calls.flush_batches ?? 0 }).toEqual({
+      clients: N,
+      tables: N,
+      ledger: 0,
+    });
   });
 
   it('the logging database down: requests unaffected, deltas kept and bounded, failures counted', async () => {

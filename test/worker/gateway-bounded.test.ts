@@ -29,14 +29,29 @@ const gte200 = [{ column: 'n', operator: 'gte', value: 200 }];
 
 describe('bounded update', () => {
   it('gte(n,200).order(n).limit(1).update(): exactly the first matching row, count 1', async () => {
-    const res = await api.call('update', { table_name: table, update_body: { tag: 'hit' }, conditions: gte200, strip_nulls: true, sort_by: { field: 'n', direction: 'ascending' }, limit: 1 });
+    const res = await api.call('update', {
+      table_name: table,
+      update_body: { tag: 'hit' },
+      conditions: gte200,
+      strip_nulls: true,
+      sort_by: { field: 'n', direction: 'ascending' },
+      limit: 1,
+    });
     expect(res.status, res.text).toBe(200);
     expect(res.body).toEqual({ data: [], count: 1 });
     expect(await tags()).toEqual(['1:new', '2:new', '3:new', '4:hit', '5:new', '6:new']);
   });
 
   it('range(1,2) (offset 1, limit 2) descending, RETURNING the rows written', async () => {
-    const res = await api.call('update', { table_name: table, update_body: { tag: 'mid' }, conditions: gte200, sort_by: { field: 'n', direction: 'descending' }, limit: 2, offset: 1, columns: 'id,tag' });
+    const res = await api.call('update', {
+      table_name: table,
+      update_body: { tag: 'mid' },
+      conditions: gte200,
+      sort_by: { field: 'n', direction: 'descending' },
+      limit: 2,
+      offset: 1,
+      columns: 'id,tag',
+    });
     expect(res.status, res.text).toBe(200);
     expect(res.body.count).toBe(2);
     expect(res.body.data.map((r) => r.id).sort()).toEqual([4, 5]);
@@ -44,7 +59,15 @@ describe('bounded update', () => {
   });
 
   it('page_size/current_page pick a page; total_pages is informational', async () => {
-    const res = await api.call('update', { table_name: table, update_body: { tag: 'p2' }, conditions: [{ column: 'n', operator: 'gt', value: 0 }], sort_by: { field: 'id', direction: 'ascending' }, page_size: 2, current_page: 2, total_pages: 3 });
+    const res = await api.call('update', {
+      table_name: table,
+      update_body: { tag: 'p2' },
+      conditions: [{ column: 'n', operator: 'gt', value: 0 }],
+      sort_by: { field: 'id', direction: 'ascending' },
+      page_size: 2,
+      current_page: 2,
+      total_pages: 3,
+    });
     expect(res.status, res.text).toBe(200);
     expect(res.body.count).toBe(2);
     expect(await tags()).toEqual(['1:new', '2:new', '3:p2', '4:p2', '5:new', '6:new']);
@@ -113,10 +136,17 @@ describe('refused, and nothing changes', () => {
   });
 
   it('eq_column_cast/eq_value_cast (sent by the SDK beside column_cast) are honoured, not dropped', async () => {
-    const res = await api.call('fetch', { table_name: table, columns: 'id', conditions: [{ column: 'n', operator: 'eq', value: '100', eq_column_cast: 'text', column_cast: 'text' }] });
+    const res = await api.call('fetch', {
+      table_name: table,
+      columns: 'id',
+      conditions: [{ column: 'n', operator: 'eq', value: '100', eq_column_cast: 'text', column_cast: 'text' }],
+    });
     expect(res.status, res.text).toBe(200);
     expect(res.body.data).toEqual([{ id: 2 }]);
-    const disagree = await api.call('fetch', { table_name: table, conditions: [{ column: 'n', operator: 'eq', value: '100', eq_column_cast: 'text', column_cast: 'integer' }] });
+    const disagree = await api.call('fetch', {
+      table_name: table,
+      conditions: [{ column: 'n', operator: 'eq', value: '100', eq_column_cast: 'text', column_cast: 'integer' }],
+    });
     expect(disagree.status).toBe(400);
   });
 });

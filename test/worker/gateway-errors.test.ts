@@ -7,11 +7,14 @@ import { inject } from 'vitest';
 
 const ISOLATE = 'gateway-errors';
 const table = tableName('gw_err');
+/** Created with the file's table: the isolate's catalog, loaded by the first request, knows it. */
+const wide = tableName('gw_wide');
 let api: Caller;
 
 beforeAll(async () => {
   await tenantSql(`CREATE TABLE ${table} (id int PRIMARY KEY, email text UNIQUE, level int)`);
   await tenantSql(`INSERT INTO ${table} VALUES (1, 'a@x', 1), (2, 'b@x', 2)`);
+  await tenantSql(`CREATE TABLE ${wide} (id int PRIMARY KEY, a int, b int, c int, d int, e int, f text)`);
   api = await newCaller(ISOLATE);
 });
 
@@ -35,7 +38,10 @@ describe('status map', () => {
     expectError(await api.call('fetch', { table_name: table, conditions: [{ operator: 'or', value: 'id.zz.1' }] }), 400, 'invalid_condition');
     expectError(await api.call('fetch', { table_name: table, conditions: [{ column: 'level', operator: 'like', value: '1%' }] }), 400, 'invalid_request');
     expectError(await api.call('fetch', { table_name: table, conditions: [{ column: 'id', operator: 'eq', value: 'not-a-number' }] }), 400, 'invalid_request');
-    const noClient = await fetchWith({ TEST_ISOLATE: ISOLATE }, 'http://gateway/gateway/fetch', { method: 'POST', body: JSON.stringify({ table_name: table }) });
+    const noClient = await fetchWith({ TEST_ISOLATE: ISOLATE }, 'http://gateway/gateway/fetch', {
+      method: 'POST',
+      body: JSON.stringify({ table_name: table }),
+    });
     expect(noClient.status).toBe(400);
   });
 
@@ -64,7 +70,14 @@ describe('status map', () => {
       expect(res.status).toBe(404);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unsupported_operation');
     }
-    for (const [method, path] of [['GET', '/gateway/insert'], ['DELETE', '/gateway/fetch'], ['PUT', '/db/gateway/update'], ['GET', '/gateway/delete'], ['GET', '/gateway/query'], ['PUT', '/db/gateway/transaction']] as const) {
+    for (const [method, path] of [
+      ['GET', '/gateway/insert'],
+      ['DELETE', '/gateway/fetch'],
+      ['PUT', '/db/gateway/update'],
+      ['GET', '/gateway/delete'],
+      ['GET', '/gateway/query'],
+      ['PUT', '/db/gateway/transaction'],
+    ] as const) {
       const res = await fetchWith({ TEST_ISOLATE: ISOLATE }, `http://gateway${path}`, { method });
       expect(res.status, `${method} ${path}`).toBe(405);
       expect(res.headers.get('allow')).toBeTruthy();
@@ -72,9 +85,15 @@ describe('status map', () => {
     }
   });
 
-  it('409: unique violation', async () => {
-    expectError(await api.call('insert', { table_name: table, insert_body: { id: 3, email: 'a@x' } }), 409, 'conflict');
-    expectError(await api.call('update', { table_name: table, update_body: { id: 1 }, conditions: [{ column: 'id', operator: 'eq', value: 2 }] }), 409, 'conflict');
+  it('409: unique violation, naming the columns and never the value', async () => {
+    const dup = await api.call('insert', { table_name: table, insert_body: { id: 3, email: 'a@x' } });
+    expectError(dup, 409, 'conflict');
+    expect(dup.body.error?.message).toBe('A row with the same "email" already exists');
+    expect(dup.text).not.toContain('a@x');
+    const moved = await api.call('update', { table_name: table, update_body: { id: 1 }, conditions: [{ column: 'id', operator: 'eq', value: 2 }] });
+    expectError(moved, 409, 'conflict');
+    expect(moved.body.error?.message).toBe('A row with the same "id" already exists');
+    expect(moved.text).not.toContain('b@x');
   });
 
   it('413: declared and streamed bodies over GATEWAY_MAX_BODY_BYTES', async () => {
@@ -98,6 +117,14 @@ describe('status map', () => {
     expect(await tenantSql(`SELECT id FROM ${table} WHERE id = 10`)).toEqual([]);
   });
 
+  it('an insert of more cells than one statement may bind, within the body limit, is written whole (its rows are one parameter)', async () => {
+    const rows = Array.from({ length: 10_000 }, (_, i) => ({ id: i, a: i, b: 1, c: 2, d: 3, e: 4, f: null })); // 70,000 cells
+    const res = await api.call('insert', { table_name: wide, insert_body: rows });
+    expect(res.status, res.text.slice(0, 300)).toBe(201);
+    expect(res.body.count).toBe(10_000);
+    expect(await tenantSql(`SELECT count(*)::int AS n, sum(a)::bigint::text AS s FROM ${wide}`)).toEqual([{ n: 10_000, s: String((9_999 * 10_000) / 2) }]);
+  });
+
   it('503 + Retry-After when the tenant database is down', async () => {
     const down = await newCaller(ISOLATE, { databaseUrl: 'postgres://nobody:secret@127.0.0.1:9/nowhere' });
     const res = await down.call('fetch', { table_name: table });
@@ -112,7 +139,12 @@ describe('under a locked table', () => {
     const s = await openSession(tenantDatabaseUrl, { statementTimeoutMs: 30_000, localWsProxy: inject('wsProxy') });
     await s.query('BEGIN');
     await s.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
-    return { release: async () => { await s.query('ROLLBACK'); await s.close(); } };
+    return {
+      release: async () => {
+        await s.query('ROLLBACK');
+        await s.close();
+      },
+    };
   };
   const waitingOnLock = async () => {
     for (let i = 0; i < 200; i++) {
@@ -132,7 +164,7 @@ describe('under a locked table', () => {
     }
   });
 
-  it('503 database_unavailable when the tenant budget has no permit in time; the holder then succeeds', async () => {
+  it('503 database_busy (not database_unavailable) when the tenant budget has no permit in time; the holder then succeeds', async () => {
     const vars = { DB_POOL_MAX: '1', DB_ACQUIRE_TIMEOUT_MS: '100' };
     await api.call('fetch', { table_name: table }, { vars }); // warm the auth caches of this isolate state
     const lock = await lockTenantTable();
@@ -141,7 +173,7 @@ describe('under a locked table', () => {
       holder = api.call('fetch', { table_name: table, columns: 'id' }, { vars });
       await waitingOnLock();
       const res = await api.call('fetch', { table_name: table }, { vars });
-      expectError(res, 503, 'database_unavailable');
+      expectError(res, 503, 'database_busy');
       expect(res.headers.get('retry-after')).toBeTruthy();
     } finally {
       await lock.release();

@@ -69,13 +69,19 @@ describe('operators', () => {
     expect(await ids([{ operator: 'not', value: 'role.is.null' }])).toEqual([1, 2, 3, 4, 5]);
     expect(await ids([{ operator: 'or', value: 'role.eq.warrior,role.eq.elf' }])).toEqual([4, 5]);
     expect(await ids([{ operator: 'or', value: 'and(level.gt.5,name.ilike.*o*),id.in.(1,2),tags.cs.{magic}' }])).toEqual([1, 2, 3, 4, 5]);
-    expect(await ids([{ operator: 'or', value: 'meta.cs.{"b":true},active.not.is.true' }, { column: 'level', operator: 'lt', value: 20 }])).toEqual([4, 6]); // NOT (NULL IS TRUE) holds
+    expect(
+      await ids([
+        { operator: 'or', value: 'meta.cs.{"b":true},active.not.is.true' },
+        { column: 'level', operator: 'lt', value: 20 },
+      ]),
+    ).toEqual([4, 6]); // NOT (NULL IS TRUE) holds
   });
 });
 
 describe('paging, sorting, counting', () => {
   it('limit/offset and current_page/page_size over sort_by', async () => {
-    const page = (extra: Record<string, unknown>) => api.call('fetch', { table_name: table, columns: ['id'], sort_by: { field: 'level', direction: 'descending' }, ...extra });
+    const page = (extra: Record<string, unknown>) =>
+      api.call('fetch', { table_name: table, columns: ['id'], sort_by: { field: 'level', direction: 'descending' }, ...extra });
     const a = await page({ limit: 2, offset: 1 });
     expect(a.body.data).toEqual([{ id: 4 }, { id: 5 }]);
     const b = await page({ current_page: 2, page_size: 4 });
@@ -85,7 +91,13 @@ describe('paging, sorting, counting', () => {
   });
 
   it('count gives the total matching rows beside the page; head gives only the count', async () => {
-    const counted = await api.call('fetch', { table_name: table, columns: 'id', conditions: [{ column: 'level', operator: 'gt', value: 2 }], count: 'exact', limit: 2 });
+    const counted = await api.call('fetch', {
+      table_name: table,
+      columns: 'id',
+      conditions: [{ column: 'level', operator: 'gt', value: 2 }],
+      count: 'exact',
+      limit: 2,
+    });
     expect(counted.body.data).toHaveLength(2);
     expect(counted.body.count).toBe(5);
     const head = await api.call('fetch', { table_name: table, head: true, conditions: [{ column: 'active', operator: 'eq', value: true }] });
@@ -114,14 +126,24 @@ describe('response shaping and routes', () => {
   });
 
   it('columns as string or array, jsonb and arrays come back as JSON', async () => {
-    const res = await api.call('fetch', { table_name: `public.${table}`, columns: 'id, tags,\n meta', conditions: [{ column: 'id', operator: 'eq', value: 5 }] });
+    const res = await api.call('fetch', {
+      table_name: `public.${table}`,
+      columns: 'id, tags,\n meta',
+      conditions: [{ column: 'id', operator: 'eq', value: 5 }],
+    });
     expect(res.body.data).toEqual([{ id: 5, tags: ['bow'], meta: { a: 1, tags: ['x'] } }]);
   });
 
   it('answers under /db and on GET with query parameters', async () => {
     const db = await api.call('/db/gateway/fetch', { table_name: table, columns: 'id', conditions: [{ column: 'id', operator: 'eq', value: 1 }] });
     expect(db.body.data).toEqual([{ id: 1 }]);
-    const q = new URLSearchParams({ table_name: table, columns: 'id', sort_by: 'id.desc', limit: '2', conditions: JSON.stringify([{ column: 'level', operator: 'lt', value: 10 }]) });
+    const q = new URLSearchParams({
+      table_name: table,
+      columns: 'id',
+      sort_by: 'id.desc',
+      limit: '2',
+      conditions: JSON.stringify([{ column: 'level', operator: 'lt', value: 10 }]),
+    });
     const get = await api.call(`/gateway/fetch?${q}`, undefined, { method: 'GET' });
     expect(get.status, get.text).toBe(200);
     expect(get.body.data).toEqual([{ id: 6 }, { id: 5 }]);

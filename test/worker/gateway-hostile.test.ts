@@ -26,9 +26,22 @@ const drop = `; DROP TABLE ${sentinel}; --`;
 
 describe('injection attempts', () => {
   it('in table names → 4xx', async () => {
-    for (const t of [`${table}${drop}`, `${table}" ; DROP TABLE ${sentinel}; --`, `"${table}"`, `public.${table}.x`, `${table} WHERE 1=1`, `pg_catalog.pg_class`, `../${table}`]) {
+    for (const t of [
+      `${table}${drop}`,
+      `${table}" ; DROP TABLE ${sentinel}; --`,
+      `"${table}"`,
+      `public.${table}.x`,
+      `${table} WHERE 1=1`,
+      `pg_catalog.pg_class`,
+      `../${table}`,
+    ]) {
       for (const op of ['fetch', 'delete', 'update', 'insert'] as const) {
-        const res = await api.call(op, { table_name: t, insert_body: { id: 9 }, update_body: { name: 'z' }, conditions: [{ column: 'id', operator: 'eq', value: 1 }] });
+        const res = await api.call(op, {
+          table_name: t,
+          insert_body: { id: 9 },
+          update_body: { name: 'z' },
+          conditions: [{ column: 'id', operator: 'eq', value: 1 }],
+        });
         expect(res.status, `${op} ${t}: ${res.text}`).toBeGreaterThanOrEqual(400);
         expect(res.status).toBeLessThan(500);
       }
@@ -69,7 +82,10 @@ describe('injection attempts', () => {
       }
     }
     // As values they are just text: nothing matches, nothing runs.
-    const asValue = await api.call('fetch', { table_name: table, conditions: [{ operator: 'or', value: `name.eq."a'${drop}",role.in.("x'); DROP TABLE ${sentinel}; --")` }] });
+    const asValue = await api.call('fetch', {
+      table_name: table,
+      conditions: [{ operator: 'or', value: `name.eq."a'${drop}",role.in.("x'); DROP TABLE ${sentinel}; --")` }],
+    });
     expect(asValue.status, asValue.text).toBe(200);
     expect(asValue.body.data).toEqual([]);
     await expectUnchanged();
@@ -83,7 +99,10 @@ describe('injection attempts', () => {
       const upd = await api.call('update', { table_name: table, update_body: { role: value }, conditions: [{ column: 'name', operator: 'eq', value }] });
       expect(upd.body.count).toBe(0);
     }
-    const like = await api.call('fetch', { table_name: table, conditions: [{ column: 'tags', operator: 'contains', value: [`t"}'; DROP TABLE ${sentinel}; --`] }] });
+    const like = await api.call('fetch', {
+      table_name: table,
+      conditions: [{ column: 'tags', operator: 'contains', value: [`t"}'; DROP TABLE ${sentinel}; --`] }],
+    });
     expect(like.status).toBe(200);
     await expectUnchanged();
   });
@@ -125,9 +144,53 @@ describe('generated malformed bodies', () => {
   it('never answer 5xx (300 bodies over the four routes)', async () => {
     const rand = rng(20261127);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
-    const junk: unknown[] = [null, true, 0, -1, 1.5, 1e308, '', 'x', '*', '"', '\u0000', 'id', table, [], [null], {}, { a: 1 }, [[1]], 'id.eq.1', '(', ')', ',', 'é', Number.MAX_SAFE_INTEGER + 2];
+    const junk: unknown[] = [
+      null,
+      true,
+      0,
+      -1,
+      1.5,
+      1e308,
+      '',
+      'x',
+      '*',
+      '"',
+      '\u0000',
+      'id',
+      table,
+      [],
+      [null],
+      {},
+      { a: 1 },
+      [[1]],
+      'id.eq.1',
+      '(',
+      ')',
+      ',',
+      'é',
+      Number.MAX_SAFE_INTEGER + 2,
+    ];
     // Bodies are strict, so each route mostly gets its own fields (else nothing passes validation); a few get any field.
-    const anyField = ['columns', 'conditions', 'limit', 'offset', 'current_page', 'page_size', 'sort_by', 'count', 'head', 'strip_nulls', 'insert_body', 'update_body', 'on_conflict', 'default_to_null', 'resource_id', 'select', 'where', 'orderBy'];
+    const anyField = [
+      'columns',
+      'conditions',
+      'limit',
+      'offset',
+      'current_page',
+      'page_size',
+      'sort_by',
+      'count',
+      'head',
+      'strip_nulls',
+      'insert_body',
+      'update_body',
+      'on_conflict',
+      'default_to_null',
+      'resource_id',
+      'select',
+      'where',
+      'orderBy',
+    ];
     const ownFields: Record<Op, readonly string[]> = {
       fetch: ['columns', 'conditions', 'limit', 'offset', 'current_page', 'page_size', 'sort_by', 'count', 'head', 'strip_nulls', 'select', 'where', 'orderBy'],
       insert: ['columns', 'count', 'head', 'strip_nulls', 'insert_body', 'update_body', 'on_conflict', 'default_to_null'],
@@ -148,11 +211,17 @@ describe('generated malformed bodies', () => {
       const b: Record<string, unknown> = { table_name: rand() < 0.85 ? table : pick(junk) };
       for (const f of fields) if (rand() < 0.12) b[f] = pick(junk);
       if (fields.includes('conditions') && rand() < 0.7) b.conditions = Array.from({ length: Math.floor(rand() * 4) }, condition);
-      if (fields.includes('insert_body') && rand() < 0.8) b.insert_body = rand() < 0.5 ? { [pick(columns)]: pick(junk) } : [{ id: Math.floor(rand() * 1000) + 100, [pick(columns)]: pick(junk) }];
+      if (fields.includes('insert_body') && rand() < 0.8)
+        b.insert_body = rand() < 0.5 ? { [pick(columns)]: pick(junk) } : [{ id: Math.floor(rand() * 1000) + 100, [pick(columns)]: pick(junk) }];
       if (fields.includes('update_body') && rand() < 0.8) b.update_body = { [pick(columns)]: pick(junk) };
       return rand() < 0.05 ? pick(junk) : b;
     };
-    const methods: Record<string, readonly string[]> = { fetch: ['POST', 'GET'], insert: ['PUT', 'POST'], update: ['POST', 'PATCH'], delete: ['DELETE', 'POST'] };
+    const methods: Record<string, readonly string[]> = {
+      fetch: ['POST', 'GET'],
+      insert: ['PUT', 'POST'],
+      update: ['POST', 'PATCH'],
+      delete: ['DELETE', 'POST'],
+    };
     const seen = new Map<number, number>();
     for (let batch = 0; batch < 30; batch++) {
       const calls = Array.from({ length: 10 }, () => {
@@ -163,7 +232,7 @@ describe('generated malformed bodies', () => {
         if (method === 'GET') {
           // GET carries the fields as query parameters (objects and arrays as JSON).
           const entries = typeof b === 'object' && b !== null && !Array.isArray(b) ? Object.entries(b) : [['table_name', b]];
-          const q = new URLSearchParams(entries.map(([k, v]) => [String(k), typeof v === 'string' ? v : JSON.stringify(v) ?? '']));
+          const q = new URLSearchParams(entries.map(([k, v]) => [String(k), typeof v === 'string' ? v : (JSON.stringify(v) ?? '')]));
           return api.call(`/gateway/fetch?${q}`, undefined, { method }).then((res) => ({ res, op, raw: q.toString() }));
         }
         return api.call(op, undefined, { raw, method }).then((res) => ({ res, op, raw }));

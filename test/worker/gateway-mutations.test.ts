@@ -23,22 +23,35 @@ describe('insert', () => {
     expect(res.status, res.text).toBe(201);
     expect(res.body.data).toEqual([{ id: expect.any(Number), name: 'Frodo' }]);
     expect(res.body.count).toBe(1);
-    expect(await rowsWhere('email = $1', ['frodo@shire'])).toEqual([{ id: res.body.data[0]?.id, email: 'frodo@shire', name: 'Frodo', status: 'new', score: 0 }]);
+    expect(await rowsWhere('email = $1', ['frodo@shire'])).toEqual([
+      { id: res.body.data[0]?.id, email: 'frodo@shire', name: 'Frodo', status: 'new', score: 0 },
+    ]);
   });
 
   it('sparse multi-row: missing keys get DEFAULT, or NULL with default_to_null', async () => {
-    const rows = [{ email: 'a@x', name: 'A', status: 'set' }, { email: 'b@x', name: 'B' }];
+    const rows = [
+      { email: 'a@x', name: 'A', status: 'set' },
+      { email: 'b@x', name: 'B' },
+    ];
     const def = await api.call('insert', { table_name: table, insert_body: rows });
     expect(def.status, def.text).toBe(201);
     expect(def.body.count).toBe(2);
     expect((await rowsWhere(`email IN ('a@x','b@x')`)).map((r) => r.status)).toEqual(['set', 'new']);
-    const nul = await api.call('insert', { table_name: table, insert_body: [{ email: 'c@x', status: 'set' }, { email: 'd@x' }], default_to_null: true }, { method: 'POST' });
+    const nul = await api.call(
+      'insert',
+      { table_name: table, insert_body: [{ email: 'c@x', status: 'set' }, { email: 'd@x' }], default_to_null: true },
+      { method: 'POST' },
+    );
     expect(nul.status, nul.text).toBe(201);
     expect((await rowsWhere(`email IN ('c@x','d@x')`)).map((r) => r.status)).toEqual(['set', null]);
   });
 
   it('jsonb and array values round-trip; head and count report without rows', async () => {
-    const res = await api.call('insert', { table_name: table, insert_body: { email: 'j@x', meta: { list: [1, 'two'], nested: { ok: true } }, tags: ['a', 'b,c'] }, columns: ['meta', 'tags'] });
+    const res = await api.call('insert', {
+      table_name: table,
+      insert_body: { email: 'j@x', meta: { list: [1, 'two'], nested: { ok: true } }, tags: ['a', 'b,c'] },
+      columns: ['meta', 'tags'],
+    });
     expect(res.body.data).toEqual([{ meta: { list: [1, 'two'], nested: { ok: true } }, tags: ['a', 'b,c'] }]);
     const head = await api.call('insert', { table_name: table, insert_body: [{ email: 'h1@x' }, { email: 'h2@x' }], head: true, count: 'exact' });
     expect(head.status).toBe(201);
@@ -50,7 +63,12 @@ describe('insert', () => {
 describe('upsert', () => {
   it('on_conflict without update_body updates the inserted non-conflict columns from EXCLUDED', async () => {
     await api.call('insert', { table_name: table, insert_body: { email: 'u1@x', name: 'old', score: 1 } });
-    const res = await api.call('insert', { table_name: table, insert_body: [{ email: 'u1@x', name: 'new' }], on_conflict: 'email', columns: 'email,name,score' });
+    const res = await api.call('insert', {
+      table_name: table,
+      insert_body: [{ email: 'u1@x', name: 'new' }],
+      on_conflict: 'email',
+      columns: 'email,name,score',
+    });
     expect(res.status, res.text).toBe(201);
     expect(res.body.data).toEqual([{ email: 'u1@x', name: 'new', score: 1 }]);
     expect(await rowsWhere(`email = 'u1@x'`)).toMatchObject([{ name: 'new', score: 1 }]);
@@ -58,7 +76,12 @@ describe('upsert', () => {
 
   it('update_body sets exactly its columns; empty update_body does nothing', async () => {
     await api.call('insert', { table_name: table, insert_body: { email: 'u2@x', name: 'keep', score: 5 } });
-    const set = await api.call('insert', { table_name: table, insert_body: { email: 'u2@x', name: 'ignored', score: 9 }, on_conflict: ['email'], update_body: { score: 6 } });
+    const set = await api.call('insert', {
+      table_name: table,
+      insert_body: { email: 'u2@x', name: 'ignored', score: 9 },
+      on_conflict: ['email'],
+      update_body: { score: 6 },
+    });
     expect(set.status, set.text).toBe(201);
     expect(await rowsWhere(`email = 'u2@x'`)).toMatchObject([{ name: 'keep', score: 6 }]);
     const nothing = await api.call('insert', { table_name: table, insert_body: { email: 'u2@x', name: 'x' }, on_conflict: 'email', update_body: {} });
@@ -77,12 +100,36 @@ describe('upsert', () => {
 
 describe('update', () => {
   it('updates matching rows; RETURNING only with columns; count = affected rows', async () => {
-    await api.call('insert', { table_name: table, insert_body: [{ email: 'up1@x', score: 1 }, { email: 'up2@x', score: 1 }, { email: 'up3@x', score: 2 }] });
-    const quiet = await api.call('update', { table_name: table, update_body: { status: 'bulk' }, conditions: [{ column: 'email', operator: 'like', value: 'up%' }, { column: 'score', operator: 'eq', value: 1 }] });
+    await api.call('insert', {
+      table_name: table,
+      insert_body: [
+        { email: 'up1@x', score: 1 },
+        { email: 'up2@x', score: 1 },
+        { email: 'up3@x', score: 2 },
+      ],
+    });
+    const quiet = await api.call('update', {
+      table_name: table,
+      update_body: { status: 'bulk' },
+      conditions: [
+        { column: 'email', operator: 'like', value: 'up%' },
+        { column: 'score', operator: 'eq', value: 1 },
+      ],
+    });
     expect(quiet.status, quiet.text).toBe(200);
     expect(quiet.body).toEqual({ data: [], count: 2 });
     expect((await rowsWhere(`email LIKE 'up%'`)).map((r) => r.status)).toEqual(['bulk', 'bulk', 'new']);
-    const loud = await api.call('update', { table_name: table, update_body: { name: null, score: 3 }, conditions: [{ column: 'email', operator: 'eq', value: 'up3@x' }], columns: 'email,name,score', strip_nulls: false }, { method: 'PATCH' });
+    const loud = await api.call(
+      'update',
+      {
+        table_name: table,
+        update_body: { name: null, score: 3 },
+        conditions: [{ column: 'email', operator: 'eq', value: 'up3@x' }],
+        columns: 'email,name,score',
+        strip_nulls: false,
+      },
+      { method: 'PATCH' },
+    );
     expect(loud.body).toEqual({ data: [{ email: 'up3@x', name: null, score: 3 }], count: 1 });
   });
 
@@ -102,7 +149,11 @@ describe('delete', () => {
     const byId = await api.call('delete', { table_name: table, resource_id: String(d1?.id) });
     expect(byId.status, byId.text).toBe(200);
     expect(byId.body).toEqual({ data: [], count: 1 });
-    const byCond = await api.call('delete', { table_name: table, conditions: [{ column: 'email', operator: 'in', value: ['d2@x', 'd3@x'] }], columns: ['email'] }, { method: 'POST' });
+    const byCond = await api.call(
+      'delete',
+      { table_name: table, conditions: [{ column: 'email', operator: 'in', value: ['d2@x', 'd3@x'] }], columns: ['email'] },
+      { method: 'POST' },
+    );
     expect(field(byCond.body.data)).toEqual(['d2@x', 'd3@x']);
     expect(await rowsWhere(`email LIKE 'd_@x'`)).toEqual([]);
     expect(d2?.email).toBe('d2@x');

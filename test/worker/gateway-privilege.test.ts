@@ -30,9 +30,19 @@ const countOnly = (res: GatewayResponse, status: number, count: number) => {
 describe('mutations return rows only with the read scope', () => {
   it('update-only key: columns "*" with an update that changes nothing answers the count, no rows', async () => {
     const updater = await keyFor(['update']);
-    const res = await updater.call('update', { table_name: table, update_body: { id: 1 }, conditions: [{ column: 'id', operator: 'eq', value: 1 }], columns: '*' });
+    const res = await updater.call('update', {
+      table_name: table,
+      update_body: { id: 1 },
+      conditions: [{ column: 'id', operator: 'eq', value: 1 }],
+      columns: '*',
+    });
     countOnly(res, 200, 1);
-    const all = await updater.call('update', { table_name: table, update_body: { email: 'a@x' }, conditions: [{ column: 'id', operator: 'eq', value: 1 }], columns: ['secret'] });
+    const all = await updater.call('update', {
+      table_name: table,
+      update_body: { email: 'a@x' },
+      conditions: [{ column: 'id', operator: 'eq', value: 1 }],
+      columns: ['secret'],
+    });
     countOnly(all, 200, 1);
     expect(await rowsOf('id = 1')).toEqual([{ id: 1, email: 'a@x', secret: 's1' }]);
   });
@@ -62,7 +72,12 @@ describe('mutations return rows only with the read scope', () => {
 
   it('with read as well, the same mutations return the rows asked for', async () => {
     const full = await keyFor(['read', 'insert', 'update', 'delete']);
-    const upd = await full.call('update', { table_name: table, update_body: { id: 3 }, conditions: [{ column: 'id', operator: 'eq', value: 3 }], columns: 'id,secret' });
+    const upd = await full.call('update', {
+      table_name: table,
+      update_body: { id: 3 },
+      conditions: [{ column: 'id', operator: 'eq', value: 3 }],
+      columns: 'id,secret',
+    });
     expect(upd.body).toEqual({ data: [{ id: 3, secret: 's3' }], count: 1 });
     const ins = await full.call('insert', { table_name: table, insert_body: { id: 30, email: 'r@x', secret: 's30' } });
     expect(ins.body).toEqual({ data: [{ id: 30, email: 'r@x', secret: 's30' }], count: 1 });

@@ -106,7 +106,10 @@ describe('scopes and bodies', () => {
 /** Calls of statements naming either test table, over the whole cluster. */
 const statementCalls = () =>
   withConnection(adminDatabaseUrl, async (s) => {
-    const rows = await s.query<{ n: number }>(`SELECT coalesce(sum(calls), 0)::int AS n FROM pg_stat_statements WHERE query ILIKE $1 OR query ILIKE $2`, [`%${table}%`, `%${sentinel}%`]);
+    const rows = await s.query<{ n: number }>(`SELECT coalesce(sum(calls), 0)::int AS n FROM pg_stat_statements WHERE query ILIKE $1 OR query ILIKE $2`, [
+      `%${table}%`,
+      `%${sentinel}%`,
+    ]);
     return rows.rows[0]?.n ?? 0;
   });
 

@@ -21,7 +21,9 @@ beforeAll(async () => {
     `CREATE FUNCTION ${s}.bump(lbl text) RETURNS TABLE (n int, label text) LANGUAGE sql AS 'INSERT INTO ${s}.w SELECT max(n) + 1, lbl FROM ${s}.w RETURNING n, label'`,
   );
   await tenantSql(`CREATE FUNCTION ${s}.fail(msg text) RETURNS int LANGUAGE plpgsql AS 'BEGIN RAISE EXCEPTION ''%'', msg; END'`);
-  await tenantSql(`CREATE FUNCTION ${s}.total(xs int[], meta jsonb DEFAULT '{}') RETURNS jsonb LANGUAGE sql AS 'SELECT jsonb_build_object(''sum'', (SELECT sum(x) FROM unnest(xs) x), ''meta'', meta)'`);
+  await tenantSql(
+    `CREATE FUNCTION ${s}.total(xs int[], meta jsonb DEFAULT '{}') RETURNS jsonb LANGUAGE sql AS 'SELECT jsonb_build_object(''sum'', (SELECT sum(x) FROM unnest(xs) x), ''meta'', meta)'`,
+  );
   await tenantSql(`CREATE FUNCTION ${s}.pairs(k int) RETURNS TABLE (n int, label text) LANGUAGE sql STABLE AS 'SELECT n + k, label FROM ${s}.w'`);
   await tenantSql(`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`);
   api = await newCaller('gateway-rpc', { scopes: { operations: [...OPERATIONS], tables: ['*'], functions: ['*'] } });
@@ -49,7 +51,14 @@ describe('POST /gateway/rpc', () => {
     });
     expect(res.status, res.text).toBe(200);
     expect(res.body).toEqual({ data: [{ n: 3 }, { n: 2, label: 'two' }], count: 3 });
-    const head = await api.call('rpc', { function: 'over', schema: s, args: { min_n: 1 }, filters: [{ column: 'label', operator: 'is', value: null }], count: 'exact', head: true });
+    const head = await api.call('rpc', {
+      function: 'over',
+      schema: s,
+      args: { min_n: 1 },
+      filters: [{ column: 'label', operator: 'is', value: null }],
+      count: 'exact',
+      head: true,
+    });
     expect(head.body).toEqual({ data: [], count: 1 });
   });
 
@@ -136,7 +145,10 @@ describe('rpc scope', () => {
     expect((await onlyAdd.call('rpc', { function: 'add', schema: s, args: { a: 1 } })).body.data).toEqual([{ add: 11 }]);
     expect((await onlyAdd.call('rpc', { function: 'bump', schema: s, args: { lbl: 'denied' } })).status).toBe(403);
     expect((await onlyAdd.call(`/rpc/over?schema=${s}&min_n=1`, undefined, { method: 'GET' })).status).toBe(403);
-    expect((await schemaWide.call(`/rpc/over?schema=${s}&min_n=4`, undefined, { method: 'GET' })).body.data).toEqual([{ n: 4, label: 'four' }, { n: 5, label: 'five' }]);
+    expect((await schemaWide.call(`/rpc/over?schema=${s}&min_n=4`, undefined, { method: 'GET' })).body.data).toEqual([
+      { n: 4, label: 'four' },
+      { n: 5, label: 'five' },
+    ]);
     expect(await tenantSql(`SELECT count(*)::int AS n FROM ${s}.w WHERE label = 'denied'`)).toEqual([{ n: 0 }]);
   });
 });

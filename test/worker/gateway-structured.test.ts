@@ -33,8 +33,17 @@ const fetch = async (body: Record<string, unknown>) => {
 
 describe('select, where and orderBy instead of columns, conditions and sort_by', () => {
   it('findMany with findManyAst: select object, where, orderBy {column, ascending}, limit', async () => {
-    const rows = await fetch({ table_name: widgets, select: { id: true, n: true }, where: { n: { gte: 2 } }, orderBy: { column: 'n', ascending: false }, limit: 2 });
-    expect(rows).toEqual([{ id: 13, n: 4 }, { id: 12, n: 3 }]);
+    const rows = await fetch({
+      table_name: widgets,
+      select: { id: true, n: true },
+      where: { n: { gte: 2 } },
+      orderBy: { column: 'n', ascending: false },
+      limit: 2,
+    });
+    expect(rows).toEqual([
+      { id: 13, n: 4 },
+      { id: 12, n: 3 },
+    ]);
   });
 
   it('where: bare values are eq, operator objects are AND-ed, or/not nest, eq null is IS NULL', async () => {
@@ -76,7 +85,13 @@ describe('embedding one level along a foreign key', () => {
   it('reverse direction (embedded table holds the key): to-many array, [] when none', async () => {
     const rows = await fetch({ table_name: owners, select: `label, widgets:${widgets}(id, n)`, orderBy: { id: 'asc' } });
     expect(rows).toEqual([
-      { label: 'ann', widgets: expect.arrayContaining([{ id: 10, n: 1 }, { id: 11, n: 2 }]) },
+      {
+        label: 'ann',
+        widgets: expect.arrayContaining([
+          { id: 10, n: 1 },
+          { id: 11, n: 2 },
+        ]),
+      },
       { label: 'bob', widgets: [{ id: 12, n: 3 }] },
       { label: 'cy', widgets: [] },
     ]);
@@ -89,7 +104,7 @@ describe('embedding one level along a foreign key', () => {
   });
 
   it('select object embed, unqualified name in the base schema, and a foreign-key column token', async () => {
-    const obj = await fetch({ table_name: widgets, select: { id: true, owner: { select: { label: true }, via: 'owners', schema }, }, where: { id: 11 } });
+    const obj = await fetch({ table_name: widgets, select: { id: true, owner: { select: { label: true }, via: 'owners', schema } }, where: { id: 11 } });
     expect(obj).toEqual([{ id: 11, owner: { label: 'ann' } }]);
     const bare = await fetch({ table_name: widgets, columns: 'id, o:owners(label)', conditions: [{ column: 'id', operator: 'eq', value: 12 }] });
     expect(bare).toEqual([{ id: 12, o: { label: 'bob' } }]);
@@ -102,7 +117,10 @@ describe('embedding one level along a foreign key', () => {
     expect(amb.status).toBe(400);
     expect(amb.body.error?.message).toMatch(/more than one foreign key.*transfers_from_owner_fkey.*transfers_to_owner_fkey/);
     expect(amb.body.error?.hint).toMatch(/!transfers_from_owner_fkey/);
-    const picked = await fetch({ table_name: `${schema}.transfers`, select: `id, to:${owners}!to_owner(label), from:${owners}!transfers_from_owner_fkey(label)` });
+    const picked = await fetch({
+      table_name: `${schema}.transfers`,
+      select: `id, to:${owners}!to_owner(label), from:${owners}!transfers_from_owner_fkey(label)`,
+    });
     expect(picked).toEqual([{ id: 1, to: { label: 'bob' }, from: { label: 'ann' } }]);
   });
 

@@ -28,7 +28,12 @@ describe('all or nothing', () => {
       op('txop_1', 'insert', { insert_body: { label: 'a', n: 5 }, columns: 'label,n' }),
       op('txop_2', 'update', { update_body: { n: 6 }, conditions: [{ column: 'label', operator: 'eq', value: 'a' }] }),
       op('txop_3', 'delete', { conditions: [{ column: 'label', operator: 'eq', value: 'gone' }] }),
-      op('txop_4', 'fetch', { columns: ['label', 'n'], conditions: [{ column: 'label', operator: 'in', value: ['a', 'keep'] }], sort_by: { field: 'n', direction: 'descending' }, count: 'exact' }),
+      op('txop_4', 'fetch', {
+        columns: ['label', 'n'],
+        conditions: [{ column: 'label', operator: 'in', value: ['a', 'keep'] }],
+        sort_by: { field: 'n', direction: 'descending' },
+        count: 'exact',
+      }),
     ]);
     expect(res.status, res.text).toBe(200);
     expect(res.body.data).toEqual({
@@ -37,7 +42,16 @@ describe('all or nothing', () => {
         { id: 'txop_1', ok: true, status: 201, data: [{ label: 'a', n: 5 }], count: 1 },
         { id: 'txop_2', ok: true, status: 200, data: [], count: 1 },
         { id: 'txop_3', ok: true, status: 200, data: [], count: 1 },
-        { id: 'txop_4', ok: true, status: 200, data: [{ label: 'a', n: 6 }, { label: 'keep', n: 1 }], count: 2 },
+        {
+          id: 'txop_4',
+          ok: true,
+          status: 200,
+          data: [
+            { label: 'a', n: 6 },
+            { label: 'keep', n: 1 },
+          ],
+          count: 2,
+        },
       ],
     });
     expect(await labels()).toEqual(['keep', 'a']);
@@ -45,7 +59,11 @@ describe('all or nothing', () => {
 
   it('a failing operation rolls back the ones before it and is named; /db mirror', async () => {
     const res = await api.call('/db/gateway/transaction', {
-      operations: [op('txop_1', 'insert', { insert_body: { label: 'b' } }), op('txop_2', 'delete', { conditions: [{ column: 'label', operator: 'eq', value: 'keep' }] }), op('txop_3', 'insert', { insert_body: { label: 'a' } })],
+      operations: [
+        op('txop_1', 'insert', { insert_body: { label: 'b' } }),
+        op('txop_2', 'delete', { conditions: [{ column: 'label', operator: 'eq', value: 'keep' }] }),
+        op('txop_3', 'insert', { insert_body: { label: 'a' } }),
+      ],
     });
     expect(res.status, res.text).toBe(409);
     expect(res.body.error?.code).toBe('conflict');
@@ -55,7 +73,12 @@ describe('all or nothing', () => {
 
   it('every operation is checked against the key scopes as if alone; a refusal runs nothing', async () => {
     const inserter = await newCaller('gateway-transaction', { scopes: { operations: ['insert'], tables: [table] } });
-    const res = await inserter.call('transaction', { operations: [op('a', 'insert', { insert_body: { label: 'scoped' } }), op('b', 'delete', { conditions: [{ column: 'label', operator: 'eq', value: 'keep' }] })] });
+    const res = await inserter.call('transaction', {
+      operations: [
+        op('a', 'insert', { insert_body: { label: 'scoped' } }),
+        op('b', 'delete', { conditions: [{ column: 'label', operator: 'eq', value: 'keep' }] }),
+      ],
+    });
     expect(res.status, res.text).toBe(403);
     expect(res.body.error?.code).toBe('scope_denied');
     expect(res.body.error?.message).toContain('operations[1] (b)');
@@ -68,11 +91,14 @@ describe('all or nothing', () => {
 describe('options and bodies', () => {
   const beginCalls = () =>
     withConnection(adminDatabaseUrl, async (s) => {
-      const r = await s.query<{ n: number }>(`SELECT coalesce(sum(calls), 0)::int AS n FROM pg_stat_statements WHERE query = 'BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE'`);
+      // A WebSocket session sends BEGIN …; Neon's HTTP endpoint opens the batch with START TRANSACTION …, …
+      const r = await s.query<{ n: number }>(
+        `SELECT coalesce(sum(calls), 0)::int AS n FROM pg_stat_statements WHERE regexp_replace(query, '^(BEGIN|START TRANSACTION) |,', '', 'g') = 'ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE'`,
+      );
       return r.rows[0]?.n ?? 0;
     });
 
-  it('isolation level, read only and deferrable reach Postgres as the BEGIN of the transaction', async () => {
+  it('isolation level, read only and deferrable reach Postgres as the start of the transaction', async () => {
     const before = await beginCalls();
     const res = await tx([op('r', 'fetch', { columns: 'label', conditions: [{ column: 'label', operator: 'eq', value: 'keep' }] })], {
       options: { isolation_level: 'serializable', read_only: true, deferrable: true },
@@ -107,7 +133,11 @@ describe('options and bodies', () => {
     const many = await api.call('transaction', { operations: ops }, { vars: { TRANSACTION_MAX_OPERATIONS: '3' } });
     expect(many.status, many.text).toBe(413);
     expect((await api.call('transaction', { operations: ops.slice(0, 3) }, { vars: { TRANSACTION_MAX_OPERATIONS: '3' } })).status).toBe(200);
-    const big = await api.call('transaction', { operations: [op('big', 'insert', { insert_body: { label: 'x'.repeat(5000) } })] }, { vars: { GATEWAY_MAX_BODY_BYTES: '4096' } });
+    const big = await api.call(
+      'transaction',
+      { operations: [op('big', 'insert', { insert_body: { label: 'x'.repeat(5000) } })] },
+      { vars: { GATEWAY_MAX_BODY_BYTES: '4096' } },
+    );
     expect(big.status).toBe(413);
     expect(await labels()).toEqual(['keep', 'a']);
   });
@@ -127,7 +157,10 @@ describe('idempotency_key', () => {
     const other = await tx([op('txop_1', 'insert', { insert_body: { label: 'twice' } })], { idempotency_key: key });
     expect(other.status).toBe(409);
     expect(await labels()).toEqual(['keep', 'a', 'once']);
-    const stored = await sql<{ status: number; request_hash: string }>(`SELECT status, request_hash FROM transaction_idempotency WHERE client_name = $1 AND idempotency_key = $2`, [api.clientName, key]);
+    const stored = await sql<{ status: number; request_hash: string }>(
+      `SELECT status, request_hash FROM transaction_idempotency WHERE client_name = $1 AND idempotency_key = $2`,
+      [api.clientName, key],
+    );
     expect(stored).toEqual([{ status: 200, request_hash: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
   });
 
@@ -137,7 +170,10 @@ describe('idempotency_key', () => {
     expect(failing.status).toBe(409);
     const ok = await tx([op('x', 'insert', { insert_body: { label: 'retried' } })], { idempotency_key: key });
     expect(ok.status, ok.text).toBe(200);
-    await sql(`UPDATE transaction_idempotency SET created_at = now() - interval '2 days' WHERE client_name = $1 AND idempotency_key = $2`, [api.clientName, key]);
+    await sql(`UPDATE transaction_idempotency SET created_at = now() - interval '2 days' WHERE client_name = $1 AND idempotency_key = $2`, [
+      api.clientName,
+      key,
+    ]);
     const afterTtl = await tx([op('x', 'insert', { insert_body: { label: 'after-ttl' } })], { idempotency_key: key });
     expect(afterTtl.status, afterTtl.text).toBe(200);
     expect(afterTtl.headers.get('idempotent-replayed')).toBeNull();
@@ -152,14 +188,32 @@ describe('the 5.x body forms inside a transaction', () => {
     await tenantSql(`INSERT INTO ${t} (label, n) VALUES ('x', 1), ('y', 2), ('z', 3), ('w', 4)`);
     const on = (id: string, kind: string, payload: Record<string, unknown>) => ({ id, kind, payload: { table_name: t, ...payload } });
     const res = await tx([
-      on('u', 'update', { update_body: { label: 'top' }, conditions: [{ column: 'n', operator: 'gte', value: 2 }], sort_by: { field: 'n', direction: 'descending' }, limit: 1 }),
+      on('u', 'update', {
+        update_body: { label: 'top' },
+        conditions: [{ column: 'n', operator: 'gte', value: 2 }],
+        sort_by: { field: 'n', direction: 'descending' },
+        limit: 1,
+      }),
       on('f', 'fetch', { select: 'label,num:n', where: { n: { gte: 2 } }, orderBy: { column: 'n', ascending: true } }),
     ]);
     expect(res.status, res.text).toBe(200);
     const results = (res.body.data as unknown as { results: unknown[] }).results;
     expect(results[0]).toMatchObject({ id: 'u', ok: true, count: 1 });
-    expect(results[1]).toMatchObject({ id: 'f', ok: true, data: [{ label: 'y', num: 2 }, { label: 'z', num: 3 }, { label: 'top', num: 4 }] });
-    expect(await tenantSql<{ label: string }>(`SELECT label FROM ${t} ORDER BY id`)).toEqual([{ label: 'x' }, { label: 'y' }, { label: 'z' }, { label: 'top' }]);
+    expect(results[1]).toMatchObject({
+      id: 'f',
+      ok: true,
+      data: [
+        { label: 'y', num: 2 },
+        { label: 'z', num: 3 },
+        { label: 'top', num: 4 },
+      ],
+    });
+    expect(await tenantSql<{ label: string }>(`SELECT label FROM ${t} ORDER BY id`)).toEqual([
+      { label: 'x' },
+      { label: 'y' },
+      { label: 'z' },
+      { label: 'top' },
+    ]);
     const embed = await tx([on('e', 'fetch', { select: 'label, other:public.nothing(id)' })]);
     expect(embed.status, embed.text).toBe(400);
   });
@@ -177,6 +231,10 @@ describe('least privilege inside a transaction', () => {
     });
     expect(res.status, res.text).toBe(200);
     const results = (res.body.data as unknown as { results: { id: string; data: unknown; count: number }[] }).results;
-    expect(results.map((r) => [r.id, r.data, r.count])).toEqual([['i', [], 1], ['u', [], 1], ['d', [], 1]]);
+    expect(results.map((r) => [r.id, r.data, r.count])).toEqual([
+      ['i', [], 1],
+      ['u', [], 1],
+      ['d', [], 1],
+    ]);
   });
 });

@@ -1,12 +1,16 @@
 import { TEST_ADMIN_TOKEN } from '../support/admin-token.js';
-import { gateway } from './harness.js';
+import { fetchWith, gateway } from './harness.js';
 import { describe, expect, it } from 'vitest';
 
 describe('worker inside workerd', () => {
   it('GET /health answers ok with a version and a request id, without auth', async () => {
     const res = await gateway.fetch('http://gateway/health');
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+$/), gateway_version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+    expect(await res.json()).toMatchObject({
+      status: 'ok',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+$/),
+      gateway_version: expect.stringMatching(/^\d+\.\d+\.\d+$/),
+    });
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -48,4 +52,21 @@ describe('worker inside workerd', () => {
     expect(body.status).toBe('ready');
     expect(Date.parse(body.databaseTime)).toBeGreaterThan(Date.parse('2020-01-01'));
   });
+
+  it.each(['ws', 'http'])(
+    "ready reports, per target, the statement and lock timeout the server has in force for the gateway's statements over DB_TRANSPORT=%s; the status document keeps them",
+    async (transport) => {
+      const vars = { TEST_ISOLATE: `health-ready-timeouts-${transport}`, DB_TRANSPORT: transport, DB_STATEMENT_TIMEOUT_MS: '4321' };
+      const headers = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+      const res = await fetchWith(vars, 'http://gateway/__gateway/ready', { headers });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { status: string; targets: { target: string; statementTimeoutMs: number; lockTimeoutMs: number; inForce: boolean }[] };
+      expect(body.status).toBe('ready');
+      // Catalog and tenant are two databases in the test stack (logging shares the catalog's).
+      expect(body.targets).toHaveLength(2);
+      for (const t of body.targets) expect(t).toMatchObject({ statementTimeoutMs: 4321, lockTimeoutMs: 4321, expectedMs: 4321, inForce: true });
+      const status = (await (await fetchWith(vars, 'http://gateway/__gateway/status', { headers })).json()) as { serverTimeouts: unknown[] };
+      expect(status.serverTimeouts).toEqual(body.targets);
+    },
+  );
 });

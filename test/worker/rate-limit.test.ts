@@ -148,7 +148,9 @@ describe('rate limits', () => {
       'SELECT client_name, requests, errors, rate_limited FROM client_statistics WHERE client_name = ANY($1) ORDER BY client_name',
       [[limited.client, blocked.client]],
     );
-    const byClient = Object.fromEntries(rows.map((r) => [r.client_name, { requests: Number(r.requests), errors: Number(r.errors), rateLimited: Number(r.rate_limited) }]));
+    const byClient = Object.fromEntries(
+      rows.map((r) => [r.client_name, { requests: Number(r.requests), errors: Number(r.errors), rateLimited: Number(r.rate_limited) }]),
+    );
     expect(byClient).toEqual({ [limited.client]: { requests: 7, errors: 5, rateLimited: 5 }, [blocked.client]: { requests: 3, errors: 3, rateLimited: 3 } });
 
     const status = (await (await fetchWith(vars, 'http://gateway/__gateway/status', { headers: ADMIN })).json()) as {

@@ -8,8 +8,8 @@
 import { inject } from 'vitest';
 import { OPERATIONS, type KeyScopes } from '../../drizzle/schema.js';
 import { openSession, type Session } from '../../worker/db/session.js';
-import { generateApiKey, hashApiKey, mintApiKey } from '../../drizzle/key-format.js';
-import { signerFor } from '../../drizzle/key-signing.js';
+import { generateApiKey, hashApiKey, mintApiKey } from '../../crypto/key-format.js';
+import { signerFor } from '../../crypto/key-signing.js';
 import { adminDatabaseUrl, baseEnv, databaseUrl } from './harness.js';
 
 const wsProxy = inject('wsProxy');
@@ -76,22 +76,34 @@ function catalogIn(url: string, adminUrl: string, schema: string): Catalog {
     schema,
     sql,
     async createClient(name = uniqueName('c'), opts = {}) {
-      await sql(`INSERT INTO ${t('clients')} (client_name, database_url, is_active, is_frozen, api_key_enforcement, rate_limit_requests, rate_limit_period_s) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
-        name,
-        opts.databaseUrl ?? null,
-        opts.isActive ?? true,
-        opts.isFrozen ?? false,
-        opts.enforcement ?? null,
-        opts.rateLimit?.requests ?? null,
-        opts.rateLimit?.periodS ?? null,
-      ]);
+      await sql(
+        `INSERT INTO ${t('clients')} (client_name, database_url, is_active, is_frozen, api_key_enforcement, rate_limit_requests, rate_limit_period_s) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [
+          name,
+          opts.databaseUrl ?? null,
+          opts.isActive ?? true,
+          opts.isFrozen ?? false,
+          opts.enforcement ?? null,
+          opts.rateLimit?.requests ?? null,
+          opts.rateLimit?.periodS ?? null,
+        ],
+      );
       return name;
     },
     async createKey(client, scopes = ALL_SCOPES, opts = {}) {
       const { key, prefix } = opts.legacy ? generateApiKey() : await mintApiKey(await signerFor([baseEnv.KEY_SIGNING_SECRETS ?? '']));
       const rows = await sql<{ id: string }>(
         `INSERT INTO ${t('api_keys')} (client_name, name, prefix, key_hash, scopes, expires_at, rate_limit_requests, rate_limit_period_s) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8) RETURNING id::text AS id`,
-        [client, opts.name ?? 'test', prefix, await hashApiKey(key), JSON.stringify(scopes), opts.expiresAt ?? null, opts.rateLimit?.requests ?? null, opts.rateLimit?.periodS ?? null],
+        [
+          client,
+          opts.name ?? 'test',
+          prefix,
+          await hashApiKey(key),
+          JSON.stringify(scopes),
+          opts.expiresAt ?? null,
+          opts.rateLimit?.requests ?? null,
+          opts.rateLimit?.periodS ?? null,
+        ],
       );
       const id = rows[0]?.id;
       if (!id) throw new Error('key not stored');
@@ -134,7 +146,8 @@ export type AuthSandbox = Catalog & {
 };
 
 /**
- * A role + schema with private copies of `clients` and `api_keys`. Pass `sandbox.url` as
+ * A role + schema with private copies of `clients` and `api_keys` (and the catalog's change log,
+ * read through views). Pass `sandbox.url` as
  * AUTH_DATABASE_URL: the gateway's unqualified queries then read the copies (the role's
  * search_path), its budget is its own target, and its statements are countable by role.
  */
@@ -146,6 +159,9 @@ export async function createAuthSandbox(): Promise<AuthSandbox> {
     await s.query(`CREATE SCHEMA "${role}"`);
     await s.query(`CREATE TABLE "${role}".clients (LIKE public.clients INCLUDING ALL)`);
     await s.query(`CREATE TABLE "${role}".api_keys (LIKE public.api_keys INCLUDING ALL)`);
+    // The catalog's change log, read-only: the copies above record no changes (they have no triggers).
+    await s.query(`CREATE VIEW "${role}".catalog_epoch AS SELECT * FROM public.catalog_epoch`);
+    await s.query(`CREATE VIEW "${role}".catalog_changes AS SELECT * FROM public.catalog_changes`);
     await s.query(`GRANT USAGE ON SCHEMA "${role}" TO "${role}"`);
     await s.query(`GRANT SELECT, UPDATE ON ALL TABLES IN SCHEMA "${role}" TO "${role}"`);
     await s.query(`ALTER ROLE "${role}" SET search_path = "${role}"`);
@@ -158,15 +174,17 @@ export async function createAuthSandbox(): Promise<AuthSandbox> {
     ...catalogIn(u.toString(), databaseUrl, role),
     role,
     async statementCalls(pattern) {
-      const rows = await withConnection(adminDatabaseUrl, async (s) =>
-        (
-          await s.query<{ n: number }>(
-            `SELECT coalesce(sum(calls), 0)::int AS n FROM pg_stat_statements s
+      const rows = await withConnection(
+        adminDatabaseUrl,
+        async (s) =>
+          (
+            await s.query<{ n: number }>(
+              `SELECT coalesce(sum(calls), 0)::int AS n FROM pg_stat_statements s
                JOIN pg_roles r ON r.oid = s.userid JOIN pg_database d ON d.oid = s.dbid
               WHERE r.rolname = $1 AND d.datname = $2 AND s.query ILIKE $3`,
-            [role, catalogDb, pattern],
-          )
-        ).rows,
+              [role, catalogDb, pattern],
+            )
+          ).rows,
       );
       return rows[0]?.n ?? 0;
     },

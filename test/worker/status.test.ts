@@ -42,7 +42,12 @@ describe('GET /__gateway/status', () => {
   it('accepts either token of a comma-separated ADMIN_TOKEN during a rotation, and nothing else', async () => {
     const next = 'next-admin-token-7d6c5b4a39281706f5e4d3c2';
     const vars = { ADMIN_TOKEN: `${next}, ${TOKEN}` };
-    for (const [token, status] of [[next, 200], [TOKEN, 200], [`${next},${TOKEN}`, 401], ['', 401]] as const) {
+    for (const [token, status] of [
+      [next, 200],
+      [TOKEN, 200],
+      [`${next},${TOKEN}`, 401],
+      ['', 401],
+    ] as const) {
       const res = await fetchWith(vars, 'http://gateway/__gateway/status', { headers: { authorization: `Bearer ${token}` } });
       expect(res.status, token).toBe(status);
     }
@@ -60,7 +65,7 @@ describe('GET /__gateway/status', () => {
     expect(body).toMatchObject({
       version: expect.stringMatching(/^\d+\.\d+\.\d+$/),
       requestId: 'status-1',
-      isolate: { startedAt: expect.any(String), uptimeMs: expect.any(Number) },
+      isolate: { id: expect.stringMatching(/^[0-9a-f]{12}$/), startedAt: expect.any(String), uptimeMs: expect.any(Number) },
       budgets: expect.arrayContaining([
         expect.objectContaining({
           target: `127.0.0.1:${catalog.port}${catalog.pathname}`,

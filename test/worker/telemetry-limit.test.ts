@@ -16,15 +16,13 @@ describe('telemetry limiter under 200 concurrent requests', () => {
     const vars = { REQUEST_LOG: 'all', LOG_TASK_LIMIT: String(LIMIT), TEST_ISOLATE: 'limit-200' };
     const run = crypto.randomUUID();
     const responses = await Promise.all(
-      Array.from({ length: REQUESTS }, (_, i) =>
-        fetchWith(vars, 'http://gateway/health', { headers: { 'x-request-id': `lim-${run}-${i}` } }),
-      ),
+      Array.from({ length: REQUESTS }, (_, i) => fetchWith(vars, 'http://gateway/health', { headers: { 'x-request-id': `lim-${run}-${i}` } })),
     );
     expect(responses.map((r) => r.status)).toEqual(Array.from({ length: REQUESTS }, () => 200));
 
     const entry = isolateFor({ ...baseEnv, ...vars });
     if (!entry.ok) throw new Error('bad vars');
-    const snap = telemetrySnapshot(entry.isolate);
+    const snap = telemetrySnapshot(entry.isolate.services.telemetry);
     expect(snap.limit).toBe(LIMIT);
     // All 200 start in one tick, so the limiter saturates — and never goes past its size.
     expect(snap.maxInFlight).toBe(LIMIT);

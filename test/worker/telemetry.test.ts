@@ -29,7 +29,9 @@ describe('request log (REQUEST_LOG)', () => {
     const id = rid('all');
     const res = await fetchWith({ REQUEST_LOG: 'all' }, 'http://gateway/health', { headers: { 'x-request-id': id } });
     expect(res.status).toBe(200);
-    const rows = await sql('SELECT method, path, status, error_code, client_name, key_prefix, duration_ms FROM gateway_request_log WHERE request_id = $1', [id]);
+    const rows = await sql('SELECT method, path, status, error_code, client_name, key_prefix, duration_ms FROM gateway_request_log WHERE request_id = $1', [
+      id,
+    ]);
     expect(rows).toEqual([
       { method: 'GET', path: '/health', status: 200, error_code: null, client_name: null, key_prefix: null, duration_ms: expect.any(Number) },
     ]);
@@ -59,7 +61,7 @@ describe('request log (REQUEST_LOG)', () => {
     expect(res.status).toBe(404);
     const rows = await sql<{ path: string; error_code: string }>('SELECT path, error_code FROM gateway_request_log WHERE request_id = $1', [id]);
     expect(rows).toEqual([
-      { path: `/gateway/${prefix}_[redacted]?apikey=[redacted]&table_name=users&token=[redacted]&note=${prefix}_[redacted]`, error_code: 'unsupported_operation' },
+      { path: `/gateway/${prefix}_[redacted]?apikey=[redacted]&table_name=users&token=[redacted]&note=[redacted]`, error_code: 'unsupported_operation' },
     ]);
     expect(JSON.stringify(rows)).not.toContain(secret);
     expect(JSON.stringify(rows)).not.toContain('t0p-s3cret');
@@ -78,20 +80,28 @@ describe('events of one request', () => {
   app.use(requestContext());
   app.use(requestLog());
   app.get('/probe', (c) => {
-    const ctx = { isolate: c.var.scope.isolate, requestId: c.var.scope.requestId, waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p) };
+    const ctx = c.var.ctx;
     c.set('counted', { tableName: 'public.things', operation: 'read' });
-    emitTelemetry(ctx, { kind: 'auth_attempt', requestId: c.var.scope.requestId, clientName: 'acme', keyPrefix: 'ath_abcdefghij', reason: 'revoked_key' });
-    emitTelemetry(ctx, { kind: 'auth_attempt', requestId: c.var.scope.requestId, clientName: 'acme', keyPrefix: null, reason: 'missing_key' });
-    emitTelemetry(ctx, { kind: 'admission', requestId: c.var.scope.requestId, target: '127.0.0.1:5432/x', purpose: 'auth', waitedMs: 12, inUse: 8, waiting: 3 });
+    emitTelemetry(ctx, { kind: 'auth_attempt', requestId: c.var.ctx.requestId, clientName: 'acme', keyPrefix: 'ath_abcdefghij', reason: 'revoked_key' });
+    emitTelemetry(ctx, { kind: 'auth_attempt', requestId: c.var.ctx.requestId, clientName: 'acme', keyPrefix: null, reason: 'missing_key' });
+    emitTelemetry(ctx, { kind: 'admission', requestId: c.var.ctx.requestId, target: '127.0.0.1:5432/x', purpose: 'auth', waitedMs: 12, inUse: 8, waiting: 3 });
     // Background purposes are not 503s: never written.
-    emitTelemetry(ctx, { kind: 'admission', requestId: c.var.scope.requestId, target: '127.0.0.1:5432/x', purpose: 'logging', waitedMs: 1, inUse: 8, waiting: 0 });
+    emitTelemetry(ctx, {
+      kind: 'admission',
+      requestId: c.var.ctx.requestId,
+      target: '127.0.0.1:5432/x',
+      purpose: 'logging',
+      waitedMs: 1,
+      inUse: 8,
+      waiting: 0,
+    });
     throw new GatewayError('api_key_validation_unavailable', 'API key validation unavailable');
   });
   app.onError(onError);
 
   it('are written together by one task: request log, auth attempts and admission rows', async () => {
     const vars = { REQUEST_LOG: 'errors', TEST_ISOLATE: 'one-task' };
-    const before = telemetrySnapshot(isolateOf(vars)).accepted;
+    const before = telemetrySnapshot(isolateOf(vars).services.telemetry).accepted;
     const id = rid('probe');
     const ctx = createExecutionContext();
     const res = await app.fetch(new Request('http://gateway/probe', { headers: { 'x-request-id': id } }), { ...baseEnv, ...vars }, ctx);
@@ -108,10 +118,61 @@ describe('events of one request', () => {
     expect(await sql('SELECT target, purpose, waited_ms, in_use, waiting FROM admission_events WHERE request_id = $1', [id])).toEqual([
       { target: '127.0.0.1:5432/x', purpose: 'auth', waited_ms: 12, in_use: 8, waiting: 3 },
     ]);
-    const snap = telemetrySnapshot(isolateOf(vars));
+    const snap = telemetrySnapshot(isolateOf(vars).services.telemetry);
     expect(snap.accepted - before).toBe(1);
     expect(snap.written).toMatchObject({ request: 1, auth_attempt: 2, admission: 1 });
     expect(snap.inFlight).toBe(0);
+  });
+});
+
+describe('requests sharing an x-request-id', () => {
+  // The id is the client's to choose: each request's events must still stay its own.
+  const gates = new Map<string, Promise<void>>();
+  const app = new Hono<AppEnv>();
+  app.use(requestContext());
+  app.use(requestLog());
+  app.get('/tagged/:tag', async (c) => {
+    const tag = c.req.param('tag');
+    emitTelemetry(c.var.ctx, { kind: 'auth_attempt', requestId: c.var.ctx.requestId, clientName: tag, keyPrefix: null, reason: 'unknown_key' });
+    await gates.get(tag);
+    emitTelemetry(c.var.ctx, { kind: 'auth_attempt', requestId: c.var.ctx.requestId, clientName: tag, keyPrefix: null, reason: 'revoked_key' });
+    return c.text(tag);
+  });
+
+  it('keep their own batches: the second one ends and is written while the first still runs', async () => {
+    const vars = { REQUEST_LOG: 'all', TEST_ISOLATE: 'shared-request-id' };
+    const id = rid('shared');
+    let open!: () => void;
+    gates.set('first', new Promise<void>((r) => (open = r)));
+    const call = async (tag: string) => {
+      const ctx = createExecutionContext();
+      const res = await app.fetch(new Request(`http://gateway/tagged/${tag}`, { headers: { 'x-request-id': id } }), { ...baseEnv, ...vars }, ctx);
+      await waitOnExecutionContext(ctx);
+      return res;
+    };
+    const before = telemetrySnapshot(isolateOf(vars).services.telemetry).accepted;
+    const first = call('first');
+    await new Promise((r) => setTimeout(r, 20)); // the first request's batch is open and waiting
+    expect((await call('second')).status).toBe(200);
+    const rows = (sql_: string) => sql<{ client_name: string; reason: string }>(sql_, [id]);
+    const attempts = 'SELECT client_name, reason FROM auth_attempt_log WHERE request_id = $1 ORDER BY id';
+    // The second's events went out with its own request-log row, none of them into the first's batch.
+    expect(await rows(attempts)).toEqual([
+      { client_name: 'second', reason: 'unknown_key' },
+      { client_name: 'second', reason: 'revoked_key' },
+    ]);
+    expect(telemetrySnapshot(isolateOf(vars).services.telemetry).accepted - before).toBe(1);
+    open();
+    expect((await first).status).toBe(200);
+    expect((await rows(attempts)).filter((r) => r.client_name === 'first')).toEqual([
+      { client_name: 'first', reason: 'unknown_key' },
+      { client_name: 'first', reason: 'revoked_key' },
+    ]);
+    expect(await sql('SELECT path FROM gateway_request_log WHERE request_id = $1 ORDER BY id', [id])).toEqual([
+      { path: '/tagged/second' },
+      { path: '/tagged/first' },
+    ]);
+    expect(telemetrySnapshot(isolateOf(vars).services.telemetry).accepted - before).toBe(2);
   });
 });
 
@@ -120,12 +181,17 @@ describe('structured log lines', () => {
     const { formatLogLine } = await import('../../worker/log.js');
     const key = 'ath_abcdefghij_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn';
     const hash = 'a'.repeat(64);
-    const line = formatLogLine('warn', 'probe', {
-      requestId: 'r-1',
-      message: `failed for ${key} at postgres://user:hunter2@db.example.com:5432/app, hash ${hash}`,
-      event: 'overridden?',
-      n: 3,
-    }, new Date(0));
+    const line = formatLogLine(
+      'warn',
+      'probe',
+      {
+        requestId: 'r-1',
+        message: `failed for ${key} at postgres://user:hunter2@db.example.com:5432/app, hash ${hash}`,
+        event: 'overridden?',
+        n: 3,
+      },
+      new Date(0),
+    );
     expect(line).not.toContain('\n');
     expect(JSON.parse(line)).toEqual({
       ts: '1970-01-01T00:00:00.000Z',

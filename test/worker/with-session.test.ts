@@ -38,16 +38,22 @@ describe('withSession', () => {
     // Both permits held by slow sessions: a try-acquire finds none and leaves nothing behind.
     const slow = Array.from({ length: 2 }, () => withSession(ctx, databaseUrl, 'tenant', (s) => s.query('SELECT pg_sleep(0.3)')));
     await new Promise((r) => setTimeout(r, 100));
-    await expect(withSession(ctx, databaseUrl, 'tenant', (s) => s.query('SELECT 1'), { acquireTimeoutMs: 0 })).rejects.toMatchObject({ kind: 'budget_timeout' });
+    await expect(withSession(ctx, databaseUrl, 'tenant', (s) => s.query('SELECT 1'), { acquireTimeoutMs: 0 })).rejects.toMatchObject({
+      kind: 'budget_timeout',
+    });
     await Promise.all(slow);
 
     await Promise.all(closes);
-    const budget = budgetFor(entry.isolate, targetOf(databaseUrl)).snapshot();
+    const budget = budgetFor(entry.isolate.services.budgets, entry.isolate.settings, targetOf(databaseUrl)).snapshot();
     expect(budget).toMatchObject({ inUse: 0, waiting: 0, reclaimedLeases: 0 });
     // Ours, plus the telemetry task that tried to record it as an admission event on this target.
     expect(budget.timeouts).toBeGreaterThanOrEqual(1);
     expect(budget.acquired).toBe(18 + 2);
-    expect(budgetFor(entry.isolate, targetOf(UNREACHABLE)).snapshot()).toMatchObject({ inUse: 0, reclaimedLeases: 0, acquired: 6 });
+    expect(budgetFor(entry.isolate.services.budgets, entry.isolate.settings, targetOf(UNREACHABLE)).snapshot()).toMatchObject({
+      inUse: 0,
+      reclaimedLeases: 0,
+      acquired: 6,
+    });
   });
 });
 
@@ -67,7 +73,11 @@ describe('pipelined startup', () => {
     expect(outcome).toBeInstanceOf(SessionUnavailableError);
     expect(outcome).toMatchObject({ kind: 'connect_failed' });
     await Promise.all(closes);
-    expect(budgetFor(entry.isolate, targetOf(wrongPassword)).snapshot()).toMatchObject({ inUse: 0, acquired: 1, reclaimedLeases: 0 });
+    expect(budgetFor(entry.isolate.services.budgets, entry.isolate.settings, targetOf(wrongPassword)).snapshot()).toMatchObject({
+      inUse: 0,
+      acquired: 1,
+      reclaimedLeases: 0,
+    });
   });
 
   it("a first query that fails in SQL keeps its own SQLSTATE; the session's later queries still run", async () => {

@@ -6,18 +6,14 @@
  * Workers rule (docs/architecture.md "The Workers rule"): a request must never resume on a promise another request settles. So a release
  * only *reserves* a permit for the oldest waiter (plain state); the waiter finds it on its next
  * re-check, which runs on a timer of its own (poll.ts). A reserved permit whose waiter gave up goes
- * straight back, and every permit is a lease reclaimed (and counted) after `leaseMs`, so a dropped
- * release cannot leak capacity forever.
+ * straight back, and every permit is a lease, so a dropped release cannot leak capacity forever.
+ * A lease past `leaseMs` is reclaimed (counted, and shown as `reclaiming`) but stays busy for
+ * `reclaimGraceMs` more: its holder ends and cancels its session on its own timer and then releases
+ * it; a holder that never does (its request is gone) had its connection dropped with it, and the
+ * grace covers the server-side timeouts that end its backend. No permit is free while its backend runs.
  */
+import type { TimerAdapter } from './clock.js';
 import { pollFor } from './poll.js';
-
-/** Opaque timer handle of the injected timer adapter. */
-export type TimerHandle = unknown;
-
-export type TimerAdapter = {
-  setTimer: (fn: () => void, ms: number) => TimerHandle;
-  clearTimer: (handle: TimerHandle) => void;
-};
 
 export type BudgetOptions = TimerAdapter & {
   /** Concurrent permits (DB_POOL_MAX). */
@@ -26,6 +22,8 @@ export type BudgetOptions = TimerAdapter & {
   timeoutMs: number;
   /** A permit held longer than this is reclaimed as leaked (DB_PERMIT_LEASE_MS). */
   leaseMs: number;
+  /** A reclaimed lease still counts as in use this much longer, unless released first (default 0). */
+  reclaimGraceMs?: number;
   now: () => number;
 };
 
@@ -41,9 +39,7 @@ export type AcquireOptions = {
   priority?: 'refresh' | 'normal';
 };
 
-export type AcquireResult =
-  | { ok: true; permit: Permit; waitedMs: number }
-  | { ok: false; reason: 'timeout' | 'cancelled'; waitedMs: number };
+export type AcquireResult = { ok: true; permit: Permit; waitedMs: number } | { ok: false; reason: 'timeout' | 'cancelled'; waitedMs: number };
 
 export type BudgetSnapshot = {
   size: number;
@@ -57,8 +53,10 @@ export type BudgetSnapshot = {
   cancelled: number;
   /** Longest wait observed, granted or not. */
   maxWaitMs: number;
-  /** Leases reclaimed after DB_PERMIT_LEASE_MS: releases that never came (leaks). */
+  /** Leases reclaimed after DB_PERMIT_LEASE_MS: releases that had not come by then. */
   reclaimedLeases: number;
+  /** Of `inUse`: reclaimed leases still busy while their sessions end (within the reclaim grace). */
+  reclaiming: number;
 };
 
 export type Budget = {
@@ -75,6 +73,8 @@ type State = {
   opts: BudgetOptions;
   /** Permit id → time granted. Its size is "in use" (reserved-but-unclaimed permits included). */
   leases: Map<number, number>;
+  /** Ids of `leases` past `leaseMs`, busy until released or past the grace. */
+  reclaiming: Set<number>;
   queues: { refresh: Waiter[]; normal: Waiter[] };
   nextId: number;
   counters: Counters;
@@ -85,6 +85,7 @@ export function createBudget(opts: BudgetOptions): Budget {
   const s: State = {
     opts,
     leases: new Map(),
+    reclaiming: new Set(),
     queues: { refresh: [], normal: [] },
     nextId: 1,
     counters: { acquired: 0, timeouts: 0, cancelled: 0, maxWaitMs: 0, reclaimedLeases: 0 },
@@ -93,7 +94,7 @@ export function createBudget(opts: BudgetOptions): Budget {
     acquire: (acq = {}) => acquire(s, acq),
     snapshot() {
       sweep(s);
-      return { size: opts.permits, inUse: s.leases.size, waiting: waitingCount(s), ...s.counters };
+      return { size: opts.permits, inUse: s.leases.size, waiting: waitingCount(s), reclaiming: s.reclaiming.size, ...s.counters };
     },
   };
 }
@@ -162,24 +163,34 @@ function waitingCount(s: State): number {
 function grantWaiting(s: State): void {
   while (s.leases.size < s.opts.permits && waitingCount(s) > 0) {
     const head = s.queues.refresh.shift() ?? s.queues.normal.shift();
-    if (!head || head.state !== 'waiting') continue;
+    if (head?.state !== 'waiting') continue;
     head.state = 'granted';
     head.permitId = lease(s);
   }
 }
 
 function giveBack(s: State, id: number): void {
-  if (!s.leases.delete(id)) return; // second release, or the lease was already reclaimed
+  const grantedAt = s.leases.get(id);
+  if (grantedAt === undefined) return; // second release, or the lease was already reclaimed
+  // A release that comes only after the lease (its holder's own timer) is a reclaim too.
+  if (!s.reclaiming.delete(id) && s.opts.now() - grantedAt >= s.opts.leaseMs) s.counters.reclaimedLeases++;
+  s.leases.delete(id);
   grantWaiting(s);
 }
 
-/** Reclaims expired leases (lazily: there are no background timers on Workers). */
+/** Reclaims expired leases, freeing them after the grace (lazily: there are no background timers on Workers). */
 function sweep(s: State): void {
   const t = s.opts.now();
+  const grace = s.opts.reclaimGraceMs ?? 0;
   for (const [id, grantedAt] of s.leases) {
-    if (t - grantedAt >= s.opts.leaseMs) {
-      s.leases.delete(id);
+    if (t - grantedAt < s.opts.leaseMs) continue;
+    if (!s.reclaiming.has(id)) {
+      s.reclaiming.add(id);
       s.counters.reclaimedLeases++;
+    }
+    if (t - grantedAt >= s.opts.leaseMs + grace) {
+      s.leases.delete(id);
+      s.reclaiming.delete(id);
     }
   }
   grantWaiting(s);

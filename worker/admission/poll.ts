@@ -3,9 +3,7 @@
  * timers. On Workers a promise resolved from another request resumes the waiter inside that other
  * request (its next I/O then fails), so a waiter's only wake-ups are timers it created itself.
  */
-import type { TimerAdapter } from './budget.js';
-
-export type PollClock = TimerAdapter & { now: () => number };
+import type { Clock, TimerAdapter } from './clock.js';
 
 /** First re-check after 1 ms, doubling up to this: a grant or a loaded value is seen within it. */
 const MAX_POLL_MS = 8;
@@ -23,7 +21,7 @@ function sleep(clock: TimerAdapter, ms: number): Promise<void> {
  * Calls `check` until it returns a value, `deadline` (clock time) passes or `signal` aborts. The
  * first check runs at once; each later one after a sleep of the caller's own.
  */
-export async function pollFor<T>(clock: PollClock, check: () => T | undefined, deadline: number, signal?: AbortSignal): Promise<PollResult<T>> {
+export async function pollFor<T>(clock: Clock, check: () => T | undefined, deadline: number, signal?: AbortSignal): Promise<PollResult<T>> {
   let delay = 1;
   for (;;) {
     const value = check();
@@ -40,7 +38,7 @@ export async function pollFor<T>(clock: PollClock, check: () => T | undefined, d
  * `p`, or timeout at `deadline`, or cancellation by `signal`. Only for a promise of the caller's
  * own I/O: every other wake-up is the caller's own timer or its own request's abort event.
  */
-export function raceOwn<T>(clock: PollClock, p: Promise<T>, deadline: number, signal: AbortSignal | undefined): Promise<PollResult<T>> {
+export function raceOwn<T>(clock: Clock, p: Promise<T>, deadline: number, signal: AbortSignal | undefined): Promise<PollResult<T>> {
   return new Promise((resolve) => {
     const finish = (r: PollResult<T>): void => {
       clock.clearTimer(timer);

@@ -4,10 +4,9 @@
  */
 import type { Target } from '../db/target.js';
 import type { Settings } from '../config.js';
-import type { Isolate } from '../isolate.js';
 import { log } from '../log.js';
 import { systemClock } from './clock.js';
-import { createSlowAcquireTracker, type SlowAcquireCounts } from './slow-acquire.js';
+import { createSlowAcquireTracker, type SlowAcquireTracker } from './slow-acquire.js';
 
 /** At most one warning per target per this interval; the next line says how many were skipped. */
 const SLOW_ACQUIRE_WARN_INTERVAL_MS = 10_000;
@@ -16,11 +15,12 @@ const SLOW_ACQUIRE_WARN_INTERVAL_MS = 10_000;
 export const createSlowAcquireLog = (settings: Settings) =>
   createSlowAcquireTracker({ thresholdMs: settings.DB_ACQUIRE_SLOW_MS, warnIntervalMs: SLOW_ACQUIRE_WARN_INTERVAL_MS, now: systemClock.now });
 
-type Where = { isolate: Isolate; requestId?: string };
+/** The tracker to count in, the threshold the warning names, and the request that waited. */
+type Where = { tracker: SlowAcquireTracker; thresholdMs: number; requestId?: string | undefined };
 
 /** Call after a permit was granted: counts the wait, warns when it was slow (rate-limited). */
 export function noteAcquire(at: Where, target: Target, purpose: string, waitedMs: number, budget: { snapshot(): { inUse: number; waiting: number } }): void {
-  const verdict = at.isolate.services.slowAcquire.record(target.key, waitedMs);
+  const verdict = at.tracker.record(target.key, waitedMs);
   if (!verdict.warn) return;
   const { inUse, waiting } = budget.snapshot();
   log('warn', 'db_acquire_slow', {
@@ -28,14 +28,9 @@ export function noteAcquire(at: Where, target: Target, purpose: string, waitedMs
     target: target.label,
     purpose,
     waitedMs,
-    thresholdMs: at.isolate.settings.DB_ACQUIRE_SLOW_MS,
+    thresholdMs: at.thresholdMs,
     inUse,
     waiting,
     notLoggedSinceLast: verdict.suppressed,
   });
-}
-
-/** The slow-acquire counters of `target` in this isolate (zeros when never used). */
-export function slowAcquireCounts(isolate: Isolate, target: Target): SlowAcquireCounts {
-  return isolate.services.slowAcquire.counts(target.key);
 }

@@ -7,7 +7,7 @@
  * stay within DB_ACQUIRE_TIMEOUT_MS. The caller's request signal ends either wait when it aborts.
  */
 import type { Settings } from '../config.js';
-import { withSession, type SessionContext, type SessionPurpose } from '../db/with-session.js';
+import { SessionUnavailableError, withSession, type SessionContext, type SessionPurpose } from '../db/with-session.js';
 import type { Session } from '../db/session.js';
 import { createShareGate, shareCap, type ShareGate } from './fair-share.js';
 import type { LoadContext } from './cache.js';
@@ -23,6 +23,14 @@ class ShareExceededError extends Error {
     super('client lookup share exceeded');
     this.name = 'ShareExceededError';
   }
+}
+
+/**
+ * True when a lookup failed on the gateway's own admission (no permit, or its client's share stayed
+ * full, within the acquire timeout): the catalog was never asked, so the answer is "busy", not "down".
+ */
+export function isAdmissionTimeout(cause: unknown): boolean {
+  return cause instanceof ShareExceededError || (cause instanceof SessionUnavailableError && cause.kind === 'budget_timeout');
 }
 
 /** The isolate's fair-share gate for auth lookups (one of its services). */
@@ -44,7 +52,8 @@ export async function authQuery<T>(
   const { settings } = ctx.isolate;
   const gate = ctx.isolate.services.shareGate;
   const deadline = Date.now() + settings.DB_ACQUIRE_TIMEOUT_MS;
-  if (owner !== undefined && lc.refresh) gate.enter(owner); // single-flight bounds refreshes: one per key
+  if (owner !== undefined && lc.refresh)
+    gate.enter(owner); // single-flight bounds refreshes: one per key
   else if (owner !== undefined && !gate.tryEnter(owner)) {
     const entered = await pollFor(systemClock, () => (gate.tryEnter(owner) ? true : undefined), deadline, lc.signal);
     if (!entered.ok) {

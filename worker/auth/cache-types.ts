@@ -1,5 +1,5 @@
 /** The auth loading cache's options, outcomes, counters and loader contracts (cache.ts). */
-import type { TimerAdapter } from '../admission/budget.js';
+import type { TimerAdapter } from '../admission/clock.js';
 
 export type LoadingCacheOptions = TimerAdapter & {
   maxEntries: number;
@@ -63,4 +63,10 @@ export type LoadingCache<V> = {
   /** The stored entry even when expired (not marked used, no counters), or undefined. */
   peek(key: string): { value: V | null; fresh: boolean } | undefined;
   stats(): CacheStats;
+  /**
+   * Drops the entries `match` selects (every entry without it) and every load in flight, whose
+   * result is then handed to its callers but not stored: a catalog change was applied
+   * (docs/auth.md "The revocation bound"). Returns the entries dropped.
+   */
+  invalidate(match?: (value: V | null) => boolean): number;
 };

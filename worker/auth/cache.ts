@@ -1,11 +1,7 @@
 /**
  * The auth caches' policy: bounded, with a positive TTL (the revocation bound), a negative TTL,
  * single-flight loads per key, and optional fail-static. Pure: clock and timers are injected.
- *
- * Eviction is second-chance (CLOCK over insertion order), close to LRU: a hit only marks its entry
- * used, and the eviction sweep moves a used entry to the back once instead of dropping it. An LRU
- * touch per hit (Map delete + set) costs a hash-table compaction every few hits once the table is
- * nearly full, about 1.5 µs per hit at 1,000 entries in workerd; a mark costs nothing.
+ * Eviction is second-chance, close to LRU (cache-entries.ts).
  *
  * Single-flight without cross-request continuations (docs/architecture.md "The Workers rule"): only the leader awaits the load (its own I/O);
  * it writes the outcome into the flight as plain data. Followers never await the leader's promise:
@@ -20,13 +16,12 @@
  */
 import { pollFor, raceOwn, type PollResult } from '../admission/poll.js';
 import { createBatches, type Batches } from './lookup-batch.js';
+import { storeEntry, type Entry } from './cache-entries.js';
 
 import type { BatchLoad, CacheOutcome, CacheStats, LoadContext, LoadingCache, LoadingCacheOptions } from './cache-types.js';
 
 export type { BatchLoad, CacheOutcome, CacheStats, LoadContext, LoadingCache, LoadingCacheOptions } from './cache-types.js';
 
-/** `used`: hit since the eviction sweep last passed it (its second chance). */
-type Entry<V> = { value: V | null; expiresAt: number; used: boolean };
 type LoadResult<V> = { ok: true; value: V | null } | { ok: false; cause: unknown; cancelled: boolean };
 /** Plain data only: followers read `result`, never a promise. */
 type Flight<V> = { startedAt: number; result?: LoadResult<V> };
@@ -87,6 +82,19 @@ class Cache<V> implements LoadingCache<V> {
     return { size: this.entries.size, inFlight: this.flights.size, ...this.counts };
   }
 
+  invalidate(match?: (value: V | null) => boolean): number {
+    let dropped = 0;
+    for (const [key, e] of this.entries) {
+      if (match && !match(e.value)) continue;
+      this.entries.delete(key);
+      dropped++;
+    }
+    // A load in flight may have read the row before the change: it still answers its callers, but
+    // no longer stores (settle() only lets the current flight write).
+    this.flights.clear();
+    return dropped;
+  }
+
   /**
    * A miss: follows the key's live flight, else `begin()` (join a batch or lead). At most two
    * rounds: following a flight whose leader was cancelled, then starting our own.
@@ -104,7 +112,9 @@ class Cache<V> implements LoadingCache<V> {
       if (waited.ok && !waited.value.ok && !led && waited.value.cancelled) continue; // the leader's request went away, not the database
       this.counts.failures++;
       const failure: CacheOutcome<V> =
-        waited.ok && !waited.value.ok ? { ok: false, reason: 'load_failed', cause: waited.value.cause } : { ok: false, reason: 'flight_timeout', cause: undefined };
+        waited.ok && !waited.value.ok
+          ? { ok: false, reason: 'load_failed', cause: waited.value.cause }
+          : { ok: false, reason: 'flight_timeout', cause: undefined };
       return this.stale(key) ?? failure;
     }
     this.counts.failures++;
@@ -135,7 +145,8 @@ class Cache<V> implements LoadingCache<V> {
     };
     // A member the load never read (it did not seal) is handed back to look itself up.
     const onLoaded = (found: ReadonlyMap<string, V | null>): void => {
-      for (const m of this.batches.seal(batch)) this.settle(m.key, m.flight, queried.has(m.key) ? { ok: true, value: found.get(m.key) ?? null } : failed(undefined, true));
+      for (const m of this.batches.seal(batch))
+        this.settle(m.key, m.flight, queried.has(m.key) ? { ok: true, value: found.get(m.key) ?? null } : failed(undefined, true));
     };
     return this.run(flight, load(this.contextFor(key, signal), seal), onLoaded, settleAll, signal);
   }
@@ -145,14 +156,25 @@ class Cache<V> implements LoadingCache<V> {
    * `settleAll` hands the flight(s) back at once, from the abort event itself: workerd may drop a
    * cancelled request's continuations, so the load's own rejection might never run.
    */
-  private run<T>(flight: Flight<V>, loaded: Promise<T>, onLoaded: (v: T) => void, settleAll: (r: LoadResult<V>) => void, signal: AbortSignal | undefined): Wait<V> {
+  private run<T>(
+    flight: Flight<V>,
+    loaded: Promise<T>,
+    onLoaded: (v: T) => void,
+    settleAll: (r: LoadResult<V>) => void,
+    signal: AbortSignal | undefined,
+  ): Wait<V> {
     const onAbort = (): void => settleAll(failed(undefined, true));
     signal?.addEventListener('abort', onAbort, { once: true });
     const settled = loaded
       .then(onLoaded, (cause: unknown) => settleAll(failed(cause, signal?.aborted === true)))
       .finally(() => signal?.removeEventListener('abort', onAbort));
     // The load is this caller's own I/O, so awaiting it directly is safe (and saves a re-check).
-    return raceOwn(this.opts, settled.then(() => flight.result as LoadResult<V>), flight.startedAt + this.opts.flightTimeoutMs, signal);
+    return raceOwn(
+      this.opts,
+      settled.then(() => flight.result as LoadResult<V>),
+      flight.startedAt + this.opts.flightTimeoutMs,
+      signal,
+    );
   }
 
   /** Joins `group`'s open batch when there is one: this key's flight then ends with the batch. */
@@ -190,20 +212,9 @@ class Cache<V> implements LoadingCache<V> {
   }
 
   private store(key: string, value: V | null): void {
-    const { entries, opts } = this;
-    entries.delete(key); // re-insert: a (re)loaded entry goes to the back
-    entries.set(key, { value, expiresAt: opts.now() + (value === null ? opts.negativeTtlMs : opts.ttlMs), used: false });
-    // Second chance: a used entry at the front moves to the back unmarked; one pass unmarks them all.
-    while (entries.size > opts.maxEntries) {
-      const oldest = entries.entries().next();
-      if (oldest.done) break;
-      const [oldestKey, entry] = oldest.value;
-      entries.delete(oldestKey);
-      if (entry.used) {
-        entry.used = false;
-        entries.set(oldestKey, entry);
-      } else this.counts.evictions++;
-    }
+    const { opts } = this;
+    const expiresAt = opts.now() + (value === null ? opts.negativeTtlMs : opts.ttlMs);
+    this.counts.evictions += storeEntry(this.entries, key, { value, expiresAt, used: false }, opts.maxEntries);
   }
 
   private contextFor(key: string, signal: AbortSignal | undefined): LoadContext {

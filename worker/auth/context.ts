@@ -1,6 +1,6 @@
 /** Who a request is, as decided by the auth middleware; read by handlers through `c.get('auth')`. */
 import type { KeyScopes } from '../../drizzle/schema.js';
-import type { ClientPolicy } from './policy.js';
+import type { ClientPolicy } from './records.js';
 import type { AppliedLimit } from '../ratelimit/limit.js';
 
 export type AuthContext = {

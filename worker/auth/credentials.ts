@@ -2,7 +2,7 @@
  * Reads the API key a request presents. Pure: headers in, a value out; no Context, no throw — the
  * middleware decides what each outcome means (docs/protocol.md "Headers").
  */
-import { KEY_SHAPE } from '../../drizzle/key-format.js';
+import { KEY_SHAPE } from '../../crypto/key-format.js';
 
 /** Headers that may carry the key (`X-API-Key` is `x-api-key`: header names are case-insensitive). */
 const KEY_HEADERS = ['x-athena-key', 'apikey', 'x-api-key'] as const;

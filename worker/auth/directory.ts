@@ -11,10 +11,16 @@
  *   that, the request waits for one reload first. So however many random names arrive, the
  *   isolate reloads at most once per `recheck`, and a client added to the catalog is known within
  *   `recheck` (at most `ttl`) of its creation.
+ * When a reload cannot run, the copy answers only what it may still say: a listed name within
+ * 2 × ttl + AUTH_STALE_IF_UNAVAILABLE_MS, and "not listed" only while age < recheck; otherwise the
+ * request gets the retryable 503, never a definitive refusal on knowledge the gateway could not
+ * refresh. A failed reload is not retried within `recheck` (no lookup per request while the
+ * catalog is unavailable).
  * When the catalog holds more than AUTH_DIRECTORY_MAX_CLIENTS clients the directory is
  * incomplete: names it does not list fall back to one (cached) lookup per name.
  */
-import type { ClientPolicy, Enforcement } from './policy.js';
+import type { LoadingCache } from './cache-types.js';
+import type { ClientPolicy, Enforcement } from './records.js';
 import { rateLimitOf } from '../ratelimit/limit.js';
 
 /** A client listing more live keys than this has no prefix list: its legacy keys are looked up. */
@@ -35,6 +41,13 @@ export type Directory = {
   /** True when `prefixOwner` holds every live key's prefix (complete, and no client over the list bound). */
   prefixesComplete: boolean;
 };
+
+/**
+ * The isolate's directory: the one-entry cache (entries expire at once: `peek` answers, `get`
+ * always (re)loads — single-flight) and when its last foreground reload failed (persists with the
+ * isolate, so a failing catalog costs one reload per AUTH_DIRECTORY_RECHECK_MS, not one per request).
+ */
+export type DirectoryService = { readonly cache: LoadingCache<Directory>; failedAt: number | undefined };
 
 export type DirectoryRow = {
   client_name: string;
@@ -89,6 +102,22 @@ export function decide(dir: Directory | undefined, found: boolean, now: number, 
   if (!found) return age < f.recheckMs ? 'answer' : 'reload';
   if (age < f.ttlMs) return 'answer';
   return age < 2 * f.ttlMs ? 'answer-and-refresh' : 'reload';
+}
+
+/**
+ * After a reload that could not run (now, or within `recheck`): whether the copy may still answer
+ * a request about `found`. A listed name is served within the fail-static window; "not listed"
+ * is a definitive refusal, so it is said only on knowledge loaded within `recheck`.
+ */
+export function answersWithoutReload(dir: Directory, found: boolean, now: number, f: Freshness & { staleIfUnavailableMs: number }): boolean {
+  const age = now - dir.loadedAt;
+  return found ? age < 2 * f.ttlMs + f.staleIfUnavailableMs : age < f.recheckMs;
+}
+
+/** Whether a reload failed at `failedAt` (after the copy was loaded) recently enough not to try again at `now`. */
+export function reloadBackingOff(dir: Directory | undefined, failedAt: number | undefined, now: number, f: Freshness): boolean {
+  if (failedAt === undefined || (dir !== undefined && dir.loadedAt >= failedAt)) return false;
+  return now - failedAt < f.recheckMs;
 }
 
 export type KeyCheck = 'listed' | 'unlisted' | 'unknown';

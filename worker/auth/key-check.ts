@@ -3,16 +3,19 @@
  * against KEY_SIGNING_SECRETS (no I/O); an untagged (legacy) key, or any key when no secret is
  * configured, can only be judged by the directory's live prefixes and then a lookup.
  */
-import type { Isolate } from '../isolate.js';
-import type { ParsedKey } from '../../drizzle/key-format.js';
-import { importSigningKey, tagMatches } from '../../drizzle/key-signing.js';
+import type { Settings } from '../config.js';
+import type { ParsedKey } from '../../crypto/key-format.js';
+import { importSigningKey, tagMatches } from '../../crypto/key-signing.js';
 
 /** Imported HMAC keys as plain objects, filled by the first request that needs them (never a shared promise). */
 export type SigningKeys = { keys: CryptoKey[] | undefined };
 
 type OfflineVerdict = 'signed' | 'forged' | 'legacy';
 
-export async function offlineKeyCheck(isolate: Isolate, key: ParsedKey): Promise<OfflineVerdict> {
+/** What the check reads of the isolate: the secrets and the slot their imported keys are kept in. */
+type Signing = { readonly settings: Pick<Settings, 'KEY_SIGNING_SECRETS'>; readonly services: { readonly signingKeys: SigningKeys } };
+
+export async function offlineKeyCheck(isolate: Signing, key: ParsedKey): Promise<OfflineVerdict> {
   const secrets = isolate.settings.KEY_SIGNING_SECRETS;
   if (key.tag === null || secrets.length === 0) return 'legacy';
   const slot = isolate.services.signingKeys;

@@ -1,28 +1,20 @@
 /**
  * API key records by SHA-256 hash, from the auth target under its budget, cached (positive TTL
- * `AUTH_CACHE_TTL_MS` = the revocation bound, negative TTL for unknown hashes, bounded, second-chance eviction) with
+ * `AUTH_CACHE_TTL_MS`, negative TTL for unknown hashes, bounded, second-chance eviction; a changed key
+ * leaves the cache within AUTH_CHANGE_BOUND_MS: catalog-changes.ts) with
  * single-flight per hash and concurrent misses of one client coalesced into one read. Revocation and expiry are judged at use time from the cached row.
  */
 import { OPERATIONS, type KeyScopes, type Operation } from '../../drizzle/schema.js';
 import type { Settings } from '../config.js';
 import type { SessionContext } from '../db/with-session.js';
 import { authQuery } from './auth-query.js';
+import { EPOCH_COLUMN, noteLookup } from './catalog-changes.js';
 import { systemClock } from '../admission/clock.js';
 import { createLoadingCache, type CacheOutcome } from './cache.js';
 import { lookupTimeoutMs } from './lookup-timeout.js';
-import { rateLimitOf, type RateLimit } from '../ratelimit/limit.js';
-
-export type KeyRecord = {
-  id: string;
-  clientName: string;
-  prefix: string;
-  scopes: KeyScopes;
-  /** Epoch ms, or null. */
-  expiresAt: number | null;
-  revokedAt: number | null;
-  /** The key's own rate limit (null = its client's default applies). */
-  rateLimit: RateLimit | null;
-};
+import { rateLimitOf } from '../ratelimit/limit.js';
+import { parseJsonText } from '../../drizzle/json-text.js';
+import type { KeyRecord } from './records.js';
 
 export type KeyState = 'active' | 'revoked' | 'expired';
 
@@ -51,6 +43,7 @@ type KeyRow = {
   revoked_at: Date | string | null;
   rate_limit_requests: number | null;
   rate_limit_period_s: number | null;
+  catalog_epoch?: unknown;
 };
 
 /**
@@ -64,9 +57,15 @@ export function lookupKey(ctx: SessionContext, keyHash: string, owner: string, s
     keyHash,
     owner,
     async (lc, seal) => {
-      const rows = await authQuery(ctx, 'auth', owner, lc, async (s) =>
-        (await s.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE key_hash = ANY($1::text[])`, [seal()])).rows,
+      const startedAt = Date.now();
+      const rows = await authQuery(
+        ctx,
+        'auth',
+        owner,
+        lc,
+        async (s) => (await s.query<KeyRow>(`SELECT ${KEY_COLUMNS}, ${EPOCH_COLUMN} FROM api_keys WHERE key_hash = ANY($1::text[])`, [seal()])).rows,
       );
+      noteLookup(ctx.isolate.services, rows, startedAt);
       return new Map(rows.map((row) => [row.key_hash, recordOf(row)]));
     },
     signal,
@@ -96,7 +95,7 @@ export function keyState(key: KeyRecord, now: number): KeyState {
 
 /** Scopes from the jsonb column; anything malformed grants nothing (fail closed). */
 export function parseScopes(raw: unknown): KeyScopes {
-  const value = typeof raw === 'string' ? safeJson(raw) : raw;
+  const value = typeof raw === 'string' ? parseJsonText(raw) : raw;
   if (typeof value !== 'object' || value === null) return { operations: [], tables: [] };
   const { operations, tables, functions } = value as { operations?: unknown; tables?: unknown; functions?: unknown };
   const ops = Array.isArray(operations) ? operations.filter((o): o is Operation => (OPERATIONS as readonly unknown[]).includes(o)) : [];
@@ -105,17 +104,8 @@ export function parseScopes(raw: unknown): KeyScopes {
   return { operations: [...new Set(ops)], tables: [...new Set(tbls)], ...(fns.length ? { functions: [...new Set(fns)] } : {}) };
 }
 
-
 function toMillis(v: Date | string | null): number | null {
   if (v === null) return null;
   const ms = v instanceof Date ? v.getTime() : Date.parse(v);
   return Number.isNaN(ms) ? null : ms;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

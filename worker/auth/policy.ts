@@ -12,21 +12,7 @@ import { lookupTimeoutMs } from './lookup-timeout.js';
 import { authQuery } from './auth-query.js';
 import { directoryFor, directoryInMemory } from './client-directory.js';
 import { policyOfRow, type Directory, type DirectoryRow } from './directory.js';
-import type { RateLimit } from '../ratelimit/limit.js';
-
-export type Enforcement = 'required' | 'optional';
-
-export type ClientPolicy = {
-  clientName: string;
-  /** Tenant database of the client; null = TENANT_DATABASE_URL. Never shown or logged. */
-  databaseUrl: string | null;
-  isActive: boolean;
-  isFrozen: boolean;
-  /** What applies: the client's setting or the gateway default. */
-  enforcement: Enforcement;
-  /** Default rate limit of its keys without one of their own; null = none. */
-  rateLimit: RateLimit | null;
-};
+import type { ClientPolicy } from './records.js';
 
 /** Client names the catalog accepts (its CHECK constraint); anything else cannot exist. */
 export const CLIENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -75,12 +61,25 @@ export function policyInMemory(ctx: SessionContext, clientName: string): ClientP
 
 function loadPolicyByName(ctx: SessionContext, clientName: string, signal: AbortSignal | undefined): Promise<CacheOutcome<ClientPolicy>> {
   const { settings } = ctx.isolate;
-  return ctx.isolate.services.policyCache.get(clientName, async (lc) => {
-    const rows = await authQuery(ctx, 'policy', clientName, lc, async (s) =>
-      (await s.query<PolicyRow>('SELECT client_name, database_url, is_active, is_frozen, api_key_enforcement, rate_limit_requests, rate_limit_period_s FROM clients WHERE client_name = $1', [clientName])).rows,
-    );
-    const row = rows[0];
-    return row ? policyOfRow(row, settings.API_KEY_ENFORCEMENT_DEFAULT) : null;
-  }, signal);
+  return ctx.isolate.services.policyCache.get(
+    clientName,
+    async (lc) => {
+      const rows = await authQuery(
+        ctx,
+        'policy',
+        clientName,
+        lc,
+        async (s) =>
+          (
+            await s.query<PolicyRow>(
+              'SELECT client_name, database_url, is_active, is_frozen, api_key_enforcement, rate_limit_requests, rate_limit_period_s FROM clients WHERE client_name = $1',
+              [clientName],
+            )
+          ).rows,
+      );
+      const row = rows[0];
+      return row ? policyOfRow(row, settings.API_KEY_ENFORCEMENT_DEFAULT) : null;
+    },
+    signal,
+  );
 }
-

@@ -79,7 +79,13 @@ export class Deltas {
       batch_id: meta.batchId,
       source: meta.source,
       created_at: iso(meta.createdAt),
-      clients: [...this.clients].map(([client_name, r]) => ({ client_name, requests: r.requests, errors: r.errors, rate_limited: r.rateLimited, last_seen: iso(r.lastSeen) })),
+      clients: [...this.clients].map(([client_name, r]) => ({
+        client_name,
+        requests: r.requests,
+        errors: r.errors,
+        rate_limited: r.rateLimited,
+        last_seen: iso(r.lastSeen),
+      })),
       tables: [...this.tables.values()].map((r) => ({
         client_name: r.clientName,
         table_name: r.tableName,

@@ -6,13 +6,14 @@
  */
 import type { Settings } from '../config.js';
 import type { SessionContext } from '../db/with-session.js';
+import { isolateSnapshot } from '../fleet/snapshot.js';
 import { log } from '../log.js';
-import { createBatcher, type Batcher, type BatcherSnapshot } from './batcher.js';
-import type { CountedRequest } from './deltas.js';
+import { createBatcher, type Batcher } from './batcher.js';
 import { runFlush, type FlushReport } from './flush.js';
 import { logFlushFailure, type CountersSink } from './sink.js';
 import { DirectSink } from './sink-direct.js';
-import { FlusherSink, type ReplicaSnapshot } from './sink-flusher.js';
+import { FlusherSink } from './sink-flusher.js';
+import type { CountersService } from './service-types.js';
 import { createPerRequestCounters } from './sink-per-request.js';
 import { createWakePolicy, type WakeClaim } from './wake.js';
 
@@ -25,25 +26,6 @@ const RETRY_MAX_MS = 30_000;
  * after the response at about 30 s, so a due time further away is left to later traffic.
  */
 const WAKE_BUDGET_MS = 20_000;
-
-export type CountersSnapshot = BatcherSnapshot & {
-  sink: Settings['STATS_SINK'];
-  source: string;
-  lastError: string | null;
-  /** Flusher sink only: each FLUSHER_URL replica's sends, failures and misconfiguration. */
-  replicas?: ReplicaSnapshot[];
-};
-
-export type CountersService = {
-  /**
-   * Records one finished request. A due flush runs on `ctx.waitUntil` now; deltas due later are
-   * flushed when due within the same `waitUntil`, unless another live request already waits for them.
-   */
-  record(usage: CountedRequest, ctx: SessionContext): void;
-  /** Flushes now regardless of the interval (operators, tests); waits for a running flush first. */
-  flushNow(ctx: SessionContext): Promise<FlushReport>;
-  snapshot(): CountersSnapshot;
-};
 
 /** The isolate's counters service (one of its services): per-request writes, or batched into a sink. */
 export function createCountersService(settings: Settings): CountersService {
@@ -71,7 +53,7 @@ function createBatchedCounters(settings: Settings, sink: CountersSink, source: s
     logFlushFailure(sink.kind, batchId, r);
   };
   const flush = (ctx: SessionContext, force: boolean) =>
-    runFlush(batcher, sink, ctx, { force, onFailure }).catch((err: unknown) => {
+    runFlush(batcher, sink, ctx, { force, onFailure, snapshot: () => isolateSnapshot(ctx.isolate, now()) }).catch((err: unknown) => {
       log('error', 'stats_flush_crashed', { message: err instanceof Error ? err.message : 'unknown' });
       return { sent: 0, results: [] } satisfies FlushReport;
     });

@@ -10,7 +10,7 @@ import { withSession, type SessionContext } from '../db/with-session.js';
 import { log } from '../log.js';
 import { Deltas } from './deltas.js';
 import type { BatcherSnapshot } from './batcher.js';
-import type { CountersService } from './service.js';
+import type { CountersService } from './service-types.js';
 import { logFlushFailure, type SinkResult, type CountersSink } from './sink.js';
 
 class PerRequestSink implements CountersSink {
@@ -32,8 +32,19 @@ class PerRequestSink implements CountersSink {
 
 /** The batcher part of the status in this mode: there is none. */
 const NO_BATCHER: BatcherSnapshot = {
-  pendingKeys: 0, pendingAgeMs: null, inFlight: false, retryRows: 0, retryBatchId: null, consecutiveFailures: 0,
-  lastFlushAt: null, lastFailureAt: null, flushes: 0, failures: 0, rejected: 0, dropped: 0, lostFlights: 0,
+  pendingKeys: 0,
+  pendingAgeMs: null,
+  inFlight: false,
+  retryRows: 0,
+  retryBatchId: null,
+  consecutiveFailures: 0,
+  lastFlushAt: null,
+  lastFailureAt: null,
+  flushes: 0,
+  failures: 0,
+  rejected: 0,
+  dropped: 0,
+  lostFlights: 0,
 };
 
 /** Counters without a batcher: every recorded request is sent as its own batch in its `waitUntil`. */

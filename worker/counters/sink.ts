@@ -3,11 +3,13 @@
  * place (service.ts, from STATS_SINK); expected failures are values, never thrown.
  */
 import type { Batch } from '../../drizzle/batch.js';
+import type { Changes } from '../../drizzle/changes.js';
 import type { SessionContext } from '../db/with-session.js';
 import { log } from '../log.js';
 
 export type SinkResult =
-  | { ok: true; status: 'applied' | 'duplicate' }
+  /** `changes`: the catalog changes a flusher's ack carried (applied by the sink that heard them). */
+  | { ok: true; status: 'applied' | 'duplicate'; changes?: Changes }
   /**
    * `unavailable`: may succeed later (network, 5xx, DB down, bad signature during a secret
    * rotation) — keep the batch and retry under the same id. `rejected`: can never succeed (the

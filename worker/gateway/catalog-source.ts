@@ -3,10 +3,9 @@
  * request already holds, and keeps it per isolate for `CATALOG_CACHE_TTL_MS` per tenant target.
  */
 import type { Settings } from '../config.js';
-import type { Isolate } from '../isolate.js';
 import type { Session } from '../db/session.js';
 import { gatewaySchema } from '../../drizzle/schema.js';
-import { buildCatalog, createCatalogCache, type Catalog, type CatalogRow } from './catalog.js';
+import { buildCatalog, createCatalogCache, type Catalog, type CatalogCache, type CatalogRow } from './catalog.js';
 
 /** Distinct tenant targets one isolate keeps catalogs for. */
 const MAX_TARGETS = 64;
@@ -41,12 +40,14 @@ export const CATALOG_MIN_REFRESH_MS = 1000;
 type LoadedCatalog = { catalog: Catalog; loadedAt: number; fromCache: boolean };
 
 /** The tenant's catalog: cached, or loaded now with `session` (`refresh` skips the cache). */
-export async function tenantCatalog(isolate: Isolate, targetKey: string, session: Session, opts: { refresh?: boolean } = {}): Promise<LoadedCatalog> {
-  const cache = isolate.services.catalogs;
+export async function tenantCatalog(cache: CatalogCache, targetKey: string, session: Session, opts: { refresh?: boolean } = {}): Promise<LoadedCatalog> {
   const cached = opts.refresh ? undefined : cache.get(targetKey);
   if (cached) return { ...cached, fromCache: true };
+  // Stamped with the query's start: a load that began before a table was created and ended later
+  // must not pass for a copy younger than the table.
+  const startedAt = Date.now();
   const { rows } = await session.query<CatalogRow>(CATALOG_SQL);
-  return { ...cache.set(targetKey, buildCatalog(rows)), fromCache: false };
+  return { ...cache.set(targetKey, buildCatalog(rows), startedAt), fromCache: false };
 }
 
 /** True when a miss against `loaded` justifies reloading it once. */
@@ -55,6 +56,6 @@ export function mayRefresh(loaded: LoadedCatalog, now: number): boolean {
 }
 
 /** Drops a target's cached catalog (a table or column the cache promised turned out missing). */
-export function invalidateCatalog(isolate: Isolate, targetKey: string): void {
-  isolate.services.catalogs.invalidate(targetKey);
+export function invalidateCatalog(cache: CatalogCache, targetKey: string): void {
+  cache.invalidate(targetKey);
 }

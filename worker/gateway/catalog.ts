@@ -6,8 +6,9 @@
 import { is } from 'drizzle-orm';
 import { getTableConfig, PgSchema, PgTable } from 'drizzle-orm/pg-core';
 import * as catalogSchema from '../../drizzle/schema.js';
-import { fail, ok, type Result } from './filter.js';
+import { fail, ok, type Result } from './result.js';
 import { clipped } from './clip.js';
+import { tableRef } from '../auth/table-ref.js';
 
 export type ColumnInfo = {
   name: string;
@@ -86,21 +87,27 @@ export const GATEWAY_SCHEMAS: ReadonlySet<string> = new Set([
 
 /** `users` (→ public.users) or `schema.table` → the relation, or why not. */
 export function resolveRelation(catalog: Catalog, tableName: string): Result<Relation> {
-  const dot = tableName.indexOf('.');
-  const schema = dot >= 0 ? tableName.slice(0, dot) : 'public';
-  const name = dot >= 0 ? tableName.slice(dot + 1) : tableName;
+  const { schema, name } = tableRef(tableName); // the same split the scope check made
   return resolveRelationPair(catalog, schema, name, tableName);
 }
 
 /** The relation (schema, name) as a pair — never re-split at a dot — or why it may not be served. */
 export function resolveRelationPair(catalog: Catalog, schema: string, name: string, asWritten = `${schema}.${name}`): Result<Relation> {
   const shown = clipped(asWritten, 80);
-  if (isSystemSchema(schema)) return fail('forbidden_table', `Table "${shown}" is in a system schema and is never served`, 'Only tables and views of the tenant schemas are served.');
+  if (isSystemSchema(schema)) {
+    return fail('forbidden_table', `Table "${shown}" is in a system schema and is never served`, 'Only tables and views of the tenant schemas are served.');
+  }
   if (catalog.gatewayOwned && (GATEWAY_SCHEMAS.has(schema) || GATEWAY_TABLES.has(relationKey(schema, name)))) {
-    return fail('forbidden_table', `Table "${shown}" belongs to the gateway and is never served`, 'Give this client its own tenant database (clients.database_url).');
+    return fail(
+      'forbidden_table',
+      `Table "${shown}" belongs to the gateway and is never served`,
+      'Give this client its own tenant database (clients.database_url).',
+    );
   }
   const rel = catalog.relations.get(relationKey(schema, name));
-  if (!rel) return fail('unknown_table', `Unknown table "${shown}"`, 'Use "table" (public schema) or "schema.table" of a table or view in the tenant database.');
+  if (!rel) {
+    return fail('unknown_table', `Unknown table "${shown}"`, 'Use "table" (public schema) or "schema.table" of a table or view in the tenant database.');
+  }
   return ok(rel);
 }
 
@@ -113,7 +120,8 @@ export type CachedCatalog = { catalog: Catalog; loadedAt: number };
 
 export type CatalogCache = {
   get(target: string): CachedCatalog | undefined;
-  set(target: string, catalog: Catalog): CachedCatalog;
+  /** `loadedAt`: when the catalog query started (a table committed after that may be missing from it). */
+  set(target: string, catalog: Catalog, loadedAt?: number): CachedCatalog;
   /** Forgets one target (after a 42P01/42703 says the cached catalog is stale). */
   invalidate(target: string): void;
 };
@@ -131,8 +139,8 @@ export function createCatalogCache(opts: { ttlMs: number; maxTargets: number; no
       }
       return e;
     },
-    set(target, catalog) {
-      const entry = { catalog, loadedAt: opts.now() };
+    set(target, catalog, loadedAt = opts.now()) {
+      const entry = { catalog, loadedAt };
       if (opts.ttlMs <= 0) return entry;
       entries.delete(target);
       while (entries.size >= opts.maxTargets) {

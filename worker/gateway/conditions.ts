@@ -3,7 +3,8 @@
  * carry PostgREST strings (postgrest.ts); `eq_column`/`eq_value` are the legacy `eq` spelling.
  * Pure: no catalog, no SQL, no HTTP.
  */
-import { fail, isCastName, ok, type Casts, type Filter, type Result } from './filter.js';
+import { isCastName, type Casts, type Filter } from './filter.js';
+import { fail, ok, type Result } from './result.js';
 import { parseInList, parseNotString, parseOrString } from './postgrest.js';
 import type { RawCondition } from './schemas.js';
 
@@ -84,7 +85,10 @@ function parseIs(column: string, value: unknown): Result<Filter> {
 
 function parseCasts(c: RawCondition): Result<Casts> {
   const out: Casts = {};
-  const pairs = [['column_cast', 'eq_column_cast', 'columnCast'], ['value_cast', 'eq_value_cast', 'valueCast']] as const;
+  const pairs = [
+    ['column_cast', 'eq_column_cast', 'columnCast'],
+    ['value_cast', 'eq_value_cast', 'valueCast'],
+  ] as const;
   for (const [field, legacy, key] of pairs) {
     if (c[field] !== undefined && c[legacy] !== undefined && c[field] !== c[legacy]) {
       return fail('invalid_condition', `${field} and ${legacy} disagree`, 'Send one of them, or the same cast in both.');
@@ -92,7 +96,13 @@ function parseCasts(c: RawCondition): Result<Casts> {
     const cast = c[field] ?? c[legacy];
     if (cast === undefined || cast === '') continue;
     const name = cast.trim().toLowerCase();
-    if (!isCastName(name)) return fail('invalid_condition', `${field} "${cast.slice(0, 32)}" is not an allowed cast`, 'Allowed: text, varchar, integer, bigint, smallint, numeric, real, float8, boolean, uuid, date, time, timestamp, timestamptz, json, jsonb, text[].');
+    if (!isCastName(name)) {
+      return fail(
+        'invalid_condition',
+        `${field} "${cast.slice(0, 32)}" is not an allowed cast`,
+        'Allowed: text, varchar, integer, bigint, smallint, numeric, real, float8, boolean, uuid, date, time, timestamp, timestamptz, json, jsonb, text[].',
+      );
+    }
     out[key] = name;
   }
   return ok(out);

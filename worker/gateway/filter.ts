@@ -70,13 +70,4 @@ export function filterColumns(filter: Filter, out: Set<string> = new Set()): Set
   return out;
 }
 
-/** Result of a pure parse/plan step: expected failures are values, the HTTP edge throws. */
-export type Result<T> = { ok: true; value: T } | { ok: false; error: PlanError };
-export type PlanError = {
-  code: 'invalid_request' | 'invalid_condition' | 'unknown_table' | 'unknown_column' | 'unknown_function' | 'forbidden_table' | 'forbidden_function' | 'scope_denied' | 'unfiltered_update' | 'unfiltered_delete' | 'payload_too_large';
-  message: string;
-  hint?: string;
-};
-export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const fail = <T = never>(code: PlanError['code'], message: string, hint?: string): Result<T> =>
-  hint === undefined ? { ok: false, error: { code, message } } : { ok: false, error: { code, message, hint } };
+// The SQL builder files (sql-where.ts, sql-text.ts, sql-select.ts) import these from here.

@@ -3,7 +3,6 @@
  * catalog and kept with that catalog object: they live and die with it (same TTL, same
  * invalidation), and a fetch without embeds never pays for them.
  */
-import type { Isolate } from '../isolate.js';
 import type { Session } from '../db/session.js';
 import type { Catalog } from './catalog.js';
 
@@ -66,8 +65,7 @@ function buildForeignKeys(rows: readonly ForeignKeyRow[]): ForeignKey[] {
 export type ForeignKeyCache = WeakMap<Catalog, readonly ForeignKey[]>;
 
 /** The foreign keys that go with `catalog`, loaded with `session` the first time they are asked for. */
-export async function foreignKeysOf(isolate: Isolate, catalog: Catalog, session: Session): Promise<readonly ForeignKey[]> {
-  const cache = isolate.services.foreignKeys;
+export async function foreignKeysOf(cache: ForeignKeyCache, catalog: Catalog, session: Session): Promise<readonly ForeignKey[]> {
   const cached = cache.get(catalog);
   if (cached) return cached;
   const { rows } = await session.query<ForeignKeyRow>(FOREIGN_KEYS_SQL);

@@ -5,9 +5,9 @@
  * filter and order it). Pure: function-source.ts loads the rows.
  */
 import { GATEWAY_SCHEMAS, isSystemSchema, type ColumnInfo, type Relation } from './catalog.js';
-import { fail, ok, type Result } from './filter.js';
+import { fail, ok, type Result } from './result.js';
 import type { Source } from './sql.js';
-import { quoteIdent } from './sql-render.js';
+import { join, param, quoteIdent, raw, sql, type Fragment } from '../../drizzle/statement.js';
 import { clipped } from './clip.js';
 
 /** One row of the function query (function-source.ts). */
@@ -73,29 +73,43 @@ export function describeFunction(row: FunctionRow): FunctionInfo {
 /** The one plain function whose parameters the given argument names fit, or why none does. */
 export function pickOverload(rows: readonly FunctionRow[], qualified: string, argNames: readonly string[]): Result<FunctionInfo> {
   const plain = rows.filter((r) => r.kind === 'f' && !r.from_extension);
-  if (plain.length === 0) return fail('unknown_function', `Unknown function "${shown(qualified)}"`, 'Name a function of the tenant database ("fn" for public, or "schema" + "function").');
+  if (plain.length === 0) {
+    return fail(
+      'unknown_function',
+      `Unknown function "${shown(qualified)}"`,
+      'Name a function of the tenant database ("fn" for public, or "schema" + "function").',
+    );
+  }
   const fits = plain.map(describeFunction).filter((f) => {
     const names = new Set(f.inputs.map((p) => p.name));
     return argNames.every((a) => names.has(a)) && f.inputs.every((p) => p.hasDefault || argNames.includes(p.name));
   });
   if (fits.length === 1 && fits[0]) return ok(fits[0]);
-  if (fits.length > 1) return fail('invalid_request', `Function "${shown(qualified)}" has several overloads these arguments fit`, 'Pass arguments that select exactly one overload.');
+  if (fits.length > 1) {
+    return fail(
+      'invalid_request',
+      `Function "${shown(qualified)}" has several overloads these arguments fit`,
+      'Pass arguments that select exactly one overload.',
+    );
+  }
   const sig = plain.map(describeFunction).map((f) => `(${f.inputs.map((p) => `${p.name || '?'} ${p.type}${p.hasDefault ? ' = default' : ''}`).join(', ')})`);
-  return fail('invalid_request', `Arguments {${argNames.map(shown).join(', ')}} do not match ${shown(qualified)}${sig.slice(0, 3).join(' or ')}`, 'Pass every parameter without a default, by name, and no other.');
+  return fail(
+    'invalid_request',
+    `Arguments {${argNames.map(shown).join(', ')}} do not match ${shown(qualified)}${sig.slice(0, 3).join(' or ')}`,
+    'Pass every parameter without a default, by name, and no other.',
+  );
 }
 
 /** `"s"."fn"("a" => $1::type, …)` with each value checked against and bound as its parameter's type. */
 export function callSource(fn: FunctionInfo, args: Readonly<Record<string, unknown>>): Result<Source> {
-  const params: unknown[] = [];
-  const parts: string[] = [];
+  const parts: Fragment[] = [];
   for (const p of fn.inputs) {
     if (!Object.hasOwn(args, p.name)) continue;
     const bound = bindArg(p, args[p.name]);
     if (!bound.ok) return bound;
-    params.push(bound.value);
-    parts.push(`${quoteIdent(p.name)} => $${params.length}::${p.type}`);
+    parts.push(sql`${raw(`${quoteIdent(p.name)} => `)}${param(bound.value, p.type)}`);
   }
-  return ok({ text: `${quoteIdent(fn.schema)}.${quoteIdent(fn.name)}(${parts.join(', ')})`, params });
+  return ok(sql`${raw(`${quoteIdent(fn.schema)}.${quoteIdent(fn.name)}(`)}${join(parts, ', ')})`);
 }
 
 function bindArg(p: Param, value: unknown): Result<unknown> {
@@ -105,7 +119,13 @@ function bindArg(p: Param, value: unknown): Result<unknown> {
   if (Array.isArray(value)) {
     return isArrayType ? ok(value) : fail('invalid_request', `args.${shown(p.name)}: an array was given for a ${p.type} parameter`);
   }
-  if (typeof value === 'object') return fail('invalid_request', `args.${shown(p.name)}: an object was given for a ${p.type} parameter`, 'Objects are accepted for json and jsonb parameters.');
+  if (typeof value === 'object') {
+    return fail(
+      'invalid_request',
+      `args.${shown(p.name)}: an object was given for a ${p.type} parameter`,
+      'Objects are accepted for json and jsonb parameters.',
+    );
+  }
   return ok(value);
 }
 

@@ -1,82 +1,116 @@
 /**
- * Idempotency keys of `/gateway/transaction`, kept in the catalog database: a key is reserved
- * before the transaction runs (so two concurrent repeats cannot both run it), completed with the
- * committed response, or released when the transaction did not commit (so a retry may run it).
- * Records older than `TRANSACTION_IDEMPOTENCY_TTL_MS` are ignored and purged a few at a time.
+ * Idempotency records of `/gateway/transaction` in the catalog database, one per client, API key
+ * and idempotency key. A run reserves its record under a random `attempt` id; only that attempt
+ * may store (the response text with the tenant transaction id, before the tenant COMMIT) or release
+ * it. A record with a response is as final as the tenant says of its transaction id; a reservation
+ * that never stored is taken over once older than the run could live, and any record after
+ * `TRANSACTION_IDEMPOTENCY_TTL_MS`. Expired records are purged a few at a time.
+ * (docs/protocol-sql-rpc-transactions.md "Idempotency per key")
  */
-import type { SessionContext } from '../db/with-session.js';
-import { withSession } from '../db/with-session.js';
 import type { Session } from '../db/session.js';
 
+/** Whose record and which body: `keyId` '' for a request admitted without a key. */
+export type RecordKey = { client: string; keyId: string; key: string; hash: string };
+
+/** How long records live, and how long a reservation may stay without a stored response. */
+export type RecordTimes = { ttlMs: number; abandonedAfterMs: number };
+
 export type Reservation =
-  | { kind: 'reserved' }
-  | { kind: 'replay'; status: number; response: unknown }
-  | { kind: 'running' }
+  | { kind: 'reserved'; attempt: string }
+  | { kind: 'stored'; attempt: string; status: number; response: string; tenantXid: string | null }
+  | { kind: 'running'; retryAfterS: number }
   | { kind: 'mismatch' };
 
 /** Expired records removed per reservation: cleanup keeps pace with use without a scheduler. */
 const PURGE_BATCH = 100;
 
-/** SHA-256 hex of a canonical JSON text (object keys sorted), so key order does not matter. */
-export async function requestHash(value: unknown): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonicalJson(value)));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
+const PK = 'client_name = $1 AND key_id = $2 AND idempotency_key = $3';
 
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+/**
+ * Reserves the record, or reports the one there. An expired record, or a reservation older than
+ * `abandonedAfterMs` that stored nothing (its run never reached COMMIT), is taken over in place.
+ */
+export async function reserve(s: Session, k: RecordKey, times: RecordTimes): Promise<Reservation> {
+  const attempt = crypto.randomUUID();
+  const taken = await s.query<{ attempt: string }>(
+    `WITH purged AS (
+       DELETE FROM transaction_idempotency
+        WHERE ctid = ANY (ARRAY(SELECT ctid FROM transaction_idempotency
+                                 WHERE created_at < now() - make_interval(secs => $6::float8 / 1000)
+                                   AND NOT (${PK}) LIMIT ${PURGE_BATCH})))
+     INSERT INTO transaction_idempotency AS t (client_name, key_id, idempotency_key, request_hash, attempt)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (client_name, key_id, idempotency_key) DO UPDATE
+        SET request_hash = excluded.request_hash, attempt = excluded.attempt, status = NULL, response = NULL, tenant_xid = NULL, created_at = now()
+      WHERE t.created_at < now() - make_interval(secs => $6::float8 / 1000)
+         OR (t.response IS NULL AND t.created_at < now() - make_interval(secs => $7::float8 / 1000))
+     RETURNING t.attempt::text AS attempt`,
+    [k.client, k.keyId, k.key, k.hash, attempt, times.ttlMs, times.abandonedAfterMs],
+  );
+  if (taken.rows[0]?.attempt === attempt) return { kind: 'reserved', attempt };
+  const found = await s.query<{
+    attempt: string;
+    request_hash: string;
+    status: number | null;
+    response: string | null;
+    tenant_xid: string | null;
+    age_ms: number;
+  }>(
+    `SELECT attempt::text AS attempt, request_hash, status, response, tenant_xid,
+            (extract(epoch FROM now() - created_at) * 1000)::float8 AS age_ms
+       FROM transaction_idempotency WHERE ${PK}`,
+    [k.client, k.keyId, k.key],
+  );
+  const row = found.rows[0];
+  // Gone between the two statements: its run released it; the retry may run it.
+  if (!row) return { kind: 'running', retryAfterS: 1 };
+  if (row.request_hash !== k.hash) return { kind: 'mismatch' };
+  if (row.response === null || row.status === null) {
+    return { kind: 'running', retryAfterS: Math.max(1, Math.ceil((times.abandonedAfterMs - row.age_ms) / 1000)) };
   }
-  return JSON.stringify(value) ?? 'null';
+  return { kind: 'stored', attempt: row.attempt, status: row.status, response: row.response, tenantXid: row.tenant_xid };
 }
 
-type Key = { client: string; key: string; hash: string; ttlMs: number };
-
-const withCatalog = <T>(ctx: SessionContext, fn: (s: Session) => Promise<T>) => withSession(ctx, ctx.isolate.settings.DATABASE_URL, 'idempotency', fn);
-
-export function reserve(ctx: SessionContext, k: Key): Promise<Reservation> {
-  return withCatalog(ctx, async (s) => {
-    await s.query(
-      `DELETE FROM transaction_idempotency
-        WHERE created_at < now() - make_interval(secs => $3::float8 / 1000)
-          AND ((client_name = $1 AND idempotency_key = $2)
-               OR ctid = ANY (ARRAY(SELECT ctid FROM transaction_idempotency
-                                     WHERE created_at < now() - make_interval(secs => $3::float8 / 1000) LIMIT ${PURGE_BATCH})))`,
-      [k.client, k.key, k.ttlMs],
-    );
-    const inserted = await s.query(
-      `INSERT INTO transaction_idempotency (client_name, idempotency_key, request_hash) VALUES ($1, $2, $3)
-       ON CONFLICT (client_name, idempotency_key) DO NOTHING RETURNING 1 AS ok`,
-      [k.client, k.key, k.hash],
-    );
-    if (inserted.rows.length) return { kind: 'reserved' };
-    const found = await s.query<{ request_hash: string; status: number | null; response: unknown }>(
-      `SELECT request_hash, status, response FROM transaction_idempotency WHERE client_name = $1 AND idempotency_key = $2`,
-      [k.client, k.key],
-    );
-    const row = found.rows[0];
-    // Gone between the insert and the read: its first request released it; report it as running.
-    if (!row || row.status === null) return row && row.request_hash !== k.hash ? { kind: 'mismatch' } : { kind: 'running' };
-    if (row.request_hash !== k.hash) return { kind: 'mismatch' };
-    return { kind: 'replay', status: row.status, response: row.response };
-  });
+/** Takes over a stored record whose tenant transaction aborted; 'running' when another retry did first. */
+export async function takeOver(s: Session, k: RecordKey, staleAttempt: string): Promise<Reservation> {
+  const attempt = crypto.randomUUID();
+  const res = await s.query(
+    `UPDATE transaction_idempotency SET attempt = $5, status = NULL, response = NULL, tenant_xid = NULL, created_at = now()
+      WHERE ${PK} AND attempt = $4::uuid AND request_hash = $6 RETURNING 1 AS ok`,
+    [k.client, k.keyId, k.key, staleAttempt, attempt, k.hash],
+  );
+  return res.rows.length ? { kind: 'reserved', attempt } : { kind: 'running', retryAfterS: 1 };
 }
 
-export function complete(ctx: SessionContext, k: Key, status: number, response: unknown): Promise<void> {
-  return withCatalog(ctx, async (s) => {
-    await s.query(`UPDATE transaction_idempotency SET status = $3, response = $4::jsonb WHERE client_name = $1 AND idempotency_key = $2`, [
-      k.client,
-      k.key,
-      status,
-      JSON.stringify(response),
-    ]);
-  });
+/** Stores the response text and tenant transaction id of `attempt`; false when the record is no longer its own. */
+export async function store(s: Session, k: RecordKey, attempt: string, status: number, response: string, tenantXid: string | null): Promise<boolean> {
+  const res = await s.query(
+    `UPDATE transaction_idempotency SET status = $5, response = $6, tenant_xid = $7 WHERE ${PK} AND attempt = $4::uuid RETURNING 1 AS ok`,
+    [k.client, k.keyId, k.key, attempt, status, response, tenantXid],
+  );
+  return res.rows.length > 0;
 }
 
-export function release(ctx: SessionContext, k: Key): Promise<void> {
-  return withCatalog(ctx, async (s) => {
-    await s.query(`DELETE FROM transaction_idempotency WHERE client_name = $1 AND idempotency_key = $2 AND status IS NULL`, [k.client, k.key]);
-  });
+/** Deletes `attempt`'s record: its transaction did not commit, so a retry may run it. */
+export async function release(s: Session, k: RecordKey, attempt: string): Promise<void> {
+  await s.query(`DELETE FROM transaction_idempotency WHERE ${PK} AND attempt = $4::uuid`, [k.client, k.keyId, k.key, attempt]);
+}
+
+/** The tenant transaction id if the transaction wrote anything (run inside it, before COMMIT). */
+export async function currentXid(tenant: Session): Promise<string | null> {
+  const res = await tenant.query<{ xid: string | null }>('SELECT pg_current_xact_id_if_assigned()::text AS xid');
+  return res.rows[0]?.xid ?? null;
+}
+
+export type XactStatus = 'committed' | 'aborted' | 'in progress' | 'unknown';
+
+/** What the tenant database says of a transaction id (`pg_xact_status`); 'unknown' when it cannot say. */
+export async function xactStatus(tenant: Session, xid: string): Promise<XactStatus> {
+  try {
+    const res = await tenant.query<{ status: string | null }>('SELECT pg_xact_status($1::xid8) AS status', [xid]);
+    const status = res.rows[0]?.status;
+    return status === 'committed' || status === 'aborted' || status === 'in progress' ? status : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }

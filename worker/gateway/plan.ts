@@ -1,84 +1,23 @@
 /**
  * Validated bodies + parsed filters + the resolved relation → SQL plans. Every identifier a client
- * sent is checked against the relation's columns here, so sql.ts only ever sees catalog names.
- * Pure: no I/O, no HTTP.
+ * sent is checked against the relation's columns here (names and projections: plan-columns.ts), so
+ * sql.ts only ever sees catalog names. Pure: no I/O, no HTTP.
  */
 import type { Relation } from './catalog.js';
-import { fail, filterColumns, ok, type Filter, type Result } from './filter.js';
+import { filterColumns, type Filter } from './filter.js';
+import { fail, ok, type Result } from './result.js';
+import { checkFilterSize } from './filter-size.js';
 import type { DeleteBody, FetchBody, InsertBody, SortEntry, UpdateBody } from './schemas.js';
-import { parseColumnToken, parseSelectTokens } from './select-list.js';
+import { checkColumn, checkColumns, planProjection } from './plan-columns.js';
 import { isAllowed } from '../auth/scope.js';
+import type { TableRef } from '../auth/table-ref.js';
 import type { AuthContext } from '../auth/context.js';
 import type { ConflictAction, DeletePlan, InsertPlan, MutationBounds, SelectPlan, UpdatePlan } from './sql.js';
-import type { Order, ProjectedColumn, Projection, ProjectionItem } from './sql-render.js';
-import { clipped } from './clip.js';
-
-const shown = (s: string) => clipped(s, 64);
-
-function checkColumn(rel: Relation, name: string, field: string): Result<string> {
-  if (rel.byName.has(name)) return ok(name);
-  return fail('unknown_column', `${field}: unknown column "${shown(name)}" on ${rel.schema}.${rel.name}`);
-}
-
-function checkColumns(rel: Relation, names: Iterable<string>, field: string): Result<string[]> {
-  const out: string[] = [];
-  for (const n of names) {
-    const c = checkColumn(rel, n, field);
-    if (!c.ok) return c;
-    out.push(n);
-  }
-  return ok(out);
-}
-
-/**
- * `"*"`, `"id, email"`, `["id","email"]`, aliases (`num:n`, `n as num`) and casts (`n::text`) →
- * checked projection. Plain lists stay plain names (or `'*'`); embeds are refused here (fetch
- * resolves them first, embed.ts).
- */
-export function planProjection(rel: Relation, columns: string | readonly string[] | undefined, field = 'columns'): Result<Projection> {
-  if (columns === undefined) return ok('*');
-  const list = parseSelectTokens(columns, field);
-  if (!list.ok) return list;
-  if (list.value.embeds.length > 0) {
-    return fail('invalid_request', `${field}: embedded relations are only served by fetch`, 'List columns, alias:column or column::cast, or "*".');
-  }
-  const items: ProjectionItem[] = [];
-  for (const raw of list.value.columns) {
-    if (raw === '*') {
-      items.push('*');
-      continue;
-    }
-    const item = planColumnToken(rel, raw, field);
-    if (!item.ok) return item;
-    items.push(item.value);
-  }
-  if (items.length === 0 || items.every((i) => typeof i === 'string')) {
-    const names = items as string[];
-    if (names.length === 0 || names.includes('*')) return ok('*');
-    return ok([...new Set(names)]);
-  }
-  return ok(items);
-}
-
-/** One token → a catalog column, with its alias and cast when given. */
-function planColumnToken(rel: Relation, raw: string, field: string): Result<ProjectionItem> {
-  // A real column whose name contains ":" or "." wins over the token grammar.
-  if (rel.byName.has(raw.trim())) return ok(raw.trim());
-  const token = parseColumnToken(raw, field);
-  if (!token.ok) return token;
-  const { column, alias, cast, prefix } = token.value;
-  let name = column;
-  if (prefix !== undefined && prefix !== rel.name && prefix !== `${rel.schema}.${rel.name}`) name = `${prefix}.${column}`;
-  const checked = checkColumn(rel, name, field);
-  if (!checked.ok) return checked;
-  if (alias === undefined && cast === undefined) return ok(name);
-  const item: ProjectedColumn = { column: name };
-  if (alias !== undefined) item.alias = alias;
-  if (cast !== undefined) item.cast = cast;
-  return ok(item);
-}
+import type { Order, Projection } from './sql-render.js';
 
 function checkFilters(rel: Relation, where: readonly Filter[]): Result<readonly Filter[]> {
+  const sized = checkFilterSize(where);
+  if (!sized.ok) return sized;
   const cols = new Set<string>();
   for (const f of where) filterColumns(f, cols);
   const checked = checkColumns(rel, cols, 'conditions');
@@ -167,14 +106,23 @@ type BoundsInput = Pick<UpdateBody, 'sort_by' | 'limit' | 'offset' | 'current_pa
 export function planBounds(rel: Relation, body: BoundsInput, what: 'update' | 'delete'): Result<MutationBounds | null> {
   const bounded = body.limit !== undefined || body.offset !== undefined || body.page_size !== undefined || body.current_page !== undefined;
   if (!bounded) {
-    if (body.sort_by !== undefined) return fail('invalid_request', `sort_by on ${what === 'update' ? 'an update' : 'a delete'} needs limit, offset or page_size`, 'Ordering only matters when the bounds pick some of the matching rows.');
+    if (body.sort_by !== undefined)
+      return fail(
+        'invalid_request',
+        `sort_by on ${what === 'update' ? 'an update' : 'a delete'} needs limit, offset or page_size`,
+        'Ordering only matters when the bounds pick some of the matching rows.',
+      );
     return ok(null);
   }
   if (body.current_page !== undefined && body.page_size === undefined && body.limit === undefined) {
     return fail('invalid_request', 'current_page needs page_size (or limit)');
   }
   if (rel.primaryKey.length === 0) {
-    return fail('invalid_request', `A bounded ${what} needs a primary key: ${rel.schema}.${rel.name} has none`, 'Drop limit/offset/page_size, or add a primary key to the table.');
+    return fail(
+      'invalid_request',
+      `A bounded ${what} needs a primary key: ${rel.schema}.${rel.name} has none`,
+      'Drop limit/offset/page_size, or add a primary key to the table.',
+    );
   }
   const order = planOrder(rel, body.sort_by);
   if (!order.ok) return order;
@@ -234,6 +182,6 @@ export function planDelete(body: DeleteBody, rel: Relation, parsed: readonly Fil
 }
 
 /** Rows back (RETURNING) read the table: only with `read` on it; otherwise the mutation answers its count alone. */
-export function returningIfReadable<P extends { returning: Projection | null }>(auth: AuthContext, table: string, plan: P): P {
+export function returningIfReadable<P extends { returning: Projection | null }>(auth: AuthContext, table: TableRef, plan: P): P {
   return isAllowed(auth, 'read', table) ? plan : { ...plan, returning: null };
 }

@@ -4,7 +4,8 @@
  * `id.in.(1,2,"a,b")`, `tags.cs.{a,b}`, `name.not.is.null`. Values stay text and are bound as
  * parameters; column names are checked against the catalog afterwards. Pure: no I/O, no HTTP.
  */
-import { fail, ok, type CompareOp, type Filter, type Result } from './filter.js';
+import type { CompareOp, Filter } from './filter.js';
+import { fail, ok, type Result } from './result.js';
 import { clipped } from './clip.js';
 
 /** Bounds so a hostile string cannot cost more than a few microseconds per character. */

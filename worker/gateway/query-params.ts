@@ -3,12 +3,15 @@
  * allows). `conditions` and `sort_by` may be JSON; `sort_by=name.desc` also works. Pure.
  */
 import { GatewayError } from '../errors.js';
+import { RESERVED_NAME_MESSAGE, isReservedName } from './reserved-names.js';
 
 const INTEGER_FIELDS = ['limit', 'offset', 'current_page', 'page_size'] as const;
 const BOOLEAN_FIELDS = ['head', 'strip_nulls'] as const;
 const TEXT_FIELDS = ['table_name', 'view_name', 'columns', 'count'] as const;
 
 export function fetchBodyFromQuery(params: URLSearchParams): Record<string, unknown> {
+  // `body.__proto__ = v` below would drop the parameter instead of the schema naming it.
+  for (const k of params.keys()) if (isReservedName(k)) throw new GatewayError('invalid_request', `${k}: ${RESERVED_NAME_MESSAGE}`);
   const body: Record<string, unknown> = {};
   for (const f of TEXT_FIELDS) {
     const v = params.get(f);

@@ -5,10 +5,11 @@
  * function's signature, so the split happens once it is loaded. Pure.
  */
 import { z } from 'zod';
-import { fail, ok, type Filter, type Result } from './filter.js';
+import type { Filter } from './filter.js';
+import { fail, ok, type Result } from './result.js';
 import { parseConditions } from './conditions.js';
 import { parseNotString } from './postgrest.js';
-import { columnsSchema, type FetchBody } from './schemas.js';
+import { columnsSchema, keyedObject, type FetchBody } from './schemas.js';
 import type { FunctionInfo } from './functions.js';
 
 const IDENT = z.string().trim().min(1, 'must not be empty').max(63);
@@ -19,10 +20,13 @@ export const rpcBody = z
   .strictObject({
     function: IDENT.optional(),
     function_name: IDENT.optional(),
-    args: z.record(z.string().max(63), z.unknown()).optional(),
+    args: keyedObject.pipe(z.record(z.string().max(63), z.unknown())).optional(),
     schema: IDENT.optional(),
     select: columnsSchema.optional(),
-    filters: z.array(z.strictObject({ column: IDENT, operator: z.enum(FILTER_OPS), value: z.unknown() })).max(100).optional(),
+    filters: z
+      .array(z.strictObject({ column: IDENT, operator: z.enum(FILTER_OPS), value: z.unknown() }))
+      .max(100)
+      .optional(),
     order: z.strictObject({ column: IDENT, ascending: z.boolean().optional() }).optional(),
     limit: nonNegative.optional(),
     offset: nonNegative.optional(),
@@ -30,7 +34,10 @@ export const rpcBody = z
     head: z.boolean().optional(),
     strip_nulls: z.boolean().optional(),
   })
-  .refine((b) => (b.function === undefined) !== (b.function_name === undefined), { message: 'give exactly one of function or function_name', path: ['function'] });
+  .refine((b) => (b.function === undefined) !== (b.function_name === undefined), {
+    message: 'give exactly one of function or function_name',
+    path: ['function'],
+  });
 export type RpcBody = z.output<typeof rpcBody>;
 
 export type RpcRequest = {

@@ -2,17 +2,21 @@
  * Select lists as the SDK sends them — `columns`/`select` strings (`id, num:n, n::text,
  * owner:app.users!owner_id(name)`), arrays of tokens, and `select` objects (`{id: true, owner:
  * {select: {name: true}, schema: "app"}}`) — split into plain column tokens (checked later by
- * plan.ts) and one-level embeds (resolved against foreign keys by embed.ts). Pure: no catalog.
+ * plan-columns.ts) and one-level embeds (resolved against foreign keys by embed.ts). Pure: no catalog.
  */
-import { fail, isCastName, ok, type CastName, type Result } from './filter.js';
+import { isCastName, type CastName } from './filter.js';
+import { fail, ok, type Result } from './result.js';
 import { splitTopLevel as splitFilterList } from './postgrest.js';
 import { clipped } from './clip.js';
+import { RESERVED_NAME_MESSAGE, isReservedName } from './reserved-names.js';
 
 /** An embedded relation as written: `key` names it in the response. */
 export type EmbedSpec = {
   key: string;
-  /** `table`, `schema.table`, or a foreign-key column of the base table. */
+  /** As written, for messages: `table`, `schema.table`, or a foreign-key column of the base table. */
   path: string;
+  /** The same as parts, never re-split: `schema` only when the client qualified the name. */
+  target: { schema?: string; name: string };
   /** `!hint`: a foreign-key constraint name or column that picks one of several foreign keys. */
   hint?: string;
   /** The embedded table's column tokens (`*`, `col`, `alias:col`, `col::cast`). */
@@ -27,6 +31,7 @@ export type ColumnToken = { column: string; alias?: string; cast?: CastName };
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_ITEMS = 200;
 const shown = (s: string) => clipped(s, 64);
+const reserved = (field: string, name: string) => fail('invalid_request', `${field}: "${name}" ${RESERVED_NAME_MESSAGE}`, 'Pick another alias (alias:column).');
 
 /** Top-level comma split (quotes and parentheses respected), empty entries dropped. */
 function splitTopLevel(input: string, field: string): Result<string[]> {
@@ -45,14 +50,32 @@ function parseEmbedToken(token: string, field: string): Result<EmbedSpec> {
   const rest = colon >= 0 ? head.slice(colon + 1).trim() : head;
   const [path = '', hint, ...extra] = rest.split('!').map((s) => s.trim());
   const segments = path.split('.');
-  const valid = extra.length === 0 && segments.length <= 2 && segments.every((s) => IDENT.test(s)) && (alias === undefined || IDENT.test(alias)) && (hint === undefined || IDENT.test(hint));
-  if (!valid) return fail('invalid_request', `${field}: "${shown(head)}" is not a valid embedded relation`, 'Write alias:schema.table!fk_name(col, …); names are plain identifiers.');
+  const valid =
+    extra.length === 0 &&
+    segments.length <= 2 &&
+    segments.every((s) => IDENT.test(s)) &&
+    (alias === undefined || IDENT.test(alias)) &&
+    (hint === undefined || IDENT.test(hint));
+  if (!valid) {
+    return fail(
+      'invalid_request',
+      `${field}: "${shown(head)}" is not a valid embedded relation`,
+      'Write alias:schema.table!fk_name(col, …); names are plain identifiers.',
+    );
+  }
   const inner = splitTopLevel(token.slice(open + 1, -1), field);
   if (!inner.ok) return inner;
   if (inner.value.some((t) => t.includes('('))) {
-    return fail('invalid_request', `${field}: "${shown(token)}" embeds more than one level deep`, 'Embedding is one level deep: fetch the nested relation with a second request.');
+    return fail(
+      'invalid_request',
+      `${field}: "${shown(token)}" embeds more than one level deep`,
+      'Embedding is one level deep: fetch the nested relation with a second request.',
+    );
   }
-  const spec: EmbedSpec = { key: alias ?? segments[segments.length - 1] ?? path, path, columns: inner.value.length ? inner.value : ['*'] };
+  const [first = '', second] = segments;
+  const target = second === undefined ? { name: first } : { schema: first, name: second };
+  const spec: EmbedSpec = { key: alias ?? target.name, path, target, columns: inner.value.length ? inner.value : ['*'] };
+  if (isReservedName(spec.key)) return reserved(field, spec.key);
   return ok(hint === undefined ? spec : { ...spec, hint });
 }
 
@@ -73,7 +96,11 @@ function collect(tokens: readonly string[], field: string): Result<SelectList> {
 
 /** `columns`/`select` as a string or an array of tokens. */
 export function parseSelectTokens(input: string | readonly string[], field: string): Result<SelectList> {
-  if (typeof input !== 'string') return collect(input.map((t) => t.trim()).filter((t) => t !== ''), field);
+  if (typeof input !== 'string')
+    return collect(
+      input.map((t) => t.trim()).filter((t) => t !== ''),
+      field,
+    );
   const tokens = splitTopLevel(input, field);
   return tokens.ok ? collect(tokens.value, field) : tokens;
 }
@@ -86,8 +113,13 @@ function objectColumns(select: Record<string, unknown>, field: string): Result<s
   const columns: string[] = [];
   for (const [key, value] of Object.entries(select)) {
     if (value === true) columns.push(key);
-    else if (isRecord(value)) return fail('invalid_request', `${field}.${shown(key)}: embeds more than one level deep`, 'Embedding is one level deep: fetch the nested relation with a second request.');
-    else if (value !== false) return fail('invalid_request', `${field}.${shown(key)}: must be true or a relation {select: {…}}`);
+    else if (isRecord(value)) {
+      return fail(
+        'invalid_request',
+        `${field}.${shown(key)}: embeds more than one level deep`,
+        'Embedding is one level deep: fetch the nested relation with a second request.',
+      );
+    } else if (value !== false) return fail('invalid_request', `${field}.${shown(key)}: must be true or a relation {select: {…}}`);
   }
   return ok(columns.length ? columns : ['*']);
 }
@@ -97,16 +129,25 @@ function objectEmbed(key: string, node: Record<string, unknown>, field: string):
   const unknown = Object.keys(node).find((k) => !RELATION_NODE_KEYS.has(k));
   if (unknown !== undefined) return fail('invalid_request', `${at}: unknown field "${shown(unknown)}"`);
   const modifier = PER_RELATION_MODIFIERS.find((k) => node[k] !== undefined && node[k] !== null);
-  if (modifier) return fail('invalid_request', `${at}.${modifier}: per-relation ${modifier} is not supported`, 'Filter, order and page the base table; embedded rows come unfiltered.');
+  if (modifier) {
+    return fail(
+      'invalid_request',
+      `${at}.${modifier}: per-relation ${modifier} is not supported`,
+      'Filter, order and page the base table; embedded rows come unfiltered.',
+    );
+  }
   const names = { as: node.as, via: node.via, schema: node.schema };
   for (const [name, v] of Object.entries(names)) {
     if (v !== undefined && (typeof v !== 'string' || !IDENT.test(v))) return fail('invalid_request', `${at}.${name}: must be a plain identifier`);
   }
   const table = typeof names.via === 'string' ? names.via : key;
+  const outputKey = typeof names.as === 'string' ? names.as : key;
+  if (isReservedName(outputKey)) return reserved(field, outputKey);
   const columns = objectColumns(node.select as Record<string, unknown>, `${at}.select`);
   if (!columns.ok) return columns;
-  const path = typeof names.schema === 'string' ? `${names.schema}.${table}` : table;
-  return ok({ key: typeof names.as === 'string' ? names.as : key, path, columns: columns.value });
+  const schema = typeof names.schema === 'string' ? names.schema : undefined;
+  const path = schema === undefined ? table : `${schema}.${table}`; // shown in messages only
+  return ok({ key: outputKey, path, target: schema === undefined ? { name: table } : { schema, name: table }, columns: columns.value });
 }
 
 /** `select` as an object: `{col: true, rel: {select: {…}, as?, via?, schema?}}`. */
@@ -137,8 +178,17 @@ export function parseColumnToken(raw: string, field: string): Result<ColumnToken
   let cast: CastName | undefined;
   const castAt = text.indexOf('::');
   if (castAt >= 0) {
-    const name = text.slice(castAt + 2).trim().toLowerCase();
-    if (!isCastName(name)) return fail('invalid_request', `${field}: cast "${shown(name)}" is not allowed`, 'Allowed casts are listed in docs/protocol.md (text, integer, uuid, jsonb, …).');
+    const name = text
+      .slice(castAt + 2)
+      .trim()
+      .toLowerCase();
+    if (!isCastName(name)) {
+      return fail(
+        'invalid_request',
+        `${field}: cast "${shown(name)}" is not allowed`,
+        'Allowed casts are listed in docs/protocol.md (text, integer, uuid, jsonb, …).',
+      );
+    }
     cast = name;
     text = text.slice(0, castAt).trim();
   }
@@ -152,10 +202,16 @@ export function parseColumnToken(raw: string, field: string): Result<ColumnToken
   }
   if (alias !== undefined && !IDENT.test(alias)) return fail('invalid_request', `${field}: alias "${shown(alias)}" must be a plain identifier`);
   if (/[():]/.test(text) || text === '') {
-    return fail('invalid_request', `${field}: "${shown(raw)}" is an expression, which this gateway does not support`, 'List columns, alias:column or column::cast, or "*".');
+    return fail(
+      'invalid_request',
+      `${field}: "${shown(raw)}" is an expression, which this gateway does not support`,
+      'List columns, alias:column or column::cast, or "*".',
+    );
   }
   const dot = text.lastIndexOf('.');
   const token: ColumnToken & { prefix?: string } = { column: dot >= 0 ? text.slice(dot + 1) : text };
+  // The row key is the alias, else the column: either spelled `__proto__` would be dropped from the row.
+  if (isReservedName(alias ?? token.column)) return reserved(field, alias ?? token.column);
   if (dot >= 0) token.prefix = text.slice(0, dot);
   if (alias !== undefined) token.alias = alias;
   if (cast !== undefined) token.cast = cast;

@@ -1,7 +1,9 @@
 /**
- * SQL fragments for the builders in sql.ts: quoted identifiers, projections, bound parameters and
- * the WHERE / ORDER BY clauses of a filter tree. Every client value becomes a `$n` parameter.
+ * SQL pieces for the builders in sql.ts: quoted identifiers, projections, and the WHERE / ORDER BY
+ * clauses of a filter tree as fragments. Every client value is a bound parameter of its fragment,
+ * numbered when the statement is rendered.
  */
+import { EMPTY, join, param, quoteIdent, raw, sql, type Fragment } from '../../drizzle/statement.js';
 import type { ColumnInfo, Relation } from './catalog.js';
 import { CASTS, type CastName, type Filter } from './filter.js';
 
@@ -13,11 +15,6 @@ export type ProjectionItem = string | ProjectedColumn;
 export type Projection = readonly ProjectionItem[] | '*';
 export type Order = { column: string; descending: boolean };
 
-/** `"a""b"`: double quotes doubled, so any catalog name is one identifier. */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
 export const qualified = (rel: Relation) => `${quoteIdent(rel.schema)}.${quoteIdent(rel.name)}`;
 function projectionItem(item: ProjectionItem): string {
   if (item === '*') return '*';
@@ -28,14 +25,8 @@ function projectionItem(item: ProjectionItem): string {
 export const projection = (p: Projection) => (p === '*' ? '*' : p.map(projectionItem).join(', '));
 export const returning = (p: Projection | null) => (p === null ? '' : ` RETURNING ${projection(p)}`);
 
-/** Collects parameters and hands out their placeholders. */
-export class Params {
-  readonly values: unknown[] = [];
-  add(value: unknown, cast?: CastName): string {
-    this.values.push(value);
-    return cast ? `$${this.values.length}::${CASTS[cast]}` : `$${this.values.length}`;
-  }
-}
+/** A client value as a parameter, with an allowed cast. */
+const bound = (value: unknown, cast?: CastName): Fragment => param(value, cast && CASTS[cast]);
 
 /** JSON columns get JSON text (so arrays/objects/strings arrive as JSON); other values go as-is. */
 export function bindValue(column: ColumnInfo | undefined, value: unknown, literal = false): unknown {
@@ -46,44 +37,52 @@ export function bindValue(column: ColumnInfo | undefined, value: unknown, litera
 
 const COMPARE_SQL = { eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=', like: 'LIKE', ilike: 'ILIKE' } as const;
 
-function renderFilter(f: Filter, rel: Relation, params: Params): string {
+function renderFilter(f: Filter, rel: Relation): Fragment {
   switch (f.kind) {
     case 'and':
     case 'or':
-      if (f.filters.length === 0) return f.kind === 'and' ? 'TRUE' : 'FALSE';
-      return `(${f.filters.map((x) => renderFilter(x, rel, params)).join(f.kind === 'and' ? ' AND ' : ' OR ')})`;
+      if (f.filters.length === 0) return raw(f.kind === 'and' ? 'TRUE' : 'FALSE');
+      return sql`(${join(
+        f.filters.map((x) => renderFilter(x, rel)),
+        f.kind === 'and' ? ' AND ' : ' OR ',
+      )})`;
     case 'not':
-      return `NOT (${renderFilter(f.filter, rel, params)})`;
+      return sql`NOT (${renderFilter(f.filter, rel)})`;
     case 'is': {
       const what = f.value === null ? 'NULL' : f.value ? 'TRUE' : 'FALSE';
-      return `${quoteIdent(f.column)} IS ${f.negate ? 'NOT ' : ''}${what}`;
+      return raw(`${quoteIdent(f.column)} IS ${f.negate ? 'NOT ' : ''}${what}`);
     }
     case 'compare': {
       const col = rel.byName.get(f.column);
       const lhs = f.columnCast ? `${quoteIdent(f.column)}::${CASTS[f.columnCast]}` : quoteIdent(f.column);
       const asJson = !f.columnCast && (!f.valueCast || f.valueCast === 'json' || f.valueCast === 'jsonb');
-      const rhs = params.add(bindValue(asJson ? col : undefined, f.value, f.literal), f.valueCast);
-      return `${lhs} ${COMPARE_SQL[f.op]} ${rhs}`;
+      return sql`${raw(`${lhs} ${COMPARE_SQL[f.op]} `)}${bound(bindValue(asJson ? col : undefined, f.value, f.literal), f.valueCast)}`;
     }
     case 'in': {
-      if (f.values.length === 0) return 'FALSE';
+      if (f.values.length === 0) return raw('FALSE');
       const col = rel.byName.get(f.column);
       const lhs = f.columnCast ? `${quoteIdent(f.column)}::${CASTS[f.columnCast]}` : quoteIdent(f.column);
       const bindAsJson = f.columnCast ? undefined : col;
-      return `${lhs} IN (${f.values.map((v) => params.add(bindValue(bindAsJson, v, f.literal), f.valueCast)).join(', ')})`;
+      return sql`${raw(`${lhs} IN (`)}${join(
+        f.values.map((v) => bound(bindValue(bindAsJson, v, f.literal), f.valueCast)),
+        ', ',
+      )})`;
     }
     case 'contains':
     case 'containedBy': {
       const col = rel.byName.get(f.column);
       const op = f.kind === 'contains' ? '@>' : '<@';
-      return `${quoteIdent(f.column)} ${op} ${params.add(bindValue(col, f.value, f.literal))}`;
+      return sql`${raw(`${quoteIdent(f.column)} ${op} `)}${bound(bindValue(col, f.value, f.literal))}`;
     }
   }
 }
 
-export function whereClause(where: readonly Filter[], rel: Relation, params: Params): string {
-  if (where.length === 0) return '';
-  return ` WHERE ${where.map((f) => `(${renderFilter(f, rel, params)})`).join(' AND ')}`;
+export function whereClause(where: readonly Filter[], rel: Relation): Fragment {
+  if (where.length === 0) return EMPTY;
+  return sql` WHERE ${join(
+    where.map((f) => sql`(${renderFilter(f, rel)})`),
+    ' AND ',
+  )}`;
 }
 
 export const orderClause = (order: readonly Order[]) =>

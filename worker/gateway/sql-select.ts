@@ -6,7 +6,8 @@
  * parameter; the text itself is never executed. Anything else is refused, naming what. Pure.
  */
 import { parse, type Expr, type SelectFromStatement, type Statement } from 'pgsql-ast-parser';
-import { fail, ok, type Filter, type Result } from './filter.js';
+import type { Filter } from './filter.js';
+import { fail, ok, type Result } from './result.js';
 import type { SortEntry } from './schemas.js';
 import { checkSqlText } from './sql-text.js';
 import { columnOf, filterFromExpr, identName, qualifier, type ExprContext } from './sql-where.js';
@@ -28,7 +29,14 @@ const HINT = 'Only SELECT columns FROM one table [WHERE column comparisons] [ORD
 /** Keys of a parsed SELECT we translate; any other present key is a feature we refuse. */
 const SELECT_KEYS = new Set(['type', 'columns', 'from', 'where', 'orderBy', 'limit', '_location']);
 /** How the parser names clauses, in the words a user wrote. */
-const CLAUSE_NAMES: Record<string, string> = { distinct: 'DISTINCT', groupBy: 'GROUP BY', having: 'HAVING', for: 'FOR UPDATE/SHARE', window: 'WINDOW', skip: 'FOR … SKIP LOCKED' };
+const CLAUSE_NAMES: Record<string, string> = {
+  distinct: 'DISTINCT',
+  groupBy: 'GROUP BY',
+  having: 'HAVING',
+  for: 'FOR UPDATE/SHARE',
+  window: 'WINDOW',
+  skip: 'FOR … SKIP LOCKED',
+};
 
 const unsupported = <T>(what: string): Result<T> => fail('invalid_request', `query: ${what} is not supported`, HINT);
 
@@ -105,7 +113,8 @@ function translateColumns(st: SelectFromStatement, ctx: ExprContext): Result<rea
   const keys = new Set<string>();
   for (const c of st.columns ?? []) {
     if (c.expr.type === 'ref' && c.expr.name === '*') {
-      if (c.expr.table && !ctx.tableNames.has(identName(qualifier(c.expr.table)))) return unsupported(`"${identName(qualifier(c.expr.table))}.*" of another table`);
+      if (c.expr.table && !ctx.tableNames.has(identName(qualifier(c.expr.table))))
+        return unsupported(`"${identName(qualifier(c.expr.table))}.*" of another table`);
       if ((st.columns?.length ?? 0) > 1) return unsupported('"*" together with other columns');
       return ok('*');
     }

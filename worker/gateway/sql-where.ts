@@ -5,7 +5,8 @@
  * and AND/OR/NOT of those. Numeric literals keep their source text so no precision is lost. Pure.
  */
 import type { DataTypeDef, Expr, ExprBinary } from 'pgsql-ast-parser';
-import { fail, isCastName, ok, type CastName, type CompareOp, type Filter, type Result } from './filter.js';
+import { isCastName, type CastName, type CompareOp, type Filter } from './filter.js';
+import { fail, ok, type Result } from './result.js';
 
 export type ExprContext = {
   /** The statement text (numeric literals are read back from it). */
@@ -203,9 +204,11 @@ function literal(e: Expr, ctx: ExprContext): Result<Literal> {
       return refuse(describeExpr(e));
     case 'parameter': {
       const i = Number(e.name.slice(1));
-      if (!Number.isInteger(i) || i < 1 || i > ctx.params.length) return fail('invalid_request', `query: ${e.name} has no value in params`, 'Send one params entry per $n placeholder.');
+      if (!Number.isInteger(i) || i < 1 || i > ctx.params.length)
+        return fail('invalid_request', `query: ${e.name} has no value in params`, 'Send one params entry per $n placeholder.');
       const v = ctx.params[i - 1];
-      if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') return fail('invalid_request', `params[${i - 1}]: must be a string, number, boolean or null`);
+      if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+        return fail('invalid_request', `params[${i - 1}]: must be a string, number, boolean or null`);
       return ok({ value: v });
     }
     case 'cast': {

@@ -5,12 +5,12 @@
  */
 import type { Relation } from './catalog.js';
 import type { Filter } from './filter.js';
-import { bindValue, orderClause, Params, projection, qualified, quoteIdent, returning, whereClause, type Order, type Projection } from './sql-render.js';
+import { EMPTY, join, param, quoteIdent, raw, render, sql, type Fragment, type Statement } from '../../drizzle/statement.js';
+import { bindValue, orderClause, projection, qualified, returning, whereClause, type Order, type Projection } from './sql-render.js';
+import { insertRows } from './sql-insert.js';
 
 /** Postgres' limit on bind parameters in one statement. */
 export const MAX_PARAMS = 65_535;
-
-import type { Statement } from '../../drizzle/statement.js';
 
 /**
  * A related table returned under `key`: `many` → JSON array (the embedded table holds the foreign
@@ -35,12 +35,12 @@ export type SelectPlan = {
   embeds?: readonly Embed[];
   /** Most rows one to-many embed returns per base row. */
   embedLimit?: number;
-  /** Rows come from this instead of the relation (a function call); its `$1..$n` are `params`. */
+  /** Rows come from this instead of the relation (a function call). */
   source?: Source;
 };
 
-/** A FROM item with its own parameters, numbered from `$1`; they are bound before any filter value. */
-export type Source = { text: string; params: readonly unknown[] };
+/** A FROM item with its own parameters (a function call). */
+export type Source = Fragment;
 
 /**
  * Bounds of an update/delete: only the rows of `SELECT key … ORDER BY … LIMIT … OFFSET …` change.
@@ -66,78 +66,66 @@ export type InsertPlan = {
   returning: Projection | null;
 };
 
-export type UpdatePlan = { relation: Relation; set: Readonly<Record<string, unknown>>; where: readonly Filter[]; returning: Projection | null; bounds?: MutationBounds };
+export type UpdatePlan = {
+  relation: Relation;
+  set: Readonly<Record<string, unknown>>;
+  where: readonly Filter[];
+  returning: Projection | null;
+  bounds?: MutationBounds;
+};
 export type DeletePlan = { relation: Relation; where: readonly Filter[]; returning: Projection | null; bounds?: MutationBounds };
 
 /**
  * A correlated subquery per embed. The embedded table is aliased, so `"schema"."table"."col"`
  * always means the outer (base) row, even when a table embeds itself.
  */
-function embedColumn(e: Embed, base: Relation, limit: number, params: Params): string {
+function embedColumn(e: Embed, base: Relation, limit: number): Fragment {
   const on = e.join.map((p) => `"_t".${quoteIdent(p.inner)} = ${qualified(base)}.${quoteIdent(p.outer)}`).join(' AND ');
-  const inner = `SELECT ${projection(e.columns)} FROM ${qualified(e.relation)} AS "_t" WHERE ${on} LIMIT ${e.many ? params.add(limit) : '1'}`;
+  const inner = sql`${raw(`SELECT ${projection(e.columns)} FROM ${qualified(e.relation)} AS "_t" WHERE ${on} LIMIT `)}${e.many ? param(limit) : raw('1')}`;
   return e.many
-    ? `COALESCE((SELECT json_agg(row_to_json("_e")) FROM (${inner}) AS "_e"), '[]'::json) AS ${quoteIdent(e.key)}`
-    : `(SELECT row_to_json("_e") FROM (${inner}) AS "_e") AS ${quoteIdent(e.key)}`;
+    ? sql`COALESCE((SELECT json_agg(row_to_json("_e")) FROM (${inner}) AS "_e"), '[]'::json) AS ${raw(quoteIdent(e.key))}`
+    : sql`(SELECT row_to_json("_e") FROM (${inner}) AS "_e") AS ${raw(quoteIdent(e.key))}`;
 }
 
-/** The FROM item: the relation, or a source whose parameters take the first placeholders. */
-function fromItem(relation: Relation, source: Source | undefined, params: Params): string {
-  if (!source) return qualified(relation);
-  for (const v of source.params) params.add(v);
-  return source.text;
-}
+/** The FROM item: the relation, or a source (a function call with its own parameters). */
+const fromItem = (relation: Relation, source: Source | undefined): Fragment => source ?? raw(qualified(relation));
 
 export function buildSelect(plan: SelectPlan): Statement {
-  const params = new Params();
-  const from = fromItem(plan.relation, plan.source, params);
-  const embeds = (plan.embeds ?? []).map((e) => embedColumn(e, plan.relation, plan.embedLimit ?? plan.limit, params));
-  const list = [plan.columns === '*' || plan.columns.length ? projection(plan.columns) : '', ...embeds].filter((x) => x !== '').join(', ');
-  const where = whereClause(plan.where, plan.relation, params);
-  const limit = params.add(plan.limit);
-  const offset = params.add(plan.offset);
-  return {
-    text: `SELECT ${list} FROM ${from}${where}${orderClause(plan.order)} LIMIT ${limit} OFFSET ${offset}`,
-    params: params.values,
-  };
+  const embeds = (plan.embeds ?? []).map((e) => embedColumn(e, plan.relation, plan.embedLimit ?? plan.limit));
+  const columns = plan.columns === '*' || plan.columns.length ? [raw(projection(plan.columns))] : [];
+  const list = join([...columns, ...embeds], ', ');
+  const from = fromItem(plan.relation, plan.source);
+  return render(
+    sql`SELECT ${list} FROM ${from}${whereClause(plan.where, plan.relation)}${raw(orderClause(plan.order))} LIMIT ${plan.limit} OFFSET ${plan.offset}`,
+  );
 }
 
 /** Total rows matching the filters (the `count` of a fetch). */
 export function buildCount(relation: Relation, where: readonly Filter[], source?: Source): Statement {
-  const params = new Params();
-  const from = fromItem(relation, source, params);
-  const clause = whereClause(where, relation, params);
-  return { text: `SELECT count(*) AS count FROM ${from}${clause}`, params: params.values };
+  return render(sql`SELECT count(*) AS count FROM ${fromItem(relation, source)}${whereClause(where, relation)}`);
 }
 
 export function buildInsert(plan: InsertPlan): Statement {
-  const params = new Params();
   const rel = plan.relation;
-  const first = rel.columns[0];
-  // No keys at all: name one column and insert DEFAULT, which works for any number of rows.
-  const columns = plan.columns.length ? plan.columns : first ? [first.name] : [];
-  const missing = plan.columns.length && plan.defaultToNull ? 'NULL' : 'DEFAULT';
-  const values = plan.rows
-    .map((row) => {
-      const cells = columns.map((c) => (plan.columns.length && Object.hasOwn(row, c) ? params.add(bindValue(rel.byName.get(c), row[c])) : missing));
-      return `(${cells.join(', ')})`;
-    })
-    .join(', ');
-  let text = `INSERT INTO ${qualified(rel)} (${columns.map(quoteIdent).join(', ')}) VALUES ${values}`;
+  let conflict = EMPTY;
   if (plan.conflict) {
     const { target, action } = plan.conflict;
-    text += ` ON CONFLICT (${target.map(quoteIdent).join(', ')})`;
-    if (action.kind === 'nothing') text += ' DO NOTHING';
-    else if (action.kind === 'excluded') text += ` DO UPDATE SET ${action.columns.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}`;
-    else text += ` DO UPDATE SET ${setList(action.values, rel, params)}`;
+    const on = raw(` ON CONFLICT (${target.map(quoteIdent).join(', ')})`);
+    if (action.kind === 'nothing') conflict = sql`${on} DO NOTHING`;
+    else if (action.kind === 'excluded')
+      conflict = sql`${on}${raw(` DO UPDATE SET ${action.columns.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}`)}`;
+    else conflict = sql`${on} DO UPDATE SET ${setList(action.values, rel)}`;
   }
-  return { text: text + returning(plan.returning), params: params.values };
+  return render(
+    sql`INSERT INTO ${raw(qualified(rel))} ${insertRows(rel, plan.rows, plan.columns, plan.defaultToNull)}${conflict}${raw(returning(plan.returning))}`,
+  );
 }
 
-function setList(values: Readonly<Record<string, unknown>>, rel: Relation, params: Params): string {
-  return Object.entries(values)
-    .map(([c, v]) => `${quoteIdent(c)} = ${params.add(bindValue(rel.byName.get(c), v))}`)
-    .join(', ');
+function setList(values: Readonly<Record<string, unknown>>, rel: Relation): Fragment {
+  return join(
+    Object.entries(values).map(([c, v]) => sql`${raw(quoteIdent(c))} = ${param(bindValue(rel.byName.get(c), v))}`),
+    ', ',
+  );
 }
 
 /** Refuses to build an unfiltered UPDATE/DELETE even if a caller forgot the check (defence in depth). */
@@ -149,27 +137,22 @@ function assertFiltered(where: readonly Filter[], what: string): void {
  * The WHERE of an update/delete. Bounded: the key of the rows the bounds pick, locked
  * (FOR UPDATE) so concurrent bounded writes each take their own rows instead of the same ones.
  */
-function mutationWhere(plan: { relation: Relation; where: readonly Filter[]; bounds?: MutationBounds }, params: Params): string {
-  const where = whereClause(plan.where, plan.relation, params);
+function mutationWhere(plan: { relation: Relation; where: readonly Filter[]; bounds?: MutationBounds }): Fragment {
+  const where = whereClause(plan.where, plan.relation);
   const b = plan.bounds;
   if (!b) return where;
   const key = b.key.map(quoteIdent).join(', ');
-  const limit = b.limit === null ? '' : ` LIMIT ${params.add(b.limit)}`;
-  const offset = b.offset > 0 ? ` OFFSET ${params.add(b.offset)}` : '';
-  return ` WHERE (${key}) IN (SELECT ${key} FROM ${qualified(plan.relation)}${where}${orderClause(b.order)}${limit}${offset} FOR UPDATE)`;
+  const limit = b.limit === null ? EMPTY : sql` LIMIT ${b.limit}`;
+  const offset = b.offset > 0 ? sql` OFFSET ${b.offset}` : EMPTY;
+  return sql`${raw(` WHERE (${key}) IN (SELECT ${key} FROM ${qualified(plan.relation)}`)}${where}${raw(orderClause(b.order))}${limit}${offset} FOR UPDATE)`;
 }
 
 export function buildUpdate(plan: UpdatePlan): Statement {
   assertFiltered(plan.where, 'UPDATE');
-  const params = new Params();
-  const set = setList(plan.set, plan.relation, params);
-  const where = mutationWhere(plan, params);
-  return { text: `UPDATE ${qualified(plan.relation)} SET ${set}${where}${returning(plan.returning)}`, params: params.values };
+  return render(sql`UPDATE ${raw(qualified(plan.relation))} SET ${setList(plan.set, plan.relation)}${mutationWhere(plan)}${raw(returning(plan.returning))}`);
 }
 
 export function buildDelete(plan: DeletePlan): Statement {
   assertFiltered(plan.where, 'DELETE');
-  const params = new Params();
-  const where = mutationWhere(plan, params);
-  return { text: `DELETE FROM ${qualified(plan.relation)}${where}${returning(plan.returning)}`, params: params.values };
+  return render(sql`DELETE FROM ${raw(qualified(plan.relation))}${mutationWhere(plan)}${raw(returning(plan.returning))}`);
 }

@@ -5,7 +5,8 @@
  * sort entries, so plan.ts and sql.ts check and render them one way. Pure: no catalog, no SQL.
  */
 import { parseConditions, parseCondition } from './conditions.js';
-import { fail, ok, type Filter, type Result } from './filter.js';
+import type { Filter } from './filter.js';
+import { fail, ok, type Result } from './result.js';
 import type { FetchBody, Operator, SortEntry } from './schemas.js';
 import { parseSelectObject, parseSelectTokens, type EmbedSpec, type SelectList } from './select-list.js';
 import { clipped } from './clip.js';
@@ -56,7 +57,12 @@ function parseClause(clause: Record<string, unknown>, path: string, depth: numbe
   const out: Filter[] = [];
   for (const [key, value] of Object.entries(clause)) {
     const at = `${path}.${shown(key)}`;
-    const parsed = key === 'or' || key === 'and' ? parseList(key, value, at, depth, state) : key === 'not' ? parseNot(value, at, depth, state) : parseColumn(key, value, at, state);
+    const parsed =
+      key === 'or' || key === 'and'
+        ? parseList(key, value, at, depth, state)
+        : key === 'not'
+          ? parseNot(value, at, depth, state)
+          : parseColumn(key, value, at, state);
     if (!parsed.ok) return parsed;
     out.push(...parsed.value);
   }
@@ -90,7 +96,7 @@ function parseColumn(column: string, value: unknown, at: string, state: WalkStat
   for (const [op, operand] of ops) {
     if (++state.leaves > WHERE_LIMITS.maxLeaves) return fail('invalid_condition', `where: more than ${WHERE_LIMITS.maxLeaves} predicates`);
     if (RELATION_PREDICATES.has(op) || (op === 'is' && isRecord(operand))) {
-      return fail('invalid_condition', `${at}.${op}: relation predicates are not supported`, 'Filter on the base table\'s own columns.');
+      return fail('invalid_condition', `${at}.${op}: relation predicates are not supported`, "Filter on the base table's own columns.");
     }
     if (!LEAF_OPERATORS.has(op)) {
       return fail('invalid_condition', `${at}: unknown operator "${shown(op)}"`, `Operators: ${[...LEAF_OPERATORS].join(', ')}.`);
@@ -130,10 +136,18 @@ function orderEntry(entry: Record<string, unknown>, at: string): Result<SortEntr
   }
   const out: SortEntry[] = [];
   for (const [column, dir] of Object.entries(entry)) {
-    const direction = typeof dir === 'string' && Object.hasOwn(DIRECTIONS, dir.toLowerCase()) ? DIRECTIONS[dir.toLowerCase()] : dir === true ? 'ascending' : dir === false ? 'descending' : isRecord(dir) && typeof dir.ascending === 'boolean' && Object.keys(dir).length === 1 ? (dir.ascending ? 'ascending' : 'descending') : undefined;
+    const direction = directionOf(dir);
     if (!direction) return fail('invalid_request', `${at}.${shown(column)}: direction must be "asc" or "desc"`);
     out.push({ field: column, direction });
   }
   if (out.length === 0) return fail('invalid_request', `${at}: names no column`);
   return ok(out);
+}
+
+/** A `{ column: direction }` entry's direction: `"asc"`/`"desc"` (any case), `true`/`false`, or `{ ascending }`. */
+function directionOf(dir: unknown): 'ascending' | 'descending' | undefined {
+  if (typeof dir === 'string') return Object.hasOwn(DIRECTIONS, dir.toLowerCase()) ? DIRECTIONS[dir.toLowerCase()] : undefined;
+  if (typeof dir === 'boolean') return dir ? 'ascending' : 'descending';
+  if (isRecord(dir) && typeof dir.ascending === 'boolean' && Object.keys(dir).length === 1) return dir.ascending ? 'ascending' : 'descending';
+  return undefined;
 }

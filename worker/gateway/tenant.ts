@@ -10,7 +10,7 @@ import { GatewayError } from '../errors.js';
 
 export type Tenant = { databaseUrl: string; target: Target };
 
-/** The tenant of the authenticated caller; 503 when auth admitted it without a policy, 500 on a bad URL. */
+/** The tenant of the authenticated caller; 503 when auth admitted it without a policy, 500 on a bad or refused URL. */
 export function resolveTenant(settings: Settings, auth: AuthContext): Tenant {
   const { policy } = auth;
   if (!policy) {
@@ -18,11 +18,19 @@ export function resolveTenant(settings: Settings, auth: AuthContext): Tenant {
     throw new GatewayError('database_unavailable', 'Tenant database unavailable', { hint: 'The client record could not be read; retry shortly.' });
   }
   const databaseUrl = policy.databaseUrl ?? settings.tenantDatabaseUrl;
+  let target: Target;
   try {
-    return { databaseUrl, target: targetOf(databaseUrl) };
+    target = targetOf(databaseUrl); // parsed once per isolate and URL
   } catch {
     throw new GatewayError('gateway_misconfigured', `Client "${auth.clientName}" has an invalid database_url`, {
       hint: 'Fix clients.database_url (npm run gateway -- clients --help).',
     });
   }
+  // Checked before any connection: a stored URL with `host=`, `options=`… could reach another database.
+  if (policy.databaseUrl !== null && target.refusedParams.length > 0) {
+    throw new GatewayError('gateway_misconfigured', `Client "${auth.clientName}" has a database_url with connection parameters the gateway refuses`, {
+      hint: 'A tenant URL may carry only sslmode and channel_binding after "?" (npm run gateway -- clients set <name> --database-url <url>).',
+    });
+  }
+  return { databaseUrl, target };
 }

@@ -1,28 +1,32 @@
 /**
  * `POST /gateway/transaction` before any SQL: the body (operations with ids, options,
- * idempotency key), the BEGIN statement its options ask for, and each operation checked and
+ * idempotency key), the transaction its options ask for, and each operation checked and
  * planned exactly as its own route would — same body schema (unknown fields refused), same scope
  * check, same planner. Pure: no I/O.
  */
 import { z } from 'zod';
 import type { Operation } from '../../drizzle/schema.js';
 import { isAllowed } from '../auth/scope.js';
+import { tableRef } from '../auth/table-ref.js';
 import type { AuthContext } from '../auth/context.js';
 import { resolveRelation, type Catalog } from './catalog.js';
 import { parseConditions } from './conditions.js';
-import { fail, ok, type Result } from './filter.js';
+import { fail, ok, type Result } from './result.js';
 import { planDelete, planFetch, planInsert, planUpdate, returningIfReadable } from './plan.js';
 import { deleteBody, describeIssue, fetchBody, insertBody, updateBody } from './schemas.js';
 import { resolveStripNulls } from './shape.js';
 import { plannerShapeOf } from './structured.js';
 import { buildCount, buildDelete, buildInsert, buildSelect, buildUpdate } from './sql.js';
 import type { Statement } from '../../drizzle/statement.js';
+import type { TransactionMode } from '../db/batch.js';
 
 const KINDS = ['fetch', 'insert', 'update', 'delete'] as const;
 type Kind = (typeof KINDS)[number];
 
 export const transactionBody = z.strictObject({
-  operations: z.array(z.strictObject({ id: z.string().min(1).max(128), kind: z.enum(KINDS), payload: z.record(z.string(), z.unknown()) })).min(1, 'needs at least one operation'),
+  operations: z
+    .array(z.strictObject({ id: z.string().min(1).max(128), kind: z.enum(KINDS), payload: z.record(z.string(), z.unknown()) }))
+    .min(1, 'needs at least one operation'),
   options: z
     .strictObject({
       isolation_level: z.enum(['read_committed', 'repeatable_read', 'serializable']).nullable().optional(),
@@ -35,16 +39,12 @@ export const transactionBody = z.strictObject({
 export type TransactionBody = z.output<typeof transactionBody>;
 export type TransactionOptions = NonNullable<TransactionBody['options']>;
 
-/** `BEGIN …` for the options; DEFERRABLE only means something for SERIALIZABLE READ ONLY, so it needs both. */
-export function beginStatement(o: TransactionOptions = {}): Result<string> {
+/** The transaction the options ask for; DEFERRABLE only means something for SERIALIZABLE READ ONLY, so it needs both. */
+export function transactionMode(o: TransactionOptions = {}): Result<TransactionMode> {
   if (o.deferrable && !(o.read_only && o.isolation_level === 'serializable')) {
     return fail('invalid_request', 'options.deferrable needs read_only: true and isolation_level: "serializable"');
   }
-  const parts = ['BEGIN'];
-  if (o.isolation_level) parts.push(`ISOLATION LEVEL ${o.isolation_level.replace('_', ' ').toUpperCase()}`);
-  parts.push(o.read_only ? 'READ ONLY' : 'READ WRITE');
-  if (o.deferrable) parts.push('DEFERRABLE');
-  return ok(parts.join(' '));
+  return ok({ isolationLevel: o.isolation_level ?? undefined, readOnly: o.read_only === true, deferrable: o.deferrable === true });
 }
 
 /** One operation ready to run: its statements in order, and how its result is reported. */
@@ -85,7 +85,7 @@ function planOne(op: TransactionBody['operations'][number], ctx: PlanContext): R
   if (!parsed.success) return fail('invalid_request', `payload.${describeIssue(parsed.error)}`);
   const body = parsed.data;
   const table = ('table_name' in body ? body.table_name : undefined) ?? ('view_name' in body ? body.view_name : undefined) ?? '';
-  if (!isAllowed(ctx.auth, OPERATION[op.kind], table)) return fail('scope_denied', `this API key may not ${OPERATION[op.kind]} ${table}`);
+  if (!isAllowed(ctx.auth, OPERATION[op.kind], tableRef(table))) return fail('scope_denied', `this API key may not ${OPERATION[op.kind]} ${table}`);
   const relation = resolveRelation(ctx.catalog, table);
   if (!relation.ok) return relation;
   const rel = relation.value;
@@ -100,7 +100,9 @@ function planOne(op: TransactionBody['operations'][number], ctx: PlanContext): R
       const shape = plannerShapeOf(b);
       if (!shape.ok) return shape;
       const { columns, embeds, sort } = shape.value;
-      if (embeds.length > 0) return fail('invalid_request', 'embedded selects are not supported inside a transaction', 'Select the related rows in their own fetch operation.');
+      if (embeds.length > 0) {
+        return fail('invalid_request', 'embedded selects are not supported inside a transaction', 'Select the related rows in their own fetch operation.');
+      }
       const plan = planFetch({ ...b, columns: columns?.length ? columns : undefined, sort_by: sort }, rel, shape.value.where, { maxLimit: ctx.maxLimit });
       if (!plan.ok) return plan;
       const { select, withCount, head } = plan.value;
@@ -110,19 +112,18 @@ function planOne(op: TransactionBody['operations'][number], ctx: PlanContext): R
       const b = body as z.output<typeof insertBody>;
       const plan = planInsert(b, rel);
       if (!plan.ok) return plan;
-      if (plan.value.conflict && plan.value.conflict.action.kind !== 'nothing' && !isAllowed(ctx.auth, 'update', table)) {
+      if (plan.value.conflict && plan.value.conflict.action.kind !== 'nothing' && !isAllowed(ctx.auth, 'update', rel)) {
         return fail('scope_denied', `this API key may not update ${table} (the upsert may overwrite rows)`);
       }
-      return ok({ ...base, count: null, main: buildInsert(returningIfReadable(ctx.auth, table, plan.value)), status: 201, hideRows: b.head === true });
+      return ok({ ...base, count: null, main: buildInsert(returningIfReadable(ctx.auth, rel, plan.value)), status: 201, hideRows: b.head === true });
     }
     case 'update': {
       const plan = planUpdate(body as z.output<typeof updateBody>, rel, where.value);
-      return plan.ok ? ok({ ...base, count: null, main: buildUpdate(returningIfReadable(ctx.auth, table, plan.value)), status: 200 }) : plan;
+      return plan.ok ? ok({ ...base, count: null, main: buildUpdate(returningIfReadable(ctx.auth, rel, plan.value)), status: 200 }) : plan;
     }
     case 'delete': {
       const plan = planDelete(body as z.output<typeof deleteBody>, rel, where.value);
-      return plan.ok ? ok({ ...base, count: null, main: buildDelete(returningIfReadable(ctx.auth, table, plan.value)), status: 200 }) : plan;
+      return plan.ok ? ok({ ...base, count: null, main: buildDelete(returningIfReadable(ctx.auth, rel, plan.value)), status: 200 }) : plan;
     }
   }
 }
-

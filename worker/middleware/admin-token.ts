@@ -13,7 +13,7 @@ type AdminTokenOptions = {
 
 export const requireAdmin = (opts: AdminTokenOptions = {}): MiddlewareHandler<AppEnv> =>
   async function requireAdmin(c, next) {
-    const expected = c.get('scope').settings.ADMIN_TOKEN;
+    const expected = c.get('ctx').settings.ADMIN_TOKEN;
     if (!expected || expected.length === 0) {
       if (opts.optional) return next();
       throw new GatewayError('unauthorized', 'Operator endpoint disabled', { hint: 'Set the ADMIN_TOKEN secret to enable it.' });
@@ -30,10 +30,7 @@ export const requireAdmin = (opts: AdminTokenOptions = {}): MiddlewareHandler<Ap
 /** Compares digests, so neither length nor content leaks through timing. */
 async function constantTimeEqual(a: string, b: string): Promise<boolean> {
   const enc = new TextEncoder();
-  const [da, db] = await Promise.all([
-    crypto.subtle.digest('SHA-256', enc.encode(a)),
-    crypto.subtle.digest('SHA-256', enc.encode(b)),
-  ]);
+  const [da, db] = await Promise.all([crypto.subtle.digest('SHA-256', enc.encode(a)), crypto.subtle.digest('SHA-256', enc.encode(b))]);
   const x = new Uint8Array(da);
   const y = new Uint8Array(db);
   let diff = 0;

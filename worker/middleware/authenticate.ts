@@ -2,20 +2,21 @@
  * `authenticate()`: the auth hot path (docs/auth.md "The path, in order") — client header,
  * credentials, key tag (offline), client directory, key — ending in `c.var.auth`. Forged keys and
  * unknown client names are refused from memory; only keys that may be real cost a (cached,
- * single-flight, fair-shared) lookup. The steps live in auth/decision.ts; here, in one place, a
- * verdict becomes the auth context, or a counted refusal with an `auth_attempt` event (reason and
- * key prefix, never the key) and the gateway's error envelope.
+ * single-flight, fair-shared) lookup. The steps live in auth/decision-steps.ts, run by
+ * auth/decision.ts; here, in one place, a decision becomes the auth context, or a counted refusal
+ * with an `auth_attempt` event (reason and key prefix, never the key) and the gateway's error envelope.
  */
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../env.js';
+import type { AuthedEnv } from '../env.js';
 import { GatewayError, type ErrorCode } from '../errors.js';
 import { emitTelemetry } from '../telemetry/emit.js';
 import { log } from '../log.js';
-import type { RequestScope } from '../request-scope.js';
+import type { RequestContext } from '../request-context.js';
 import type { AuthContext } from '../auth/context.js';
 import { loggableClientName } from '../auth/credentials.js';
 import { listsClient } from '../auth/client-directory.js';
-import { judge, withLimit, type DecisionInput, type Refusal, type RefusalName, type Unavailable, type Verdict } from '../auth/decision.js';
+import { judge, withLimit, type Decision, type DecisionRules, type Refusal, type RefusalName, type Unavailable } from '../auth/decision.js';
+import { isAdmissionTimeout } from '../auth/auth-query.js';
 
 type AuthenticateOptions = {
   /** Where the client comes from: the `X-Athena-Client` header (default), or else the key's own client. */
@@ -29,73 +30,98 @@ type AuthenticateOptions = {
 /** What each refusal tells the client, as (code, message, hint); the reason goes to telemetry only. */
 const REFUSALS = {
   missing_client_header: ['missing_client_header', 'Missing X-Athena-Client header', 'Send X-Athena-Client: <client name>.'],
-  conflicting_credentials: ['conflicting_credentials', 'Conflicting API keys in request headers', 'Send the key in one header (X-Athena-Key), or make every key header carry the same key.'],
+  conflicting_credentials: [
+    'conflicting_credentials',
+    'Conflicting API keys in request headers',
+    'Send the key in one header (X-Athena-Key), or make every key header carry the same key.',
+  ],
   missing_key: ['missing_api_key', 'Missing API key', 'Send X-Athena-Key: <key> (also accepted: apikey, x-api-key, Authorization: Bearer <key>).'],
   invalid_key: ['invalid_api_key', 'Invalid API key', 'The key is malformed, unknown, revoked or expired; create a new one with the gateway CLI.'],
   unknown_client: ['unknown_client', 'Unknown client', 'Check the X-Athena-Client header against the registered clients.'],
   client_inactive: ['client_inactive', 'Client is inactive', 'An operator must re-activate this client.'],
   client_frozen: ['client_frozen', 'Client is frozen', 'An operator must unfreeze this client.'],
   client_mismatch: ['key_client_mismatch', 'API key does not belong to this client', 'Use a key created for the client named in X-Athena-Client.'],
-  policy_unavailable: ['api_key_policy_unavailable', 'API key policy unavailable', 'The client policy could not be loaded in time; retry after Retry-After seconds.'],
-  validation_unavailable: ['api_key_validation_unavailable', 'API key validation unavailable', 'The API key could not be checked in time; retry after Retry-After seconds.'],
-} as const satisfies Record<RefusalName | Unavailable['unavailable'], readonly [ErrorCode, string, string]>;
+  policy_unavailable: [
+    'api_key_policy_unavailable',
+    'API key policy unavailable',
+    'The client policy could not be loaded in time; retry after Retry-After seconds.',
+  ],
+  validation_unavailable: [
+    'api_key_validation_unavailable',
+    'API key validation unavailable',
+    'The API key could not be checked in time; retry after Retry-After seconds.',
+  ],
+  policy_busy: ['api_key_policy_busy', 'API key policy busy', 'The gateway is at its connection budget for the key catalog; retry after Retry-After seconds.'],
+  validation_busy: [
+    'api_key_validation_busy',
+    'API key validation busy',
+    'The gateway is at its connection budget for the key catalog; retry after Retry-After seconds.',
+  ],
+} as const satisfies Record<RefusalName | Unanswered, readonly [ErrorCode, string, string]>;
 
-export const authenticate = (opts: AuthenticateOptions = {}): MiddlewareHandler<AppEnv> => {
-  const clientFrom = opts.client ?? 'header';
-  const requireKey = opts.requireKey ?? false;
+/** A lookup that could not run, as answered: busy (the gateway's own permit wait ran out) or unavailable (the catalog failed or was too slow). */
+type Unanswered = Unavailable['unavailable'] | 'policy_busy' | 'validation_busy';
+const BUSY = { policy_unavailable: 'policy_busy', validation_unavailable: 'validation_busy' } as const satisfies Record<Unavailable['unavailable'], Unanswered>;
+
+export const authenticate = (opts: AuthenticateOptions = {}): MiddlewareHandler<AuthedEnv> => {
+  const rules: DecisionRules = { clientFrom: opts.client ?? 'header', requireKey: opts.requireKey ?? false };
   const allowFailOpen = opts.allowFailOpen !== false;
   return function authenticate(c, next) {
-    const scope = c.get('scope');
+    const ctx = c.get('ctx');
     const { raw } = c.req;
-    const input: DecisionInput = { ctx: scope, headers: raw.headers, request: raw, clientFrom, requireKey, keyPrefix: null };
-    const judged = judge(input);
-    // A verdict from memory is a plain value: the chain goes on without a promise or frame of ours.
+    const judged = judge(ctx, raw, rules);
+    // A decision from memory is a plain value: the chain goes on without a promise or frame of ours.
     if (!(judged instanceof Promise)) {
-      c.set('auth', contextOf(scope, input, judged, allowFailOpen));
+      c.set('auth', contextOf(ctx, raw.headers, judged, allowFailOpen));
       return next();
     }
-    return judged.then((verdict) => {
-      c.set('auth', contextOf(scope, input, verdict, allowFailOpen));
+    return judged.then((decision) => {
+      c.set('auth', contextOf(ctx, raw.headers, decision, allowFailOpen));
       return next();
     });
   };
 };
 
 /** The verdict as the request's auth context; a refusal (or an unavailable lookup that may not fail open) is thrown. */
-function contextOf(scope: RequestScope, input: DecisionInput, verdict: Verdict, allowFailOpen: boolean): AuthContext {
+function contextOf(ctx: RequestContext, headers: Headers, decision: Decision, allowFailOpen: boolean): AuthContext {
+  const { verdict } = decision;
   if ('admitted' in verdict) return verdict.admitted;
-  if ('refused' in verdict) throw refused(scope, input, verdict);
-  return unavailable(scope, input, verdict, allowFailOpen);
+  const attempt = attemptOf(headers, decision);
+  if ('refused' in verdict) throw refused(ctx, attempt, verdict);
+  return unavailable(ctx, attempt, verdict, allowFailOpen);
 }
 
-/** The attempt as telemetry records it: the client named (loggable header value, else the key's) and the key prefix. */
-function attemptOf(input: DecisionInput): { clientName: string | null; keyPrefix: string | null } {
-  return { clientName: input.keyClient ?? loggableClientName(input.headers.get('x-athena-client') ?? undefined), keyPrefix: input.keyPrefix };
+/** The attempt as telemetry records it: the client named (the key's, else the loggable header value) and the key prefix. */
+type Attempt = { clientName: string | null; keyPrefix: string | null };
+
+function attemptOf(headers: Headers, decision: Decision): Attempt {
+  return { clientName: decision.keyClient ?? loggableClientName(headers.get('x-athena-client') ?? undefined), keyPrefix: decision.keyPrefix };
 }
 
 /** Counts the refusal, records its `auth_attempt` event, and builds the error to throw. */
-function refused(scope: RequestScope, input: DecisionInput, r: Refusal | { refused: Unavailable['unavailable']; reason: string }): GatewayError {
-  const counters = scope.services.authRefusals;
-  if ('counts' in r && r.counts === 'forged') counters.forged(r.client !== undefined && listsClient(scope.isolate, r.client) ? r.client : undefined);
+function refused(ctx: RequestContext, attempt: Attempt, r: Refusal | { refused: Unanswered; reason: string }): GatewayError {
+  const counters = ctx.services.authRefusals;
+  if ('counts' in r && r.counts === 'forged') counters.forged(r.client !== undefined && listsClient(ctx.services.directory, r.client) ? r.client : undefined);
   if ('counts' in r && r.counts === 'unknown_client') counters.unknownClient();
-  emitTelemetry(scope, { kind: 'auth_attempt', requestId: scope.requestId, ...attemptOf(input), reason: r.reason });
+  emitTelemetry(ctx, { kind: 'auth_attempt', requestId: ctx.requestId, ...attempt, reason: r.reason });
   const [code, message, hint] = REFUSALS[r.refused];
   return new GatewayError(code, message, { hint });
 }
 
 /** A lookup that could not run: 503, or a read-only unverified admission under AUTH_FAIL_MODE=open. */
-function unavailable(scope: RequestScope, input: DecisionInput, u: Unavailable, allowFailOpen: boolean): AuthContext {
-  const { settings, requestId } = scope;
-  const { clientName, keyPrefix } = attemptOf(input);
+function unavailable(ctx: RequestContext, attempt: Attempt, u: Unavailable, allowFailOpen: boolean): AuthContext {
+  const { settings, requestId } = ctx;
+  const { clientName, keyPrefix } = attempt;
   const cause = u.outcome.ok ? undefined : u.outcome.cause;
   const reason = u.outcome.ok ? undefined : u.outcome.reason;
-  log('warn', `auth_${u.unavailable}`, { requestId, client: clientName, keyPrefix, reason, cause: describeCause(cause) });
+  const answer: Unanswered = isAdmissionTimeout(cause) ? BUSY[u.unavailable] : u.unavailable;
+  log('warn', `auth_${answer}`, { requestId, client: clientName, keyPrefix, reason, cause: describeCause(cause) });
   // Failing open needs a client to admit as; without one (verify by key alone) it stays closed.
   const mayFailOpen = settings.AUTH_FAIL_MODE === 'open' && settings.AUTH_FAIL_OPEN_SCOPES !== 'none' && allowFailOpen;
-  if (!mayFailOpen || u.clientName === undefined || reason === 'cancelled') throw refused(scope, input, { refused: u.unavailable, reason: u.unavailable });
-  emitTelemetry(scope, { kind: 'auth_attempt', requestId, clientName, keyPrefix, reason: `fail_open:${u.unavailable}` });
+  if (!mayFailOpen || u.clientName === undefined || reason === 'cancelled') throw refused(ctx, attempt, { refused: answer, reason: answer });
+  emitTelemetry(ctx, { kind: 'auth_attempt', requestId, clientName, keyPrefix, reason: `fail_open:${answer}` });
   log('warn', 'auth_fail_open_admitted', { requestId, client: clientName, keyPrefix, scopes: settings.AUTH_FAIL_OPEN_SCOPES });
-  scope.services.authRefusals.failOpen(u.clientName);
+  ctx.services.authRefusals.failOpen(u.clientName);
   const auth: AuthContext = { clientName: u.clientName, authenticated: false, failOpen: true };
   // A key lookup failed after the policy was read: the client's limit still counts.
   return u.policy ? withLimit({ ...auth, policy: u.policy }, undefined, u.policy) : auth;

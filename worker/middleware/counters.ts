@@ -14,22 +14,22 @@ export const counters = (): MiddlewareHandler<AppEnv> =>
     await next();
     const auth = c.get('auth');
     if (!auth) return;
-    const scope = c.get('scope');
+    const ctx = c.get('ctx');
     try {
       const at = Date.now();
       const table = c.get('counted');
-      scope.services.counters.record(
+      ctx.services.counters.record(
         {
           clientName: auth.clientName,
           isError: c.res.status >= 400,
           rateLimited: c.get('errorCode') === 'rate_limited',
           at,
           keyId: auth.key?.id,
-          table: table ? { tableName: table.tableName, operation: table.operation, durationMs: at - scope.startedAt } : undefined,
+          table: table ? { tableName: table.tableName, operation: table.operation, durationMs: at - ctx.startedAt } : undefined,
         },
-        scope,
+        ctx,
       );
     } catch (err) {
-      log('error', 'usage_record_failed', { requestId: scope.requestId, message: err instanceof Error ? err.message : 'unknown' });
+      log('error', 'usage_record_failed', { requestId: ctx.requestId, message: err instanceof Error ? err.message : 'unknown' });
     }
   };

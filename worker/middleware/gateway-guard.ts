@@ -40,8 +40,8 @@ export const gatewayGuard = (): MiddlewareHandler<AppEnv> =>
       res.headers.set('allow', allowed.join(', '));
       return res;
     }
-    if (declaresTooLarge(c.req.header('content-length'), c.get('scope').settings.GATEWAY_MAX_BODY_BYTES)) {
-      throw payloadTooLarge(c.get('scope').settings.GATEWAY_MAX_BODY_BYTES);
+    if (declaresTooLarge(c.req.header('content-length'), c.get('ctx').settings.GATEWAY_MAX_BODY_BYTES)) {
+      throw payloadTooLarge(c.get('ctx').settings.GATEWAY_MAX_BODY_BYTES);
     }
     await next();
   };

@@ -6,7 +6,7 @@
  * the request goes through (logged): the limiter is never a reason to refuse what it did not judge.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../env.js';
+import type { AuthedEnv } from '../env.js';
 import { GatewayError } from '../errors.js';
 import { answerError } from './errors.js';
 import { log } from '../log.js';
@@ -16,15 +16,15 @@ import { ceilSeconds, rateLimitHeaders } from '../ratelimit/headers.js';
 import type { Verdict } from '../ratelimit/window.js';
 import { countLimited, countLimiterUnavailable } from '../ratelimit/counters.js';
 
-export const rateLimit = (): MiddlewareHandler<AppEnv> =>
+export const rateLimit = (): MiddlewareHandler<AuthedEnv> =>
   async function rateLimit(c, next) {
-    const limit = c.get('auth')?.rateLimit;
+    const limit = c.get('auth').rateLimit;
     if (!limit) return next();
     const verdict = limit.requests === 0 ? blockedVerdict(limit) : await ask(c, limit);
     if (!verdict) return next();
     const headers = rateLimitHeaders(limit, verdict);
     if (!verdict.allowed) {
-      countLimited(c.get('scope').isolate, c.get('auth').clientName, limit.requests === 0);
+      countLimited(c.get('ctx').services.rateLimits, c.get('auth').clientName, limit.requests === 0);
       const res = answerError(c, refusal(limit, verdict));
       for (const [name, value] of Object.entries(headers)) res.headers.set(name, value);
       return res;
@@ -37,11 +37,11 @@ function blockedVerdict(limit: AppliedLimit): Verdict {
   return { allowed: false, remaining: 0, resetMs: limit.periodS * 1000 };
 }
 
-async function ask(c: Context<AppEnv>, limit: AppliedLimit): Promise<Verdict | undefined> {
-  const answer = await hitLimiter(c.env, limit);
+async function ask(c: Context<AuthedEnv>, limit: AppliedLimit): Promise<Verdict | undefined> {
+  const answer = await hitLimiter(c.env?.RATE_LIMITER, limit);
   if (answer.ok) return answer.verdict;
-  countLimiterUnavailable(c.get('scope').isolate);
-  log('warn', 'rate_limiter_unavailable', { requestId: c.get('scope').requestId, scope: limit.scope, reason: answer.reason });
+  countLimiterUnavailable(c.get('ctx').services.rateLimits);
+  log('warn', 'rate_limiter_unavailable', { requestId: c.get('ctx').requestId, scope: limit.scope, reason: answer.reason });
   return undefined;
 }
 
@@ -61,7 +61,7 @@ function refusal(limit: AppliedLimit, verdict: Verdict): GatewayError {
 }
 
 /** Adds headers to the response the chain produced (rebuilt when its headers are immutable). */
-function setHeaders(c: Context<AppEnv>, headers: Record<string, string>): void {
+function setHeaders(c: Context<AuthedEnv>, headers: Record<string, string>): void {
   try {
     for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
   } catch {

@@ -5,9 +5,6 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
-import type { Isolate } from '../isolate.js';
-
-export type RefusalSnapshot = { total: number; byCode: Record<string, number>; byStatus: Record<string, number> };
 
 const bump = (counts: Record<string, number>, key: string) => {
   counts[key] = (counts[key] ?? 0) + 1;
@@ -20,7 +17,7 @@ export const refusals = (): MiddlewareHandler<AppEnv> =>
     } finally {
       const status = c.res.status;
       if (status >= 400) {
-        const counts = c.get('scope').services.refusals;
+        const counts = c.get('ctx').services.refusals;
         counts.total += 1;
         // A response not built by the error edge has no code of ours: counted by status only.
         bump(counts.byCode, c.get('errorCode') ?? `http_${status}`);
@@ -28,9 +25,3 @@ export const refusals = (): MiddlewareHandler<AppEnv> =>
       }
     }
   };
-
-/** A copy of this isolate's refusal counters. */
-export function refusalSnapshot(isolate: Isolate): RefusalSnapshot {
-  const r = isolate.services.refusals;
-  return { total: r.total, byCode: { ...r.byCode }, byStatus: { ...r.byStatus } };
-}

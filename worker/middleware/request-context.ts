@@ -1,13 +1,13 @@
 /**
- * First middleware: builds the request's scope once — request id (echoed when sane, else
- * generated), start time, settings and the isolate's services — and stores it as `c.var.scope`;
+ * First middleware: builds the request's context once — request id (echoed when sane, else
+ * generated), start time, settings and the isolate's services — and stores it as `c.var.ctx`;
  * `x-request-id` goes on every response. Misconfiguration answers 500 here.
  */
 import type { ExecutionContext, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
 import { GatewayError } from '../errors.js';
 import { isolateFor } from '../isolate.js';
-import { RequestScope } from '../request-scope.js';
+import { RequestContext } from '../request-context.js';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -22,7 +22,7 @@ export const requestContext = (): MiddlewareHandler<AppEnv> =>
         hint: `Fix the ${entry.variable} var or secret of this worker.`,
       });
     }
-    c.set('scope', new RequestScope(entry.isolate, requestId, startedAt, executionContextOf(c)));
+    c.set('ctx', new RequestContext(entry.isolate, requestId, startedAt, executionContextOf(c)));
     // Set before the handler runs, so the response is built with it (no rebuilt response after);
     // error envelopes carry it themselves.
     c.header('x-request-id', requestId);

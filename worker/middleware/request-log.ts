@@ -19,27 +19,27 @@ type RequestLogOptions = {
 
 export const requestLog = (opts: RequestLogOptions = {}): MiddlewareHandler<AppEnv> =>
   async function requestLog(c, next) {
-    const scope = c.get('scope');
-    const close = openRequestBatch(scope.isolate, scope.requestId);
+    const ctx = c.get('ctx');
+    const close = openRequestBatch(ctx);
     try {
       await next();
     } finally {
       const events = close();
-      const mode = opts.mode ?? scope.settings.REQUEST_LOG;
+      const mode = opts.mode ?? ctx.settings.REQUEST_LOG;
       const status = c.res.status;
       if (mode === 'all' || (mode === 'errors' && status >= 400)) events.push(requestEvent(c, status));
       // Without an execution context nothing may outlive the response: the events are not written.
-      if (scope.canOutliveResponse) runTelemetryTask(scope, events);
+      if (ctx.canOutliveResponse) runTelemetryTask(ctx, events);
     }
   };
 
 function requestEvent(c: Context<AppEnv>, status: number): TelemetryEvent {
-  const scope = c.get('scope');
+  const ctx = c.get('ctx');
   const auth = c.get('auth');
   const counted = c.get('counted');
   return {
     kind: 'request',
-    requestId: scope.requestId,
+    requestId: ctx.requestId,
     clientName: auth?.clientName ?? loggableClientName(c.req.header('x-athena-client')),
     keyPrefix: auth?.key?.prefix ?? null,
     method: c.req.method,
@@ -48,6 +48,6 @@ function requestEvent(c: Context<AppEnv>, status: number): TelemetryEvent {
     operation: counted?.operation ?? null,
     status,
     errorCode: status >= 400 ? (c.get('errorCode') ?? null) : null,
-    durationMs: Date.now() - scope.startedAt,
+    durationMs: Date.now() - ctx.startedAt,
   };
 }

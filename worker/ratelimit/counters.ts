@@ -3,7 +3,6 @@
  * (bounded rows) and how often the limiter could not answer (requests then went through).
  * The durable per-client total is `client_statistics.rate_limited`, through the counters.
  */
-import type { Isolate } from '../isolate.js';
 import { boundedRows, type BoundedRows } from '../auth/bounded-rows.js';
 
 /** Distinct clients with their own row; the rest are summed under `(other)`. */
@@ -21,8 +20,7 @@ export const createRateLimitCounters = (): RateLimitCounters => ({
 });
 
 /** Counts one refusal of `client`'s request (`blocked`: its limit is 0). */
-export function countLimited(isolate: Isolate, client: string, blocked: boolean): void {
-  const c = isolate.services.rateLimits;
+export function countLimited(c: RateLimitCounters, client: string, blocked: boolean): void {
   c.limited++;
   const row = c.byClient.row(client);
   if (blocked) row.blocked++;
@@ -30,11 +28,10 @@ export function countLimited(isolate: Isolate, client: string, blocked: boolean)
 }
 
 /** Counts one request let through because the limiter could not answer. */
-export function countLimiterUnavailable(isolate: Isolate): void {
-  isolate.services.rateLimits.limiterUnavailable++;
+export function countLimiterUnavailable(c: RateLimitCounters): void {
+  c.limiterUnavailable++;
 }
 
-export function rateLimitSnapshot(isolate: Isolate): { limited: number; limiterUnavailable: number; byClient: Record<string, ClientFigures> } {
-  const c = isolate.services.rateLimits;
+export function rateLimitSnapshot(c: RateLimitCounters): { limited: number; limiterUnavailable: number; byClient: Record<string, ClientFigures> } {
   return { limited: c.limited, limiterUnavailable: c.limiterUnavailable, byClient: c.byClient.snapshot() };
 }

@@ -50,7 +50,10 @@ export function limitColumns(limit: RateLimit | null): { rateLimitRequests: numb
 }
 
 /** The key's own limit wins over its client's default; none of either = unlimited. */
-export function applicableLimit(key: { id: string; rateLimit: RateLimit | null } | undefined, client: { clientName: string; rateLimit: RateLimit | null }): AppliedLimit | undefined {
+export function applicableLimit(
+  key: { id: string; rateLimit: RateLimit | null } | undefined,
+  client: { clientName: string; rateLimit: RateLimit | null },
+): AppliedLimit | undefined {
   if (key?.rateLimit) return { ...key.rateLimit, scope: 'key', bucket: `key:${key.id}` };
   if (client.rateLimit) return { ...client.rateLimit, scope: 'client', bucket: `client:${client.clientName}` };
   return undefined;

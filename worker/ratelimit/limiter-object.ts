@@ -3,27 +3,24 @@
  * (`key:<id>` or `client:<name>`), so all isolates and locations count in the same place and the
  * limit is exact. Its state is the current window only, in memory: periods are at most 60 s, and
  * an idle object is evicted only after its window has long closed.
- * The limit travels with each call (`?q=<requests>&w=<period s>`): the object never reads the catalog.
+ * Called over Durable Object RPC (`stub.hit(requests, periodS)`): the limit travels with each call,
+ * typed end to end, and the object never reads the catalog.
  */
-import { z } from 'zod';
+import { DurableObject } from 'cloudflare:workers';
 import { RATE_LIMIT_MAX_PERIOD_S } from '../../drizzle/schema.js';
 import { MAX_LIMIT_REQUESTS } from './limit.js';
-import { hitWindow, type WindowState } from './window.js';
+import { hitWindow, type Verdict, type WindowState } from './window.js';
 
-const query = z.object({
-  q: z.coerce.number().int().min(1).max(MAX_LIMIT_REQUESTS),
-  w: z.coerce.number().int().min(1).max(RATE_LIMIT_MAX_PERIOD_S),
-});
+const whole = (n: number, min: number, max: number) => Number.isInteger(n) && n >= min && n <= max;
 
-export class RateLimiter {
+export class RateLimiter extends DurableObject {
   private window: WindowState | undefined;
 
-  async fetch(request: Request): Promise<Response> {
-    const url = new URL(request.url);
-    const parsed = query.safeParse({ q: url.searchParams.get('q'), w: url.searchParams.get('w') });
-    if (!parsed.success) return Response.json({ error: 'invalid limit' }, { status: 400 });
-    const { state, verdict } = hitWindow(this.window, Date.now(), parsed.data.q, parsed.data.w * 1000);
+  /** Counts one request against `requests` per `periodS` seconds; throws (the caller lets the request through) on a limit no catalog row can hold. */
+  hit(requests: number, periodS: number): Verdict {
+    if (!whole(requests, 1, MAX_LIMIT_REQUESTS) || !whole(periodS, 1, RATE_LIMIT_MAX_PERIOD_S)) throw new RangeError('invalid limit');
+    const { state, verdict } = hitWindow(this.window, Date.now(), requests, periodS * 1000);
     this.window = state;
-    return Response.json(verdict);
+    return verdict;
   }
 }

@@ -11,9 +11,9 @@ import { requireAdmin } from '../middleware/admin-token.js';
 export const countersFlush = new Hono<AppEnv>();
 
 countersFlush.post('/__gateway/flush', requireAdmin(), async (c) => {
-  const scope = c.get('scope');
-  const counters = scope.services.counters;
-  const report = await counters.flushNow(scope);
+  const ctx = c.get('ctx');
+  const counters = ctx.services.counters;
+  const report = await counters.flushNow(ctx);
   return c.json({
     sent: report.sent,
     results: report.results.map((r) => (r.ok ? { ok: true, status: r.status } : { ok: false, kind: r.kind })),

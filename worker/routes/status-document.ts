@@ -5,10 +5,11 @@
  */
 import { admissionSnapshot } from '../admission/registry.js';
 import { authStatus } from '../auth/auth-metrics.js';
+import { changesSnapshot } from '../auth/catalog-changes.js';
 import { redactedSettings } from '../config.js';
 import type { Isolate } from '../isolate.js';
 import { scrub } from '../log.js';
-import { refusalSnapshot } from '../middleware/refusals.js';
+import { refusalSnapshot } from '../fleet/refusal-counts.js';
 import { rateLimitSnapshot } from '../ratelimit/counters.js';
 import { telemetrySnapshot } from '../telemetry/task.js';
 import { VERSION } from '../version.js';
@@ -21,15 +22,18 @@ export function isolateStatus(isolate: Isolate, requestId: string, now: number) 
   return {
     version: VERSION,
     requestId,
-    isolate: { startedAt: new Date(isolate.startedAt).toISOString(), uptimeMs: now - isolate.startedAt },
-    budgets: scrubbed(admissionSnapshot(isolate)),
+    // The id the fleet view lists this isolate under (status --fleet, the flusher's /fleet).
+    isolate: { id: isolate.services.fleet.id, startedAt: new Date(isolate.startedAt).toISOString(), uptimeMs: now - isolate.startedAt },
+    budgets: scrubbed(admissionSnapshot(isolate.services.budgets, isolate.services.slowAcquire)),
+    serverTimeouts: scrubbed([...isolate.services.serverTimeouts.values()]),
     keyCache: scrubbed(isolate.services.keyCache.stats()),
     policyCache: scrubbed(isolate.services.policyCache.stats()),
-    auth: scrubbed(authStatus(isolate)),
-    refusals: scrubbed(refusalSnapshot(isolate)),
-    rateLimits: scrubbed(rateLimitSnapshot(isolate)),
+    catalogChanges: scrubbed(changesSnapshot(isolate.services, now)),
+    auth: scrubbed(authStatus(isolate.settings, isolate.services)),
+    refusals: scrubbed(refusalSnapshot(isolate.services.refusals)),
+    rateLimits: scrubbed(rateLimitSnapshot(isolate.services.rateLimits)),
     batcher: scrubbed(isolate.services.counters.snapshot()),
-    telemetry: scrubbed(telemetrySnapshot(isolate)),
+    telemetry: scrubbed(telemetrySnapshot(isolate.services.telemetry)),
     settings: scrubbed(redactedSettings(isolate.settings)),
   };
 }

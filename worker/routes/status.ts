@@ -12,5 +12,5 @@ export const status = new Hono<AppEnv>();
 
 status.get('/__gateway/status', requireAdmin(), (c) => {
   c.header('cache-control', 'no-store');
-  return c.json(isolateStatus(c.get('scope').isolate, c.get('scope').requestId, Date.now()));
+  return c.json(isolateStatus(c.get('ctx').isolate, c.get('ctx').requestId, Date.now()));
 });

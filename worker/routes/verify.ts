@@ -33,4 +33,6 @@ function bodyOf(auth: AuthContext): string {
   return body;
 }
 
-verify.get('/v1/auth/verify', authenticate({ client: 'header-or-key', requireKey: true, allowFailOpen: false }), (c) => c.body(bodyOf(c.get('auth')), 200, JSON_TYPE));
+verify.get('/v1/auth/verify', authenticate({ client: 'header-or-key', requireKey: true, allowFailOpen: false }), (c) =>
+  c.body(bodyOf(c.get('auth')), 200, JSON_TYPE),
+);

@@ -77,6 +77,13 @@ export type Limiter = {
 const zeroKinds = (): KindCounts => ({ request: 0, auth_attempt: 0, admission: 0 });
 const zeroReasons = (): ReasonCounts => ({ saturated: 0, unavailable: 0, failed: 0 });
 
+/** The isolate's telemetry: its limiter and the last write failure. */
+export type TelemetryState = {
+  limiter: Limiter;
+  /** Class of the last failed write (error name / SQLSTATE), for the drop warning and status. */
+  lastFailure: string | null;
+};
+
 /** Creates a limiter; `limit` below 1 is treated as 1 so telemetry is throttled, not disabled. */
 export function createLimiter(opts: LimiterOptions): Limiter {
   const limit = Math.max(1, Math.floor(opts.limit));

@@ -6,22 +6,13 @@
 import { SessionUnavailableError, withSession, type SessionContext } from '../db/with-session.js';
 import { targetOf } from '../db/target.js';
 import type { Settings } from '../config.js';
-import type { Isolate } from '../isolate.js';
 import { log } from '../log.js';
 import type { TelemetryEvent } from './events.js';
 import { buildTelemetryStatement } from './insert-sql.js';
-import { createLimiter, type DropReason, type Limiter, type LimiterSnapshot } from './limiter.js';
+import { createLimiter, type DropReason, type LimiterSnapshot, type TelemetryState } from './limiter.js';
 
 /** Events of one request, written together when it ends. */
 export type RequestEvents = { events: TelemetryEvent[] };
-
-export type TelemetryState = {
-  limiter: Limiter;
-  /** Class of the last failed write (error name / SQLSTATE), for the drop warning and status. */
-  lastFailure: string | null;
-  /** Open request batches by request id: entries live only between opening and closing the batch. */
-  readonly openBatches: Map<string, RequestEvents>;
-};
 
 /** The isolate's telemetry (one of its services): persists across requests, holds only counters and permit timestamps. */
 export const createTelemetryState = (settings: Settings): TelemetryState => ({
@@ -32,12 +23,10 @@ export const createTelemetryState = (settings: Settings): TelemetryState => ({
     now: () => Date.now(),
   }),
   lastFailure: null,
-  openBatches: new Map(),
 });
 
 /** The limiter's counters plus the last write failure, for `GET /__gateway/status`. */
-export function telemetrySnapshot(isolate: Isolate): LimiterSnapshot & { lastFailure: string | null } {
-  const state = isolate.services.telemetry;
+export function telemetrySnapshot(state: TelemetryState): LimiterSnapshot & { lastFailure: string | null } {
   return { ...state.limiter.snapshot(), lastFailure: state.lastFailure };
 }
 
@@ -48,7 +37,7 @@ export function runTelemetryTask(ctx: SessionContext, events: readonly Telemetry
   const kinds = events.map((e) => e.kind);
   const permit = state.limiter.tryAcquire();
   if (!permit) {
-    drop(ctx.isolate, state, kinds, 'saturated');
+    drop(ctx.isolate.settings, state, kinds, 'saturated');
     return;
   }
   const task = write(ctx, events)
@@ -57,7 +46,7 @@ export function runTelemetryTask(ctx: SessionContext, events: readonly Telemetry
       (err: unknown) => {
         const reason: DropReason = err instanceof SessionUnavailableError ? 'unavailable' : 'failed';
         if (reason === 'failed') state.lastFailure = failureClass(err);
-        drop(ctx.isolate, state, kinds, reason);
+        drop(ctx.isolate.settings, state, kinds, reason);
       },
     )
     .finally(() => state.limiter.release(permit))
@@ -76,7 +65,7 @@ async function write(ctx: SessionContext, events: readonly TelemetryEvent[]): Pr
   });
 }
 
-function drop(isolate: Isolate, state: TelemetryState, kinds: TelemetryEvent['kind'][], reason: DropReason): void {
+function drop(settings: Settings, state: TelemetryState, kinds: TelemetryEvent['kind'][], reason: DropReason): void {
   state.limiter.recordDropped(kinds, reason);
   const warning = state.limiter.takeWarning();
   if (!warning) return;
@@ -91,8 +80,8 @@ function drop(isolate: Isolate, state: TelemetryState, kinds: TelemetryEvent['ki
     unavailable: byReason.unavailable,
     failed: byReason.failed,
     windowMs,
-    logTaskLimit: isolate.settings.logTaskLimit,
-    loggingTarget: targetOf(isolate.settings.loggingDatabaseUrl).label,
+    logTaskLimit: settings.logTaskLimit,
+    loggingTarget: targetOf(settings.loggingDatabaseUrl).label,
     lastFailure: byReason.failed > 0 ? state.lastFailure : undefined,
   });
 }

@@ -5,8 +5,9 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../../env.js';
+import type { AuthedEnv } from '../../env.js';
 import { readJsonObject } from '../../gateway/body.js';
+import { assertAnyTableScope } from '../../auth/scope.js';
 import { parseBody, run, runOnTenant, unwrap } from '../../gateway/operation.js';
 import { planFetch } from '../../gateway/plan.js';
 import type { FetchBody } from '../../gateway/schemas.js';
@@ -17,16 +18,21 @@ import { translateSelect, type SelectItem } from '../../gateway/sql-select.js';
 /** What `query()`, `db.query()` and `admin.query()` send; `operation`/`expectedShape` are client-side hints. */
 const queryBody = z.strictObject({
   query: z.string().min(1, 'must not be empty'),
-  params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).max(1000).optional(),
+  params: z
+    .array(z.union([z.string(), z.number(), z.boolean(), z.null()]))
+    .max(1000)
+    .optional(),
   expectedShape: z.string().max(32).optional(),
   operation: z.string().max(32).optional(),
   strip_nulls: z.boolean().optional(),
 });
 
-export const queryRoute = new Hono<AppEnv>();
+export const queryRoute = new Hono<AuthedEnv>();
 
 queryRoute.post('/gateway/query', async (c) => {
-  const settings = c.get('scope').settings;
+  // Before the body is read or the text parsed: a key that may read no table gets its 403 for free.
+  assertAnyTableScope(c.get('auth'), 'read');
+  const settings = c.get('ctx').settings;
   const body = parseBody(queryBody, await readJsonObject(c.req.raw, settings.GATEWAY_MAX_BODY_BYTES));
   const sel = unwrap(translateSelect(body.query.trim(), body.params ?? []));
   const strip = resolveStripNulls(body.strip_nulls, c.req.header('x-strip-nulls'));
