@@ -156,11 +156,12 @@ describe('fleet view over HTTP', () => {
     // A snapshot flushed between a wave's fetches and its refusal is a true but partial one: wait for
     // one that has seen both waves whole.
     const complete = (x: Row) => Number(x.fetched) >= 60 && x.previous !== null && Number(x.refused) >= 2;
-    // Each poll also sends one more refused request: a flush that failed under load is retried with
-    // the next request's flush, and without traffic there would be none.
+    // A snapshot rides on a counter batch, and a refusal records no counters: the wave's last
+    // refusal reaches the table with the next counted request's flush. Each poll sends one (and a
+    // flush that failed under load is retried with it).
     const rows = await until(
       async () => {
-        await refuse(direct.url);
+        expect(await wave(direct.url, 1)).toEqual([200, 401]);
         return queryOnce<Row>(
           databaseUrl,
           `SELECT isolate_id, snapshot #>> '{routes,fetch,status,0}' AS fetched, previous #>> '{routes,fetch,status,0}' AS previous,
