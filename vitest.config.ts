@@ -68,6 +68,8 @@ function workerProject(name: string, include: string[], vars: Record<string, str
             // Tests create clients and keys and use them at once: an unknown name or legacy
             // prefix always re-reads the directory (single-flight) instead of waiting out 1 s.
             AUTH_DIRECTORY_RECHECK_MS: '0',
+            // Likewise for tables created mid-file: a miss re-reads the tenant's catalog at once.
+            CATALOG_RECHECK_MS: '0',
             // Never due: a request recording counters would otherwise keep its waitUntil (which
             // fetchWith awaits) open until they are due. Counter tests set their own interval.
             STATS_FLUSH_INTERVAL_MS: '600000',

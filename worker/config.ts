@@ -97,6 +97,9 @@ const schema = z.object({
   GATEWAY_MAX_LIMIT: int(1000, 1, 100_000),
   GATEWAY_MAX_BODY_BYTES: int(1_048_576, 1024, 104_857_600),
   CATALOG_CACHE_TTL_MS: int(30_000, 0, 3_600_000),
+  // A miss on a cached catalog younger than this is answered from it: a flood of unknown names costs
+  // at most one catalog query per interval per target, and a new table is found within it.
+  CATALOG_RECHECK_MS: int(1000, 0, 3_600_000),
   TRANSACTION_MAX_OPERATIONS: int(100, 1, 1000),
   TRANSACTION_TIMEOUT_MS: int(10_000, 1, 600_000),
   TRANSACTION_IDEMPOTENCY_TTL_MS: int(86_400_000, 60_000, 2_592_000_000),

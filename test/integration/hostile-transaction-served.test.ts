@@ -7,7 +7,7 @@
  * none committed behind a "retry".
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { clientWithKey, tablesVisible } from '../support/served-client.js';
+import { clientWithKey } from '../support/served-client.js';
 import { queryOnce } from '../support/query-once.js';
 
 const N = 100;
@@ -21,9 +21,7 @@ let apiKey: string;
 
 beforeAll(async () => {
   await queryOnce(tenantDatabaseUrl, `CREATE TABLE ${table} (id serial PRIMARY KEY, label text NOT NULL)`);
-  const createdAt = Date.now();
   apiKey = await clientWithKey(databaseUrl, clientName, { operations: ['read', 'insert'], tables: [table] });
-  await tablesVisible(createdAt);
 });
 
 type Answer = { status: number; retryAfter: string | null; replayed: boolean; committed: boolean; text: string };

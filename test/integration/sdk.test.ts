@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
 import { createClient } from '@xylex-group/athena';
-import { clientWithKey, tablesVisible } from '../support/served-client.js';
+import { clientWithKey } from '../support/served-client.js';
 
 const databaseUrl = inject('databaseUrl');
 const tenantDatabaseUrl = inject('tenantDatabaseUrl');
@@ -28,9 +28,7 @@ beforeAll(async () => {
   tenant = new pg.Client({ connectionString: tenantDatabaseUrl });
   await tenant.connect();
   await tenant.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, name text UNIQUE NOT NULL, role text, level int NOT NULL DEFAULT 1, tags text[])`);
-  const createdAt = Date.now();
   apiKey = await clientWithKey(databaseUrl, clientName, { operations: ['read', 'insert', 'update', 'delete'], tables: [table] });
-  await tablesVisible(createdAt);
 });
 
 afterAll(async () => {

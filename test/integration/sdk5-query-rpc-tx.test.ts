@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
-import { clientWithKey, tablesVisible } from '../support/served-client.js';
+import { clientWithKey } from '../support/served-client.js';
 
 const databaseUrl = inject('databaseUrl');
 const tenantDatabaseUrl = inject('tenantDatabaseUrl');
@@ -24,10 +24,8 @@ beforeAll(async () => {
   await tenant.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, label text NOT NULL, owner_id uuid)`);
   await tenant.query(`INSERT INTO ${table} (label, owner_id) VALUES ('seed', '11111111-1111-4111-8111-111111111111')`);
   await tenant.query(`CREATE FUNCTION ${table}_count() RETURNS bigint LANGUAGE sql STABLE AS 'SELECT count(*) FROM ${table}'`);
-  const createdAt = Date.now();
   const scopes = { operations: ['read' as const, 'insert' as const, 'rpc' as const], tables: [table], functions: [`${table}_count`] };
   apiKey = await clientWithKey(databaseUrl, clientName, scopes);
-  await tablesVisible(createdAt);
 });
 
 afterAll(async () => {

@@ -7,19 +7,10 @@ import { openCatalog } from '../../catalog/open.js';
 import { addClient } from '../../catalog/client-store.js';
 import { createKey } from '../../catalog/key-store.js';
 import type { KeyScopes } from '../../drizzle/schema.js';
-import { CATALOG_MIN_REFRESH_MS } from '../../worker/gateway/catalog-source.js';
 import { TEST_KEY_SIGNING_SECRET } from './key-signing.js';
 import { startWorkerServer, type WorkerServer } from './worker-server.js';
 
 type Urls = { databaseUrl: string; tenantDatabaseUrl: string; wsProxy: string };
-
-/**
- * Resolves once the shared worker finds tables created at `createdAt`: other files keep its catalog
- * of the tenant warm, and one of their loads may have started just before the tables existed.
- */
-export function tablesVisible(createdAt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, createdAt + CATALOG_MIN_REFRESH_MS - Date.now())));
-}
 
 /**
  * Registers `clientName` (tenant = `tenantDatabaseUrl`, or the worker's TENANT_DATABASE_URL when
@@ -56,5 +47,7 @@ export function startTestGateway(urls: Urls): Promise<WorkerServer> {
     // Files create clients and use them at once while other files keep the directory fresh: an
     // unknown name re-reads it instead of waiting out the 1 s recheck (a 403 in between).
     AUTH_DIRECTORY_RECHECK_MS: '0',
+    // Likewise for tables: a miss re-reads the tenant's catalog however young the cached copy.
+    CATALOG_RECHECK_MS: '0',
   });
 }

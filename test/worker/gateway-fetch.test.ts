@@ -151,15 +151,26 @@ describe('response shaping and routes', () => {
 });
 
 describe('tenant catalog cache', () => {
-  it('finds a table created after the catalog was cached (one reload per miss, at most once a second)', async () => {
-    const vars = { CATALOG_CACHE_TTL_MS: '600000' };
+  it('finds a table created after the catalog was cached: a miss reloads a copy at least CATALOG_RECHECK_MS old, once', async () => {
+    // The tests run with CATALOG_RECHECK_MS=0; here, the default's behaviour.
+    const vars = { CATALOG_CACHE_TTL_MS: '600000', CATALOG_RECHECK_MS: '1000' };
     expect((await api.call('fetch', { table_name: table, columns: 'id', limit: 1 }, { vars })).status).toBe(200); // caches the catalog
     const later = tableName('gw_fetch_later');
     await tenantSql(`CREATE TABLE ${later} (id int PRIMARY KEY)`);
     await tenantSql(`INSERT INTO ${later} VALUES (7)`);
-    await new Promise((r) => setTimeout(r, 1100)); // past CATALOG_MIN_REFRESH_MS, far inside the TTL
+    await new Promise((r) => setTimeout(r, 1100)); // past CATALOG_RECHECK_MS, far inside the TTL
     const res = await api.call('fetch', { table_name: later }, { vars });
     expect(res.status, res.text).toBe(200);
     expect(res.body.data).toEqual([{ id: 7 }]);
+  });
+
+  it('a miss on a copy younger than CATALOG_RECHECK_MS is answered from it (400), without a reload', async () => {
+    const vars = { CATALOG_CACHE_TTL_MS: '600000', CATALOG_RECHECK_MS: '600000' };
+    expect((await api.call('fetch', { table_name: table, columns: 'id', limit: 1 }, { vars })).status).toBe(200);
+    const later = tableName('gw_fetch_young');
+    await tenantSql(`CREATE TABLE ${later} (id int PRIMARY KEY)`);
+    const res = await api.call('fetch', { table_name: later }, { vars });
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.error?.code).toBe('unknown_table');
   });
 });

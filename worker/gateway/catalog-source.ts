@@ -31,12 +31,6 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
 ORDER BY n.nspname = '${gatewaySchema.schemaName}' DESC, n.nspname, c.relname, a.attnum
 LIMIT ${MAX_CATALOG_COLUMNS}`;
 
-/**
- * A cached catalog younger than this is not reloaded on a miss: a flood of unknown names costs at
- * most one catalog query per second per target, while a table created a moment ago is still found.
- */
-export const CATALOG_MIN_REFRESH_MS = 1000;
-
 type LoadedCatalog = { catalog: Catalog; loadedAt: number; fromCache: boolean };
 
 /** The tenant's catalog: cached, or loaded now with `session` (`refresh` skips the cache). */
@@ -50,9 +44,13 @@ export async function tenantCatalog(cache: CatalogCache, targetKey: string, sess
   return { ...cache.set(targetKey, buildCatalog(rows), startedAt), fromCache: false };
 }
 
-/** True when a miss against `loaded` justifies reloading it once. */
-export function mayRefresh(loaded: LoadedCatalog, now: number): boolean {
-  return loaded.fromCache && now - loaded.loadedAt >= CATALOG_MIN_REFRESH_MS;
+/**
+ * True when a miss against `loaded` justifies reloading it once: only a cached copy at least
+ * `recheckMs` old (CATALOG_RECHECK_MS), so a flood of unknown names costs at most one catalog query
+ * per interval per target, while a table created a moment ago is still found.
+ */
+export function mayRefresh(loaded: LoadedCatalog, now: number, recheckMs: number): boolean {
+  return loaded.fromCache && now - loaded.loadedAt >= recheckMs;
 }
 
 /** Drops a target's cached catalog (a table or column the cache promised turned out missing). */

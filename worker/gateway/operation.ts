@@ -96,7 +96,7 @@ export async function withTenantCatalog<T>(c: Context<AuthedEnv>, session: Sessi
     return await attempt(loaded.catalog);
   } catch (err) {
     const miss = err instanceof GatewayError && (err.code === 'unknown_table' || err.code === 'unknown_column');
-    if (!miss || !mayRefresh(loaded, Date.now())) throw err;
+    if (!miss || !mayRefresh(loaded, Date.now(), c.get('ctx').settings.CATALOG_RECHECK_MS)) throw err;
     return attempt((await tenantCatalog(c.get('ctx').services.catalogs, tenant.target.key, session, { refresh: true })).catalog);
   }
 }
