@@ -27,8 +27,8 @@ const scenario = (id: '11' | '12', request: HttpRequestSpec): GatewayScenario =>
 });
 
 /** The minimal worker's bundle (bench/minimal-worker), served on the gateway's runtime settings. */
-function bundleMinimal(gateway: Bundle): Bundle {
-  const b = bundleWorker(mkdtempSync(join(tmpdir(), 'bench-minimal-')), undefined, 'bench/minimal-worker/wrangler.toml');
+async function bundleMinimal(gateway: Bundle): Promise<Bundle> {
+  const b = await bundleWorker(mkdtempSync(join(tmpdir(), 'bench-minimal-')), undefined, 'bench/minimal-worker/wrangler.toml');
   return { ...b, compatibilityDate: gateway.compatibilityDate, compatibilityFlags: gateway.compatibilityFlags };
 }
 
@@ -56,7 +56,7 @@ export async function runDataPath(ctx: Ctx, want: { fetch: boolean; insert: bool
     ctx.log(`scenario ${s.id}: ${s.title} (${s.connections} connections, ${PARAMS[ctx.mode].durationMs} ms)`);
     results.push(await runGatewayScenario(ctx, s).catch((err: unknown) => skipped(s, err)));
   }
-  const minimal = bundleMinimal(ctx.bundle);
+  const minimal = await bundleMinimal(ctx.bundle);
   const profiles: ProfileSummary[] = [];
   try {
     const mVars = minimalVars(ctx, tenantUrl);

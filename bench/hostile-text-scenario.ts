@@ -109,7 +109,7 @@ async function parseCpu(probe: Workerd, sql: string, parses: number): Promise<{ 
 
 /** The probe worker's bundle, served on the gateway's runtime settings. */
 async function startProbe(gateway: Bundle): Promise<Workerd> {
-  const b = bundleWorker(mkdtempSync(join(tmpdir(), 'bench-parse-probe-')), undefined, 'bench/parse-probe-worker/wrangler.toml');
+  const b = await bundleWorker(mkdtempSync(join(tmpdir(), 'bench-parse-probe-')), undefined, 'bench/parse-probe-worker/wrangler.toml');
   return startWorkerd(
     { ...b, compatibilityDate: gateway.compatibilityDate, compatibilityFlags: gateway.compatibilityFlags },
     await freePort(),

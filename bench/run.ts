@@ -121,7 +121,7 @@ async function main(): Promise<number> {
   });
 
   log(`mode ${args.mode}; bundling the worker (wrangler deploy --dry-run)`);
-  const bundle = bundleWorker(mkdtempSync(join(tmpdir(), 'bench-bundle-')));
+  const bundle = await bundleWorker(mkdtempSync(join(tmpdir(), 'bench-bundle-')));
   const results: ScenarioResult[] = [];
   let runtimeCheck: RuntimeCheck | undefined;
   const profiles: ProfileSummary[] = [];
@@ -139,8 +139,8 @@ async function main(): Promise<number> {
     log(`flusher on ${flusher.url}`);
     const ctx: Ctx = { mode: args.mode, bundle, stack, flusher, probe, catalog, seeded, adminToken, signingSecret, keySigningSecret, log };
     // The worker as it was at --baseline, bundled once for the scenarios that compare against it.
-    let baselineBundle: Bundle | undefined;
-    const baselineAt = (ref: string): Bundle => (baselineBundle ??= bundleAt(ref, mkdtempSync(join(tmpdir(), 'bench-baseline-'))));
+    let baselineBundle: Promise<Bundle> | undefined;
+    const baselineAt = (ref: string): Promise<Bundle> => (baselineBundle ??= bundleAt(ref, mkdtempSync(join(tmpdir(), 'bench-baseline-'))));
 
     if (args.runtimeCheck && wants(1)) {
       log('runtime check: bare /health under workerd serve vs Miniflare');
@@ -157,7 +157,7 @@ async function main(): Promise<number> {
     if (args.baseline && wants(2)) {
       const ref = args.baseline;
       log(`scenario 2-ab: this tree against ${ref} in alternating rounds`);
-      const ab = await runBundleAb(ctx, baselineAt(ref), ref).catch((err: unknown) => errored('2-ab', 9, 'this tree against a baseline', err));
+      const ab = await runBundleAb(ctx, await baselineAt(ref), ref).catch((err: unknown) => errored('2-ab', 9, 'this tree against a baseline', err));
       if (ab) results.push(ab);
     }
     if (wants(10)) {
@@ -176,7 +176,7 @@ async function main(): Promise<number> {
     }
     if (wants(7)) {
       const runs: [Parameters<typeof runForgedFloodScenario>[1], 'after' | 'baseline'][] = [[bundle, 'after']];
-      if (args.baseline) runs.push([baselineAt(args.baseline), 'baseline']);
+      if (args.baseline) runs.push([await baselineAt(args.baseline), 'baseline']);
       for (const [b, label] of runs) {
         log(`scenario 7 (${label}): legitimate misses under a flood of forged keys and random client names`);
         const r = await runForgedFloodScenario(ctx, b, label).catch((err: unknown) => errored(`7-${label}`, 7, 'forged flood', err));
@@ -201,7 +201,7 @@ async function main(): Promise<number> {
     if (wants(15)) {
       for (const sink of ['flusher', 'direct'] as const) {
         log(`scenario 15-${sink}: revoke a key in use by 4 isolates`);
-        const r = await runRevocationScenario(ctx, sink, args.baseline ? baselineAt(args.baseline) : undefined).catch((err: unknown) =>
+        const r = await runRevocationScenario(ctx, sink, args.baseline ? await baselineAt(args.baseline) : undefined).catch((err: unknown) =>
           errored(`15-${sink}`, 15, 'revocation across isolates', err),
         );
         report(r);

@@ -5,7 +5,8 @@
  * bindings; outbound traffic goes through a network service that allows loopback addresses so the
  * Neon driver reaches the local WebSocket proxy and the flusher on 127.0.0.1.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readdirSync, readFileSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -20,12 +21,11 @@ export type Bundle = { dir: string; modules: string[]; compatibilityDate: string
  * Bundles worker/index.ts of `root` (default: this checkout) with wrangler (dry run, no network) into
  * `outDir`; `config` (relative to `root`) bundles another worker's wrangler.toml instead.
  */
-export function bundleWorker(outDir: string, root = ROOT, config = 'wrangler.toml'): Bundle {
+export async function bundleWorker(outDir: string, root = ROOT, config = 'wrangler.toml'): Promise<Bundle> {
   mkdirSync(outDir, { recursive: true });
-  execFileSync(join(BIN, 'wrangler'), ['deploy', '--dry-run', '--outdir', outDir, '--config', config], {
+  await promisify(execFile)(join(BIN, 'wrangler'), ['deploy', '--dry-run', '--outdir', outDir, '--config', config], {
     cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
-    stdio: ['ignore', 'ignore', 'pipe'],
   });
   const modules = readdirSync(outDir).filter((f) => /\.(m?js|wasm)$/.test(f));
   if (!modules.includes('index.js')) throw new Error(`wrangler produced no index.js in ${outDir}`);
@@ -35,7 +35,7 @@ export function bundleWorker(outDir: string, root = ROOT, config = 'wrangler.tom
 }
 
 /** Bundles the worker as it was at git `ref` (a baseline): that tree exported to `dir`, this checkout's node_modules. */
-export function bundleAt(ref: string, dir: string): Bundle {
+export function bundleAt(ref: string, dir: string): Promise<Bundle> {
   const src = join(dir, 'src');
   mkdirSync(src, { recursive: true });
   const tar = execFileSync('git', ['archive', '--format=tar', ref], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 });

@@ -12,11 +12,8 @@
  * request without firing its signal.)
  */
 import net from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { bundleWorker, startWorkerd, type Workerd } from '../../bench/workerd.js';
+import { startWorkerd, type Workerd } from '../../bench/workerd.js';
 import { freePort } from '../../dev/ports.js';
 import { TEST_ADMIN_TOKEN } from '../support/admin-token.js';
 import { TEST_KEY_SIGNING_SECRET } from '../support/key-signing.js';
@@ -28,13 +25,11 @@ const K = 6;
 
 let box: NodeSandbox;
 let server: Workerd;
-let bundleDir: string;
 
 beforeAll(async () => {
   box = await createNodeSandbox(inject('databaseUrl'), inject('adminDatabaseUrl'));
-  bundleDir = mkdtempSync(join(tmpdir(), 'cancel-served-'));
   server = await startWorkerd(
-    bundleWorker(bundleDir),
+    inject('workerBundle'),
     await freePort(),
     {
       // The cancel path of WebSocket sessions (cancel requests); the HTTP path's abort: test/worker/http-transport.test.ts.
@@ -59,7 +54,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   await box?.drop();
-  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
 });
 
 type Budgets = { waiting: number; cancelled: number; timeouts: number; inUse: number };

@@ -137,7 +137,9 @@ const SINKS = {
   flusher: () => ({ STATS_SINK: 'flusher', FLUSHER_URL: flusher.url, FLUSH_SIGNING_SECRET: FLUSH_SECRET }),
 };
 
-describe.each(Object.keys(SINKS) as Array<keyof typeof SINKS>)('with the %s sink', (sink) => {
+// The three groups run at once, each on its own served worker; within a sink's group, one test at
+// a time (the idle test needs its isolate quiet).
+describe.concurrent.each(Object.keys(SINKS) as Array<keyof typeof SINKS>)('with the %s sink', (sink) => {
   let server: WorkerServer;
   beforeAll(async () => {
     server = await serve(workerVars(SINKS[sink]()));
@@ -145,22 +147,22 @@ describe.each(Object.keys(SINKS) as Array<keyof typeof SINKS>)('with the %s sink
     expect(await call(server, warm)).toMatchObject({ status: 200 });
   }, 120_000);
 
-  it('a key in use is refused (401) within the bound of `keys revoke` answering, and stays refused', async () => {
+  it.sequential('a key in use is refused (401) within the bound of `keys revoke` answering, and stays refused', async () => {
     const who = await newKey();
     expectRefusedWithinBound(await usedWhileChanged(server, who, () => gateway('keys', 'revoke', who.prefix)), 401, 'invalid_api_key');
   }, 60_000);
 
-  it('a client in use is refused (403) within the bound of `clients set --frozen true` answering', async () => {
+  it.sequential('a client in use is refused (403) within the bound of `clients set --frozen true` answering', async () => {
     const who = await newKey();
     expectRefusedWithinBound(await usedWhileChanged(server, who, () => gateway('clients', 'set', who.client, '--frozen', 'true')), 403, 'client_frozen');
   }, 60_000);
 
-  it('a key in use is held to a new limit (blocked: 429) within the bound of `keys set --block` answering', async () => {
+  it.sequential('a key in use is held to a new limit (blocked: 429) within the bound of `keys set --block` answering', async () => {
     const who = await newKey();
     expectRefusedWithinBound(await usedWhileChanged(server, who, () => gateway('keys', 'set', who.prefix, '--block')), 429, 'rate_limited');
   }, 60_000);
 
-  it('an isolate idle for longer than the bound refuses a revoked key on its first request', async () => {
+  it.sequential('an isolate idle for longer than the bound refuses a revoked key on its first request', async () => {
     const who = await newKey();
     expect(await call(server, who)).toMatchObject({ status: 200 }); // cached, for 10 minutes
     await sleep(BOUND_MS + 1500); // its counters flushed at 1 s; nothing since
@@ -169,7 +171,7 @@ describe.each(Object.keys(SINKS) as Array<keyof typeof SINKS>)('with the %s sink
   }, 60_000);
 });
 
-describe('with the flusher down', () => {
+describe.concurrent('with the flusher down', () => {
   it('the isolate checks the epoch itself: a revoked key is still refused within the bound', async () => {
     const server = await serve(workerVars({ STATS_SINK: 'flusher', FLUSHER_URL: `http://127.0.0.1:${await freePort()}`, FLUSH_SIGNING_SECRET: FLUSH_SECRET }));
     const who = await newKey();

@@ -4,9 +4,12 @@
  * Neon driver uses inside workerd — Neon-like: it drops the startup parameters Neon drops, unless
  * DEV_DB_STARTUP_PARAMS=keep (and adds DEV_DB_RTT_MS / DEV_DB_COLD_START_MS when set) — and, when
  * the integration project runs, one served worker for the tests that need HTTP and no vars of their
- * own. Values reach tests through `inject()`.
+ * own, and the worker's deploy bundle every served worker runs. Values reach tests through `inject()`.
  */
 import type { TestProject } from 'vitest/node';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPg } from '../../dev/postgres.js';
 import { startWsProxy, type WsProxy } from '../../dev/ws-proxy.js';
@@ -16,12 +19,14 @@ import { migrateCatalog } from '../../drizzle/migrate.js';
 import { nodeVersionProblem } from '../../dev/node-version.js';
 import { startFlusherControl, TEST_FLUSH_SECRET, type FlusherControl } from './flusher-control.js';
 import { startTestGateway } from '../support/served-client.js';
+import { bundleWorker, type Bundle } from '../../bench/workerd.js';
 import type { WorkerServer } from '../support/worker-server.js';
 
 let embedded: EmbeddedPg | undefined;
 let proxy: WsProxy | undefined;
 let flusherControl: FlusherControl | undefined;
 let gateway: WorkerServer | undefined;
+let bundleDir: string | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   const nodeProblem = nodeVersionProblem(process.version, 'npm test');
@@ -29,6 +34,10 @@ export async function setup(project: TestProject): Promise<void> {
   // Declared once on the root config (see vitest.config.ts): exactly one Postgres per run, and
   // none when only pure unit tests run (`--project unit`).
   if (project.vitest.projects.every((p) => p.name === 'unit')) return;
+  // Bundled while Postgres starts: every served worker of the run is this bundle in `workerd serve`.
+  bundleDir = mkdtempSync(join(tmpdir(), 'test-bundle-'));
+  const bundling = bundleWorker(bundleDir);
+  bundling.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   let admin: string;
   const external = process.env.TEST_DATABASE_URL;
   if (external) {
@@ -64,7 +73,8 @@ export async function setup(project: TestProject): Promise<void> {
   const urls = { databaseUrl: withDb(catalogDb), tenantDatabaseUrl: withDb(tenantDb), wsProxy: proxy.url };
   // The served worker reads the catalog only when a request comes: it starts while the catalog migrates.
   const needsGateway = project.vitest.projects.some((p) => p.name === 'integration');
-  [gateway] = await Promise.all([needsGateway ? startTestGateway(urls) : undefined, migrateCatalog(urls.databaseUrl)]);
+  const bundle: Bundle = await bundling;
+  [gateway] = await Promise.all([needsGateway ? startTestGateway(urls, bundle) : undefined, migrateCatalog(urls.databaseUrl)]);
 
   project.provide('adminDatabaseUrl', admin);
   project.provide('databaseUrl', withDb(catalogDb));
@@ -75,6 +85,7 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('flusherControlUrl', flusherControl.url);
   project.provide('flushSigningSecret', TEST_FLUSH_SECRET);
   if (gateway) project.provide('gatewayUrl', gateway.url);
+  project.provide('workerBundle', bundle);
 }
 
 export async function teardown(): Promise<void> {
@@ -82,4 +93,5 @@ export async function teardown(): Promise<void> {
   await flusherControl?.close();
   await proxy?.close();
   await embedded?.stop();
+  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
 }

@@ -16,5 +16,7 @@ declare module 'vitest' {
     flushSigningSecret: string;
     /** The run's one served worker (test/support/served-client.ts `startTestGateway`); integration runs only. */
     gatewayUrl: string;
+    /** The worker's deploy bundle, built once per run, that test/support/worker-server.ts serves. */
+    workerBundle: import('../../bench/workerd.js').Bundle;
   }
 }
