@@ -2,7 +2,7 @@
  * The CLI's entry point kept honest: `cli/index.ts` in a child process (Node + tsx, as `npm run
  * gateway` starts it) writes its output to stdout, its errors to stderr, and exits 0, 1 or 2 as
  * `runCli` decides; `cli/migrate.ts` (`npm run db:migrate`, a script of its own) with no env migrates
- * the running dev stack's catalog. Every command's rows, messages and codes are tested in-process:
+ * the running dev stack's catalog, with DATABASE_URL that database, and with neither exits 2. Every command's rows, messages and codes are tested in-process:
  * test/integration/cli.test.ts, cli-rate-limit.test.ts and cli-deploy.test.ts.
  */
 import { randomUUID } from 'node:crypto';
@@ -65,5 +65,20 @@ describe('npm run gateway as a process', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`migrations applied to postgres://127.0.0.1:${new URL(scratchUrl).port}/${scratch} (from .dev/stack.json (the running dev stack))\n`);
     expect(await queryOnce(scratchUrl, "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = 'api_keys'")).toEqual([{ n: 1 }]);
+  });
+
+  it('npm run db:migrate with DATABASE_URL: a no-op on that migrated catalog, no credentials printed; with neither: exit 2', async () => {
+    const shell = { ...process.env };
+    delete shell.DATABASE_URL;
+    const [again, none] = await Promise.all([
+      runEntry('cli/migrate.ts', [], { cwd, env: { ...shell, DATABASE_URL: scratchUrl } }),
+      runEntry('cli/migrate.ts', [], { cwd, env: shell }),
+    ]);
+    expect(again).toMatchObject({ code: 0, stderr: '' });
+    expect(again.stdout).toContain(`migrations applied to postgres://127.0.0.1:${new URL(scratchUrl).port}/${scratch}`);
+    const u = new URL(scratchUrl);
+    expect(again.stdout).not.toContain(`${u.username}:${u.password}@`);
+    expect(none).toMatchObject({ code: 2, stdout: '' });
+    expect(none.stderr).toContain('DATABASE_URL is not set');
   });
 });

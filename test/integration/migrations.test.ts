@@ -1,11 +1,11 @@
 /**
  * Catalog migrations: they apply to an empty database, and running them again (library or
- * `npm run db:migrate`) is a no-op that keeps the data. Each test run uses a scratch database.
+ * `npm run db:migrate`) is a no-op that keeps the data. Each test run uses a scratch database. The
+ * script as a process (its env, output and exit codes): test/e2e/cli-entry.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { migrateCatalog, MIGRATIONS_FOLDER } from '../../drizzle/migrate.js';
-import { runEntry } from '../support/run-entry.js';
 import { queryOnce } from '../support/query-once.js';
 
 const CATALOG_TABLES = [
@@ -117,21 +117,5 @@ describe('catalog migrations', () => {
     expect(await epoch()).toBe(8);
     await queryOnce(scratchUrl, "DELETE FROM clients WHERE client_name = 'trig2'");
     await queryOnce(scratchUrl, 'DROP OWNED BY trig_operator; DROP ROLE trig_operator');
-  });
-
-  it('npm run db:migrate (cli/migrate.ts) succeeds on a migrated DB without printing credentials', async () => {
-    const res = await runEntry('cli/migrate.ts', [], { env: { ...process.env, DATABASE_URL: scratchUrl } });
-    expect(res.code).toBe(0);
-    expect(res.stdout).toContain(`migrations applied to postgres://127.0.0.1:${new URL(scratchUrl).port}/${scratch}`);
-    const u = new URL(scratchUrl);
-    expect(res.stdout + res.stderr).not.toContain(`${u.username}:${u.password}@`);
-  });
-
-  it('npm run db:migrate without DATABASE_URL is a usage error', async () => {
-    const env = { ...process.env };
-    delete env.DATABASE_URL;
-    const res = await runEntry('cli/migrate.ts', [], { env });
-    expect(res.code).toBe(2);
-    expect(res.stderr).toContain('DATABASE_URL is not set');
   });
 });
