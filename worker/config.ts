@@ -95,6 +95,8 @@ const schema = z.object({
   LOG_ACQUIRE_TIMEOUT_MS: int(50, 1, 60_000),
   LOG_DROP_WARN_INTERVAL_MS: int(10_000, 0, 3_600_000),
   GATEWAY_MAX_LIMIT: int(1000, 1, 100_000),
+  // A rate limiter slower than this is treated as unavailable: the request goes through unjudged.
+  RATE_LIMITER_TIMEOUT_MS: int(1000, 1, 60_000),
   GATEWAY_MAX_BODY_BYTES: int(1_048_576, 1024, 104_857_600),
   CATALOG_CACHE_TTL_MS: int(30_000, 0, 3_600_000),
   // A miss on a cached catalog younger than this is answered from it: a flood of unknown names costs

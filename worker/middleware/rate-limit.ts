@@ -38,7 +38,7 @@ function blockedVerdict(limit: AppliedLimit): Verdict {
 }
 
 async function ask(c: Context<AuthedEnv>, limit: AppliedLimit): Promise<Verdict | undefined> {
-  const answer = await hitLimiter(c.env?.RATE_LIMITER, limit);
+  const answer = await hitLimiter(c.env?.RATE_LIMITER, limit, c.get('ctx').settings.RATE_LIMITER_TIMEOUT_MS);
   if (answer.ok) return answer.verdict;
   countLimiterUnavailable(c.get('ctx').services.rateLimits);
   log('warn', 'rate_limiter_unavailable', { requestId: c.get('ctx').requestId, scope: limit.scope, reason: answer.reason });
