@@ -40,10 +40,29 @@ export async function waitForHttp(url: string, opts: WaitOptions): Promise<void>
   throw new Error(`${url} did not answer within ${Math.round(opts.timeoutMs / 1000)}s (last: ${last})`);
 }
 
-/** Resolves once the Postgres of `dataDir` has shut down (postmaster.pid removed), or after `timeoutMs`. */
+/**
+ * Resolves once the Postgres of `dataDir` is gone — shut down (postmaster.pid removed) or killed
+ * (its pid file left behind, naming no live process) — or after `timeoutMs`.
+ */
 export async function postmasterGone(dataDir: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (existsSync(join(dataDir, 'postmaster.pid')) && Date.now() < deadline) await sleep(100);
+  while (postmasterAlive(dataDir) && Date.now() < deadline) await sleep(100);
+}
+
+function postmasterAlive(dataDir: string): boolean {
+  const file = join(dataDir, 'postmaster.pid');
+  if (!existsSync(file)) return false;
+  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+  return !(Number.isInteger(pid) && pid > 0) || processAlive(pid);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -53,12 +72,9 @@ export async function postmasterGone(dataDir: string, timeoutMs: number): Promis
 export function watchPostmaster(dataDir: string, onGone: () => void, intervalMs = 500): () => void {
   const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   const timer = setInterval(() => {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      clearInterval(timer);
-      onGone();
-    }
+    if (processAlive(pid)) return;
+    clearInterval(timer);
+    onGone();
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
