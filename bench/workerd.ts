@@ -14,6 +14,7 @@ import { startChild, waitFor, type Child } from './processes.js';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, 'node_modules', '.bin');
+const WRANGLER = join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 
 export type Bundle = { dir: string; modules: string[]; compatibilityDate: string; compatibilityFlags: string[]; defaultVars: Record<string, string> };
 
@@ -23,7 +24,8 @@ export type Bundle = { dir: string; modules: string[]; compatibilityDate: string
  */
 export async function bundleWorker(outDir: string, root = ROOT, config = 'wrangler.toml'): Promise<Bundle> {
   mkdirSync(outDir, { recursive: true });
-  await promisify(execFile)(join(BIN, 'wrangler'), ['deploy', '--dry-run', '--outdir', outDir, '--config', config], {
+  // wrangler's script on this very Node (22): its bin's `env node` shebang may find another one.
+  await promisify(execFile)(process.execPath, [WRANGLER, 'deploy', '--dry-run', '--outdir', outDir, '--config', config], {
     cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
   });
