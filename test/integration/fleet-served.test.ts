@@ -1,6 +1,6 @@
 /**
- * The fleet view end to end, as an operator meets it: the worker served over HTTP (wrangler's dev
- * server, workerd) sends its isolate snapshot with each counter batch. Through a real flusher,
+ * The fleet view end to end, as an operator meets it: the worker served over HTTP (the deploy
+ * bundle in `workerd serve`) sends its isolate snapshot with each counter batch. Through a real flusher,
  * `GET /fleet` lists the isolate with per-second rates and latency quantiles, `/metrics` carries the
  * fleet series, and `status --fleet --json` shows the same; through the direct sink, the snapshot
  * lands in `isolate_snapshots` in the flush's transaction and `status --fleet --json --from

@@ -1,6 +1,6 @@
 /**
- * Exactly-once answers over HTTP against the run's shared served worker (wrangler's dev server: the
- * real bundle in workerd; test/setup/global.ts), at the default pool (DB_POOL_MAX 8): 100 concurrent
+ * Exactly-once answers over HTTP against the run's shared served worker (the deploy bundle in
+ * `workerd serve`; test/setup/global.ts), at the default pool (DB_POOL_MAX 8): 100 concurrent
  * transactions, each with its own idempotency_key and one insert. Every first answer is 200 or a
  * retryable answer carrying Retry-After; a retry of each non-200 then gets a definitive answer;
  * and the rows committed are exactly the transactions answered "committed" — none applied twice,

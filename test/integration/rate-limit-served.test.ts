@@ -1,6 +1,6 @@
 /**
  * Rate limits as a new user meets them: keys made with the real CLI, the worker served over HTTP
- * (wrangler's dev server, the `RateLimiter` Durable Object run locally). Concurrent requests over
+ * (the deploy bundle in `workerd serve`, the `RateLimiter` Durable Object in memory). Concurrent requests over
  * real sockets get exactly the limit; another client is unaffected; `keys set … none` lifts the
  * limit within AUTH_CACHE_TTL_MS.
  */
@@ -51,6 +51,9 @@ beforeAll(async () => {
     // A loaded test machine (other files run beside this one): the unlimited client's burst waits
     // for permits and connections rather than 503.
     DB_ACQUIRE_TIMEOUT_MS: '15000',
+    // Concurrent verdicts queue at the limiter: judged all, however busy the machine (the 1 s default
+    // would let a late one through unjudged, as production should).
+    RATE_LIMITER_TIMEOUT_MS: '30000',
     DB_CONNECT_TIMEOUT_MS: '15000',
     KEY_SIGNING_SECRETS: TEST_KEY_SIGNING_SECRET,
   });
