@@ -50,10 +50,14 @@ export async function postmasterGone(dataDir: string, timeoutMs: number): Promis
 }
 
 function postmasterAlive(dataDir: string): boolean {
-  const file = join(dataDir, 'postmaster.pid');
-  if (!existsSync(file)) return false;
-  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+  if (!existsSync(join(dataDir, 'postmaster.pid'))) return false;
+  const pid = postmasterPid(dataDir);
   return !(Number.isInteger(pid) && pid > 0) || processAlive(pid);
+}
+
+/** The pid on the first line of `dataDir`'s postmaster.pid. */
+function postmasterPid(dataDir: string): number {
+  return Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
 }
 
 function processAlive(pid: number): boolean {
@@ -70,7 +74,7 @@ function processAlive(pid: number): boolean {
  * checking every `intervalMs`. Returns a function that stops watching.
  */
 export function watchPostmaster(dataDir: string, onGone: () => void, intervalMs = 500): () => void {
-  const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const pid = postmasterPid(dataDir);
   const timer = setInterval(() => {
     if (processAlive(pid)) return;
     clearInterval(timer);

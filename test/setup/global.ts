@@ -35,9 +35,11 @@ export async function setup(project: TestProject): Promise<void> {
   // none when only pure unit tests run (`--project unit`).
   if (project.vitest.projects.every((p) => p.name === 'unit')) return;
   // Bundled while Postgres starts: every served worker of the run is this bundle in `workerd serve`.
-  bundleDir = mkdtempSync(join(tmpdir(), 'test-bundle-'));
-  const bundling = bundleWorker(bundleDir);
-  bundling.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+  // Only the integration and e2e tiers serve workers; a run of the worker projects alone skips it.
+  const serves = project.vitest.projects.some((p) => p.name === 'integration' || p.name === 'e2e');
+  bundleDir = serves ? mkdtempSync(join(tmpdir(), 'test-bundle-')) : undefined;
+  const bundling = bundleDir ? bundleWorker(bundleDir) : undefined;
+  bundling?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   let admin: string;
   const external = process.env.TEST_DATABASE_URL;
   if (external) {
@@ -73,8 +75,8 @@ export async function setup(project: TestProject): Promise<void> {
   const urls = { databaseUrl: withDb(catalogDb), tenantDatabaseUrl: withDb(tenantDb), wsProxy: proxy.url };
   // The served worker reads the catalog only when a request comes: it starts while the catalog migrates.
   const needsGateway = project.vitest.projects.some((p) => p.name === 'integration');
-  const bundle: Bundle = await bundling;
-  [gateway] = await Promise.all([needsGateway ? startTestGateway(urls, bundle) : undefined, migrateCatalog(urls.databaseUrl)]);
+  const bundle: Bundle | undefined = await bundling;
+  [gateway] = await Promise.all([needsGateway && bundle ? startTestGateway(urls, bundle) : undefined, migrateCatalog(urls.databaseUrl)]);
 
   project.provide('adminDatabaseUrl', admin);
   project.provide('databaseUrl', withDb(catalogDb));
@@ -85,7 +87,7 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('flusherControlUrl', flusherControl.url);
   project.provide('flushSigningSecret', TEST_FLUSH_SECRET);
   if (gateway) project.provide('gatewayUrl', gateway.url);
-  project.provide('workerBundle', bundle);
+  if (bundle) project.provide('workerBundle', bundle);
 }
 
 export async function teardown(): Promise<void> {

@@ -4,7 +4,7 @@
  * sequencer orders a fresh clone's first run by it. Refresh after a full quiet run:
  * `npx tsx test/setup/write-file-durations.ts`.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,7 +21,8 @@ if (!newest) throw new Error(`no npm test results under ${cacheDir}: run npm tes
 const { results } = JSON.parse(readFileSync(newest, 'utf8')) as Cached;
 const durations = Object.fromEntries(
   results
-    .filter(([, r]) => typeof r.duration === 'number')
+    // vitest keeps entries of files since removed or renamed: only files that exist now.
+    .filter(([key, r]) => typeof r.duration === 'number' && existsSync(join(root, key.slice(key.indexOf(':') + 1))))
     .map(([key, r]) => [key, Math.round((r.duration ?? 0) / 100) * 100] as const)
     .sort(([a], [b]) => a.localeCompare(b)),
 );

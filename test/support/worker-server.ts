@@ -4,8 +4,8 @@
  * `workerd serve`, so Node-side clients such as the `@xylex-group/athena` SDK can call it.
  * `bindings` override wrangler.toml's vars; nothing else is read (no `.dev.vars`).
  * (Not wrangler's dev server: each start bundled the worker again and ran a proxy worker in front
- * of it — about 3 s of CPU a start against 0.3 s, and the proxy drops a disconnected request
- * without firing its signal.)
+ * of it — 1.7 s a start against 0.4 s, and the proxy drops a disconnected request without
+ * firing its signal.)
  */
 import { inject } from 'vitest';
 import { startWorkerd, type Bundle } from '../../bench/workerd.js';
